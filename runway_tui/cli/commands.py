@@ -1,0 +1,322 @@
+"""One function per subcommand; `run_command` turns engine errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from runway_tui.cli.output import Printer, fmt_time
+from runway_tui.engine.app import MigrationApp
+from runway_tui.engine.config import load_config
+from runway_tui.engine.errors import BlockedError, ExitCode, RunwayError, StepFailedError
+from runway_tui.engine.events import (
+    LockWaitingEvent,
+    LogEvent,
+    StepAppliedEvent,
+    StepFailedEvent,
+    StepLogEvent,
+    StepProgressEvent,
+    StepStartedEvent,
+)
+from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
+
+MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
+         "broken": "!"}
+
+
+def run_command(args: argparse.Namespace) -> int:
+    printer = Printer(json_mode=args.json)
+    app: MigrationApp | None = None
+    # SIGTERM (CI cancelling a job) must unwind like Ctrl-C so the lock is released and the daemon stopped.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        config = load_config(args.config).app(args.app)
+        if args.command == "new":  # authoring needs no database
+            return cmd_new(args, config, printer)
+        app = MigrationApp(config, read_only=True if args.read_only else None)
+        _attach_progress(app, printer)
+        return HANDLERS[args.command](args, app, printer)
+    except RunwayError as exc:
+        message = app.redact(str(exc)) if app else str(exc)
+        if args.debug:
+            traceback.print_exc()
+        if args.json:
+            printer.json({"ok": False, "error": message, "exit_code": int(exc.exit_code),
+                          **({"completed": exc.completed} if isinstance(exc, StepFailedError) else {})})
+        printer.error(message)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        printer.error("interrupted; the lock was released and nothing further was run")
+        return 130
+    except Exception as exc:  # a bug: still one line unless --debug
+        if args.debug:
+            traceback.print_exc()
+        message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        printer.error(app.redact(message) if app else message)
+        return int(ExitCode.STEP_FAILED)
+    finally:
+        if app is not None:
+            app.close()
+
+
+def _attach_progress(app: MigrationApp, printer: Printer) -> None:
+    def on_event(event: Any) -> None:
+        if isinstance(event, StepStartedEvent) and event.step:
+            mode = "transaction" if event.in_transaction else "no transaction"
+            printer.note(f"[{event.index}/{event.total}] {event.step.direction.value} {event.step.name} ({mode})")
+        elif isinstance(event, StepAppliedEvent) and event.step:
+            printer.note(f"      done in {event.duration_ms} ms", "green")
+        elif isinstance(event, StepFailedEvent) and event.step:
+            rolled = "rolled back" if event.rolled_back else "NOT rolled back: state is failed"
+            printer.note(f"      failed ({rolled}): {event.error}", "red")
+        elif isinstance(event, StepLogEvent):
+            printer.note(f"      {event.message}")
+        elif isinstance(event, StepProgressEvent) and event.total and event.done >= event.total:
+            printer.note(f"      progress {event.done}/{event.total}")
+        elif isinstance(event, LockWaitingEvent) and event.holder:
+            printer.note(f"waiting for the lock held by {event.holder.holder} ({event.waited_s:.0f}s)", "yellow")
+        elif isinstance(event, LogEvent) and event.level in ("warning", "error"):
+            printer.note(f"{event.level}: {event.message}", "yellow")
+
+    app.subscribe(on_event, StepStartedEvent, StepAppliedEvent, StepFailedEvent, StepLogEvent, StepProgressEvent,
+                  LockWaitingEvent, LogEvent)
+
+
+# ------------------------------------------------------------------------------------------- commands
+def cmd_status(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    report = app.status()
+    lock = app.lock_info()
+    if args.json:
+        printer.json({"ok": True, "application": app.name, "database": app.config.database,
+                      "server": app.server_info, "read_only": app.read_only, "current_version": report.current_version,
+                      "counts": report.counts(), "lock": lock, "migrations": [r.to_json() for r in report.rows]})
+        return ExitCode.OK
+    _header(app, report, printer, lock_text=f"held by {lock.holder}" if lock else "free")
+    _rows_table(report, printer)
+    _problems(report, printer)
+    return ExitCode.OK
+
+
+def cmd_check(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    report = app.status()
+    problems = [(row, p) for row in report.rows for p in row.problems if p is not Problem.UNRECORDED]
+    code = ExitCode.OK if report.is_clean else ExitCode.VALIDATION_FAILED
+    if args.json:
+        printer.json({"ok": report.is_clean, "exit_code": int(code), "counts": report.counts(),
+                      "problems": [{"version": r.version, "name": r.name, "problem": p.value,
+                                    "detail": _detail(r, p)} for r, p in problems]})
+        return code
+    if report.is_clean:
+        printer.line(f"ok: {len(report.applied)} applied, {len(report.pending)} pending, no problems")
+    else:
+        _problems(report, printer)
+    return code
+
+
+def cmd_plan(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    plan = app.plan(Direction.UP, all_=True)
+    return _show_plan(plan, args, printer, dry_run=True)
+
+
+def cmd_step(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    direction = Direction(args.command)
+    request: dict[str, Any] = {"steps": args.steps, "to": args.to, "all_": args.all_,
+                               "ignore_drift": args.ignore_drift}
+    if direction is Direction.UP:
+        request["allow_out_of_order"] = args.allow_out_of_order
+    if args.dry_run:
+        return _show_plan(app.plan(direction, **request), args, printer, dry_run=True)
+    runner: Callable[..., Any] = app.upgrade if direction is Direction.UP else app.downgrade
+    result = runner(**request)
+    if args.json:
+        printer.json({"ok": True, **result.to_json()})
+        return ExitCode.OK
+    if not result.completed:
+        printer.line(f"nothing to {'apply' if direction is Direction.UP else 'revert'}; "
+                     f"current version {_v(result.current_version)}")
+    else:
+        verb = "applied" if direction is Direction.UP else "reverted"
+        printer.line(f"{verb} {len(result.completed)} migration(s); current version {_v(result.current_version)}")
+    return ExitCode.OK
+
+
+def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
+    from runway_tui.engine.errors import ReadOnlyError
+    from runway_tui.engine.scripts import ScriptDirectory
+
+    if args.read_only or config.read_only:
+        raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file")
+    path = ScriptDirectory(config.scripts_dir).create_template(args.name, args.description)
+    if args.json:
+        printer.json({"ok": True, "path": str(path)})
+    else:
+        printer.line(f"created {path}")
+    return ExitCode.OK
+
+
+def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    report = app.refresh()
+    if args.json:
+        printer.json({"ok": True, **report.to_json()})
+        return ExitCode.OK
+    parts = [("new", report.new), ("updated (pending, file changed)", report.updated),
+             ("removed (pending, file deleted)", report.removed), ("drift (applied, file changed)", report.drift),
+             ("orphans (file missing)", report.orphans), ("out of order", report.out_of_order)]
+    shown = False
+    for label, versions in parts:
+        if versions:
+            printer.line(f"{label}: {', '.join(str(v) for v in versions)}")
+            shown = True
+    for broken in report.broken:
+        printer.line(f"broken: {broken}")
+        shown = True
+    if not shown:
+        printer.line("in sync: nothing new")
+    return ExitCode.OK
+
+
+def cmd_history(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    entries = app.history(limit=args.limit, version=args.version_filter)
+    if args.json:
+        printer.json({"ok": True, "entries": [_entry_json(e) for e in entries]})
+        return ExitCode.OK
+    rows, colours = [], []
+    for e in entries:
+        model = e.migration_read_model
+        rows.append([fmt_time(e.date), e.transaction_name.replace("Transaction", ""),
+                     model.name if model else "-", "ok" if e.succeeded else f"{e.exc_name}: {e.exc_message}"[:60],
+                     f"{e.duration_ms} ms" if e.duration_ms is not None else "", f"{e.user}@{e.host}"])
+        colours.append("" if e.succeeded else "red")
+    if not rows:
+        printer.line("the audit log is empty")
+        return ExitCode.OK
+    printer.table(["DATE (UTC)", "ACTION", "MIGRATION", "RESULT", "DURATION", "BY"], rows, colours)
+    return ExitCode.OK
+
+
+def cmd_mark(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    record = app.mark(args.version, applied=bool(args.applied))
+    if args.json:
+        printer.json({"ok": True, "version": record.version, "state": record.state.value})
+    else:
+        printer.line(f"marked {record.name} as {record.state.value}")
+    return ExitCode.OK
+
+
+def cmd_accept(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    record = app.accept(args.version)
+    if args.json:
+        printer.json({"ok": True, "version": record.version, "checksum": record.checksum})
+    else:
+        printer.line(f"accepted {record.name}: checksum is now {record.checksum}")
+    return ExitCode.OK
+
+
+def cmd_unlock(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    removed = app.unlock(force=args.force)
+    if args.json:
+        printer.json({"ok": True, "removed": removed})
+    elif removed:
+        printer.line(f"removed the lock held by {removed.holder}")
+    else:
+        printer.line("the lock is free")
+    return ExitCode.OK
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, MigrationApp, Printer], int]] = {
+    "status": cmd_status, "check": cmd_check, "plan": cmd_plan, "up": cmd_step, "down": cmd_step,
+    "refresh": cmd_refresh, "history": cmd_history, "mark": cmd_mark, "accept": cmd_accept, "unlock": cmd_unlock,
+}
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def _show_plan(plan: Plan, args: argparse.Namespace, printer: Printer, dry_run: bool) -> int:
+    code = ExitCode.VALIDATION_FAILED if plan.blockers else ExitCode.OK
+    if args.json:
+        printer.json({"ok": not plan.blockers, "dry_run": dry_run, **plan.to_json()})
+        return code
+    verb = "apply" if plan.direction is Direction.UP else "revert"
+    if not plan.steps:
+        printer.line(f"nothing to {verb}; current version {_v(plan.current_version)}")
+    else:
+        printer.line(f"would {verb} {len(plan.steps)} migration(s): {_v(plan.current_version)} -> "
+                     f"{_v(plan.target_version)} (dry run: nothing was run)")
+        rows = [[plan.direction.value, str(s.version), s.name, s.description.splitlines()[0][:50] if s.description
+                 else "", "yes" if s.transactional and plan.uses_transactions else "no"] for s in plan.steps]
+        printer.table(["STEP", "VERSION", "NAME", "DESCRIPTION", "TRANSACTION"], rows)
+    for warning in plan.warnings:
+        printer.line(printer.paint(f"warning: {warning}", "yellow"))
+    for blocker in plan.blockers:
+        printer.line(printer.paint(f"blocked: {blocker}", "red"))
+    return code
+
+
+def _header(app: MigrationApp, report: StatusReport, printer: Printer, lock_text: str) -> None:
+    info = app.server_info
+    counts = report.counts()
+    txn = "transactions" if info.supports_transactions else "no transactions"
+    mode = " · READ-ONLY" if app.read_only else ""
+    printer.line(f"application {app.name} · {info.address} · database {app.config.database}{mode}")
+    printer.line(f"server {info.version} · {info.topology} ({txn}) · lock {lock_text}")
+    printer.line(f"current version {_v(report.current_version)} · {counts['applied']} applied · "
+                 f"{counts['pending']} pending")
+    printer.line()
+
+
+def _rows_table(report: StatusReport, printer: Printer) -> None:
+    if not report.rows:
+        printer.line("no migrations yet: create one with 'runway-tui new NAME'")
+        return
+    rows, colours = [], []
+    for row in report.rows:
+        state = row.state
+        notes = ", ".join("new" if p is Problem.UNRECORDED else p.value.replace("_", " ") for p in row.problems)
+        record = row.record
+        rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, (row.description.splitlines() or [""])[0][:40],
+                     fmt_time(record.applied_at) if record else "", (record.applied_by or "") if record else "",
+                     notes])
+        serious = set(row.problems) - {Problem.UNRECORDED, Problem.OUT_OF_ORDER}
+        colours.append("red" if serious else
+                       "yellow" if Problem.OUT_OF_ORDER in row.problems else "green" if row.is_applied else "")
+    printer.table(["", "VERSION", "STATE", "NAME", "DESCRIPTION", "APPLIED AT (UTC)", "BY", "PROBLEMS"], rows, colours)
+
+
+def _problems(report: StatusReport, printer: Printer) -> None:
+    lines = [f"{r.name}: {_detail(r, p)}" for r in report.rows for p in r.problems if p is not Problem.UNRECORDED]
+    if lines:
+        printer.line()
+        for text in lines:
+            printer.line(printer.paint(f"! {text}", "red"))
+
+
+def _detail(row: StatusRow, problem: Problem) -> str:
+    if problem is Problem.BROKEN and row.script:
+        return f"broken file: {row.script.problem}"
+    if problem is Problem.DRIFT:
+        return (f"file changed after it was applied ({row.stored_checksum} -> {row.current_checksum}); "
+                f"restore it or run 'runway-tui accept {row.version}'")
+    if problem is Problem.ORPHAN:
+        return "recorded in the database but the file is missing"
+    if problem is Problem.FAILED:
+        error = f" ({row.record.error})" if row.record and row.record.error else ""
+        return f"state {row.state}{error}: resolve with 'runway-tui mark {row.version} --applied' or '--pending'"
+    if problem is Problem.OUT_OF_ORDER:
+        return "pending but older than the current version (up needs --allow-out-of-order)"
+    return problem.value
+
+
+def _entry_json(entry: Any) -> dict[str, Any]:
+    doc = entry.to_document()
+    doc["session_id"] = entry.session_id.as_uuid().hex if entry.session_id is not None else None
+    doc["succeeded"] = entry.succeeded
+    return doc
+
+
+def _v(version: int | None) -> str:
+    return str(version) if version is not None else "none"
+
+
+__all__ = ["BlockedError", "run_command"]

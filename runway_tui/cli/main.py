@@ -1,0 +1,138 @@
+"""`runway-tui [command]`: the entry point. With no command it opens the terminal UI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from runway_tui.engine.errors import ExitCode
+
+COMMANDS_HELP = """commands:
+  status                 files vs database: every migration and its state (never writes)
+  plan                   the exact steps 'up --all' would run (never writes)
+  up / down              step the database: 1 step by default, --steps N, --to VERSION, --all, --dry-run
+  new NAME               create the next migration file from the template
+  refresh                synchronise files with the migrations collection
+  history                the audit log, newest first (--limit N)
+  check                  exit 4 if anything needs attention (drift, orphans, broken files, failed state)
+  mark VERSION           record a migration --applied or --pending without running it (audited)
+  accept VERSION         accept the edited file of an applied migration (audited)
+  unlock                 remove an expired lock (--force: any lock; audited)
+
+exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
+            4 validation failed, 5 cannot reach the server"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"runway-tui: error: {message} (see 'runway-tui --help')\n")
+        raise SystemExit(ExitCode.BAD_INPUT)
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="PATH", default=default,
+                        help="config file (default: $RUNWAY_CONFIG, then ./runway.yaml)")
+    parser.add_argument("--app", metavar="NAME", default=default,
+                        help="application in the config (default: $RUNWAY_APP, then default_app)")
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="machine-readable output on stdout")
+    parser.add_argument("--read-only", action="store_true", dest="read_only",
+                        default=argparse.SUPPRESS if suppress else False,
+                        help="refuse every write, whatever the config says")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="show tracebacks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="runway-tui", description="MongoDB schema migrations: terminal UI and headless CLI.",
+                     epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(parser, suppress=False)
+    parser.add_argument("--write", action="store_true", help="TUI: allow writes on a production application")
+    parser.add_argument("--theme", metavar="NAME", help="TUI: colour theme (e.g. textual-dark, nord)")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        _common(p, suppress=True)
+        return p
+
+    command("status", "files vs database: every migration and its state")
+    command("plan", "the exact steps 'up --all' would run")
+    for name, verb in (("up", "apply"), ("down", "revert")):
+        p = command(name, f"{verb} migrations (one step by default)")
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--steps", type=_positive_int, metavar="N", help=f"{verb} N migrations")
+        group.add_argument("--to", type=_version_arg, metavar="VERSION",
+                           help="go to this version" + (" (0 reverts everything)" if name == "down" else ""))
+        group.add_argument("--all", action="store_true", dest="all_", help=f"{verb} every migration")
+        p.add_argument("--dry-run", action="store_true", help="show the exact steps without running anything")
+        p.add_argument("--ignore-drift", action="store_true",
+                       help="run even though an applied migration's file changed")
+        if name == "up":
+            p.add_argument("--allow-out-of-order", action="store_true",
+                           help="apply pending migrations older than the current version")
+    p = command("new", "create the next migration file from the template")
+    p.add_argument("name", help="what the migration does, e.g. add_user_email_index")
+    p.add_argument("--description", help="first line of the docstring (default: the name)")
+    command("refresh", "synchronise files with the migrations collection")
+    p = command("history", "the audit log, newest first")
+    p.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="entries to show (default 20)")
+    p.add_argument("--version-filter", dest="version_filter", type=_version_arg, metavar="VERSION",
+                   help="only entries of this migration")
+    command("check", "validate: exit 4 when drift, orphans, broken files or failed states exist")
+    p = command("mark", "record a migration as applied or pending without running it")
+    p.add_argument("version", type=_version_arg, metavar="VERSION")
+    state = p.add_mutually_exclusive_group(required=True)
+    state.add_argument("--applied", action="store_true")
+    state.add_argument("--pending", action="store_true")
+    p = command("accept", "accept the edited file of an applied migration")
+    p.add_argument("version", type=_version_arg, metavar="VERSION")
+    p = command("unlock", "remove an expired migration lock")
+    p.add_argument("--force", action="store_true", help="remove the lock even if it has not expired")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
+
+
+def _version_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a version number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a version number of 0 or more, got {text!r}")
+    return value
+
+
+def _version() -> str:
+    from runway_tui.version import __version__
+
+    return f"runway-tui {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from runway_tui.cli.launch import launch_tui  # Textual is imported only on this path
+
+        return launch_tui(args)
+    from runway_tui.cli.commands import run_command
+
+    return run_command(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Rendering for humans (aligned tables, colour only on a terminal) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+
+def use_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+class Printer:
+    """Writes results to stdout and progress/errors to stderr."""
+
+    COLOURS = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1", "cyan": "36"}
+
+    def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.json_mode = json_mode
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.colour = use_colour(self.out)
+        self.err_colour = use_colour(self.err)
+
+    def paint(self, text: str, colour: str, stream: TextIO | None = None) -> str:
+        enabled = self.err_colour if stream is self.err else self.colour
+        return f"\x1b[{self.COLOURS[colour]}m{text}\x1b[0m" if enabled and colour else text
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def note(self, text: str, colour: str = "") -> None:
+        """Progress for humans on stderr; silent in JSON mode so stdout stays machine-readable."""
+        if not self.json_mode:
+            print(self.paint(text, colour, self.err) if colour else text, file=self.err, flush=True)
+
+    def error(self, text: str) -> None:
+        print(f"runway-tui: error: {text}", file=self.err, flush=True)
+
+    def json(self, data: Any) -> None:
+        print(json.dumps(data, indent=2, default=_default, ensure_ascii=False), file=self.out)
+
+    def table(self, headers: list[str], rows: list[list[str]], colours: list[str] | None = None) -> None:
+        widths = [len(h) for h in headers]
+        for row in rows:
+            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+        self.line(self.paint("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), "bold"))
+        for index, row in enumerate(rows):
+            text = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            self.line(self.paint(text, colours[index]) if colours and colours[index] else text)
+
+
+def fmt_time(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)

@@ -1,0 +1,515 @@
+"""`MigrationApp`: one application (environment) of the config, connected, with every operation.
+
+This is the engine API both front ends use. Inspection (`status`, `plan`, `history`, `server_info`,
+`database_overview`) never writes. Mutating operations (`refresh`, `upgrade`, `downgrade`, `mark`,
+`accept`, `unlock`, template creation) refuse in read-only mode before touching the server, run one
+at a time per app, and take the migration lock for anything that writes state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from bson.binary import Binary, UuidRepresentation
+from pymongo.errors import ConnectionFailure, PyMongoError
+
+from runway_tui.engine.config import AppConfig
+from runway_tui.engine.connection import ServerInfo, make_client, probe_server, unreachable
+from runway_tui.engine.embedded import EmbeddedServer
+from runway_tui.engine.errors import (
+    BlockedError,
+    ReadOnlyError,
+    RunwayError,
+    ServerUnreachableError,
+    StepFailedError,
+    UsageError,
+)
+from runway_tui.engine.events import (
+    ClosingEvent,
+    EventBus,
+    LockAcquiredEvent,
+    LockReleasedEvent,
+    LockWaitingEvent,
+    LogEvent,
+    MigrationEvent,
+    PlanComputedEvent,
+    RefreshDoneEvent,
+    StartingEvent,
+    StateChangedEvent,
+)
+from runway_tui.engine.lock import MigrationLock, ServerClock
+from runway_tui.engine.models import (
+    Direction,
+    LockInfo,
+    MigrationAuditlogEntry,
+    MigrationReadModel,
+    MigrationRecord,
+    Plan,
+    Problem,
+    RefreshReport,
+    RunResult,
+    State,
+    StatusReport,
+    StepResult,
+)
+from runway_tui.engine.planner import plan_steps
+from runway_tui.engine.repository import AuditJournal, MigrationRepository
+from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
+from runway_tui.engine.scripts import ScriptDirectory
+from runway_tui.engine.status import compute_status
+from runway_tui.engine.uri import scrub
+from runway_tui.version import __version__
+
+logger = logging.getLogger("runway_tui")
+Clock = Callable[[], dt.datetime]
+
+
+def _identity() -> tuple[str, str]:
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = os.environ.get("USER", "unknown")
+    return user, socket.gethostname()
+
+
+class MigrationApp:
+    """A connected application. Use `create_app(...)` or `MigrationApp.open(config)`; close it when done
+    (or use it as a context manager)."""
+
+    def __init__(self, config: AppConfig, *, read_only: bool | None = None, clock: Clock | None = None,
+                 connect: bool = True) -> None:
+        self.config = config
+        self.name = config.name
+        self.read_only = config.read_only if read_only is None else read_only
+        self.events = EventBus()
+        self.clock: Clock = clock or utcnow
+        self.user, self.host = _identity()
+        self.session_id = Binary.from_uuid(uuid.uuid4(), UuidRepresentation.STANDARD)
+        self.scripts = ScriptDirectory(config.scripts_dir)
+        self._operation = threading.Lock()
+        self._closed = False
+        self._indexes_ready = False
+        self._embedded: EmbeddedServer | None = None
+        self._server_info: ServerInfo | None = None
+        self.session = MigrationSession(self)
+        if connect:
+            self.connect()
+
+    # ------------------------------------------------------------------ lifecycle
+    def connect(self) -> None:
+        """Start the embedded daemon if configured, connect, and learn the server's capabilities."""
+        uri = self.config.uri
+        shown = uri
+        if self.config.is_embedded:
+            self._embedded = EmbeddedServer(self.config.embedded_dir, self.config.timeouts.embedded_start_s)
+            uri = self._embedded.start()
+            shown = f"embedded ({uri.split('?')[0]})"
+        self.shown_address = shown
+        self.client = make_client(uri, self.config, **({"directConnection": True} if self.config.is_embedded else {}))
+        try:
+            self._server_info = probe_server(self.client, self.config, shown)
+        except RunwayError:
+            self.client.close()
+            if self._embedded:
+                self._embedded.stop()
+            raise
+        self.database = self.client[self.config.database]
+        self.repository = MigrationRepository(self.database, self.config.migrations_collection)
+        self.journal = AuditJournal(self.database, self.config.auditlog_collection, self.config.auditlog_limit)
+        timeouts = self.config.timeouts
+        self.lock = MigrationLock(self.database[self.config.lock_collection],
+                                  ServerClock(lambda: self.client.admin.command("hello")),
+                                  user=self.user, host=self.host, pid=os.getpid(),
+                                  ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s)
+        self.runner = StepRunner(self)
+        self.emit(StartingEvent(self))
+
+    @classmethod
+    def open(cls, config: AppConfig, **kwargs: Any) -> MigrationApp:
+        return cls(config, **kwargs)
+
+    def close(self) -> None:
+        """Release everything; the ClosingEvent handlers run exactly once."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.emit(ClosingEvent(self))
+        finally:
+            with contextlib.suppress(Exception):
+                self.lock.release()
+            with contextlib.suppress(Exception):
+                self.client.close()
+            if self._embedded:
+                self._embedded.stop()
+
+    def __enter__(self) -> MigrationApp:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # ------------------------------------------------------------------ events
+    def listen(self, *event_types: type[MigrationEvent]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return self.events.listen(*event_types)
+
+    def subscribe(self, handler: Callable[..., Any], *event_types: type[MigrationEvent]) -> Callable[..., Any]:
+        return self.events.subscribe(handler, *event_types)
+
+    def unsubscribe(self, handler: Callable[..., Any]) -> None:
+        self.events.unsubscribe(handler)
+
+    def emit(self, event: MigrationEvent) -> None:
+        self.events.dispatch(event)
+
+    def log(self, level: str, message: str) -> None:
+        message = self.redact(message)
+        logger.log(logging.getLevelName(level.upper()) if isinstance(
+            logging.getLevelName(level.upper()), int) else logging.INFO, message)
+        self.emit(LogEvent(self, level, message))
+
+    # ------------------------------------------------------------------ small helpers
+    @property
+    def identity(self) -> str:
+        return f"{self.user}@{self.host}"
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def redact(self, text: str) -> str:
+        return scrub(text, self.config.secrets)
+
+    @property
+    def server_info(self) -> ServerInfo:
+        assert self._server_info is not None
+        return self._server_info
+
+    def audit_entry(self, transaction_name: str, model: MigrationReadModel | None, *, duration_ms: int | None = None,
+                    exc: BaseException | None = None) -> MigrationAuditlogEntry:
+        return MigrationAuditlogEntry(
+            session_id=self.session_id, transaction_name=transaction_name, migration_read_model=model,
+            date_fmt=DATE_FMT, date=self.now(), exc_name=type(exc).__name__ if exc else None,
+            exc_message=self.redact(str(exc)) if exc else None, duration_ms=duration_ms, user=self.user,
+            host=self.host, engine_version=__version__)
+
+    def _writable(self, action: str) -> None:
+        if self.read_only:
+            raise ReadOnlyError(f"application {self.name!r} is read-only: refusing to {action} "
+                                "(drop --read-only or set read_only: false to allow it)")
+
+    @contextlib.contextmanager
+    def _exclusive(self, action: str) -> Iterator[None]:
+        """One engine operation at a time per app, refused (not queued) when busy."""
+        if not self._operation.acquire(blocking=False):
+            raise UsageError(f"cannot {action}: another operation is running")
+        try:
+            yield
+        finally:
+            self._operation.release()
+
+    @contextlib.contextmanager
+    def _locked(self, operation: str) -> Iterator[None]:
+        """Hold the migration lock (waiting a bounded time) and make sure our indexes exist."""
+        def waiting(holder: LockInfo, waited: float) -> None:
+            self.emit(LockWaitingEvent(self, holder, waited))
+            self.log("warning", f"waiting for the migration lock held by {holder.holder} ({waited:.0f}s)")
+
+        with self._guard_connection():
+            self.lock.acquire(operation, waiting)
+        self.emit(LockAcquiredEvent(self, operation))
+        try:
+            with self._guard_connection():
+                if not self._indexes_ready:
+                    self.repository.ensure_indexes()
+                    self.journal.ensure_indexes()
+                    self._indexes_ready = True
+            yield
+        finally:
+            self.lock.release()
+            self.emit(LockReleasedEvent(self, operation))
+
+    @contextlib.contextmanager
+    def _guard_connection(self) -> Iterator[None]:
+        """Driver connection errors become one clear 'cannot reach the server' error."""
+        try:
+            yield
+        except ConnectionFailure as exc:
+            raise unreachable(self.shown_address, exc, self.config) from None
+
+    # ------------------------------------------------------------------ inspection (never writes)
+    def status(self) -> StatusReport:
+        with self._guard_connection():
+            records = self.repository.all()
+        return compute_status(self.scripts.scan(), records)
+
+    def plan(self, direction: Direction | str = Direction.UP, *, steps: int | None = None, to: int | None = None,
+             all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,
+             report: StatusReport | None = None) -> Plan:
+        plan = plan_steps(report or self.status(), Direction(direction), steps=steps, to=to, all_=all_,
+                          ignore_drift=ignore_drift, allow_out_of_order=allow_out_of_order,
+                          supports_transactions=self.server_info.supports_transactions)
+        self.emit(PlanComputedEvent(self, plan))
+        return plan
+
+    def lock_info(self) -> LockInfo | None:
+        with self._guard_connection():
+            return self.lock.info()
+
+    def history(self, limit: int | None = 10, skip: int = 0, *, ascending: bool = False, version: int | None = None,
+                text: str | None = None) -> list[MigrationAuditlogEntry]:
+        with self._guard_connection():
+            return self.journal.history(limit=limit, skip=skip, ascending=ascending, version=version, text=text)
+
+    def history_count(self, version: int | None = None, text: str | None = None) -> int:
+        with self._guard_connection():
+            return self.journal.count(version=version, text=text)
+
+    def ping(self) -> bool:
+        try:
+            self.client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    # ------------------------------------------------------------------ commands
+    def create_migration_file_template(self, name: str, description: str | None = None) -> Path:
+        self._writable("create a migration file")
+        path = self.scripts.create_template(name, description)
+        self.log("info", f"created {path}")
+        return path
+
+    def refresh(self) -> RefreshReport:
+        """Synchronise files with the migrations collection (one bulk write) and report what was found."""
+        self._writable("refresh the migrations collection")
+        with self._exclusive("refresh"), self._locked("refresh"), self._guard_connection():
+            report = self._sync()
+        self.emit(RefreshDoneEvent(self, report))
+        self.emit(StateChangedEvent(self, "refresh"))
+        return report
+
+    def _sync(self) -> RefreshReport:
+        status = self.status()
+        new: list[MigrationRecord] = []
+        updates: dict[int, dict[str, Any]] = {}
+        removals: list[int] = []
+        report = RefreshReport(broken=[f"{r.script.path.name}: {r.script.problem}" for r in status.rows
+                                       if r.script is not None and r.script.is_broken],
+                               out_of_order=[r.version for r in status.with_problem(Problem.OUT_OF_ORDER)
+                                             if r.version is not None])
+        for row in status.rows:
+            script, record, version = row.script, row.record, row.version
+            if version is None or (script is not None and script.is_broken):
+                continue
+            if script is not None and record is None:
+                new.append(MigrationRecord(version, script.name, script.checksum or "", script.description, False))
+                report.new.append(version)
+            elif script is not None and record is not None and record.state is State.PENDING and not record.is_applied:
+                if (record.checksum, record.name, record.description) != (script.checksum, script.name,
+                                                                         script.description):
+                    updates[version] = {"checksum": script.checksum, "name": script.name,
+                                        "description": script.description}
+                    report.updated.append(version)
+            elif script is None and record is not None:
+                if record.state is State.PENDING and not record.is_applied:
+                    removals.append(version)
+                    report.removed.append(version)
+                else:
+                    report.orphans.append(version)
+            if Problem.DRIFT in row.problems and version is not None:
+                report.drift.append(version)
+        self.repository.sync(new, updates, removals)
+        if report.changed_anything:
+            self.log("info", f"refresh: {len(report.new)} new, {len(report.updated)} updated, "
+                             f"{len(report.removed)} removed")
+        return report
+
+    def upgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
+                ignore_drift: bool = False, allow_out_of_order: bool = False) -> RunResult:
+        return self._run(Direction.UP, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
+                         allow_out_of_order=allow_out_of_order)
+
+    def downgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
+                  ignore_drift: bool = False) -> RunResult:
+        return self._run(Direction.DOWN, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift)
+
+    def upgrade_once(self) -> int:
+        return len(self.upgrade().completed)
+
+    def downgrade_once(self) -> int:
+        return len(self.downgrade().completed)
+
+    def upgrade_to(self, version: int) -> int:
+        return len(self.upgrade(to=version).completed)
+
+    def downgrade_to(self, version: int) -> int:
+        return len(self.downgrade(to=version).completed)
+
+    def upgrade_all(self) -> int:
+        return len(self.upgrade(all_=True).completed)
+
+    def downgrade_all(self) -> int:
+        return len(self.downgrade(all_=True).completed)
+
+    def _run(self, direction: Direction, **request: Any) -> RunResult:
+        self._writable(f"run {direction.value} steps")
+        with self._exclusive(f"run {direction.value}"), self._locked(direction.value), self._guard_connection():
+            self._sync()  # a new file is pending without a separate refresh, under the same lock
+            report = self.status()
+            rows = {r.version: r for r in report.rows if r.script is not None and not r.script.is_broken}
+            plan = self.plan(direction, report=report, **request)
+            if plan.blockers:
+                raise BlockedError(f"refusing to run {direction.value}: " + "; ".join(plan.blockers))
+            for warning in plan.warnings:
+                self.log("warning", warning)
+            completed: list[StepResult] = []
+            try:
+                for index, step in enumerate(plan.steps, start=1):
+                    self.lock.check()
+                    completed.append(self.runner.run(step, rows.get(step.version), index, len(plan.steps)))
+            except StepFailedError as exc:
+                done = [f"{r.step.direction.value} {r.step.name}" for r in completed]
+                summary = f" (completed before it: {', '.join(done)})" if done else " (no step completed)"
+                raise StepFailedError(str(exc) + summary, done) from exc
+            finally:
+                self.emit(StateChangedEvent(self, direction.value))
+                with contextlib.suppress(PyMongoError):
+                    self.journal.trim()
+            return RunResult(plan, completed, self.repository.current_version())
+
+    def mark(self, version: int, *, applied: bool) -> MigrationRecord:
+        """Record a migration as applied or pending without running it (audited)."""
+        self._writable(f"mark version {version}")
+        with self._exclusive("mark"), self._locked("mark"), self._guard_connection():
+            self._sync()
+            row = next((r for r in self.status().rows if r.version == version), None)
+            if row is None:
+                raise UsageError(f"version {version} does not exist (neither a file nor a record)")
+            before = row.record.read_model if row.record else None
+            state = State.APPLIED if applied else State.PENDING
+            fields: dict[str, Any] = {"is_applied": applied, "state": state.value, "error": None}
+            if applied:
+                fields.update(applied_at=self.now(), applied_by=self.identity)
+                if row.script and row.script.checksum:
+                    fields["checksum"] = row.script.checksum
+            else:
+                fields.update(applied_at=None, applied_by=None)
+            if row.record is None:
+                assert row.script is not None
+                self.repository.upsert(MigrationRecord(version, row.script.name, row.script.checksum or "",
+                                                       row.script.description, applied, state))
+            self.repository.update(version, fields)
+            record = self.repository.get(version)
+            assert record is not None
+            self.journal.append(self.audit_entry("MarkAppliedTransaction" if applied else "MarkPendingTransaction",
+                                                 before or record.read_model))
+        self.log("warning", f"marked {record.name} as {state.value} by hand")
+        self.emit(StateChangedEvent(self, "mark"))
+        return record
+
+    def accept(self, version: int) -> MigrationRecord:
+        """Accept an applied migration's edited file: store its current checksum (audited)."""
+        self._writable(f"accept version {version}")
+        with self._exclusive("accept"), self._locked("accept"), self._guard_connection():
+            row = next((r for r in self.status().rows if r.version == version), None)
+            if row is None or row.record is None:
+                raise UsageError(f"version {version} has no record in the database; nothing to accept")
+            if row.script is None or row.script.is_broken or not row.script.checksum:
+                raise UsageError(f"version {version}: the file is missing or broken; nothing to accept")
+            if Problem.DRIFT not in row.problems:
+                raise UsageError(f"version {version} has no checksum drift; nothing to accept")
+            before = row.record.read_model
+            self.repository.update(version, {"checksum": row.script.checksum,
+                                             "description": row.script.description})
+            self.journal.append(self.audit_entry("AcceptChecksumTransaction", before))
+            record = self.repository.get(version)
+            assert record is not None
+        self.log("warning", f"accepted the edited file of {record.name} (checksum {before.checksum} -> "
+                            f"{record.checksum})")
+        self.emit(StateChangedEvent(self, "accept"))
+        return record
+
+    def unlock(self, *, force: bool = False) -> LockInfo | None:
+        """Remove an expired lease, or any lease with `force` (audited). Returns what was removed."""
+        self._writable("unlock")
+        with self._exclusive("unlock"), self._guard_connection():
+            holder = self.lock.info()
+            if holder is None:
+                return None
+            if not holder.expired and not force:
+                raise UsageError(f"the migration lock held by {holder.holder} has not expired; it is released "
+                                 "when that runner finishes (or use 'unlock --force' if it is dead)")
+            removed = self.lock.force_release(only_expired=not force)
+            if removed:
+                self.journal.append(self.audit_entry("ForceUnlockTransaction" if force else "UnlockTransaction",
+                                                     None))
+        if removed:
+            self.log("warning", f"removed the migration lock held by {removed.holder}")
+            self.emit(StateChangedEvent(self, "unlock"))
+        return removed
+
+    # ------------------------------------------------------------------ database overview (read only)
+    def database_overview(self) -> list[dict[str, Any]]:
+        """Collections with estimated count, size, index count and validator presence."""
+        from runway_tui.engine.overview import collections_overview
+
+        with self._guard_connection():
+            return collections_overview(self)
+
+    def collection_detail(self, name: str, sample: int = 5) -> dict[str, Any]:
+        from runway_tui.engine.overview import collection_detail
+
+        with self._guard_connection():
+            return collection_detail(self, name, sample)
+
+
+class MigrationSession:
+    """State accessors in Mongorunway's shape (`app.session.get_current_version()`...)."""
+
+    uses_auditlog = True
+
+    def __init__(self, app: MigrationApp) -> None:
+        self._app = app
+
+    def get_current_version(self) -> int | None:
+        return self._app.repository.current_version()
+
+    def get_all_migration_models(self) -> list[MigrationReadModel]:
+        return [r.read_model for r in self._app.repository.all()]
+
+    def get_migration_models_by_flag(self, is_applied: bool) -> list[MigrationReadModel]:
+        return [m for m in self.get_all_migration_models() if m.is_applied is is_applied]
+
+    def get_migration_model_by_version(self, version: int) -> MigrationReadModel | None:
+        record = self._app.repository.get(version)
+        return record.read_model if record else None
+
+    def history(self, start: dt.datetime | None = None, end: dt.datetime | None = None, limit: int | None = 10,
+                ascending_date: bool = False) -> Iterator[MigrationAuditlogEntry]:
+        yield from self._app.journal.history(limit=limit, ascending=ascending_date, start=start, end=end)
+
+    @property
+    def scripts_dir(self) -> Path:
+        return self._app.config.scripts_dir
+
+    @property
+    def app(self) -> MigrationApp:
+        return self._app
+
+
+def raise_if_unreachable(app: MigrationApp) -> None:
+    if not app.ping():
+        raise ServerUnreachableError(f"cannot reach the server at {app.shown_address}")

@@ -1,0 +1,493 @@
+"""The YAML configuration: discovery, `${VAR}` interpolation and strict, schema-driven validation.
+
+Values are read from the YAML node tree, never through YAML's implicit typing, so a value is only
+ever converted to the type its key declares: `127.0.0.1`, `0123` or `yes` given for a string key stay
+exactly the string that was written. Every error names the file, the line and the dotted key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from runway_tui.engine.errors import ConfigError
+from runway_tui.engine.uri import mask_uri, uri_password
+
+DEFAULT_CONFIG_NAME = "runway.yaml"
+EMBEDDED = "embedded"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Every wait the engine makes is bounded by one of these."""
+
+    server_selection_ms: int = 5000
+    connect_ms: int = 5000
+    socket_ms: int = 0
+    lock_wait_s: float = 30.0
+    lock_ttl_s: float = 60.0
+    embedded_start_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """One named application (environment): where its database is and how to treat it."""
+
+    name: str
+    uri: str
+    database: str
+    scripts_dir: Path
+    config_path: Path
+    migrations_collection: str = "migrations"
+    auditlog_collection: str = "auditlog"
+    lock_collection: str = "migrations_lock"
+    auditlog_limit: int | None = None
+    read_only: bool = False
+    production: bool = False
+    timeouts: Timeouts = field(default_factory=Timeouts)
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.uri == EMBEDDED
+
+    @property
+    def embedded_dir(self) -> Path:
+        """Where the embedded daemon keeps its data: next to the config file, so it survives restarts."""
+        return self.config_path.parent / ".runway" / "embedded"
+
+    @property
+    def masked_uri(self) -> str:
+        return mask_uri(self.uri)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Strings that must never be shown (the URI's password)."""
+        password = uri_password(self.uri)
+        return [password] if password else []
+
+
+@dataclass(frozen=True)
+class TuiConfig:
+    """Settings of the terminal UI front end."""
+
+    theme: str = "textual-dark"
+    poll_interval_s: float = 2.0
+    log_max_lines: int = 5000
+    keymap: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole configuration file."""
+
+    path: Path
+    scripts_dir: Path
+    default_app: str | None
+    tui: TuiConfig
+    applications: dict[str, AppConfig]
+    # Interpolation errors are kept per application so that a missing `${PROD_PASSWORD}`
+    # only stops someone who actually selects `prod`.
+    app_errors: dict[str, ConfigError] = field(default_factory=dict)
+
+    @property
+    def app_names(self) -> list[str]:
+        return list(self.applications) + [n for n in self.app_errors if n not in self.applications]
+
+    def app(self, name: str | None = None) -> AppConfig:
+        """Select an application: `name` > `RUNWAY_APP` > `default_app` > the only one."""
+        chosen = name or os.environ.get("RUNWAY_APP") or self.default_app
+        names = self.app_names
+        if not chosen:
+            if len(names) == 1:
+                chosen = names[0]
+            else:
+                raise ConfigError(
+                    f"{self.path}: several applications ({', '.join(names)}); choose one with --app NAME, "
+                    "RUNWAY_APP or default_app"
+                )
+        if chosen in self.app_errors:
+            raise self.app_errors[chosen]
+        if chosen not in self.applications:
+            raise ConfigError(
+                f"{self.path}: unknown application {chosen!r}{_did_you_mean(chosen, names)}; "
+                f"known: {', '.join(names) or 'none'}"
+            )
+        return self.applications[chosen]
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--config PATH` > `RUNWAY_CONFIG` > `./runway.yaml`."""
+    candidate = explicit or os.environ.get("RUNWAY_CONFIG")
+    if candidate:
+        path = Path(candidate).expanduser()
+        source = "--config" if explicit else "RUNWAY_CONFIG"
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found (from {source})")
+        return path.resolve()
+    path = Path.cwd() / DEFAULT_CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(
+            f"no configuration found: pass --config PATH, set RUNWAY_CONFIG, or create ./{DEFAULT_CONFIG_NAME} "
+            "(sample_config.yaml documents every key)"
+        )
+    return path.resolve()
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, interpolate and validate a configuration file (see `find_config_path` for discovery)."""
+    config_path = find_config_path(path)
+    return _Parser(config_path).parse()
+
+
+# --------------------------------------------------------------------------------------------- schema
+
+_STR, _BOOL, _INT, _NUM, _MAP, _STRMAP = "string", "boolean", "integer", "number", "mapping", "string map"
+
+_TIMEOUT_KEYS: dict[str, str] = {
+    "server_selection_ms": _INT,
+    "connect_ms": _INT,
+    "socket_ms": _INT,
+    "lock_wait_s": _NUM,
+    "lock_ttl_s": _NUM,
+    "embedded_start_s": _NUM,
+}
+_APP_KEYS: dict[str, str] = {
+    "uri": _STR,
+    "database": _STR,
+    "migrations_collection": _STR,
+    "auditlog_collection": _STR,
+    "lock_collection": _STR,
+    "auditlog_limit": _INT,
+    "read_only": _BOOL,
+    "production": _BOOL,
+    "timeouts": _MAP,
+}
+_APP_REQUIRED = ("uri", "database")
+_TUI_KEYS: dict[str, str] = {"theme": _STR, "poll_interval_s": _NUM, "log_max_lines": _INT, "keymap": _STRMAP}
+_TOP_KEYS: dict[str, str] = {"scripts_dir": _STR, "default_app": _STR, "applications": _MAP, "tui": _MAP}
+_TOP_REQUIRED = ("scripts_dir", "applications")
+
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_INVALID_DB_CHARS = set('/\\. "$*<>:|?')
+
+
+class _Parser:
+    """Walks the composed YAML node tree so every value keeps its line number."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+
+    def error(self, node: yaml.Node | None, key: str, problem: str) -> ConfigError:
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        where = f" {key}:" if key else ""
+        return ConfigError(f"{self.path}{line}:{where} {problem}")
+
+    # -- entry point
+    def parse(self) -> Config:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self.path}: not UTF-8 text; save the configuration as UTF-8") from None
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot read the configuration: {exc.strerror}") from None
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = f":{mark.line + 1}" if mark else ""
+            problem = exc.problem or exc.context or "syntax error"
+            raise ConfigError(f"{self.path}{line}: not valid YAML: {problem}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{self.path}: not valid YAML: {exc}") from None
+        if root is None:
+            raise ConfigError(f"{self.path}: the file is empty; it needs 'scripts_dir' and 'applications'")
+        top = self.mapping(root, "", _TOP_KEYS, _TOP_REQUIRED)
+
+        scripts_node = top["scripts_dir"]
+        scripts_raw = self.scalar(scripts_node, "scripts_dir", _STR)
+        if not scripts_raw:
+            raise self.error(scripts_node, "scripts_dir", "must not be empty")
+        scripts_dir = (self.path.parent / Path(scripts_raw).expanduser()).resolve()
+
+        default_app = self.optional(top, "default_app", _STR)
+        tui = self.parse_tui(top.get("tui"))
+
+        apps_node = top["applications"]
+        if not isinstance(apps_node, yaml.MappingNode) or not apps_node.value:
+            raise self.error(apps_node, "applications", "expected a mapping of application names to settings")
+        applications: dict[str, AppConfig] = {}
+        app_errors: dict[str, ConfigError] = {}
+        for name_node, app_node in self.pairs(apps_node, "applications"):
+            name = name_node.value
+            try:
+                applications[name] = self.parse_app(name, app_node, scripts_dir)
+            except _InterpolationError as exc:
+                app_errors[name] = exc.error
+        if default_app is not None and default_app not in applications and default_app not in app_errors:
+            names = list(applications) + list(app_errors)
+            raise self.error(
+                top["default_app"], "default_app",
+                f"names no application{_did_you_mean(default_app, names)}; known: {', '.join(names)}",
+            )
+        return Config(self.path, scripts_dir, default_app, tui, applications, app_errors)
+
+    # -- sections
+    def parse_app(self, name: str, node: yaml.Node, scripts_dir: Path) -> AppConfig:
+        prefix = f"applications.{name}"
+        values = self.mapping(node, prefix, _APP_KEYS, _APP_REQUIRED)
+        uri_node = values["uri"]
+        uri = self.scalar(uri_node, f"{prefix}.uri", _STR, interpolate_app=True)
+        self.check_uri(uri_node, f"{prefix}.uri", uri)
+        database = self.scalar(values["database"], f"{prefix}.database", _STR, interpolate_app=True)
+        self.check_database(values["database"], f"{prefix}.database", database)
+        kwargs: dict[str, Any] = {}
+        for key in ("migrations_collection", "auditlog_collection", "lock_collection"):
+            if key in values:
+                value = self.scalar(values[key], f"{prefix}.{key}", _STR, interpolate_app=True)
+                self.check_collection(values[key], f"{prefix}.{key}", value)
+                kwargs[key] = value
+        for key in ("auditlog_limit", "read_only", "production"):
+            value = self.optional(values, key, _APP_KEYS[key], prefix=prefix, interpolate_app=True)
+            if value is not None:
+                kwargs[key] = value
+        if kwargs.get("auditlog_limit") is not None and kwargs["auditlog_limit"] < 1:
+            raise self.error(values["auditlog_limit"], f"{prefix}.auditlog_limit", "must be at least 1 (or null)")
+        collections = [kwargs.get(k, getattr(AppConfig, k)) for k in
+                       ("migrations_collection", "auditlog_collection", "lock_collection")]
+        if len(set(collections)) != 3:
+            raise self.error(node, prefix, "migrations, audit log and lock collections must be three different names")
+        if "timeouts" in values:
+            kwargs["timeouts"] = self.parse_timeouts(values["timeouts"], f"{prefix}.timeouts")
+        return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
+                         config_path=self.path, **kwargs)
+
+    def parse_timeouts(self, node: yaml.Node, prefix: str) -> Timeouts:
+        values = self.mapping(node, prefix, _TIMEOUT_KEYS, ())
+        kwargs: dict[str, Any] = {}
+        for key, kind in _TIMEOUT_KEYS.items():
+            value = self.optional(values, key, kind, prefix=prefix, interpolate_app=True)
+            if value is None:
+                continue
+            if value < 0 or (value == 0 and key not in ("socket_ms",)):
+                raise self.error(values[key], f"{prefix}.{key}", "must be a positive number")
+            kwargs[key] = value
+        return Timeouts(**kwargs)
+
+    def parse_tui(self, node: yaml.Node | None) -> TuiConfig:
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.value in _NULLS):
+            return TuiConfig()
+        values = self.mapping(node, "tui", _TUI_KEYS, ())
+        kwargs: dict[str, Any] = {}
+        for key, kind in _TUI_KEYS.items():
+            if key not in values:
+                continue
+            if kind == _STRMAP:
+                kwargs[key] = self.string_map(values[key], f"tui.{key}")
+                continue
+            value = self.optional(values, key, kind, prefix="tui")
+            if value is not None:
+                kwargs[key] = value
+        if kwargs.get("poll_interval_s", 1.0) <= 0:
+            raise self.error(values["poll_interval_s"], "tui.poll_interval_s", "must be a positive number")
+        if kwargs.get("log_max_lines", 1) < 1:
+            raise self.error(values["log_max_lines"], "tui.log_max_lines", "must be at least 1")
+        return TuiConfig(**kwargs)
+
+    # -- node helpers
+    def pairs(self, node: yaml.MappingNode, prefix: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+        seen: dict[str, yaml.Node] = {}
+        result = []
+        for key_node, value_node in node.value:
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.error(key_node, prefix, "keys must be plain names")
+            if key_node.value in seen:
+                raise self.error(key_node, key, f"duplicate key (first given on line {seen[key_node.value].start_mark.line + 1})")
+            seen[key_node.value] = key_node
+            result.append((key_node, value_node))
+        return result
+
+    def mapping(self, node: yaml.Node, prefix: str, schema: dict[str, str], required: tuple[str, ...]) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            where = prefix or "the top level"
+            raise self.error(node, prefix, f"expected a mapping (key: value lines) at {where}, got {_describe(node)}")
+        values: dict[str, yaml.Node] = {}
+        for key_node, value_node in self.pairs(node, prefix):
+            key = key_node.value
+            dotted = f"{prefix}.{key}" if prefix else key
+            if key not in schema:
+                raise self.error(key_node, dotted, f"unknown key{_did_you_mean(key, list(schema))}")
+            values[key] = value_node
+        for key in required:
+            if key not in values or _is_null(values[key]):
+                dotted = f"{prefix}.{key}" if prefix else key
+                raise self.error(values.get(key, node), dotted, "required key is missing")
+        return values
+
+    def optional(self, values: dict[str, yaml.Node], key: str, kind: str, prefix: str = "",
+                 interpolate_app: bool = False) -> Any:
+        node = values.get(key)
+        if node is None or _is_null(node):
+            return None
+        dotted = f"{prefix}.{key}" if prefix else key
+        return self.scalar(node, dotted, kind, interpolate_app=interpolate_app)
+
+    def scalar(self, node: yaml.Node, key: str, kind: str, interpolate_app: bool = False) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.error(node, key, f"expected a {kind}, got {_describe(node)}")
+        try:
+            raw = _interpolate(node.value)
+        except _MissingVariable as exc:
+            error = self.error(node, key, f"environment variable {exc.name} is not set "
+                                          f"(export it, or give a default: ${{{exc.name}:-value}})")
+            if interpolate_app:
+                raise _InterpolationError(error) from None
+            raise error from None
+        except ValueError as exc:
+            raise self.error(node, key, str(exc)) from None
+        if kind == _STR:
+            return raw
+        text = raw.strip()
+        if kind == _BOOL:
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
+            raise self.error(node, key, f"expected true or false, got {raw!r}")
+        if kind == _INT:
+            if re.fullmatch(r"[+-]?\d+", text):
+                return int(text)
+            raise self.error(node, key, f"expected a whole number, got {raw!r}")
+        if kind == _NUM:
+            try:
+                value = float(text)
+            except ValueError:
+                raise self.error(node, key, f"expected a number, got {raw!r}") from None
+            if value != value or value in (float("inf"), float("-inf")):
+                raise self.error(node, key, f"expected a finite number, got {raw!r}")
+            return value
+        raise AssertionError(kind)
+
+    def string_map(self, node: yaml.Node, key: str) -> dict[str, str]:
+        if _is_null(node):
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, key, f"expected a mapping, got {_describe(node)}")
+        return {k.value: self.scalar(v, f"{key}.{k.value}", _STR) for k, v in self.pairs(node, key)}
+
+    # -- value checks
+    def check_uri(self, node: yaml.Node, key: str, uri: str) -> None:
+        if uri == EMBEDDED:
+            return
+        masked = mask_uri(uri)
+        if not re.match(r"(?i)^mongodb(\+srv)?://", uri):
+            raise self.error(node, key, f"{masked!r} is neither 'embedded' nor a mongodb:// or mongodb+srv:// URI")
+        if uri.lower().startswith("mongodb+srv://"):
+            if not re.match(r"(?i)^mongodb\+srv://([^@/]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/.*)?$", uri):
+                raise self.error(node, key, f"{masked!r} is not a valid mongodb+srv:// URI (one host name, no port)")
+            return
+        from pymongo import uri_parser
+        from pymongo.errors import ConfigurationError, InvalidURI
+
+        try:
+            uri_parser.parse_uri(uri)
+        except (InvalidURI, ConfigurationError, ValueError) as exc:
+            from runway_tui.engine.uri import scrub
+
+            reason = scrub(str(exc), [uri_password(uri) or ""])
+            raise self.error(node, key, f"{masked!r} is not a valid MongoDB URI: {reason}") from None
+
+    def check_database(self, node: yaml.Node, key: str, name: str) -> None:
+        bad = sorted(_INVALID_DB_CHARS & set(name))
+        if not name or bad or len(name) > 63:
+            reason = f"contains {' '.join(repr(c) for c in bad)}" if bad else "must be 1 to 63 characters"
+            raise self.error(node, key, f"{name!r} is not a valid database name ({reason})")
+
+    def check_collection(self, node: yaml.Node, key: str, name: str) -> None:
+        if not name or "$" in name or name.startswith("system.") or "\x00" in name:
+            raise self.error(node, key, f"{name!r} is not a valid collection name")
+
+
+class _MissingVariable(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class _InterpolationError(Exception):
+    def __init__(self, error: ConfigError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _interpolate(text: str) -> str:
+    """Expand `${VAR}` and `${VAR:-default}` (defaults may nest); `$$` is a literal `$`."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif text.startswith("${", i):
+            value, i = _expand_one(text, i + 2)
+            out.append(value)
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _expand_one(text: str, start: int) -> tuple[str, int]:
+    match = _VAR_NAME.match(text, start)
+    if not match:
+        raise ValueError(f"bad variable reference at '{text[start - 2:start + 10]}': expected ${{NAME}} or ${{NAME:-default}}")
+    name, i = match.group(), match.end()
+    if text.startswith("}", i):
+        if name not in os.environ:
+            raise _MissingVariable(name)
+        return os.environ[name], i + 1
+    if not text.startswith(":-", i):
+        raise ValueError(f"bad variable reference ${{{name}...: expected '}}' or ':-default}}'")
+    # Find the matching closing brace, allowing nested ${...} inside the default.
+    depth, j = 1, i + 2
+    while j < len(text):
+        if text.startswith("${", j):
+            depth += 1
+            j += 2
+            continue
+        if text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                break
+        j += 1
+    else:
+        raise ValueError(f"unclosed ${{{name}:-...: missing '}}'")
+    value = os.environ.get(name)
+    if value:
+        return value, j + 1
+    return _interpolate(text[i + 2:j]), j + 1
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.style is None and node.value in _NULLS
+
+
+def _describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"{node.value!r}"
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

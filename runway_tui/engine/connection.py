@@ -1,0 +1,80 @@
+"""Connecting to the server and learning what it is (version, topology, transaction support)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import MongoClient
+from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, PyMongoError
+
+from runway_tui.engine.config import AppConfig
+from runway_tui.engine.errors import AuthenticationError, ServerUnreachableError
+from runway_tui.engine.uri import mask_uri, scrub
+
+AUTH_FAILED = 18
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What `hello` and `buildInfo` told us."""
+
+    version: str
+    topology: str  # "standalone", "replica set" or "sharded"
+    set_name: str | None
+    address: str  # masked URI, safe to show
+    supports_transactions: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.version, "topology": self.topology, "set_name": self.set_name,
+                "address": self.address, "supports_transactions": self.supports_transactions}
+
+
+def make_client(uri: str, app: AppConfig, **extra: Any) -> MongoClient[dict[str, Any]]:
+    """A client with every timeout bounded by the application's settings."""
+    timeouts = app.timeouts
+    options: dict[str, Any] = {
+        "serverSelectionTimeoutMS": timeouts.server_selection_ms,
+        "connectTimeoutMS": timeouts.connect_ms,
+        "appname": "runway-tui",
+        "tz_aware": False,
+    }
+    if timeouts.socket_ms:
+        options["socketTimeoutMS"] = timeouts.socket_ms
+    options.update(extra)
+    try:
+        return MongoClient(uri, **options)
+    except (ConfigurationError, ValueError) as exc:
+        raise ServerUnreachableError(f"{mask_uri(uri)}: {scrub(str(exc), app.secrets)}") from None
+
+
+def probe_server(client: MongoClient[dict[str, Any]], app: AppConfig, shown_uri: str) -> ServerInfo:
+    """One `hello` (plus `buildInfo`): fails fast with a clear error if the server is not usable."""
+    try:
+        hello = client.admin.command("hello")
+        build = client.admin.command("buildInfo")
+    except OperationFailure as exc:
+        if exc.code == AUTH_FAILED:
+            raise AuthenticationError(
+                f"{mask_uri(shown_uri)}: authentication failed; check the user name and password "
+                f"(application {app.name!r})") from None
+        raise ServerUnreachableError(f"{mask_uri(shown_uri)}: {scrub(str(exc), app.secrets)}") from None
+    except ConnectionFailure as exc:
+        raise unreachable(shown_uri, exc, app) from None
+    except PyMongoError as exc:
+        raise ServerUnreachableError(f"{mask_uri(shown_uri)}: {scrub(str(exc), app.secrets)}") from None
+    if hello.get("msg") == "isdbgrid":
+        topology = "sharded"
+    elif hello.get("setName"):
+        topology = "replica set"
+    else:
+        topology = "standalone"
+    supports = topology != "standalone" and hello.get("logicalSessionTimeoutMinutes") is not None
+    return ServerInfo(version=str(build.get("version", "?")), topology=topology, set_name=hello.get("setName"),
+                      address=mask_uri(shown_uri), supports_transactions=supports)
+
+
+def unreachable(uri: str, exc: BaseException, app: AppConfig) -> ServerUnreachableError:
+    reason = scrub(str(exc).split(", Timeout:")[0], app.secrets)
+    return ServerUnreachableError(
+        f"cannot reach the server at {mask_uri(uri)} (application {app.name!r}): {reason[:300]}")

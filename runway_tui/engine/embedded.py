@@ -1,0 +1,227 @@
+"""The embedded database: a SecantusDB daemon (`secantusd-py`) run as a child process.
+
+SecantusDB is GPL-licensed, so it is never imported: we start its daemon and talk to it over
+the wire. Data lives under `<config dir>/.runway/embedded/` and survives restarts. Several
+runway-tui processes may share one daemon: each registers itself under `users/`, the first one
+starts the daemon, and the last one to leave stops it (SIGTERM, wait, then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from runway_tui.engine.errors import EmbeddedServerError
+
+DAEMON = "secantusd-py"
+INSTALL_HINT = "the embedded database needs the 'embedded' extra: pip install 'runway-tui[embedded]'"
+
+
+def find_daemon() -> str:
+    """The daemon next to our interpreter (same virtual environment) or on PATH."""
+    beside = Path(sys.executable).parent / DAEMON
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(DAEMON)
+    if not found:
+        raise EmbeddedServerError(INSTALL_HINT)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _answers(port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on the port (cheap, no driver needed)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class EmbeddedServer:
+    """One shared daemon per data folder, reference-counted across processes."""
+
+    def __init__(self, folder: Path, start_timeout_s: float = 30.0, stop_timeout_s: float = 15.0) -> None:
+        self.folder = folder
+        self.start_timeout_s = start_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        self.port: int | None = None
+        self._registered = False
+
+    @property
+    def uri(self) -> str:
+        if self.port is None:
+            raise EmbeddedServerError("the embedded database is not running")
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    @property
+    def _state_file(self) -> Path:
+        return self.folder / "daemon.json"
+
+    @property
+    def _users_dir(self) -> Path:
+        return self.folder / "users"
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """A file lock serialising start/stop decisions between processes."""
+        try:
+            self._users_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.folder / "daemon.lock", "a+")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise EmbeddedServerError(f"{self.folder}: cannot use the embedded data folder: {exc.strerror}") from None
+        try:
+            deadline = time.monotonic() + self.start_timeout_s + self.stop_timeout_s
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise EmbeddedServerError(
+                            f"{self.folder}: another runway-tui process is starting or stopping the embedded "
+                            "database and did not finish; try again") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    def _read_state(self) -> dict[str, int] | None:
+        try:
+            state = json.loads(self._state_file.read_text())
+            return {"pid": int(state["pid"]), "port": int(state["port"])}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _live_users(self) -> list[int]:
+        users = []
+        for entry in self._users_dir.iterdir():
+            try:
+                pid = int(entry.name)
+            except ValueError:
+                continue
+            if pid != os.getpid() and _alive(pid):
+                users.append(pid)
+            elif pid != os.getpid():
+                entry.unlink(missing_ok=True)  # a user that died without leaving
+        return users
+
+    def start(self) -> str:
+        """Connect to the folder's running daemon or start one; returns its URI."""
+        with self._exclusive():
+            state = self._read_state()
+            if state and _alive(state["pid"]):
+                if self._wait_until_answers(state["port"], state["pid"]):
+                    self.port = state["port"]
+                    self._register()
+                    return self.uri
+                self._terminate(state["pid"])  # alive but deaf: stop it before reusing its files
+            self._state_file.unlink(missing_ok=True)
+            self.port = self._spawn()
+            self._register()
+            return self.uri
+
+    def _register(self) -> None:
+        (self._users_dir / str(os.getpid())).touch()
+        self._registered = True
+
+    def _spawn(self) -> int:
+        daemon = find_daemon()
+        port = free_port()
+        data = self.folder / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        log_path = self.folder / "secantusd.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                [daemon, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data),
+                 "--log-level", "WARNING"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True,  # Ctrl-C in the terminal reaches us, not the daemon: we stop it cleanly
+                cwd=self.folder,
+            )
+        self._state_file.write_text(json.dumps({"pid": process.pid, "port": port}))
+        if not self._wait_until_answers(port, process.pid, process):
+            self._terminate(process.pid)
+            self._state_file.unlink(missing_ok=True)
+            tail = _tail(log_path)
+            raise EmbeddedServerError(
+                f"the embedded database did not start within {self.start_timeout_s:g}s "
+                f"(log {log_path}){': ' + tail if tail else ''}")
+        return port
+
+    def _wait_until_answers(self, port: int, pid: int, process: subprocess.Popen[bytes] | None = None) -> bool:
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if _answers(port):
+                return True
+            if process is not None and process.poll() is not None:
+                return False
+            if process is None and not _alive(pid):
+                return False
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        """Leave the daemon; stop it when no other live process uses it."""
+        if not self._registered:
+            return
+        self._registered = False
+        with self._exclusive():
+            (self._users_dir / str(os.getpid())).unlink(missing_ok=True)
+            if self._live_users():
+                return
+            state = self._read_state()
+            if state and _alive(state["pid"]):
+                self._terminate(state["pid"])
+            self._state_file.unlink(missing_ok=True)
+
+    def _terminate(self, pid: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    return
+            if not _alive(pid):
+                return
+            time.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])[:400]

@@ -1,0 +1,83 @@
+"""Every failure the engine reports, each mapped to one documented exit code.
+
+Front ends catch `RunwayError` and print `str(error)` as a single line; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of the headless CLI (documented in README)."""
+
+    OK = 0
+    STEP_FAILED = 1
+    BAD_INPUT = 2
+    LOCK_TIMEOUT = 3
+    VALIDATION_FAILED = 4
+    UNREACHABLE = 5
+
+
+class RunwayError(Exception):
+    """Base of all expected failures; `exit_code` tells the CLI how to exit."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+
+
+class ConfigError(RunwayError):
+    """The configuration file is missing, malformed or invalid."""
+
+
+class UsageError(RunwayError):
+    """A command was asked for something that cannot be done (unknown version, bad step count...)."""
+
+
+class ReadOnlyError(RunwayError):
+    """A mutating operation was refused because the application is read-only."""
+
+
+class EmbeddedServerError(RunwayError):
+    """The embedded SecantusDB daemon could not be started or reached."""
+
+    exit_code = ExitCode.UNREACHABLE
+
+
+class ServerUnreachableError(RunwayError):
+    """The MongoDB server cannot be reached (or stopped answering)."""
+
+    exit_code = ExitCode.UNREACHABLE
+
+
+class AuthenticationError(RunwayError):
+    """The server refused our credentials."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class LockTimeoutError(RunwayError):
+    """Another runner holds the migration lock and did not release it in time."""
+
+    exit_code = ExitCode.LOCK_TIMEOUT
+
+
+class LockLostError(RunwayError):
+    """Our lease expired or was taken over while steps were running."""
+
+    exit_code = ExitCode.STEP_FAILED
+
+
+class BlockedError(RunwayError):
+    """Steps refuse to run: a failed migration, checksum drift, a broken file, an orphan..."""
+
+    exit_code = ExitCode.VALIDATION_FAILED
+
+
+class StepFailedError(RunwayError):
+    """A migration raised; the run stopped after the steps listed in `completed`."""
+
+    exit_code = ExitCode.STEP_FAILED
+
+    def __init__(self, message: str, completed: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.completed = completed or []

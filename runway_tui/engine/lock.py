@@ -1,0 +1,171 @@
+"""The migration lock: one lease document, taken atomically, renewed by a heartbeat.
+
+Expiry times come from the server's clock (measured once per process from `hello.localTime`),
+so runners on hosts with skewed clocks agree on when a lease has expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from runway_tui.engine.errors import LockLostError, LockTimeoutError
+from runway_tui.engine.models import LockInfo
+
+logger = logging.getLogger("runway_tui.lock")
+LOCK_ID = "runway"
+
+
+class ServerClock:
+    """Estimates the server's current time from one `hello` and the local monotonic clock."""
+
+    def __init__(self, hello: Callable[[], dict[str, Any]]) -> None:
+        self._hello = hello
+        self._base: tuple[dt.datetime, float] | None = None
+
+    def now(self) -> dt.datetime:
+        if self._base is None:
+            sent = time.monotonic()
+            local_time = self._hello().get("localTime")
+            received = time.monotonic()
+            if not isinstance(local_time, dt.datetime):  # very old servers: trust our own clock
+                local_time = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            self._base = (local_time.replace(tzinfo=None), (sent + received) / 2)
+        server_time, at = self._base
+        return server_time + dt.timedelta(seconds=time.monotonic() - at)
+
+
+class MigrationLock:
+    """A lease in the lock collection; `acquire` waits a bounded time and names the holder."""
+
+    def __init__(self, collection: Collection[dict[str, Any]], clock: ServerClock, *, user: str, host: str,
+                 pid: int, ttl_s: float, wait_s: float, poll_s: float = 0.25) -> None:
+        self.collection = collection
+        self.clock = clock
+        self.owner = uuid.uuid4().hex
+        self.user, self.host, self.pid = user, host, pid
+        self.ttl_s, self.wait_s, self.poll_s = ttl_s, wait_s, poll_s
+        self._held = False
+        self._lost: str | None = None
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        self._depth = 0
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def info(self) -> LockInfo | None:
+        """The current lease, whoever holds it (a read; never writes)."""
+        doc = self.collection.find_one({"_id": LOCK_ID})
+        if not doc or not doc.get("owner"):
+            return None
+        return _info(doc, self.clock.now())
+
+    def try_acquire(self, operation: str) -> LockInfo | None:
+        """One atomic attempt. Returns None on success, else the current holder."""
+        now = self.clock.now()
+        try:
+            self.collection.find_one_and_update(
+                {"_id": LOCK_ID, "$or": [{"expires_at": {"$lt": now}}, {"owner": self.owner}, {"owner": None}]},
+                {"$set": {"owner": self.owner, "user": self.user, "host": self.host, "pid": self.pid,
+                          "operation": operation, "acquired_at": now,
+                          "expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now}},
+                upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:
+            holder = self.info()
+            if holder is None:  # released between our attempt and the read: try again at once
+                return self.try_acquire(operation)
+            return holder
+        return None
+
+    def acquire(self, operation: str, on_wait: Callable[[LockInfo, float], None] | None = None) -> None:
+        """Take the lease (re-entrant), waiting up to `wait_s`; start the heartbeat."""
+        if self._held:
+            self._depth += 1
+            return
+        started = time.monotonic()
+        last_report = -1.0
+        while True:
+            holder = self.try_acquire(operation)
+            if holder is None:
+                break
+            waited = time.monotonic() - started
+            if waited >= self.wait_s:
+                raise LockTimeoutError(
+                    f"the migration lock is held by {holder.holder} for '{holder.operation}' since "
+                    f"{_fmt(holder.acquired_at)} (expires {_fmt(holder.expires_at)}); waited {waited:.0f}s. "
+                    "If that runner is dead, wait for the lease to expire or run 'runway-tui unlock'")
+            if on_wait and waited - last_report >= 1.0:
+                last_report = waited
+                on_wait(holder, waited)
+            time.sleep(min(self.poll_s, max(0.01, self.wait_s - waited)))
+        self._held, self._lost, self._depth = True, None, 1
+        self._stop.clear()
+        self._heartbeat = threading.Thread(target=self._beat, name="runway-lock-heartbeat", daemon=True)
+        self._heartbeat.start()
+
+    def check(self) -> None:
+        """Raise if the lease was lost (expired and taken over) since we took it."""
+        if self._lost:
+            raise LockLostError(self._lost)
+
+    def release(self) -> None:
+        if not self._held:
+            return
+        self._depth -= 1
+        if self._depth > 0:
+            return
+        self._stop.set()
+        if self._heartbeat:
+            self._heartbeat.join(timeout=5)
+        self._held = False
+        try:
+            self.collection.delete_one({"_id": LOCK_ID, "owner": self.owner})
+        except PyMongoError as exc:  # the lease will expire by itself
+            logger.warning("could not release the migration lock (it expires in %ss): %s", self.ttl_s, exc)
+
+    def _beat(self) -> None:
+        interval = max(0.05, self.ttl_s / 3)
+        while not self._stop.wait(interval):
+            try:
+                now = self.clock.now()
+                result = self.collection.update_one(
+                    {"_id": LOCK_ID, "owner": self.owner},
+                    {"$set": {"expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now}})
+                if result.matched_count == 0:
+                    self._lost = "the migration lock was taken over by another runner after our lease expired"
+                    return
+            except PyMongoError as exc:  # transient: the next beat retries before the lease runs out
+                logger.warning("lock heartbeat failed: %s", exc)
+
+    def force_release(self, only_expired: bool) -> LockInfo | None:
+        """Remove the current lease (expired only, unless forced). Returns what was removed."""
+        holder = self.info()
+        if holder is None:
+            return None
+        query: dict[str, Any] = {"_id": LOCK_ID, "owner": holder.owner}
+        if only_expired:
+            query["expires_at"] = {"$lt": self.clock.now()}
+        result = self.collection.delete_one(query)
+        return holder if result.deleted_count else None
+
+
+def _info(doc: dict[str, Any], now: dt.datetime) -> LockInfo:
+    expires = doc.get("expires_at")
+    return LockInfo(owner=str(doc.get("owner")), user=str(doc.get("user", "?")), host=str(doc.get("host", "?")),
+                    pid=int(doc.get("pid", 0) or 0), acquired_at=doc.get("acquired_at"), expires_at=expires,
+                    operation=str(doc.get("operation", "")), expired=bool(expires and expires < now))
+
+
+def _fmt(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "?"

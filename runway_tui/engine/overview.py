@@ -1,0 +1,66 @@
+"""Read-only description of the database for the "Database state" pane."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from bson import json_util
+from pymongo.errors import OperationFailure
+
+if TYPE_CHECKING:
+    from runway_tui.engine.app import MigrationApp
+
+MAX_VALUE_CHARS = 200
+
+
+def collections_overview(app: MigrationApp) -> list[dict[str, Any]]:
+    """One row per collection: estimated count, size, indexes, validator, and whether it is ours."""
+    ours = {app.config.migrations_collection: "migrations", app.config.auditlog_collection: "audit log",
+            app.config.lock_collection: "lock"}
+    rows = []
+    for info in sorted(app.database.list_collections(), key=lambda c: c["name"]):
+        name = info["name"]
+        options = info.get("options", {})
+        row: dict[str, Any] = {"name": name, "type": info.get("type", "collection"),
+                               "validator": bool(options.get("validator")), "ours": ours.get(name),
+                               "count": None, "size": None, "indexes": None}
+        if row["type"] == "collection":
+            try:
+                stats = app.database.command("collStats", name)
+                row.update(count=stats.get("count"), size=stats.get("size"), indexes=stats.get("nindexes"))
+            except OperationFailure:
+                coll = app.database[name]
+                row.update(count=coll.estimated_document_count(), indexes=len(list(coll.list_indexes())))
+        rows.append(row)
+    return rows
+
+
+def collection_detail(app: MigrationApp, name: str, sample: int = 5) -> dict[str, Any]:
+    """Indexes, validator and a few documents (values truncated), all as JSON text."""
+    coll = app.database[name]
+    info = next(iter(app.database.list_collections(filter={"name": name})), None)
+    if info is None:
+        return {"name": name, "exists": False, "indexes": [], "validator": None, "sample": []}
+    indexes = [_json(ix) for ix in coll.list_indexes()]
+    validator = info.get("options", {}).get("validator")
+    docs = [_json(_truncate(doc)) for doc in coll.find({}).limit(sample)]
+    return {"name": name, "exists": True, "indexes": indexes, "validator": _json(validator) if validator else None,
+            "sample": docs}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(json.loads(json_util.dumps(value)), indent=2, ensure_ascii=False)
+
+
+def _truncate(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _truncate(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_truncate(v) for v in value[:20]]
+        return items + ([f"... {len(value) - 20} more"] if len(value) > 20 else [])
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return value[:MAX_VALUE_CHARS] + f"... ({len(value)} chars)"
+    if isinstance(value, bytes) and len(value) > MAX_VALUE_CHARS:
+        return f"<{len(value)} bytes>"
+    return value

@@ -1,0 +1,122 @@
+"""Turning a request ("up 2", "down --to 3", "up --all") into the exact ordered steps, or refusing."""
+
+from __future__ import annotations
+
+from runway_tui.engine.errors import UsageError
+from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow, Step
+
+
+def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None = None, to: int | None = None,
+               all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,
+               supports_transactions: bool = False) -> Plan:
+    """Compute the plan. Invalid requests raise UsageError; unsafe states become `blockers`."""
+    chosen = sum(x is not None and x is not False for x in (steps, to, all_ or None))
+    if chosen > 1:
+        raise UsageError("give only one of --steps, --to and --all")
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps must be 1 or more, got {steps}")
+    known = sorted({r.version for r in report.rows if r.version is not None})
+    if to is not None and to != 0 and to not in known:
+        listing = _ranges(known) or "none"
+        raise UsageError(f"version {to} does not exist (known versions: {listing}); "
+                         + ("use 'down --to 0' to revert everything" if direction is Direction.DOWN else
+                            "create it or pick an existing one"))
+    if to is not None and to < 0:
+        raise UsageError(f"version must be 0 or more, got {to}")
+
+    current = report.current_version
+    if direction is Direction.UP:
+        candidates = [r for r in report.pending]
+        if to is not None:
+            if current is not None and to < current and all(r.version > to for r in candidates):
+                raise UsageError(f"version {to} is below the current version {current}; use 'down --to {to}'")
+            selected = [r for r in candidates if r.version <= to]  # type: ignore[operator]
+        elif all_:
+            selected = candidates
+        else:
+            selected = candidates[: steps or 1]
+        step_list = _up_steps(selected, current)
+        target = step_list[-1].to_version if step_list else current
+    else:
+        applied = sorted(report.applied, key=lambda r: r.version or 0, reverse=True)
+        if to is not None:
+            if current is not None and to > current:
+                raise UsageError(f"version {to} is above the current version {current}; use 'up --to {to}'")
+            selected = [r for r in applied if (r.version or 0) > to]
+        elif all_:
+            selected = applied
+        else:
+            selected = applied[: steps or 1]
+        step_list = _down_steps(selected, applied)
+        target = step_list[-1].to_version if step_list else current
+
+    blockers, warnings = _check(report, direction, step_list, ignore_drift, allow_out_of_order)
+    return Plan(direction=direction, steps=step_list, current_version=current, target_version=target,
+                blockers=blockers, warnings=warnings, uses_transactions=supports_transactions)
+
+
+def _up_steps(selected: list[StatusRow], current: int | None) -> list[Step]:
+    result, version = [], current
+    for row in selected:
+        assert row.script is not None and row.version is not None
+        after = max(version or 0, row.version)
+        result.append(Step(Direction.UP, row.version, row.name, row.description, row.script.transactional,
+                           version, after))
+        version = after
+    return result
+
+
+def _down_steps(selected: list[StatusRow], applied: list[StatusRow]) -> list[Step]:
+    remaining = [r.version for r in applied]
+    result = []
+    for row in selected:
+        assert row.version is not None
+        before = max(remaining, default=None)
+        remaining.remove(row.version)
+        after = max(remaining, default=None)
+        transactional = row.script.transactional if row.script else True
+        result.append(Step(Direction.DOWN, row.version, row.name, row.description, transactional, before, after))
+    return result
+
+
+def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore_drift: bool,
+           allow_out_of_order: bool) -> tuple[list[str], list[str]]:
+    blockers: list[str] = []
+    warnings: list[str] = []
+    in_plan = {s.version for s in steps}
+    for row in report.rows:
+        label = f"{row.name} (version {row.version})" if row.version is not None else row.name
+        problems = set(row.problems)
+        if Problem.FAILED in problems:
+            error = f": {row.record.error}" if row.record and row.record.error else ""
+            blockers.append(f"{label} is {row.state}{error}; check the database, then resolve it with "
+                            f"'runway-tui mark {row.version} --applied' or '--pending'")
+        if Problem.DRIFT in problems:
+            text = (f"{label} was changed after it was applied (checksum {row.stored_checksum} -> "
+                    f"{row.current_checksum}); restore the file or accept it with 'runway-tui accept {row.version}'")
+            (warnings if ignore_drift else blockers).append(text + (" [ignored]" if ignore_drift else ""))
+        if Problem.BROKEN in problems and row.script is not None:
+            if direction is Direction.UP or row.version in in_plan:
+                blockers.append(f"{row.script.path.name} is broken: {row.script.problem}")
+            else:
+                warnings.append(f"{row.script.path.name} is broken: {row.script.problem}")
+        if Problem.ORPHAN in problems:
+            if row.version in in_plan:
+                blockers.append(f"{label} is applied but its file is missing; restore the file, or record it as "
+                                f"reverted with 'runway-tui mark {row.version} --pending'")
+            else:
+                warnings.append(f"{label} is recorded but its file is missing")
+        if Problem.OUT_OF_ORDER in problems and row.version in in_plan and direction is Direction.UP:
+            text = (f"{label} is pending but older than the current version {report.current_version} "
+                    "(merged out of order)")
+            if allow_out_of_order:
+                warnings.append(text + " [allowed]")
+            else:
+                blockers.append(text + "; apply it anyway with --allow-out-of-order")
+    return blockers, warnings
+
+
+def _ranges(versions: list[int]) -> str:
+    if len(versions) > 8:
+        return f"{versions[0]}..{versions[-1]}"
+    return ", ".join(str(v) for v in versions)

@@ -1,0 +1,113 @@
+"""The runtime context in MongoDB: the migrations collection and the append-only audit log."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, DeleteOne, UpdateOne
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, State
+
+
+class MigrationRepository:
+    """One document per known migration, `_id` = version (Mongorunway's schema, extended)."""
+
+    def __init__(self, database: Database[dict[str, Any]], name: str) -> None:
+        self.collection: Collection[dict[str, Any]] = database[name]
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("is_applied", ASCENDING), ("_id", DESCENDING)], name="is_applied_1__id_-1")
+        self.collection.create_index([("state", ASCENDING)], name="state_1")
+
+    def all(self) -> list[MigrationRecord]:
+        return [MigrationRecord.from_document(d) for d in self.collection.find({}).sort("_id", ASCENDING)]
+
+    def get(self, version: int, session: ClientSession | None = None) -> MigrationRecord | None:
+        doc = self.collection.find_one({"_id": version}, session=session)
+        return MigrationRecord.from_document(doc) if doc else None
+
+    def current_version(self) -> int | None:
+        doc = self.collection.find_one({"is_applied": True}, {"_id": 1}, sort=[("_id", DESCENDING)])
+        return int(doc["_id"]) if doc else None
+
+    def sync(self, upserts: list[MigrationRecord], updates: dict[int, dict[str, Any]], removals: list[int]) -> None:
+        """Apply a refresh in one bulk write (one round trip)."""
+        ops: list[Any] = []
+        for record in upserts:
+            ops.append(UpdateOne({"_id": record.version}, {"$setOnInsert": record.to_document()}, upsert=True))
+        for version, fields in updates.items():
+            # Only a record that is still pending may be rewritten: never an applied one.
+            ops.append(UpdateOne({"_id": version, "is_applied": False, "state": State.PENDING.value}, {"$set": fields}))
+        for version in removals:
+            ops.append(DeleteOne({"_id": version, "is_applied": False, "state": State.PENDING.value}))
+        if ops:
+            self.collection.bulk_write(ops, ordered=False)
+
+    def update(self, version: int, fields: dict[str, Any], session: ClientSession | None = None,
+               expect: dict[str, Any] | None = None) -> bool:
+        result = self.collection.update_one({"_id": version, **(expect or {})}, {"$set": fields}, session=session)
+        return result.matched_count == 1
+
+    def upsert(self, record: MigrationRecord, session: ClientSession | None = None) -> None:
+        self.collection.replace_one({"_id": record.version}, record.to_document(), upsert=True, session=session)
+
+
+class AuditJournal:
+    """Append-only history: one entry per attempt, never deleted by a down step."""
+
+    def __init__(self, database: Database[dict[str, Any]], name: str, limit: int | None) -> None:
+        self.collection: Collection[dict[str, Any]] = database[name]
+        self.limit = limit
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("date", DESCENDING)], name="date_-1")
+        self.collection.create_index([("migration_read_model.version", ASCENDING), ("date", DESCENDING)],
+                                     name="version_1_date_-1")
+
+    def append(self, entry: MigrationAuditlogEntry, session: ClientSession | None = None) -> None:
+        self.collection.insert_one(entry.to_document(), session=session)
+
+    def trim(self) -> int:
+        """Keep at most `limit` entries. Uses the O(1) collection count, then deletes the oldest by
+        `_id` order (an index walk of only the surplus), never scanning the whole collection."""
+        if not self.limit:
+            return 0
+        surplus = self.collection.estimated_document_count() - self.limit
+        if surplus <= 0:
+            return 0
+        oldest = [d["_id"] for d in self.collection.find({}, {"_id": 1}).sort("_id", ASCENDING).limit(surplus)]
+        return self.collection.delete_many({"_id": {"$in": oldest}}).deleted_count if oldest else 0
+
+    def history(self, limit: int | None = 10, skip: int = 0, ascending: bool = False, version: int | None = None,
+                text: str | None = None, start: Any = None, end: Any = None) -> list[MigrationAuditlogEntry]:
+        """A window of entries, newest first unless `ascending`, optionally filtered."""
+        query = self._query(version, text, start, end)
+        direction = ASCENDING if ascending else DESCENDING
+        cursor = self.collection.find(query).sort([("date", direction), ("_id", direction)]).skip(skip)
+        if limit:
+            cursor = cursor.limit(limit)
+        return [MigrationAuditlogEntry.from_document(d) for d in cursor]
+
+    def count(self, version: int | None = None, text: str | None = None) -> int:
+        """Exact count of a filtered view; the estimate (no scan) when unfiltered."""
+        query = self._query(version, text, None, None)
+        if not query:
+            return self.collection.estimated_document_count()
+        return self.collection.count_documents(query)
+
+    @staticmethod
+    def _query(version: int | None, text: str | None, start: Any, end: Any) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if version is not None:
+            query["migration_read_model.version"] = version
+        if text:
+            pattern = {"$regex": re.escape(text), "$options": "i"}
+            query["$or"] = [{"transaction_name": pattern}, {"migration_read_model.name": pattern},
+                            {"user": pattern}, {"host": pattern}, {"exc_name": pattern}, {"exc_message": pattern}]
+        if start is not None or end is not None:
+            query["date"] = {k: v for k, v in (("$gte", start), ("$lte", end)) if v is not None}
+        return query

@@ -1,0 +1,216 @@
+"""The script directory: migration files on disk, inspected with `ast` and never executed here.
+
+A migration file is `NNN_slug.py` (zero-padded version, at least three digits) with a module
+docstring (the description), `version = N`, `def upgrade(ctx)` and `def downgrade(ctx)`, and an
+optional `transactional = False`. Files starting with `_` are helpers, not migrations.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from runway_tui.engine.errors import UsageError
+
+FILE_NAME = re.compile(r"^(?P<digits>\d{3,})_(?P<slug>[A-Za-z0-9_]+)\.py$")
+MAX_FILE_BYTES = 1024 * 1024  # a migration larger than 1 MiB is almost surely a mistake (data belongs elsewhere)
+
+TEMPLATE = '''"""{description}"""
+
+version = {version}
+# transactional = False  # uncomment for steps that cannot run in a transaction (e.g. index builds on big collections)
+
+
+def upgrade(ctx):
+    """Apply this version. Pass session=ctx.session to every call so it joins the step's transaction."""
+    # ctx.db["collection"].update_many({{}}, {{"$set": {{"field": 1}}}}, session=ctx.session)
+    # ctx.log("what happened"); ctx.progress(done, total)
+
+
+def downgrade(ctx):
+    """Revert exactly what upgrade did."""
+'''
+
+
+@dataclass(frozen=True)
+class ScriptFile:
+    """What inspection learned about one file; `problem` is set when the file is broken."""
+
+    path: Path
+    name: str  # the full file stem, e.g. "004_add_history"
+    version: int | None
+    description: str
+    checksum: str | None
+    transactional: bool = True
+    problem: str | None = None
+
+    @property
+    def is_broken(self) -> bool:
+        return self.problem is not None
+
+
+def checksum_text(text: str) -> str:
+    """MD5 hex of the text with newlines normalised to LF, as UTF-8 (Mongorunway's value)."""
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    return hashlib.md5(normalised.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def inspect_file(path: Path) -> ScriptFile:
+    """Parse one file with `ast`; any defect becomes `problem` instead of an exception."""
+    name = path.stem
+    match = FILE_NAME.match(path.name)
+    name_version = int(match.group("digits")) if match else None
+
+    def broken(problem: str, **extra: object) -> ScriptFile:
+        fields = {"version": name_version, "description": "", "checksum": None, **extra}
+        return ScriptFile(path=path, name=name, problem=problem, **fields)  # type: ignore[arg-type]
+
+    if not match:
+        return broken("file name must be NNN_name.py (version of at least 3 digits, then letters, digits or _)")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return broken(f"file is {size // 1024} KiB, over the {MAX_FILE_BYTES // 1024} KiB limit for a migration")
+        raw = path.read_bytes()
+    except OSError as exc:
+        return broken(f"cannot read the file: {exc.strerror}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return broken(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
+    checksum = checksum_text(text)
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        return broken(f"syntax error on line {exc.lineno}: {exc.msg}", checksum=checksum)
+    except ValueError as exc:  # e.g. null bytes
+        return broken(f"cannot be parsed: {exc}", checksum=checksum)
+
+    description = (ast.get_docstring(tree) or "").strip()
+    version_nodes: list[ast.expr] = []
+    functions: set[str] = set()
+    transactional = True
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id == "version":
+                version_nodes.append(value)  # type: ignore[arg-type]
+            if isinstance(target, ast.Name) and target.id == "transactional":
+                if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+                    transactional = value.value
+                else:
+                    return broken(f"line {node.lineno}: transactional must be True or False", checksum=checksum,
+                                  description=description)
+        if isinstance(node, ast.FunctionDef) and node.name in ("upgrade", "downgrade"):
+            functions.add(node.name)
+
+    def fail(problem: str) -> ScriptFile:
+        return broken(problem, checksum=checksum, description=description)
+
+    if not version_nodes:
+        return fail("missing module-level 'version = N'")
+    if len(version_nodes) > 1:
+        return fail(f"'version' is assigned {len(version_nodes)} times; assign it once")
+    value = version_nodes[0]
+    if not (isinstance(value, ast.Constant) and type(value.value) is int):
+        return fail(f"line {value.lineno}: version must be a whole number literal, got {ast.unparse(value)!r}")
+    version = value.value
+    if version < 1:
+        return fail(f"line {value.lineno}: version must be 1 or more, got {version}")
+    if version != name_version:
+        return fail(f"line {value.lineno}: version = {version} disagrees with the file name ({name_version})")
+    missing = [f for f in ("upgrade", "downgrade") if f not in functions]
+    if missing:
+        return fail(f"missing {' and '.join(f'def {m}(ctx)' for m in missing)}")
+    return ScriptFile(path=path, name=name, version=version, description=description,
+                      checksum=checksum, transactional=transactional)
+
+
+class ScriptDirectory:
+    """The migration files of a project (Alembic's "script directory")."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def scan(self) -> list[ScriptFile]:
+        """Every candidate file, sorted by version then name; duplicates are marked broken."""
+        if not self.path.is_dir():
+            return []
+        files = [
+            inspect_file(self.path / entry.name)
+            for entry in os.scandir(self.path)
+            if entry.name.endswith(".py") and not entry.name.startswith("_") and entry.is_file()
+        ]
+        by_version: dict[int, list[ScriptFile]] = {}
+        for script in files:
+            if script.version is not None and not script.is_broken:
+                by_version.setdefault(script.version, []).append(script)
+        result = []
+        for script in files:
+            twins = by_version.get(script.version or -1, [])
+            if len(twins) > 1 and script in twins:
+                others = ", ".join(t.path.name for t in twins if t is not script)
+                script = ScriptFile(script.path, script.name, script.version, script.description,
+                                    script.checksum, script.transactional,
+                                    problem=f"version {script.version} is also used by {others}")
+            result.append(script)
+        result.sort(key=lambda s: (s.version if s.version is not None else 10**12, s.name))
+        return result
+
+    def next_version(self) -> int:
+        versions = [int(m.group("digits")) for e in self._names() if (m := FILE_NAME.match(e))]
+        return max(versions, default=0) + 1
+
+    def _names(self) -> list[str]:
+        return os.listdir(self.path) if self.path.is_dir() else []
+
+    def create_template(self, name: str, description: str | None = None) -> Path:
+        """Write the next version's file; never overwrites, safe against two creators racing."""
+        slug = slugify(name)
+        if not slug:
+            raise UsageError(f"migration name {name!r} has no letters or digits; use e.g. 'add_user_index'")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"{self.path}: cannot create the migrations folder: {exc.strerror}") from None
+        width = max([3] + [len(m.group("digits")) for e in self._names() if (m := FILE_NAME.match(e))])
+        for _attempt in range(100):
+            version = self.next_version()
+            path = self.path / f"{version:0{width}d}_{slug}.py"
+            text = TEMPLATE.format(description=(description or name.strip()).replace('"""', "'''"), version=version)
+            try:
+                # O_EXCL: a file that appeared since we listed the folder is never overwritten.
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise UsageError(f"{self.path}: cannot write {path.name}: {exc.strerror}") from None
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            if self._version_taken_by_other(version, path):
+                path.unlink()  # another creator took this version with another name in the same instant
+                continue
+            return path
+        raise UsageError(f"{self.path}: could not find a free version number; is another process creating files?")
+
+    def _version_taken_by_other(self, version: int, mine: Path) -> bool:
+        for entry in self._names():
+            match = FILE_NAME.match(entry)
+            if match and int(match.group("digits")) == version and entry != mine.name:
+                # Keep the file whose name sorts first; the other creator retries.
+                return entry < mine.name
+        return False
+
+
+def slugify(name: str) -> str:
+    """'Add users: email index!' -> 'add_users_email_index'."""
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")[:80]

@@ -1,0 +1,58 @@
+"""Comparing the script directory with the migrations collection, without writing anything."""
+
+from __future__ import annotations
+
+from runway_tui.engine.models import MigrationRecord, Problem, State, StatusReport, StatusRow
+from runway_tui.engine.scripts import ScriptFile
+
+_UNSETTLED = {State.FAILED, State.APPLYING, State.REVERTING}
+
+
+def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord]) -> StatusReport:
+    """One row per version known to either side, plus rows for files without a usable version."""
+    by_version = {r.version: r for r in records}
+    applied_versions = [r.version for r in records if r.is_applied]
+    newest_applied = max(applied_versions, default=None)
+    rows: list[StatusRow] = []
+    seen: set[int] = set()
+
+    scripts_by_version: dict[int, list[ScriptFile]] = {}
+    for script in scripts:
+        if script.version is None:
+            rows.append(StatusRow(None, script.name, "", script, None, (Problem.BROKEN,)))
+        else:
+            scripts_by_version.setdefault(script.version, []).append(script)
+
+    for version in sorted(set(scripts_by_version) | set(by_version)):
+        record = by_version.get(version)
+        candidates = scripts_by_version.get(version, [])
+        # With duplicate versions, prefer the file whose name the record knows.
+        script = next((s for s in candidates if record and s.name == record.name), candidates[0] if candidates else None)
+        for extra in candidates:
+            if extra is not script:
+                rows.append(StatusRow(version, extra.name, extra.description, extra, None, (Problem.BROKEN,)))
+        problems: list[Problem] = []
+        if script is not None and script.is_broken:
+            problems.append(Problem.BROKEN)
+        if record is not None and script is None:
+            problems.append(Problem.ORPHAN)
+        if record is not None and record.state in _UNSETTLED:
+            problems.append(Problem.FAILED)
+        if (record is not None and script is not None and not script.is_broken and script.checksum
+                and (record.is_applied or record.state in _UNSETTLED) and script.checksum != record.checksum):
+            problems.append(Problem.DRIFT)
+        if record is None and script is not None and not script.is_broken:
+            problems.append(Problem.UNRECORDED)
+        is_applied = bool(record and record.is_applied)
+        if (not is_applied and newest_applied is not None and version < newest_applied
+                and (record is None or record.state == State.PENDING) and script is not None and not script.is_broken):
+            problems.append(Problem.OUT_OF_ORDER)
+        name = record.name if record else script.name if script else str(version)
+        if script is not None and not script.is_broken:
+            description = script.description
+        else:
+            description = record.description if record else ""
+        rows.append(StatusRow(version, name, description, script, record, tuple(problems)))
+        seen.add(version)
+    rows.sort(key=lambda r: (r.version if r.version is not None else 10**12, r.name))
+    return StatusReport(rows=rows, current_version=newest_applied)

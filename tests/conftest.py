@@ -1,0 +1,87 @@
+"""Shared fixtures: a SecantusDB daemon per session, a fresh database and project per test, a CLI runner.
+
+Set RUNWAY_TEST_MONGODB_URI to run the suite against another server instead of starting `secantusd-py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from tests.support.cli import run_cli
+from tests.support.project import Project
+from tests.support.server import Server, ServerFactory
+
+URI_ENV = "RUNWAY_TEST_MONGODB_URI"
+
+
+@pytest.fixture(scope="session")
+def mongo_uri() -> Iterator[str]:
+    """URI of the session's server: $RUNWAY_TEST_MONGODB_URI, or a `secantusd-py` started here."""
+    external = os.environ.get(URI_ENV)
+    if external:
+        yield external
+        return
+    server = Server("--enable-test-commands")
+    try:
+        server.start()
+        yield server.uri
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def mongo_client(mongo_uri: str) -> Iterator[MongoClient]:
+    client: MongoClient = MongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def db_name(request: pytest.FixtureRequest, mongo_client: MongoClient) -> Iterator[str]:
+    """A unique database name for this test (`t_<test>_<8 hex>`, <= 60 chars); dropped afterwards."""
+    slug = re.sub(r"[^A-Za-z0-9_]+", "_", request.node.name).strip("_")
+    suffix = uuid.uuid4().hex[:8]
+    name = f"t_{slug}"[: 60 - 9] + f"_{suffix}"
+    yield name
+    mongo_client.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def server_factory() -> Iterator[ServerFactory]:
+    """Start extra daemons: `server_factory.start("--standalone")`; all are stopped at session end."""
+    factory = ServerFactory()
+    yield factory
+    factory.stop_all()
+
+
+@pytest.fixture
+def project(tmp_path: Path, mongo_uri: str, db_name: str) -> Project:
+    """`<tmp>/project/runway.yaml` (app `test`, lock ttl/wait 5 s) and an empty `migrations/`."""
+    return Project.create(tmp_path / "project", uri=mongo_uri, db_name=db_name)
+
+
+class BoundCli:
+    """`cli("status", "--json")` runs `python -m runway_tui --config <project config> status --json`."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    def __call__(self, *args: str, cwd=None, env=None, timeout: float = 60):
+        return run_cli(
+            "--config", str(self.project.config_path), *args,
+            cwd=cwd if cwd is not None else self.project.root,
+            env=env,
+            timeout=timeout,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def cli(project: Project) -> BoundCli:
+    return BoundCli(project)
