@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -51,6 +53,9 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         printer.error("interrupted; the lock was released and nothing further was run")
         return 130
+    except BrokenPipeError:  # `runway-tui status | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
     except Exception as exc:  # a bug: still one line unless --debug
         if args.debug:
             traceback.print_exc()
@@ -275,7 +280,8 @@ def _rows_table(report: StatusReport, printer: Printer) -> None:
         state = row.state
         notes = ", ".join("new" if p is Problem.UNRECORDED else p.value.replace("_", " ") for p in row.problems)
         record = row.record
-        rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, (row.description.splitlines() or [""])[0][:40],
+        first_line = (row.description.splitlines() or [""])[0][:40]
+        rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, first_line,
                      fmt_time(record.applied_at) if record else "", (record.applied_by or "") if record else "",
                      notes])
         serious = set(row.problems) - {Problem.UNRECORDED, Problem.OUT_OF_ORDER}

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pymongo
 from bson.binary import Binary, UuidRepresentation
 from pymongo.errors import ConnectionFailure, PyMongoError
 
@@ -148,7 +149,7 @@ class MigrationApp:
         finally:
             with contextlib.suppress(Exception):
                 self.lock.release()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), pymongo.timeout(1.0):  # endSessions must not hang on a dead server
                 self.client.close()
             if self._embedded:
                 self._embedded.stop()
@@ -383,6 +384,10 @@ class MigrationApp:
             except StepFailedError as exc:
                 done = [f"{r.step.direction.value} {r.step.name}" for r in completed]
                 summary = f" (completed before it: {', '.join(done)})" if done else " (no step completed)"
+                if isinstance(exc.__cause__, ConnectionFailure):  # the server went away mid-step: exit 5
+                    lost = unreachable(self.shown_address, exc.__cause__, self.config)
+                    raise ServerUnreachableError(f"{lost}; the step in progress was not recorded as done"
+                                                 + summary) from exc
                 raise StepFailedError(str(exc) + summary, done) from exc
             finally:
                 self.emit(StateChangedEvent(self, direction.value))

@@ -309,12 +309,14 @@ class _Parser:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise self.error(key_node, prefix, "keys must be plain names")
             if key_node.value in seen:
-                raise self.error(key_node, key, f"duplicate key (first given on line {seen[key_node.value].start_mark.line + 1})")
+                first = seen[key_node.value].start_mark.line + 1
+                raise self.error(key_node, key, f"duplicate key (first given on line {first})")
             seen[key_node.value] = key_node
             result.append((key_node, value_node))
         return result
 
-    def mapping(self, node: yaml.Node, prefix: str, schema: dict[str, str], required: tuple[str, ...]) -> dict[str, yaml.Node]:
+    def mapping(self, node: yaml.Node, prefix: str, schema: dict[str, str],
+                required: tuple[str, ...]) -> dict[str, yaml.Node]:
         if not isinstance(node, yaml.MappingNode):
             where = prefix or "the top level"
             raise self.error(node, prefix, f"expected a mapping (key: value lines) at {where}, got {_describe(node)}")
@@ -448,7 +450,8 @@ def _interpolate(text: str) -> str:
 def _expand_one(text: str, start: int) -> tuple[str, int]:
     match = _VAR_NAME.match(text, start)
     if not match:
-        raise ValueError(f"bad variable reference at '{text[start - 2:start + 10]}': expected ${{NAME}} or ${{NAME:-default}}")
+        snippet = text[start - 2:start + 10]
+        raise ValueError(f"bad variable reference at '{snippet}': expected ${{NAME}} or ${{NAME:-default}}")
     name, i = match.group(), match.end()
     if text.startswith("}", i):
         if name not in os.environ:

@@ -72,6 +72,8 @@ class EmbeddedServer:
         self.stop_timeout_s = stop_timeout_s
         self.port: int | None = None
         self._registered = False
+        # One registration per instance (not per process): two apps in one process each hold the daemon.
+        self._user_name = f"{os.getpid()}-{id(self):x}"
 
     @property
     def uri(self) -> str:
@@ -123,12 +125,14 @@ class EmbeddedServer:
         users = []
         for entry in self._users_dir.iterdir():
             try:
-                pid = int(entry.name)
+                pid = int(entry.name.split("-")[0])
             except ValueError:
                 continue
-            if pid != os.getpid() and _alive(pid):
+            if entry.name == self._user_name:
+                continue
+            if _alive(pid):
                 users.append(pid)
-            elif pid != os.getpid():
+            else:
                 entry.unlink(missing_ok=True)  # a user that died without leaving
         return users
 
@@ -148,7 +152,7 @@ class EmbeddedServer:
             return self.uri
 
     def _register(self) -> None:
-        (self._users_dir / str(os.getpid())).touch()
+        (self._users_dir / self._user_name).touch()
         self._registered = True
 
     def _spawn(self) -> int:
@@ -193,7 +197,7 @@ class EmbeddedServer:
             return
         self._registered = False
         with self._exclusive():
-            (self._users_dir / str(os.getpid())).unlink(missing_ok=True)
+            (self._users_dir / self._user_name).unlink(missing_ok=True)
             if self._live_users():
                 return
             state = self._read_state()

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pymongo
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -59,6 +60,7 @@ class MigrationLock:
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self._depth = 0
+        self._valid_until = 0.0  # monotonic time our lease surely lasts until (last renewal + TTL)
 
     @property
     def held(self) -> bool:
@@ -73,6 +75,7 @@ class MigrationLock:
 
     def try_acquire(self, operation: str) -> LockInfo | None:
         """One atomic attempt. Returns None on success, else the current holder."""
+        self._valid_until = time.monotonic() + self.ttl_s
         now = self.clock.now()
         try:
             self.collection.find_one_and_update(
@@ -116,6 +119,8 @@ class MigrationLock:
 
     def check(self) -> None:
         """Raise if the lease was lost (expired and taken over) since we took it."""
+        if self._held and not self._lost and time.monotonic() >= self._valid_until:
+            self._lost = "the migration lock expired: it could not be renewed in time"
         if self._lost:
             raise LockLostError(self._lost)
 
@@ -130,14 +135,17 @@ class MigrationLock:
             self._heartbeat.join(timeout=5)
         self._held = False
         try:
-            self.collection.delete_one({"_id": LOCK_ID, "owner": self.owner})
+            with pymongo.timeout(max(1.0, min(self.ttl_s / 2, 5.0))):  # bounded: the server may be gone
+                self.collection.delete_one({"_id": LOCK_ID, "owner": self.owner})
         except PyMongoError as exc:  # the lease will expire by itself
-            logger.warning("could not release the migration lock (it expires in %ss): %s", self.ttl_s, exc)
+            logger.warning("could not release the migration lock (it expires in %ss): %s", self.ttl_s,
+                           str(exc).split(", Timeout:")[0])
 
     def _beat(self) -> None:
         interval = max(0.05, self.ttl_s / 3)
         while not self._stop.wait(interval):
             try:
+                sent = time.monotonic()
                 now = self.clock.now()
                 result = self.collection.update_one(
                     {"_id": LOCK_ID, "owner": self.owner},
@@ -145,8 +153,12 @@ class MigrationLock:
                 if result.matched_count == 0:
                     self._lost = "the migration lock was taken over by another runner after our lease expired"
                     return
+                self._valid_until = sent + self.ttl_s
             except PyMongoError as exc:  # transient: the next beat retries before the lease runs out
-                logger.warning("lock heartbeat failed: %s", exc)
+                logger.warning("lock heartbeat failed: %s", str(exc).split(", Timeout:")[0])
+                if time.monotonic() >= self._valid_until:  # no renewal within the TTL: others may take over
+                    self._lost = "the migration lock expired: it could not be renewed in time"
+                    return
 
     def force_release(self, only_expired: bool) -> LockInfo | None:
         """Remove the current lease (expired only, unless forced). Returns what was removed."""

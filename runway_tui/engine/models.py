@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from bson.binary import Binary
 from runway_tui.engine.scripts import ScriptFile
 
 
-class State(str, Enum):
+class State(StrEnum):
     """Lifecycle of one migration in the migrations collection."""
 
     PENDING = "pending"
@@ -23,12 +23,12 @@ class State(str, Enum):
     FAILED = "failed"
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     UP = "up"
     DOWN = "down"
 
 
-class Problem(str, Enum):
+class Problem(StrEnum):
     """Why a row needs attention; several may apply at once."""
 
     DRIFT = "drift"  # applied file changed since it was applied
@@ -113,7 +113,7 @@ class MigrationAuditlogEntry:
     user: str | None = None
     host: str | None = None
     engine_version: str | None = None
-    id: Any = field(default=None, compare=False)
+    id: Any = field(default=None, compare=False, repr=False)
 
     @property
     def succeeded(self) -> bool:

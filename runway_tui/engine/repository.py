@@ -41,9 +41,11 @@ class MigrationRepository:
             ops.append(UpdateOne({"_id": record.version}, {"$setOnInsert": record.to_document()}, upsert=True))
         for version, fields in updates.items():
             # Only a record that is still pending may be rewritten: never an applied one.
-            ops.append(UpdateOne({"_id": version, "is_applied": False, "state": State.PENDING.value}, {"$set": fields}))
+            # (a record written by Mongorunway has no `state` at all: None matches it)
+            ops.append(UpdateOne({"_id": version, "is_applied": False, "state": {"$in": [State.PENDING.value, None]}},
+                                 {"$set": fields}))
         for version in removals:
-            ops.append(DeleteOne({"_id": version, "is_applied": False, "state": State.PENDING.value}))
+            ops.append(DeleteOne({"_id": version, "is_applied": False, "state": {"$in": [State.PENDING.value, None]}}))
         if ops:
             self.collection.bulk_write(ops, ordered=False)
 

@@ -3,6 +3,7 @@ when the server and the migration allow it, or through `applying` -> `applied`/`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import types
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pymongo
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from runway_tui.engine.context import MigrationContext
@@ -56,7 +58,7 @@ class StepRunner:
 
         sys.path.insert(0, str(path.parent))  # lets a migration import helpers (files starting with "_")
         try:
-            exec(compile(text, str(path), "exec"), module.__dict__)  # noqa: S102 - running migrations is our job
+            exec(compile(text.removeprefix("\ufeff"), str(path), "exec"), module.__dict__)  # noqa: S102 - running migrations is our job
         finally:
             sys.path.remove(str(path.parent))
         return module, checksum_text(text)
@@ -107,14 +109,14 @@ class StepRunner:
                 app.journal.append(self._entry(step, before, duration), session=session)
                 self._commit(session)
             except Exception as exc:
-                if session.in_transaction:
-                    try:
-                        session.abort_transaction()
-                    except PyMongoError:
-                        pass  # the server discards an unfinished transaction by itself
-                committed = self._committed_anyway(step, exc)
+                with _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
+                    if session.in_transaction:
+                        with contextlib.suppress(PyMongoError):  # the server discards it by itself anyway
+                            session.abort_transaction()
+                    committed = self._committed_anyway(step, exc)
+                    if not committed:
+                        self._record_failure(step, record, checksum, exc, started, in_transaction=True, ran=True)
                 if not committed:
-                    self._record_failure(step, record, checksum, exc, started, in_transaction=True, ran=True)
                     raise self._failed(step, exc, rolled_back=True) from exc
         duration = _ms(started)
         app.emit(StepAppliedEvent(app, step, duration, True))
@@ -126,20 +128,30 @@ class StepRunner:
         before = self._read_model(step, record, checksum)
         busy = State.APPLYING if step.direction is Direction.UP else State.REVERTING
         expected = State.PENDING if step.direction is Direction.UP else State.APPLIED
-        if record is None:
-            app.repository.upsert(self._new_record(step, checksum))
-        if not app.repository.update(step.version, {"state": busy.value, "error": None},
-                                     expect={"state": expected.value}):
+        try:  # nothing has run yet: a failure here leaves the migration as it was
+            if record is None:
+                app.repository.upsert(self._new_record(step, checksum))
+            marked = app.repository.update(step.version, {"state": busy.value, "error": None},
+                                           expect={"state": {"$in": [expected.value, None]}})  # None: Mongorunway
+        except PyMongoError as exc:
+            raise self._failed(step, exc, rolled_back=True) from exc
+        if not marked:
             raise StepFailedError(f"{step.name}: its record changed under us (another runner?); refresh and retry")
         try:
             function(self._context(step, None))
             app.lock.check()
         except Exception as exc:
-            self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
+            with _cleanup_budget(exc):
+                self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
             raise self._failed(step, exc, rolled_back=False) from exc
         duration = _ms(started)
-        self._write_success(step, record, checksum, duration, None)
-        app.journal.append(self._entry(step, before, duration))
+        try:  # the step ran: its audit entry first (never lost), then the state; a failure leaves it `failed`
+            app.journal.append(self._entry(step, before, duration))
+            self._write_success(step, record, checksum, duration, None)
+        except Exception as exc:
+            with _cleanup_budget(exc):
+                self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
+            raise self._failed(step, exc, rolled_back=False) from exc
         app.emit(StepAppliedEvent(app, step, duration, False))
         return StepResult(step, duration, False)
 
@@ -151,11 +163,11 @@ class StepRunner:
             fields = {"is_applied": True, "state": State.APPLIED.value, "checksum": checksum,
                       "applied_at": app.now(), "applied_by": app.identity, "duration_ms": duration, "error": None,
                       "name": step.name, "description": step.description, "run_id": app.lock.owner}
-            expect_state = [State.PENDING.value, State.APPLYING.value]
+            expect_state = [State.PENDING.value, State.APPLYING.value, None]  # None: a Mongorunway record
         else:
             fields = {"is_applied": False, "state": State.PENDING.value, "applied_at": None, "applied_by": None,
                       "duration_ms": duration, "error": None, "run_id": app.lock.owner}
-            expect_state = [State.APPLIED.value, State.REVERTING.value]
+            expect_state = [State.APPLIED.value, State.REVERTING.value, None]
         if record is None and step.direction is Direction.UP:
             app.repository.upsert(self._new_record(step, checksum), session=session)
         if not app.repository.update(step.version, fields, session=session, expect={"state": {"$in": expect_state}}):
@@ -175,7 +187,8 @@ class StepRunner:
             app.repository.update(step.version, fields)
             app.journal.append(self._entry(step, self._read_model(step, record, checksum), _ms(started), exc))
         except PyMongoError as db_exc:
-            app.log("error", f"could not record the failure of {step.name}: {app.redact(str(db_exc))}")
+            app.log("error", f"could not record the failure of {step.name}: "
+                         f"{app.redact(str(db_exc).split(', Timeout:')[0])}")
 
     def _committed_anyway(self, step: Step, exc: BaseException) -> bool:
         """After a commit error with an unknown outcome, the record tells whether it committed."""
@@ -183,10 +196,10 @@ class StepRunner:
             return False
         try:
             record = self.app.repository.get(step.version)
+            doc = self.app.repository.collection.find_one({"_id": step.version}, {"run_id": 1}) or {}
         except PyMongoError:
             return False
         want = State.APPLIED if step.direction is Direction.UP else State.PENDING
-        doc = self.app.repository.collection.find_one({"_id": step.version}, {"run_id": 1}) or {}
         return record is not None and record.state is want and doc.get("run_id") == self.app.lock.owner
 
     @staticmethod
@@ -221,6 +234,11 @@ class StepRunner:
                exc: BaseException | None = None) -> MigrationAuditlogEntry:
         app = self.app
         return app.audit_entry(TRANSACTION_NAMES[step.direction], model, duration_ms=duration, exc=exc)
+
+
+def _cleanup_budget(exc: BaseException) -> contextlib.AbstractContextManager[Any]:
+    """After a connection failure, best-effort clean-up writes get one short budget (the server may be gone)."""
+    return pymongo.timeout(1.0) if isinstance(exc, ConnectionFailure) else contextlib.nullcontext()
 
 
 def _ms(started: float) -> int:

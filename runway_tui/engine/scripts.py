@@ -8,9 +8,12 @@ optional `transactional = False`. Files starting with `_` are helpers, not migra
 from __future__ import annotations
 
 import ast
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +87,7 @@ def inspect_file(path: Path) -> ScriptFile:
         return broken(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
     checksum = checksum_text(text)
     try:
-        tree = ast.parse(text, filename=str(path))
+        tree = ast.parse(text.removeprefix("\ufeff"), filename=str(path))  # a UTF-8 BOM is valid Python
     except SyntaxError as exc:
         return broken(f"syntax error on line {exc.lineno}: {exc.msg}", checksum=checksum)
     except ValueError as exc:  # e.g. null bytes
@@ -182,11 +185,28 @@ class ScriptDirectory:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"{self.path}: cannot create the migrations folder: {exc.strerror}") from None
+        with self._folder_lock():
+            return self._create_locked(name, slug, description)
+
+    @contextlib.contextmanager
+    def _folder_lock(self) -> Iterator[None]:
+        """flock on the folder itself: creators in other threads or processes pick versions one at a time
+        (without it, a creator that checked for twins before a lower-sorting twin appeared kept its file)."""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _create_locked(self, name: str, slug: str, description: str | None) -> Path:
         width = max([3] + [len(m.group("digits")) for e in self._names() if (m := FILE_NAME.match(e))])
         for _attempt in range(100):
             version = self.next_version()
             path = self.path / f"{version:0{width}d}_{slug}.py"
-            text = TEMPLATE.format(description=(description or name.strip()).replace('"""', "'''"), version=version)
+            # Escape so any name/description gives a valid docstring that reads back as written.
+            escaped = (description or name.strip()).replace("\\", "\\\\").replace('"', '\\"')
+            text = TEMPLATE.format(description=escaped, version=version)
             try:
                 # O_EXCL: a file that appeared since we listed the folder is never overwritten.
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

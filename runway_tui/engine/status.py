@@ -27,7 +27,8 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord]) ->
         record = by_version.get(version)
         candidates = scripts_by_version.get(version, [])
         # With duplicate versions, prefer the file whose name the record knows.
-        script = next((s for s in candidates if record and s.name == record.name), candidates[0] if candidates else None)
+        fallback = candidates[0] if candidates else None
+        script = next((s for s in candidates if record and s.name == record.name), fallback)
         for extra in candidates:
             if extra is not script:
                 rows.append(StatusRow(version, extra.name, extra.description, extra, None, (Problem.BROKEN,)))

@@ -1,0 +1,430 @@
+"""runway-tui vs Mongorunway vs migrate-mongo vs a pymongo floor, on one SecantusDB daemon.
+
+    make bench                                   # N=200, 3 repeats, peers installed on first use
+    .venv/bin/python bench/run.py --n 1000 --quick
+    .venv/bin/python bench/run.py --n 200 --n 1000 --repeat 3 --json results.json
+
+Every phase is one or more fresh CLI processes timed from outside (wall clock), except runway-tui's
+"engine steps": N single steps inside one long-lived MigrationApp (what the TUI does). Each tool
+gets a fresh database per repeat. The table shows medians over the repeats. See docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import peers  # noqa: E402
+import workload  # noqa: E402
+from common import (  # noqa: E402
+    BENCH_DIR,
+    CACHE,
+    REPO,
+    RUNWAY_CLI,
+    CommandError,
+    Daemon,
+    Measurement,
+    fmt_ratio,
+    fmt_s,
+    secantus_daemon,
+    timed,
+)
+
+TOOLS = ("runway-tui", "mongorunway", "migrate-mongo", "floor", "floor+txn", "runway-proto")
+PHASES = [
+    ("refresh", "refresh (Mongorunway only)"),
+    ("status_pending", "status, all pending"),
+    ("up_all", "up all (one process)"),
+    ("status_applied", "status, all applied"),
+    ("down_one", "one down step (process)"),
+    ("down_all", "down all"),
+    ("engine_up_steps", "N x up step, one engine"),
+    ("engine_down_steps", "N x down step, one engine"),
+]
+
+
+class Verifier:
+    """Checks the database after each mutating phase: every tool must really have done the work."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        from pymongo import MongoClient
+
+        self.client: Any = MongoClient(daemon.uri)
+
+    def check(self, database: str, n_items: int, version: int, what: str) -> None:
+        db = self.client[database]
+        items = db["items"].count_documents({})
+        meta = db["meta"].find_one({"_id": "version"}) or {"version": 0}
+        if items != n_items or meta.get("version", 0) != version:
+            raise CommandError(f"{what}: expected {n_items} items and version {version}, "
+                               f"found {items} items and version {meta.get('version')}")
+
+    def drop(self, database: str) -> None:
+        self.client.drop_database(database)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, daemon: Daemon, workdir: Path) -> None:
+        self.args = args
+        self.daemon = daemon
+        self.workdir = workdir
+        self.log = workdir / "commands.log"
+        self.verify = Verifier(daemon)
+        self.results: dict[int, dict[str, dict[str, Measurement]]] = {}
+        self.extra: dict[int, dict[str, Any]] = {}
+        self.problems: dict[str, str] = {}
+
+    def m(self, n: int, tool: str, phase: str) -> Measurement:
+        return self.results.setdefault(n, {}).setdefault(tool, {}).setdefault(phase, Measurement())
+
+    def say(self, text: str) -> None:
+        print(text, flush=True)
+
+    # -------------------------------------------------------------------------------- runway-tui
+    def runway(self, n: int, rep: int, proto: bool = False) -> None:
+        """runway-tui as shipped; with `proto`, with the recommended changes patched in (bench/prototype.py)."""
+        tool = "runway-proto" if proto else "runway-tui"
+        root = self.workdir / f"{tool}-n{n}-r{rep}"
+        database = f"bench_{'proto' if proto else 'rt'}_n{n}_r{rep}"
+        config = workload.write_runway(root, n, self.daemon.uri, database)
+        prefix: list[str | Path] = [sys.executable, BENCH_DIR / "prototype.py"] if proto else [RUNWAY_CLI]
+
+        def cli(*argv: str) -> float:
+            return timed([*prefix, "--config", config, *argv], cwd=root, log=self.log)
+
+        self.m(n, tool, "status_pending").samples.append(cli("status"))
+        self.m(n, tool, "up_all").samples.append(cli("up", "--all"))
+        self.verify.check(database, 3 * n, n, f"{tool} up --all")
+        self.m(n, tool, "status_applied").samples.append(cli("status"))
+        self.m(n, tool, "down_one").samples.append(cli("down"))
+        self.verify.check(database, 3 * (n - 1), n - 1, f"{tool} down")
+        cli("up")
+        self.m(n, tool, "down_all").samples.append(cli("down", "--all"))
+        self.verify.check(database, 0, 0, f"{tool} down --all")
+        sample = self.args.engine_sample if self.args.quick and n > self.args.engine_sample else None
+        steps = self.worker(["steps", str(config), *([str(sample)] if sample else [])], root,
+                            env={"RUNWAY_BENCH_PATCHES": "scan-cache,one-write,reuse-status"} if proto else None)
+        self.m(n, tool, "engine_up_steps").samples.append(steps["up"]["total_s"])
+        self.m(n, tool, "engine_down_steps").samples.append(steps["down"]["total_s"])
+        self.verify.check(database, 0, 0, f"{tool} engine steps")
+        if sample:
+            note = (f"--quick: {sample} of {n} single steps each way, total extrapolated x{n / sample:.0f} "
+                    f"(each step rescans all N files, so later steps are not cheaper)")
+            self.m(n, tool, "engine_up_steps").note = note
+            self.m(n, tool, "engine_down_steps").note = note
+        self.extra.setdefault(n, {}).setdefault(f"{tool} engine_steps", []).append(steps)
+        self.verify.drop(database)
+
+    def runway_commands(self, n: int) -> None:
+        """Once per N: every command the engine sends in the CLI phases, counted in-process."""
+        root = self.workdir / f"runway-count-n{n}"
+        database = f"bench_rt_count_n{n}"
+        config = workload.write_runway(root, n, self.daemon.uri, database)
+        counts = {}
+        for label, argv in (("status_pending", ["status"]), ("up_all", ["up", "--all"]),
+                            ("status_applied", ["status"]), ("down_one", ["down"])):
+            counts[label] = self.worker(["cli", str(config), *argv], root)
+        self.verify.check(database, 3 * (n - 1), n - 1, "runway-tui counted run")
+        self.extra.setdefault(n, {})["cli_commands"] = counts
+        self.verify.drop(database)
+
+    def worker(self, argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+        result = subprocess.run([sys.executable, str(BENCH_DIR / "engine_worker.py"), *argv], cwd=cwd,
+                                capture_output=True, text=True, check=False, env={**os.environ, **(env or {})})
+        with self.log.open("a") as handle:
+            handle.write(f"$ engine_worker {' '.join(argv)} [rc={result.returncode}]\n{result.stderr[-3000:]}\n")
+        lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+        if result.returncode != 0 or not lines:
+            tail = result.stdout[-1500:] + result.stderr[-1500:]
+            raise CommandError(f"engine_worker {' '.join(argv)} failed:\n{tail}")
+        return dict(json.loads(lines[-1][len("RESULT "):]))
+
+    # -------------------------------------------------------------------------------- Mongorunway
+    def mongorunway(self, n: int, rep: int, peer: peers.Peer) -> None:
+        assert peer.executable
+        root = self.workdir / f"mongorunway-n{n}-r{rep}"
+        database = f"bench_mr_n{n}_r{rep}"
+        workload.write_mongorunway(root, n, self.daemon.port, database)
+        exe = str(peer.executable)
+
+        def cli(*argv: str) -> float:
+            return timed([exe, *argv], cwd=root, log=self.log)
+
+        self.m(n, "mongorunway", "refresh").samples.append(cli("refresh", "bench"))
+        self.m(n, "mongorunway", "status_pending").samples.append(cli("status", "bench"))
+        self.m(n, "mongorunway", "up_all").samples.append(cli("upgrade", "bench", "all"))
+        self.verify.check(database, 3 * n, n, "mongorunway upgrade all")
+        self.m(n, "mongorunway", "status_applied").samples.append(cli("status", "bench"))
+        self.m(n, "mongorunway", "down_one").samples.append(cli("downgrade", "bench"))
+        self.verify.check(database, 3 * (n - 1), n - 1, "mongorunway downgrade")
+        cli("upgrade", "bench")
+        self.m(n, "mongorunway", "down_all").samples.append(cli("downgrade", "bench", "all"))
+        self.verify.check(database, 0, 0, "mongorunway downgrade all")
+        self.verify.drop(database)
+
+    # -------------------------------------------------------------------------------- migrate-mongo
+    def migrate_mongo(self, n: int, rep: int, peer: peers.Peer) -> None:
+        assert peer.executable
+        root = self.workdir / f"migrate-mongo-n{n}-r{rep}"
+        database = f"bench_mm_n{n}_r{rep}"
+        workload.write_migrate_mongo(root, n, self.daemon.uri, database)
+        exe = str(peer.executable)
+
+        def cli(*argv: str) -> float:
+            return timed([exe, *argv], cwd=root, log=self.log)
+
+        self.m(n, "migrate-mongo", "status_pending").samples.append(cli("status"))
+        self.m(n, "migrate-mongo", "up_all").samples.append(cli("up"))
+        self.verify.check(database, 3 * n, n, "migrate-mongo up")
+        self.m(n, "migrate-mongo", "status_applied").samples.append(cli("status"))
+        self.m(n, "migrate-mongo", "down_one").samples.append(cli("down"))
+        self.verify.check(database, 3 * (n - 1), n - 1, "migrate-mongo down")
+        cli("up")
+        calls = n
+        if self.args.quick and n > self.args.quick_sample:
+            calls = self.args.quick_sample
+        sample = [cli("down") for _ in range(calls)]
+        total = sum(sample) * n / calls
+        measurement = self.m(n, "migrate-mongo", "down_all")
+        measurement.samples.append(total)
+        if calls < n:
+            measurement.note = (f"--quick: extrapolated from {calls} of {n} `down` calls "
+                                f"(mean {sum(sample) / calls:.3f}s/call x {n})")
+            self.verify.check(database, 3 * (n - calls), n - calls, "migrate-mongo down (sample)")
+        else:
+            self.verify.check(database, 0, 0, "migrate-mongo down x N")
+        self.verify.drop(database)
+
+    # -------------------------------------------------------------------------------- floor
+    def floor(self, n: int, rep: int, txn: bool) -> None:
+        tool = "floor+txn" if txn else "floor"
+        database = f"bench_floor{'txn' if txn else ''}_n{n}_r{rep}"
+        base = [sys.executable, str(BENCH_DIR / "floor.py"), self.daemon.uri, database, str(n)]
+        flag = ["--txn"] if txn else []
+        self.m(n, tool, "up_all").samples.append(timed([*base, "up", *flag], cwd=self.workdir, log=self.log))
+        self.verify.check(database, 3 * n, n, f"{tool} up")
+        self.m(n, tool, "down_all").samples.append(timed([*base, "down", *flag], cwd=self.workdir, log=self.log))
+        self.verify.check(database, 0, 0, f"{tool} down")
+        self.verify.drop(database)
+
+    # -------------------------------------------------------------------------------- driver
+    def guarded(self, what: str, action: Callable[[], None]) -> None:
+        started = time.perf_counter()
+        try:
+            action()
+            self.say(f"    {what}: done in {time.perf_counter() - started:.1f}s")
+        except CommandError as exc:
+            self.problems[what] = str(exc).splitlines()[0]
+            self.say(f"    {what}: FAILED: {exc}")
+
+
+def machine() -> dict[str, str]:
+    def out(argv: list[str]) -> str:
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return "?"
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return {"platform": platform.platform(), "cpu": cpu, "cpus": str(os.cpu_count()), "python": sys.version.split()[0],
+            "node": out(["node", "--version"]) or "-", "load_at_start": load,
+            "secantusdb": out([sys.executable, "-c", "import importlib.metadata as m; print(m.version('SecantusDB'))"]),
+            "pymongo": out([sys.executable, "-c", "import pymongo; print(pymongo.version)"])}
+
+
+def print_table(bench: Bench, n: int, repeat: int) -> list[dict[str, Any]]:
+    import statistics
+
+    res = bench.results.get(n, {})
+    proto = "runway-proto" in res
+
+    def med(tool: str, phase: str) -> float | None:
+        return res.get(tool, {}).get(phase, Measurement()).median
+
+    print(f"\n=== N={n}: wall-clock seconds, median of {repeat} repeat(s) ===")
+    header = (f"{'phase':<28}{'runway-tui':>11}{'Mongorunway':>12}{'migr-mongo':>11}{'floor':>8}{'floor+txn':>10}"
+              + (f"{'rt-proto':>9}" if proto else "") + f"{'rt/MR':>7}{'rt/MM':>7}{'rt/floor':>9}")
+    print(header)
+    print("-" * len(header))
+    for phase, label in PHASES:
+        rt, mr, mm = med("runway-tui", phase), med("mongorunway", phase), med("migrate-mongo", phase)
+        fl, ft, pr = med("floor", phase), med("floor+txn", phase), med("runway-proto", phase)
+        if all(v is None for v in (rt, mr, mm, fl, ft, pr)):
+            continue
+        print(f"{label:<28}{fmt_s(rt):>11}{fmt_s(mr):>12}{fmt_s(mm):>11}{fmt_s(fl):>8}{fmt_s(ft):>10}"
+              + (f"{fmt_s(pr):>9}" if proto else "")
+              + f"{fmt_ratio(rt, mr):>7}{fmt_ratio(rt, mm):>7}{fmt_ratio(rt, fl):>9}")
+    for tool, phases in res.items():
+        for phase, measurement in phases.items():
+            if measurement.note:
+                print(f"  note: {tool} {phase}: {measurement.note}")
+
+    for tool in ("runway-tui", "runway-proto"):
+        steps = bench.extra.get(n, {}).get(f"{tool} engine_steps", [])
+        if steps:
+            up_ms = statistics.median(s["up"]["median_step_ms"] for s in steps)
+            down_ms = statistics.median(s["down"]["median_step_ms"] for s in steps)
+            print(f"  {tool} engine: median single step {up_ms:.1f} ms up, {down_ms:.1f} ms down "
+                  f"(one long-lived MigrationApp; open {statistics.median(s['open_s'] for s in steps):.3f}s)")
+
+    def checks(tool: str) -> list[tuple[str, float | None, float | None, float]]:
+        return [
+            ("up all <= 0.75x migrate-mongo", med(tool, "up_all"), med("migrate-mongo", "up_all"), 0.75),
+            ("up all <= 0.15x Mongorunway", med(tool, "up_all"), med("mongorunway", "up_all"), 0.15),
+            ("up all <= 1.4x pymongo floor", med(tool, "up_all"), med("floor", "up_all"), 1.4),
+            ("down all <= 0.1x Mongorunway", med(tool, "down_all"), med("mongorunway", "down_all"), 0.1),
+            ("one step process <= 0.9x migrate-mongo down", med(tool, "down_one"),
+             med("migrate-mongo", "down_one"), 0.9),
+            ("status (pending) <= 0.8x migrate-mongo", med(tool, "status_pending"),
+             med("migrate-mongo", "status_pending"), 0.8),
+            ("status (applied) <= 0.8x migrate-mongo", med(tool, "status_applied"),
+             med("migrate-mongo", "status_applied"), 0.8),
+        ]
+
+    verdicts = []
+    for tool in ("runway-tui", "runway-proto") if proto else ("runway-tui",):
+        title = "runway-tui" if tool == "runway-tui" else "runway-tui WITH the recommended changes (prototype)"
+        print(f"\n  targets for {title} at N={n} (the issue states them for N=1000):")
+        for label, ours, theirs, limit in checks(tool):
+            if ours is None or theirs is None:
+                print(f"  [SKIP] {label}: not measured")
+                verdicts.append({"tool": tool, "target": label, "verdict": "SKIP"})
+                continue
+            ratio = ours / theirs
+            ok = ratio <= limit
+            gap = "" if ok else f"; needs {ours - limit * theirs:.3f}s less ({(1 - limit / ratio) * 100:.0f}% faster)"
+            print(f"  [{'PASS' if ok else 'FAIL'}] {label}: {ratio:.2f}x ({fmt_s(ours)}s vs {fmt_s(theirs)}s){gap}")
+            verdicts.append({"tool": tool, "target": label, "verdict": "PASS" if ok else "FAIL", "ratio": ratio,
+                             "limit": limit})
+
+    counts = bench.extra.get(n, {}).get("cli_commands")
+    if counts:
+        print("\n  runway-tui commands sent per CLI phase (pymongo CommandListener, in-process run):")
+        own = {"up_all": 3 * n, "down_one": 2}
+        for label, data in counts.items():
+            total = data["commands"]
+            mine = own.get(label, 0)
+            per = f", {(total - mine) / n:.2f} per migration" if label == "up_all" else ""
+            print(f"    {label:<15} {total:>6} commands, {total - mine} beyond the migrations' own{per}")
+            print(f"      {data['by_command']}")
+    steps = bench.extra.get(n, {}).get("runway-tui engine_steps", [])
+    if steps:
+        sample = steps[0]
+        for direction in ("up", "down"):
+            d = sample[direction]
+            print(f"  engine overhead per single {direction} step (long-lived app): "
+                  f"{d['engine_commands_per_step_median']:.0f} commands beyond the migration's own: "
+                  f"{d['engine_commands_sample_step']}")
+    return verdicts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, action="append", help="migrations per run (repeatable; default 200)")
+    parser.add_argument("--repeat", type=int, default=3, help="repeats; medians are reported (default 3)")
+    parser.add_argument("--quick", action="store_true",
+                        help="migrate-mongo 'down all' (N processes) is extrapolated from a sample of calls")
+    parser.add_argument("--quick-sample", type=int, default=40, help="calls sampled with --quick (default 40)")
+    parser.add_argument("--engine-sample", type=int, default=100,
+                        help="with --quick, single engine steps measured each way (default 100)")
+    parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
+    parser.add_argument("--prototype", action="store_true",
+                        help="also measure runway-tui with the recommended engine changes patched in (prototype.py)")
+    parser.add_argument("--no-peers", action="store_true", help="measure runway-tui and the floor only")
+    parser.add_argument("--json", type=Path, help="also write every sample to this JSON file")
+    args = parser.parse_args()
+    sizes = args.n or [200]
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    if not args.prototype:
+        tools = [t for t in tools if t != "runway-proto"]
+    if args.no_peers:
+        tools = [t for t in tools if t not in ("mongorunway", "migrate-mongo")]
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    workdir = CACHE / "runs" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    workdir.mkdir(parents=True)
+    info = machine()
+    print(f"runway-tui benchmark · N={sizes} · repeat {args.repeat}{' · quick' if args.quick else ''}")
+    print(f"machine: {info['cpu']} x{info['cpus']} · {info['platform']} · load {info['load_at_start']}")
+    print(f"python {info['python']} · pymongo {info['pymongo']} · SecantusDB {info['secantusdb']} · "
+          f"node {info['node']}")
+    print(f"logs: {workdir.relative_to(REPO)}/")
+
+    available: dict[str, peers.Peer] = {}
+    install_log = CACHE / "install.log"
+    for name, installer in (("mongorunway", peers.mongorunway), ("migrate-mongo", peers.migrate_mongo)):
+        if name not in tools:
+            continue
+        print(f"peer {name}: checking / installing into {CACHE.relative_to(REPO)}/ ...", flush=True)
+        peer = installer(install_log)
+        if peer.available:
+            available[name] = peer
+            print(f"peer {name}: {peer.version}")
+        else:
+            print(f"peer {name}: NOT AVAILABLE, skipped: {peer.problem}")
+
+    all_verdicts: dict[int, list[dict[str, Any]]] = {}
+    with secantus_daemon(workdir) as daemon:
+        print(f"SecantusDB daemon on 127.0.0.1:{daemon.port} (storage {daemon.storage.name})")
+        bench = Bench(args, daemon, workdir)
+        for n in sizes:
+            for rep in range(1, args.repeat + 1):
+                print(f"\n--- N={n}, repeat {rep}/{args.repeat} ---", flush=True)
+                order = [t for t in TOOLS if t in tools]
+                order = order[rep - 1:] + order[:rep - 1]  # rotate so no tool always runs first
+                for tool in order:
+                    if tool in ("runway-tui", "runway-proto"):
+                        proto = tool == "runway-proto"
+                        bench.guarded(tool, lambda n=n, rep=rep, proto=proto: bench.runway(n, rep, proto))
+                    elif tool in available:
+                        peer = available[tool]
+                        fn = bench.mongorunway if tool == "mongorunway" else bench.migrate_mongo
+                        bench.guarded(tool, lambda fn=fn, n=n, rep=rep, peer=peer: fn(n, rep, peer))
+                    elif tool in ("floor", "floor+txn"):
+                        bench.guarded(tool, lambda tool=tool, n=n, rep=rep: bench.floor(n, rep, tool == "floor+txn"))
+            if "runway-tui" in tools:
+                bench.guarded("runway-tui command count", lambda n=n: bench.runway_commands(n))
+        for n in sizes:
+            all_verdicts[n] = print_table(bench, n, args.repeat)
+        for tool in ("mongorunway", "migrate-mongo"):
+            if tool in tools and tool not in available:
+                print(f"\n{tool} was not measured: it could not be installed (see {install_log})")
+        if bench.problems:
+            print("\nproblems:")
+            for what, message in bench.problems.items():
+                print(f"  {what}: {message}")
+
+    payload = {"machine": info, "args": {"n": sizes, "repeat": args.repeat, "quick": args.quick},
+               "peers": {k: v.version for k, v in available.items()},
+               "samples": {n: {tool: {ph: {"samples": m.samples, "median": m.median, "note": m.note}
+                                      for ph, m in phases.items()} for tool, phases in per.items()}
+                           for n, per in bench.results.items()},
+               "extra": bench.extra, "verdicts": all_verdicts, "problems": bench.problems}
+    (workdir / "results.json").write_text(json.dumps(payload, indent=1, default=str))
+    if args.json:
+        args.json.write_text(json.dumps(payload, indent=1, default=str))
+    print(f"\nall samples: {(workdir / 'results.json').relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""Engine events -> UI: a thread-safe buffer that coalesces bursts into one message.
+
+Engine handlers run on whichever thread does the work (a worker). They must be quick and must not
+touch widgets, so they only append to this buffer; the first append after a drain posts one
+`EngineActivity` message and the UI drains everything that arrived meanwhile in one go. Progress
+events keep only the latest value, so a migration reporting 10 000 times costs a handful of repaints.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from runway_tui.engine.events import (
+    HandlerFailedEvent,
+    LockAcquiredEvent,
+    LockReleasedEvent,
+    LogEvent,
+    MigrationEvent,
+    PlanComputedEvent,
+    RefreshDoneEvent,
+    StateChangedEvent,
+    StepAppliedEvent,
+    StepFailedEvent,
+    StepLogEvent,
+    StepProgressEvent,
+    StepStartedEvent,
+)
+
+MAX_BUFFERED = 2000  # a runaway producer cannot grow memory without bound before the UI drains
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    level: str  # debug, info, success, warning, error
+    time: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    label: str
+    done: int
+    total: int
+
+
+@dataclass
+class Drained:
+    entries: list[LogEntry] = field(default_factory=list)
+    progress: Progress | None = None
+    step_ended: bool = False
+    state_changed: bool = False
+    dropped: int = 0
+
+
+class EventBuffer:
+    """Collects engine events from any thread; `drain()` runs on the UI thread."""
+
+    def __init__(self, announce: Callable[[], None], timestamp: Callable[[], str]) -> None:
+        self._announce = announce
+        self._timestamp = timestamp
+        self._lock = threading.Lock()
+        self._pending = Drained()
+        self._entries: deque[LogEntry] = deque(maxlen=MAX_BUFFERED)
+        self._announced = False
+
+    def add(self, level: str, text: str) -> None:
+        self._push(lambda pending: self._append(LogEntry(level, self._timestamp(), text)))
+
+    def handle(self, event: MigrationEvent) -> None:
+        """Engine event handler (subscribed to every event type)."""
+        def apply(pending: Drained) -> None:
+            for level, text in describe(event):
+                self._append(LogEntry(level, self._timestamp(), text))
+            if isinstance(event, StepStartedEvent) and event.step is not None:
+                pending.progress = Progress(_step_label(event), 0, 0)
+            elif isinstance(event, StepProgressEvent) and event.step is not None:
+                pending.progress = Progress(f"{event.step.direction.value} {event.step.name}", event.done,
+                                            event.total)
+            elif isinstance(event, StepAppliedEvent | StepFailedEvent):
+                pending.progress = None
+                pending.step_ended = True
+            elif isinstance(event, StateChangedEvent):
+                pending.state_changed = True
+
+        self._push(apply)
+
+    def _append(self, entry: LogEntry) -> None:
+        if len(self._entries) == self._entries.maxlen:
+            self._pending.dropped += 1
+        self._entries.append(entry)
+
+    def _push(self, apply: Callable[[Drained], None]) -> None:
+        with self._lock:
+            apply(self._pending)
+            announce = not self._announced
+            self._announced = True
+        if announce:
+            self._announce()
+
+    def drain(self) -> Drained:
+        with self._lock:
+            drained = self._pending
+            drained.entries = list(self._entries)
+            self._entries.clear()
+            self._pending = Drained()
+            self._announced = False
+        return drained
+
+
+def _step_label(event: StepStartedEvent) -> str:
+    assert event.step is not None
+    return f"{event.step.direction.value} {event.step.name}"
+
+
+def describe(event: MigrationEvent) -> list[tuple[str, str]]:
+    """Log lines for one engine event (level, text); empty for events that only drive the UI."""
+    if isinstance(event, LogEvent):
+        return [(event.level.lower(), event.message)]
+    if isinstance(event, StepStartedEvent) and event.step is not None:
+        how = "in a transaction" if event.in_transaction else "without a transaction"
+        return [("info", f"{_step_label(event)} started ({event.index}/{event.total}, {how})")]
+    if isinstance(event, StepLogEvent) and event.step is not None:
+        return [("info", f"  {event.step.name}: {event.message}")]
+    if isinstance(event, StepAppliedEvent) and event.step is not None:
+        return [("success", f"{event.step.direction.value} {event.step.name} done in {event.duration_ms} ms")]
+    if isinstance(event, StepFailedEvent) and event.step is not None:
+        undo = "rolled back" if event.rolled_back else "NOT rolled back: state is failed until marked"
+        return [("error", f"{event.step.direction.value} {event.step.name} failed ({undo}): {event.error}")]
+    if isinstance(event, LockAcquiredEvent):
+        return [("debug", f"lock acquired for {event.operation}")]
+    if isinstance(event, LockReleasedEvent):
+        return [("debug", f"lock released after {event.operation}")]
+    if isinstance(event, PlanComputedEvent) and event.plan is not None:
+        plan = event.plan
+        return [("debug", f"plan {plan.direction.value}: {len(plan.steps)} step(s), "
+                          f"v{plan.current_version or 0} -> v{plan.target_version or 0}")]
+    if isinstance(event, RefreshDoneEvent) and event.report is not None:
+        r = event.report
+        parts = [f"{len(r.new)} new", f"{len(r.updated)} updated", f"{len(r.removed)} removed"]
+        if r.drift:
+            parts.append(f"drift in {', '.join(map(str, r.drift))}")
+        if r.orphans:
+            parts.append(f"orphans {', '.join(map(str, r.orphans))}")
+        if r.broken:
+            parts.append(f"{len(r.broken)} broken file(s)")
+        return [("debug", "refresh found: " + ", ".join(parts))]
+    if isinstance(event, HandlerFailedEvent):
+        return [("warning", f"event handler {event.handler} failed: {event.error}")]
+    return []

@@ -1,0 +1,82 @@
+"""Pane 2: the server and the database's collections (read only, estimated counts: no scans)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from runway_tui.engine.connection import ServerInfo
+from runway_tui.tui.bindings import LIST_BINDINGS
+from runway_tui.tui.format import size
+
+
+class CollectionsTable(DataTable[object]):
+    BINDINGS = LIST_BINDINGS
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
+        self._fingerprint: object = None
+
+    def on_mount(self) -> None:
+        for key, label in (("name", "Collection"), ("count", "Docs"), ("size", "Size"), ("indexes", "Idx"),
+                           ("validator", "Validator"), ("ours", "Runway")):
+            self.add_column(label, key=key)
+
+    def show(self, rows: list[dict[str, Any]]) -> None:
+        if self.parent is not None:
+            self.parent.border_subtitle = f"{len(rows)} collections" if rows else "no collections yet"
+        fingerprint = tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows)
+        if fingerprint == self._fingerprint:
+            return
+        self._fingerprint = fingerprint
+        selected = self.selected_name
+        self.clear()
+        for row in rows:
+            count = row.get("count")
+            self.add_row(
+                Text(row["name"], style="dim" if row.get("ours") else "bold"),
+                Text("" if count is None else f"~{count:,}", justify="right"),
+                Text(size(row.get("size")), justify="right"),
+                Text("" if row.get("indexes") is None else str(row["indexes"]), justify="right"),
+                Text("✓ yes", style="green") if row.get("validator") else Text("—", style="dim"),
+                Text(row.get("ours") or "", style="dim cyan"),
+                key=row["name"],
+            )
+        if selected is not None:
+            for index, row in enumerate(rows):
+                if row["name"] == selected:
+                    self.move_cursor(row=index)
+        # Column widths settle on idle; without a repaint then, a real terminal can keep header-wide columns.
+        self.set_timer(0.05, self.refresh)
+
+    @property
+    def selected_name(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except Exception:
+            return None
+
+
+class DatabasePane(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static(Text("connecting…", style="italic dim"), id="server-info")
+        yield CollectionsTable(id="collections")
+
+    def show_server(self, server: ServerInfo, address: str, database: str) -> None:
+        text = Text()
+        text.append(f"MongoDB {server.version}, {server.topology}")
+        if server.set_name:
+            text.append(f" ({server.set_name})", style="dim")
+        text.append(" · ", style="dim")
+        text.append("transactions" if server.supports_transactions else "no transactions",
+                    style="green" if server.supports_transactions else "yellow")
+        self.query_one("#server-info", Static).update(text)
+
+    def show_disconnected(self, error: str) -> None:
+        self.query_one("#server-info", Static).update(Text(error, style="red"))

@@ -1,0 +1,92 @@
+"""The two header lines: where we are connected, what state the database is in, and whether it is safe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from runway_tui.engine.connection import ServerInfo
+from runway_tui.engine.models import LockInfo, StatusReport
+from runway_tui.tui.format import when
+
+
+@dataclass
+class HeaderState:
+    app_name: str
+    database: str
+    address: str
+    read_only: bool
+    production: bool
+    server: ServerInfo | None = None
+    status: StatusReport | None = None
+    lock: LockInfo | None = None
+    connection: str = "connecting"  # connecting, connected, disconnected
+    busy: str | None = None
+
+
+class HeaderBar(Static):
+    """Rendered from `HeaderState` with `rich.text.Text` so names and addresses are never parsed as markup."""
+
+    def show(self, state: HeaderState) -> None:
+        self.set_class(state.production, "-production")
+        self.set_class(state.connection == "disconnected", "-disconnected")
+        self.update(render_header(state))
+
+
+def render_header(state: HeaderState) -> Text:
+    line1 = Text()
+    line1.append(" runway ", style="bold reverse")
+    line1.append(" ")
+    line1.append(state.app_name, style="bold")
+    line1.append(" ")
+    if state.production:
+        line1.append("  PRODUCTION ", style="bold white on dark_red")
+    if state.read_only:
+        line1.append("  READ-ONLY ", style="bold black on yellow")
+    else:
+        line1.append("  WRITE ", style="bold black on green")
+    line1.append("  ")
+    line1.append(state.address, style="")
+    line1.append(" / ", style="dim")
+    line1.append(state.database, style="bold")
+    if state.server is not None:
+        line1.append(f"  · MongoDB {state.server.version} {state.server.topology}", style="dim")
+        if not state.server.supports_transactions:
+            line1.append(" (no transactions)", style="dim yellow")
+
+    line2 = Text(" ")
+    if state.connection == "disconnected":
+        line2.append(" DISCONNECTED ", style="bold white on red")
+        line2.append(" retrying; press r to retry now", style="red")
+    elif state.connection == "connecting":
+        line2.append("connecting…", style="italic dim")
+    elif state.status is not None:
+        counts = state.status.counts()
+        current = state.status.current_version
+        line2.append("version ", style="dim")
+        line2.append(f"{current:03d}" if current is not None else "none", style="bold")
+        line2.append("  ")
+        pending = counts["pending"]
+        line2.append(f"{pending} pending", style="bold cyan" if pending else "dim")
+        for key, label, style in (("drift", "drift", "bold yellow"), ("orphan", "orphan", "magenta"),
+                                  ("failed", "failed", "bold red"), ("broken", "broken", "bold red")):
+            if counts.get(key):
+                line2.append(f"  {counts[key]} {label}", style=style)
+        line2.append("  · lock ", style="dim")
+        lock = state.lock
+        if lock is None:
+            line2.append("free", style="green")
+        else:
+            since = f" since {when(lock.acquired_at, seconds=True)}" if lock.acquired_at else ""
+            expired = " (expired)" if lock.expired else ""
+            line2.append(f"held by {lock.user}@{lock.host} for {lock.operation}{since}{expired}",
+                         style="yellow" if not lock.expired else "red")
+    if state.busy:
+        line2.append("  ● ", style="bold yellow")
+        line2.append(state.busy, style="bold yellow")
+    for line in (line1, line2):
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+    return Text("\n", no_wrap=True, overflow="ellipsis").join([line1, line2])

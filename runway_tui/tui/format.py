@@ -1,0 +1,93 @@
+"""Small text helpers shared by the panes and screens (plain strings: no markup is ever parsed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+
+from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
+
+ACTION_NAMES = {
+    "UpgradeTransaction": "up", "DowngradeTransaction": "down", "MarkAppliedTransaction": "mark applied",
+    "MarkPendingTransaction": "mark pending", "AcceptChecksumTransaction": "accept drift",
+    "UnlockTransaction": "unlock", "ForceUnlockTransaction": "force unlock",
+}
+
+# (mark, word, style): the word keeps the state readable without colour.
+STATUS_STYLES: dict[str, tuple[str, str, str]] = {
+    "failed": ("×", "failed", "bold red"),
+    "broken": ("!", "broken", "bold red"),
+    "orphan": ("?", "orphan", "magenta"),
+    "drift": ("≠", "drift", "bold yellow"),
+    "out_of_order": ("↕", "out of order", "yellow"),
+    "unrecorded": ("+", "new", "cyan"),
+    "applied": ("✓", "applied", "green"),
+    "pending": ("○", "pending", ""),
+    "applying": ("◐", "applying", "yellow"),
+    "reverting": ("◐", "reverting", "yellow"),
+}
+
+PROBLEM_ORDER = (Problem.FAILED, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT, Problem.OUT_OF_ORDER,
+                 Problem.UNRECORDED)
+
+
+def row_status(row: StatusRow) -> str:
+    """The one status that matters most for a row."""
+    for problem in PROBLEM_ORDER:
+        if problem in row.problems:
+            return problem.value
+    return row.state
+
+
+def status_text(row: StatusRow) -> Text:
+    mark, word, style = STATUS_STYLES.get(row_status(row), ("·", row_status(row), ""))
+    return Text(f"{mark} {word}", style=style)
+
+
+def when(value: dt.datetime | None, seconds: bool = False) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def version_text(version: int | None) -> str:
+    return "—" if version is None else f"{version:03d}"
+
+
+def action_name(entry: MigrationAuditlogEntry) -> str:
+    return ACTION_NAMES.get(entry.transaction_name, entry.transaction_name)
+
+
+def duration(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return f"{ms} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+
+
+def size(value: int | float | None) -> str:
+    if value is None:
+        return ""
+    amount = float(value)
+    for unit in ("B", "KB", "MB", "GB"):
+        if amount < 1024 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return str(value)
+
+
+def clip(text: str | None, width: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def summary(description: str | None) -> str:
+    """The first paragraph of a docstring description, on one line."""
+    first = (description or "").strip().split("\n\n")[0]
+    return " ".join(first.split())
+
+
+def short_name(name: str, version: int | None) -> str:
+    """A file stem without its version prefix (shown next to the version already)."""
+    prefix = f"{version:03d}_" if version is not None else ""
+    return name[len(prefix):] if prefix and name.startswith(prefix) else name

@@ -1,0 +1,1 @@
+"""Modal dialogs and full-screen detail views pushed over the main screen."""

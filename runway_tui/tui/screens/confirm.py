@@ -1,0 +1,105 @@
+"""The confirmation dialog every write goes through; production applications demand the typed database name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+
+@dataclass
+class ConfirmRequest:
+    """What the user is asked to approve, stated completely (no hidden defaults)."""
+
+    title: str
+    facts: list[tuple[str, str]]
+    steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    confirm_label: str = "Run"
+    typed: str | None = None  # production: the text (database name) to type
+
+
+def render_request(request: ConfirmRequest) -> Group:
+    """Facts as a two-column grid so long values wrap under themselves, then steps and warnings."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", style="dim", no_wrap=True)
+    grid.add_column(style="bold")
+    for label, value in request.facts:
+        grid.add_row(label, Text(value))
+    parts: list[Table | Text] = [grid]
+    if request.steps:
+        steps = Text()
+        for step in request.steps:
+            steps.append("\n  • ", style="cyan")
+            steps.append(step)
+        parts.append(steps)
+    for warning in request.warnings:
+        parts.append(Text.assemble(("\n! ", "bold yellow"), (warning, "yellow")))
+    return Group(*parts)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """`y` confirms, `n`/`esc` cancel; with `typed`, only the exact text followed by Enter confirms."""
+
+    BINDINGS = [
+        Binding("y", "confirm", "Confirm", show=False, id="confirm-yes"),
+        Binding("n", "cancel", "Cancel", show=False, id="confirm-no"),
+        Binding("escape", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self, request: ConfirmRequest) -> None:
+        super().__init__(classes="-typed" if request.typed else "")
+        self.request = request
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Label(Text(self.request.title), id="dialog-title")
+            yield Static(render_request(self.request), id="dialog-body")
+            if self.request.typed:
+                yield Label(Text.assemble("Production: type the database name ", (self.request.typed, "bold"),
+                                          " and press Enter to confirm, Esc to cancel."), id="typed-hint")
+                yield Input(placeholder=self.request.typed, id="typed", select_on_focus=False)
+                yield Label("", id="typed-error")
+            else:
+                with Horizontal(id="dialog-buttons"):
+                    yield Button(f"{self.request.confirm_label} \\[y]", variant="warning", id="yes")
+                    yield Button("Cancel \\[n]", variant="default", id="no")
+
+    def on_mount(self) -> None:
+        for box in self.query(Input):
+            box.cursor_blink = getattr(self.app, "cursor_blink", True)
+        if self.request.typed:
+            self.query_one("#typed", Input).focus()
+        else:
+            self.query_one("#no", Button).focus()  # Enter alone never runs anything
+
+    def action_confirm(self) -> None:
+        if not self.request.typed:
+            self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def _no(self) -> None:
+        self.dismiss(False)
+
+    @on(Input.Submitted, "#typed")
+    def _typed(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.request.typed:
+            self.dismiss(True)
+        else:
+            self.query_one("#typed-error", Label).update(
+                Text(f"That is not {self.request.typed!r}; nothing was run.", style="bold red"))

@@ -1,0 +1,228 @@
+"""Full-screen, read-only detail views: a migration, a collection, an audit entry. Esc goes back."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from bson import json_util
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from runway_tui.engine.errors import RunwayError
+from runway_tui.engine.models import MigrationAuditlogEntry, StatusRow
+from runway_tui.tui.format import (
+    action_name,
+    duration,
+    row_status,
+    short_name,
+    status_text,
+    summary,
+    version_text,
+    when,
+)
+
+if TYPE_CHECKING:
+    from runway_tui.engine.app import MigrationApp
+
+MAX_SOURCE_CHARS = 200_000
+
+
+def facts_text(facts: list[tuple[str, Text | str]]) -> Text:
+    width = max(len(label) for label, _ in facts)
+    text = Text()
+    for index, (label, value) in enumerate(facts):
+        if index:
+            text.append("\n")
+        text.append(f"{label:>{width}}  ", style="dim")
+        text.append(value if isinstance(value, Text) else Text(value))
+    return text
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="detail-back"),
+        Binding("q", "back", "Back", show=False),
+    ]
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @property
+    def engine(self) -> MigrationApp | None:
+        return getattr(self.app, "engine", None)
+
+
+class MigrationDetailScreen(DetailScreen):
+    """Source with syntax highlighting, stored vs current checksum, and this migration's audit entries."""
+
+    def __init__(self, row: StatusRow) -> None:
+        super().__init__()
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        with Vertical(classes="detail"):
+            yield Label(Text(f"Migration {version_text(row.version)} · {short_name(row.name, row.version)}",
+                             style="bold"),
+                        classes="detail-title")
+            yield Static(self._facts(), id="migration-facts")
+            with VerticalScroll(id="source", classes="detail-box") as scroll:
+                scroll.border_title = row.script.path.name if row.script else "no file"
+                yield Static(self._source(), id="source-text")
+            audit = DataTable(cursor_type="row", id="migration-audit", classes="detail-box")
+            audit.border_title = "Audit entries"
+            yield audit
+        yield Footer()
+
+    def _facts(self) -> Text:
+        row, record, script = self.row, self.row.record, self.row.script
+        stored, current = row.stored_checksum, row.current_checksum
+        if stored and current:
+            same = stored == current
+            checksum = Text.assemble((f"stored {stored}", ""), ("  ·  ", "dim"), (f"file {current}", ""),
+                                     ("  ✓ match" if same else "  ≠ DRIFT: the file changed since it was applied",
+                                      "green" if same else "bold yellow"))
+        else:
+            checksum = Text(f"stored {stored or '—'}  ·  file {current or '—'}")
+        facts: list[tuple[str, Text | str]] = [
+            ("Status", status_text(row)),
+            ("Description", summary(row.description) or "—"),
+            ("Problems", ", ".join(p.value.replace("_", " ") for p in row.problems) or "none"),
+            ("Checksum", checksum),
+            ("Transaction", "—" if script is None else ("runs in a transaction (when the server supports it)"
+                                                        if script.transactional else "runs without a transaction")),
+        ]
+        if record is not None:
+            facts.append(("Applied", f"{when(record.applied_at, seconds=True) or '—'} by "
+                                     f"{record.applied_by or '—'} in {duration(record.duration_ms) or '—'}"))
+            if record.error:
+                facts.append(("Last error", Text(record.error, style="red")))
+        if script is not None and script.problem:
+            facts.append(("File problem", Text(script.problem, style="red")))
+        return facts_text(facts)
+
+    def _source(self) -> Syntax | Text:
+        if self.row.script is None:
+            return Text("The file is missing (orphan): only the database record remains.", style="italic")
+        try:
+            source = self.row.script.path.read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_CHARS]
+        except OSError as exc:
+            return Text(f"cannot read the file: {exc}", style="red")
+        return Syntax(source, "python", line_numbers=True, word_wrap=False, theme="monokai")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#migration-audit", DataTable)
+        for label in ("Date", "Action", "Result", "Took", "User@host"):
+            table.add_column(label)
+        self.query_one("#source").focus()
+        if self.row.version is not None:
+            self.load_audit(self.row.version)
+
+    @work(thread=True, name="migration-audit", group="detail", exit_on_error=False)
+    def load_audit(self, version: int) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            entries = engine.history(limit=50, version=version)
+        except RunwayError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._show_audit, entries)
+
+    def _show_audit(self, entries: list[MigrationAuditlogEntry]) -> None:
+        table = self.query_one("#migration-audit", DataTable)
+        for entry in entries:
+            result = Text("ok", style="green") if entry.succeeded else Text(
+                f"{entry.exc_name}: {entry.exc_message or ''}"[:80], style="red")
+            table.add_row(when(entry.date, seconds=True), action_name(entry), result, duration(entry.duration_ms),
+                          f"{entry.user}@{entry.host}")
+        if not entries:
+            table.add_row("", Text("no audit entries for this migration yet", style="dim"), "", "", "")
+
+
+class CollectionDetailScreen(DetailScreen):
+    """Indexes, validator and a sample of documents, loaded in a worker (values truncated by the engine)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.collection = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="detail"):
+            yield Label(Text(f"Collection {self.collection}", style="bold"), classes="detail-title")
+            with VerticalScroll(id="collection-body", classes="detail-box") as scroll:
+                scroll.border_title = "indexes · validator · sample (read only)"
+                yield Static(Text("loading…", style="italic dim"), id="collection-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#collection-body").focus()
+        self.load_detail()
+
+    @work(thread=True, name="collection-detail", group="detail", exit_on_error=False)
+    def load_detail(self) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            detail = engine.collection_detail(self.collection)
+        except RunwayError as exc:
+            self.app.call_from_thread(self._show_error, str(exc))
+            return
+        self.app.call_from_thread(self._show, detail)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#collection-text", Static).update(Text(message, style="red"))
+
+    def _show(self, detail: dict[str, Any]) -> None:
+        if not detail.get("exists", True):
+            self._show_error("this collection no longer exists")
+            return
+        parts = ["// indexes", "[" + ",\n".join(detail["indexes"]) + "]", "", "// validator",
+                 detail["validator"] or "null", "", f"// sample ({len(detail['sample'])} documents)"]
+        parts += detail["sample"] or ["(empty)"]
+        self.query_one("#collection-text", Static).update(
+            Syntax("\n".join(parts), "json", word_wrap=True, theme="monokai"))
+
+
+class AuditDetailScreen(DetailScreen):
+    """One audit entry in full."""
+
+    def __init__(self, entry: MigrationAuditlogEntry) -> None:
+        super().__init__()
+        self.entry = entry
+
+    def compose(self) -> ComposeResult:
+        entry = self.entry
+        model = entry.migration_read_model
+        facts: list[tuple[str, Text | str]] = [
+            ("Date", when(entry.date, seconds=True)),
+            ("Action", f"{action_name(entry)} ({entry.transaction_name})"),
+            ("Migration", f"{version_text(model.version)} {model.name}" if model else "—"),
+            ("Result", Text("ok", style="green") if entry.succeeded else Text(
+                f"{entry.exc_name}: {entry.exc_message or ''}", style="bold red")),
+            ("Took", duration(entry.duration_ms) or "—"),
+            ("By", f"{entry.user}@{entry.host} (runway {entry.engine_version or '?'})"),
+        ]
+        document = json.dumps(json.loads(json_util.dumps(entry.to_document())), indent=2, ensure_ascii=False)
+        with Vertical(classes="detail"):
+            yield Label(Text("Audit entry", style="bold"), classes="detail-title")
+            yield Static(facts_text(facts), id="audit-facts")
+            with VerticalScroll(id="audit-doc", classes="detail-box") as scroll:
+                scroll.border_title = "stored document"
+                yield Static(Syntax(document, "json", word_wrap=True, theme="monokai"))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#audit-doc").focus()
+
+
+__all__ = ["AuditDetailScreen", "CollectionDetailScreen", "MigrationDetailScreen", "row_status"]

@@ -1,0 +1,192 @@
+"""The main screen: header, four panes, footer. Owns the feature keys so that modals suspend them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, RichLog
+
+from runway_tui.tui.bindings import MUTATING_ACTIONS, main_bindings
+from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
+from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePane
+from runway_tui.tui.components.header_bar import HeaderBar
+from runway_tui.tui.components.live_log import LiveLog
+from runway_tui.tui.components.migrations_table import MigrationsTable
+from runway_tui.tui.screens.detail import AuditDetailScreen, CollectionDetailScreen, MigrationDetailScreen
+
+if TYPE_CHECKING:
+    from runway_tui.tui.app import RunwayApp
+
+PANES = {
+    "migrations": ("#migrations-pane", "#migrations"),
+    "database": ("#database-pane", "#collections"),
+    "audit": ("#audit-pane", "#audit"),
+    "log": ("#log-pane", "#log"),
+}
+READ_ONLY_SAFE = {"refresh", "plan"}  # reads that stay available (refresh only reloads in read-only)
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = [*main_bindings(), Binding("escape", "back", "Back", show=False)]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#migrations"
+
+    @property
+    def runway(self) -> RunwayApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        with Container(id="panes"):
+            with Vertical(id="migrations-pane", classes="pane") as pane:
+                pane.border_title = "[1] Migrations"
+                yield Input(placeholder="filter migrations (version, name, state) · Esc clears",
+                            id="migrations-filter", classes="filter-input")
+                yield MigrationsTable(id="migrations")
+            database = DatabasePane(id="database-pane", classes="pane")
+            database.border_title = "[2] Database"
+            yield database
+            audit = AuditPane(id="audit-pane", classes="pane")
+            audit.border_title = "[3] Audit log"
+            yield audit
+            log = LiveLog(self.runway.tui_config.log_max_lines, id="log-pane", classes="pane")
+            log.border_title = "[4] Live log"
+            yield log
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        for box in self.query(Input):
+            box.cursor_blink = self.runway.cursor_blink
+        self.runway.start()
+
+    # ------------------------------------------------------------------ guards
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only hides writes (False); busy or disconnected greys them (None)."""
+        app = self.runway
+        if action in MUTATING_ACTIONS:
+            if app.read_only:
+                return False
+            if app.busy or app.engine is None or app.connection != "connected":
+                return None
+        if action in READ_ONLY_SAFE and app.busy:
+            return None
+        return True
+
+    # ------------------------------------------------------------------ navigation
+    def action_focus_pane(self, name: str) -> None:
+        self.query_one(PANES[name][1]).focus()
+
+    def focused_pane(self) -> str | None:
+        for name, (pane, _) in PANES.items():
+            if self.query_one(pane).has_focus_within:
+                return name
+        return None
+
+    def action_filter(self) -> None:
+        target = "audit" if self.focused_pane() == "audit" else "migrations"
+        box = self.query_one("#audit-filter" if target == "audit" else "#migrations-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_back(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Input):
+            self._close_filter(focused, clear=True)
+
+    def _close_filter(self, box: Input, clear: bool) -> None:
+        if clear and box.value:
+            box.value = ""
+            if box.id == "audit-filter":
+                self.runway.set_audit_filter("")
+        if box.id == "migrations-filter":
+            self.query_one(MigrationsTable).set_filter(box.value)
+        box.display = bool(box.value)
+        self.query_one("#audit" if box.id == "audit-filter" else "#migrations").focus()
+
+    @on(Input.Changed, "#migrations-filter")
+    def _migrations_filter(self, event: Input.Changed) -> None:
+        self.query_one(MigrationsTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#migrations-filter")
+    def _migrations_filter_done(self, event: Input.Submitted) -> None:
+        self._close_filter(event.input, clear=False)
+
+    @on(Input.Submitted, "#audit-filter")
+    def _audit_filter(self, event: Input.Submitted) -> None:
+        self.runway.set_audit_filter(event.value.strip())
+        self._close_filter(event.input, clear=False)
+
+    # ------------------------------------------------------------------ detail screens
+    @on(DataTable.RowSelected, "#migrations")
+    def _open_migration(self) -> None:
+        row = self.query_one(MigrationsTable).selected_row
+        if row is not None:
+            self.app.push_screen(MigrationDetailScreen(row))
+
+    @on(DataTable.RowSelected, "#collections")
+    def _open_collection(self) -> None:
+        name = self.query_one(CollectionsTable).selected_name
+        if name is not None:
+            self.app.push_screen(CollectionDetailScreen(name))
+
+    @on(DataTable.RowSelected, "#audit")
+    def _open_audit(self) -> None:
+        entry = self.query_one(AuditTable).selected_entry
+        if entry is not None:
+            self.app.push_screen(AuditDetailScreen(entry))
+
+    # ------------------------------------------------------------------ actions (delegated to the app)
+    def action_migrate_up(self) -> None:
+        self.runway.request_step("up")
+
+    def action_migrate_down(self) -> None:
+        self.runway.request_step("down")
+
+    def action_migrate_to(self, direction: str) -> None:
+        self.runway.request_step_to(direction)
+
+    def action_plan(self) -> None:
+        self.runway.request_plan()
+
+    def action_refresh(self) -> None:
+        self.runway.request_refresh()
+
+    def action_new_migration(self) -> None:
+        self.runway.request_new_migration()
+
+    def action_edit_migration(self) -> None:
+        self.runway.edit_selected()
+
+    def action_mark(self, applied: bool) -> None:
+        self.runway.request_mark(applied)
+
+    def action_accept_drift(self) -> None:
+        self.runway.request_accept()
+
+    def action_unlock(self) -> None:
+        self.runway.request_unlock()
+
+    def action_log_follow(self) -> None:
+        following = self.query_one(LiveLog).toggle_follow()
+        self.notify("live log: following" if following else "live log: paused", timeout=2)
+
+    def action_log_level(self) -> None:
+        level = self.query_one(LiveLog).cycle_level()
+        self.notify(f"live log: showing {level} and above", timeout=2)
+
+    def action_audit_page(self, delta: int) -> None:
+        self.runway.audit_page(delta)
+
+    def action_show_keys(self) -> None:
+        self.runway.show_keys()
+
+    def action_quit_app(self) -> None:
+        self.runway.request_quit()
+
+
+__all__ = ["MainScreen", "RichLog"]

@@ -1,0 +1,164 @@
+"""Regenerate screenshots/*.svg from a scripted session of the real app (`make screenshots`).
+
+The session runs on the embedded database with a *copy* of the sample project (so your own demo
+database under .runway/ is untouched). For stable pictures the clock, the operator identity
+and the shown address are fixed; everything else, measured durations included, is the real engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from runway_tui.engine.app import MigrationApp  # noqa: E402
+from runway_tui.engine.config import AppConfig, load_config  # noqa: E402
+from runway_tui.engine.events import StepProgressEvent  # noqa: E402
+from runway_tui.tui.app import RunwayApp  # noqa: E402
+from runway_tui.tui.components.migrations_table import MigrationsTable  # noqa: E402
+
+OUT = ROOT / "screenshots"
+NOW = dt.datetime(2026, 3, 14, 9, 30, 0)
+ADDRESS = "embedded (.runway/embedded)"
+PAUSE_AT_VERSION = 3  # the batched backfill: the "step in progress" picture is taken mid-way
+
+
+def clock() -> dt.datetime:
+    return NOW
+
+
+class StepGate:
+    """Holds the backfill's worker thread at its first progress report until the picture is taken."""
+
+    def __init__(self) -> None:
+        self.paused = threading.Event()
+        self.resume = threading.Event()
+
+    def __call__(self, event: StepProgressEvent) -> None:
+        step = event.step
+        if (step is not None and step.version == PAUSE_AT_VERSION and 0 < event.done < event.total
+                and not self.paused.is_set()):
+            self.paused.set()
+            self.resume.wait(timeout=60)
+
+
+def make_app(app_config: AppConfig, tui, read_only: bool) -> RunwayApp:
+    def factory() -> MigrationApp:
+        engine = MigrationApp(app_config, read_only=read_only, clock=clock)
+        engine.user, engine.host = "ana", "laptop"
+        return engine
+
+    app = RunwayApp(app_config, tui, read_only=read_only, clock=clock, address=ADDRESS, poll_interval=3600,
+                    engine_factory=factory)
+    app.cursor_blink = False
+    return app
+
+
+async def settle(app: RunwayApp, pilot, timeout: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        await pilot.pause()
+        waiting = app.screen is not app.main
+        if not any(w.is_running for w in app.workers) and app.snapshot is not None and (not app.busy or waiting):
+            await pilot.pause(0.2)
+            if not any(w.is_running for w in app.workers):
+                return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"the app did not settle (busy: {app.busy})")
+
+
+def shot(app: RunwayApp, name: str) -> None:
+    app.save_screenshot(f"{name}.svg", path=str(OUT))
+    print(f"screenshots/{name}.svg")
+
+
+async def write_session(app: RunwayApp, gate: StepGate) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        for _ in range(2):  # apply 001 and 002 through the UI, confirming each
+            await pilot.press("u")
+            await settle(app, pilot)
+            await pilot.press("y")
+            await settle(app, pilot)
+        assert app.engine is not None
+        app.reload("screenshots")
+        await settle(app, pilot)
+        app.main.query_one(MigrationsTable).select_version(3)
+        app.clear_notifications()
+        await pilot.pause(0.2)
+        shot(app, "main")
+
+        await pilot.press("u")
+        await settle(app, pilot)
+        shot(app, "confirm")
+
+        app.engine.subscribe(gate, StepProgressEvent)  # after the UI's own handler: the UI sees the event first
+        await pilot.press("y")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not gate.paused.is_set() and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        await pilot.pause(0.5)
+        shot(app, "step_in_progress")
+        gate.resume.set()
+        await settle(app, pilot)
+        app.reload("screenshots")
+        await settle(app, pilot)
+
+        app.clear_notifications()
+        app.main.query_one(MigrationsTable).select_version(3)
+        await pilot.press("1", "enter")
+        await settle(app, pilot)
+        await pilot.pause(0.3)
+        shot(app, "detail")
+        await pilot.press("escape")
+
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        shot(app, "keys")
+        await pilot.press("escape")
+
+
+async def read_only_session(app: RunwayApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("u")  # hidden in read-only: nothing happens
+        await settle(app, pilot)
+        shot(app, "read_only")
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="runway-shots-") as tmp:
+        project = Path(tmp)
+        shutil.copy(ROOT / "sample_config.yaml", project / "sample_config.yaml")
+        shutil.copytree(ROOT / "examples", project / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+        config = load_config(project / "sample_config.yaml")
+        app_config = config.app("dev")
+
+        gate = StepGate()
+        app = make_app(app_config, config.tui, read_only=False)
+        try:
+            asyncio.run(write_session(app, gate))
+        finally:
+            gate.resume.set()
+            app.shutdown_engine()
+
+        app = make_app(app_config, config.tui, read_only=True)
+        try:
+            asyncio.run(read_only_session(app))
+        finally:
+            app.shutdown_engine()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,227 @@
+"""Shared helpers of the reliability suite: counter migrations, racing CLI processes, invariant checks.
+
+Every check reads the database directly with pymongo (never through the engine), so what is asserted is
+what a user would see when inspecting the database by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pymongo import MongoClient
+
+from tests.support.cli import REPO_ROOT
+from tests.support.project import Project
+
+# One migration: a marker document (not unique, so a double-apply shows as two markers), an optional
+# pause (so a kill -9 can land inside it), then a counter update that also lists the version.
+COUNTER_MIGRATION = '''"""Counter step {v}"""
+import time
+
+version = {v}
+
+
+def upgrade(ctx):
+    ctx.db.markers.insert_one({{"v": {v}}}, session=ctx.session)
+    time.sleep({sleep})
+    ctx.db.counter.update_one({{"_id": "c"}}, {{"$inc": {{"n": 1}}, "$push": {{"seen": {v}}}}},
+                              upsert=True, session=ctx.session)
+
+
+def downgrade(ctx):
+    ctx.db.markers.delete_one({{"v": {v}}}, session=ctx.session)
+    time.sleep({sleep})
+    ctx.db.counter.update_one({{"_id": "c"}}, {{"$inc": {{"n": -1}}, "$pull": {{"seen": {v}}}}},
+                              upsert=True, session=ctx.session)
+'''
+
+
+def write_counter_migrations(project: Project, count: int, sleep: float = 0.0) -> None:
+    for v in range(1, count + 1):
+        project.write_migration(v, f"counter_{v}", COUNTER_MIGRATION.format(v=v, sleep=sleep))
+
+
+def set_config(project: Project, **values: Any) -> None:
+    """Rewrite `key: value` lines of the project's runway.yaml (timeouts, uri, database...)."""
+    text = project.config_path.read_text()
+    for key, value in values.items():
+        shown = f'"{value}"' if key == "uri" else str(value)
+        text, n = re.subn(rf"(?m)^(\s*{key}:) .*$", lambda m, s=shown: f"{m.group(1)} {s}", text)
+        assert n == 1, f"{key} not found in the config"
+    project.config_path.write_text(text)
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("NO_COLOR", "1")
+    env.update(extra or {})
+    return env
+
+
+def spawn_cli(project: Project, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start `runway-tui --config <project> ARGS` without waiting (racers, kill -9 victims)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "runway_tui", "--config", str(project.config_path), *args],
+        cwd=project.root, env=cli_env(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+@dataclass
+class Finished:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def race(project: Project, commands: list[tuple[str, ...]], timeout: float = 120) -> list[Finished]:
+    """Start every command at once (as separate processes) and collect them all."""
+    started = time.monotonic()
+    procs = [(args, spawn_cli(project, *args)) for args in commands]
+    results = []
+    for args, proc in procs:
+        try:
+            out, err = proc.communicate(timeout=max(1.0, timeout - (time.monotonic() - started)))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(f"runway-tui {' '.join(args)} hung past {timeout}s:\n{err[-2000:]}") from None
+        results.append(Finished(args, proc.returncode, out, err, time.monotonic() - started))
+    return results
+
+
+@dataclass
+class DbState:
+    """What is in the database, read directly."""
+
+    counter: int
+    seen: list[int]
+    markers: Counter[int]
+    states: dict[int, str]
+    records: dict[int, dict[str, Any]]
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    lock: dict[str, Any] | None = None
+
+    @property
+    def applied(self) -> set[int]:
+        return {v for v, s in self.states.items() if s == "applied"}
+
+    @property
+    def unsettled(self) -> dict[int, str]:
+        return {v: s for v, s in self.states.items() if s in ("applying", "reverting", "failed")}
+
+    def successes(self, transaction_name: str) -> Counter[int]:
+        return Counter(e["migration_read_model"]["version"] for e in self.audit
+                       if e["transaction_name"] == transaction_name and not e.get("exc_name"))
+
+
+def read_state(client: MongoClient, db_name: str) -> DbState:
+    db = client[db_name]
+    counter = db.counter.find_one({"_id": "c"}) or {}
+    markers: Counter[int] = Counter(d["v"] for d in db.markers.find({}, {"v": 1}))
+    records = {d["_id"]: d for d in db.migrations.find({})}
+    return DbState(counter=int(counter.get("n", 0)), seen=list(counter.get("seen", [])), markers=markers,
+                   states={v: d.get("state", "") for v, d in records.items()}, records=records,
+                   audit=list(db.auditlog.find({}).sort("date", 1)), lock=db.migrations_lock.find_one({}))
+
+
+def assert_consistent(state: DbState, *, settled_only: bool = True) -> None:
+    """Every applied migration has its effects exactly once, every pending one has none, and the audit
+    log's successful upgrades minus downgrades equal what is applied."""
+    applied = state.applied
+    problems = []
+    if settled_only and state.unsettled:
+        problems.append(f"unsettled states: {state.unsettled}")
+    for v, n in state.markers.items():
+        if n > 1:
+            problems.append(f"version {v} has {n} markers (applied twice)")
+    seen = Counter(state.seen)
+    for v, n in seen.items():
+        if n > 1:
+            problems.append(f"version {v} counted {n} times")
+    for v in applied:
+        if state.markers[v] != 1 or seen[v] != 1:
+            problems.append(f"version {v} is applied but has {state.markers[v]} marker(s), counted {seen[v]}")
+    for v, s in state.states.items():
+        if s == "pending" and (state.markers[v] or seen[v]):
+            problems.append(f"version {v} is pending but has effects")
+    if state.counter != len(state.seen):
+        problems.append(f"counter {state.counter} != {len(state.seen)} versions counted")
+    ups, downs = state.successes("UpgradeTransaction"), state.successes("DowngradeTransaction")
+    for v, s in state.states.items():
+        net = ups[v] - downs[v]
+        if s == "applied" and net != 1:
+            problems.append(f"version {v} applied but audit shows {ups[v]} upgrades / {downs[v]} downgrades")
+        if s == "pending" and net != 0:
+            problems.append(f"version {v} pending but audit shows {ups[v]} upgrades / {downs[v]} downgrades")
+    assert not problems, "; ".join(problems)
+
+
+def no_traceback(*texts: str) -> None:
+    for text in texts:
+        assert "Traceback (most recent call last)" not in text, text
+
+
+def one_line_error(stderr: str) -> str:
+    """The `runway-tui: error: ...` line (exactly one) of a failed command."""
+    lines = [line for line in stderr.splitlines() if line.startswith("runway-tui: error:")]
+    assert len(lines) == 1, f"expected one error line, got:\n{stderr}"
+    return lines[0]
+
+
+def record_figures(area: str, **figures: Any) -> None:
+    """Append measured figures to $RUNWAY_RELIABILITY_REPORT (JSON lines) when set; used for the doc."""
+    import json
+
+    target = os.environ.get("RUNWAY_RELIABILITY_REPORT")
+    print(f"[figures] {area}: {figures}")
+    if target:
+        with open(target, "a") as fh:
+            fh.write(json.dumps({"area": area, **figures}, default=str) + "\n")
+
+
+@dataclass
+class InProc:
+    code: int
+    out: str
+    err: str
+
+
+def run_inproc(project: Project | None, *args: str, env: dict[str, str] | None = None) -> InProc:
+    """Run the CLI's `main()` in this process (same code path as the console script, ~10x faster than a
+    subprocess): stdout/stderr captured, SIGTERM handler restored, environment overrides undone."""
+    import contextlib
+    import io
+    import signal
+
+    from runway_tui.cli.main import main
+
+    argv = (["--config", str(project.config_path)] if project else []) + list(args)
+    out, err = io.StringIO(), io.StringIO()
+    saved_env = {k: os.environ.get(k) for k in (env or {})}
+    saved_term = signal.getsignal(signal.SIGTERM)
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse errors and --help
+                code = int(exc.code or 0)
+    finally:
+        signal.signal(signal.SIGTERM, saved_term)
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return InProc(int(code), out.getvalue(), err.getvalue())

@@ -1,0 +1,186 @@
+"""kill -9 of a runner during `up --all` (replica set with transactions, standalone without), and the
+server itself killed under a running CLI.
+
+After each kill: nothing is recorded applied without its effects (or the reverse) when transactions are
+available; without them the interrupted migration is shown `applying`/`failed`, further steps refuse
+until `mark` resolves it; the dead runner's lease expires and the next run proceeds; the audit log has
+an entry for every completed step.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from pymongo import MongoClient
+
+from tests.reliability.helpers import (
+    assert_consistent,
+    no_traceback,
+    one_line_error,
+    read_state,
+    record_figures,
+    set_config,
+    spawn_cli,
+    write_counter_migrations,
+)
+from tests.support.cli import run_cli
+from tests.support.project import Project
+from tests.support.server import Server, ServerFactory
+
+MIGRATIONS = 50
+TOPOLOGIES = ["replica-set", "standalone"]
+
+
+@pytest.fixture(scope="module", params=TOPOLOGIES)
+def crash_server(request: pytest.FixtureRequest, server_factory: ServerFactory) -> Iterator[tuple[str, Server]]:
+    flags = ("--standalone",) if request.param == "standalone" else ()
+    server = server_factory.start(*flags)
+    yield request.param, server
+    server.stop()
+
+
+def _cli(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    result = run_cli("--config", str(project.config_path), *args, cwd=project.root, timeout=90)
+    no_traceback(result.stdout, result.stderr)
+    return result
+
+
+def _resolve_by_hand(project: Project, client: MongoClient, database: str) -> str:
+    """What an operator does for an interrupted step without transactions: look at the data, then mark."""
+    state = read_state(client, database)
+    (version, shown_state), = state.unsettled.items()
+    marker, counted = state.markers[version], version in state.seen
+    if marker and counted:
+        action = "--applied"
+    else:
+        if marker:  # half applied: undo the first half by hand
+            client[database].markers.delete_many({"v": version})
+        action = "--pending"
+    result = _cli(project, "mark", str(version), action)
+    assert result.returncode == 0, result.stderr
+    return shown_state
+
+
+def _trial(project: Project, client: MongoClient, database: str, rng: random.Random, transactions: bool) -> dict:
+    set_config(project, database=database)
+    figures: Counter[str] = Counter(trials=1)
+    victim = spawn_cli(project, "up", "--all")
+    time.sleep(rng.uniform(0.25, 1.6))
+    victim.kill()  # SIGKILL: no cleanup at all
+    victim.communicate(timeout=30)
+    figures["killed_mid_run" if victim.returncode == -9 else "finished_before_kill"] += 1
+
+    state = read_state(client, database)
+    figures["applied_at_kill_total"] += len(state.applied)
+    if state.lock is not None and state.lock.get("pid") == victim.pid:
+        figures["lease_left_by_dead_runner"] += 1
+    if transactions:
+        assert not state.unsettled, f"with transactions nothing may be left half done: {state.unsettled}"
+        assert_consistent(state)
+    else:
+        assert len(state.unsettled) <= 1, state.unsettled
+        assert_consistent(state, settled_only=False)
+
+    started = time.monotonic()
+    result = _cli(project, "up", "--all")
+    figures["recovery_wait_ms_total"] += int((time.monotonic() - started) * 1000)
+    if state.unsettled:
+        # without transactions: the interrupted step blocks everything until resolved by `mark`
+        version = next(iter(state.unsettled))
+        assert result.returncode == 4, result.stderr
+        line = one_line_error(result.stderr)
+        assert f"version {version}" in line and "mark" in line, line
+        figures[f"interrupted_{_resolve_by_hand(project, client, database)}"] += 1
+        again = _cli(project, "status")
+        assert again.returncode == 0
+        result = _cli(project, "up", "--all")
+    assert result.returncode == 0, result.stderr
+
+    state = read_state(client, database)
+    assert state.applied == set(range(1, MIGRATIONS + 1))
+    assert state.counter == MIGRATIONS and state.lock is None
+    assert_consistent(state)
+    return dict(figures)
+
+
+def _run_trials(project: Project, client: MongoClient, server: tuple[str, Server], trials: int, seed: int) -> None:
+    topology, srv = server
+    set_config(project, uri=srv.uri, lock_ttl_s=2, lock_wait_s=15)
+    write_counter_migrations(project, MIGRATIONS, sleep=0.01)
+    rng = random.Random(seed)
+    totals: Counter[str] = Counter()
+    with MongoClient(srv.uri) as direct:
+        hello = direct.admin.command("hello")
+        assert bool(hello.get("setName")) is (topology == "replica-set")
+        for i in range(trials):
+            database = f"crash_{seed}_{i}"
+            try:
+                totals.update(_trial(project, direct, database, rng, transactions=topology == "replica-set"))
+            finally:
+                direct.drop_database(database)
+    record_figures(f"crash kill -9 runner ({topology})", seed=seed, **totals)
+    assert totals["trials"] == trials
+
+
+def test_kill_runner_a_few_times(project: Project, mongo_client: MongoClient, crash_server) -> None:
+    _run_trials(project, mongo_client, crash_server, trials=2, seed=7)
+
+
+@pytest.mark.slow
+def test_kill_runner_thirty_times(project: Project, mongo_client: MongoClient, crash_server) -> None:
+    _run_trials(project, mongo_client, crash_server, trials=30, seed=2024)
+
+
+# --------------------------------------------------------------------------------------- server killed
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_server_killed_under_cli(project: Project, server_factory: ServerFactory, topology: str) -> None:
+    flags = ("--standalone",) if topology == "standalone" else ()
+    server = server_factory.start(*flags)
+    set_config(project, uri=server.uri, server_selection_ms=2000, connect_ms=2000, lock_ttl_s=2, lock_wait_s=15)
+    write_counter_migrations(project, 10, sleep=0.3)
+    database = project.db_name
+    runner = spawn_cli(project, "up", "--all")
+    with MongoClient(server.uri) as direct:
+        deadline = time.monotonic() + 30
+        while len(read_state(direct, database).applied) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert time.monotonic() < deadline, "the runner never got going"
+    server.kill()
+    killed_at = time.monotonic()
+    out, err = runner.communicate(timeout=60)  # a hang would fail here
+    exit_after = time.monotonic() - killed_at
+    no_traceback(out, err)
+    assert runner.returncode == 5, err
+    line = one_line_error(err)
+    assert "cannot reach the server" in line and "127.0.0.1" in line, line
+
+    # The server comes back on its data; what is recorded matches what is there.
+    revived = server_factory.start(*flags, storage_path=server.storage_path)
+    set_config(project, uri=revived.uri)
+    with MongoClient(revived.uri) as direct:
+        state = read_state(direct, database)
+        if topology == "replica-set":
+            assert not state.unsettled
+            assert_consistent(state)
+        else:
+            assert len(state.unsettled) <= 1
+            assert_consistent(state, settled_only=False)
+        status = _cli(project, "status")
+        assert status.returncode == 0
+        result = _cli(project, "up", "--all")
+        if state.unsettled:
+            assert result.returncode == 4 and "mark" in one_line_error(result.stderr)
+            _resolve_by_hand(project, direct, database)
+            result = _cli(project, "up", "--all")
+        assert result.returncode == 0, result.stderr
+        final = read_state(direct, database)
+        assert final.applied == set(range(1, 11)) and final.counter == 10
+        assert_consistent(final)
+    record_figures(f"server killed under CLI ({topology})", exit_after_kill_s=round(exit_after, 2),
+                   applied_before_kill=len(state.applied), interrupted=dict(state.unsettled))
+    revived.stop()
