@@ -57,6 +57,51 @@ def fixed_costs(uri: str, config: Path, root: Path) -> None:
         print(f"  {label:<36} {median_run(argv, root):.3f}")
 
 
+def server_costs(uri: str) -> None:
+    """What one write costs on this server inside and outside a transaction (explains the floors)."""
+    from pymongo import InsertOne, MongoClient, UpdateOne
+
+    client: MongoClient[dict[str, object]] = MongoClient(uri)
+    db = client["bench_latency"]
+    db["c"].insert_one({"_id": 0})
+    reps = 200
+
+    def per_op(label: str, fn: object) -> None:
+        started = time.perf_counter()
+        for i in range(reps):
+            fn(i)  # type: ignore[operator]
+        print(f"  {label:<58} {(time.perf_counter() - started) / reps * 1000:6.2f} ms")
+
+    def txn(body: object) -> object:
+        def run(i: int) -> None:
+            with client.start_session() as s, s.start_transaction():
+                body(i, s)  # type: ignore[operator]
+        return run
+
+    print("\n== 0. server cost per operation (mean of 200, ms) ==")
+    per_op("update_one, no transaction", lambda i: db["c"].update_one({"_id": 0}, {"$set": {"i": i}}))
+    per_op("insert_one, no transaction", lambda i: db["a"].insert_one({"i": i}))
+    per_op("3 writes (insert, update, upsert), no transaction", lambda i: (
+        db["a"].insert_one({"i": i}), db["c"].update_one({"_id": 0}, {"$set": {"i": i}}),
+        db["c"].update_one({"_id": 1}, {"$set": {"i": i}}, upsert=True)))
+    per_op("transaction: 3 writes + commit (floor+txn step)", txn(lambda i, s: (
+        db["a"].insert_one({"i": i}, session=s), db["c"].update_one({"_id": 0}, {"$set": {"i": i}}, session=s),
+        db["c"].update_one({"_id": 1}, {"$set": {"i": i}}, upsert=True, session=s))))
+    per_op("transaction: 3 writes + state update + audit insert + commit", txn(lambda i, s: (
+        db["a"].insert_one({"i": i}, session=s), db["c"].update_one({"_id": 0}, {"$set": {"i": i}}, session=s),
+        db["c"].update_one({"_id": 1}, {"$set": {"i": i}}, upsert=True, session=s),
+        db["m"].update_one({"_id": 0}, {"$set": {"i": i}}, upsert=True, session=s),
+        db["l"].insert_one({"i": i}, session=s))))
+    per_op("transaction: 3 writes + ONE bulkWrite(state, audit) + commit", txn(lambda i, s: (
+        db["a"].insert_one({"i": i}, session=s), db["c"].update_one({"_id": 0}, {"$set": {"i": i}}, session=s),
+        db["c"].update_one({"_id": 1}, {"$set": {"i": i}}, upsert=True, session=s),
+        client.bulk_write([UpdateOne({"_id": 0}, {"$set": {"i": i}}, upsert=True, namespace="bench_latency.m"),
+                           InsertOne({"i": i}, namespace="bench_latency.l")], session=s))))
+    per_op("find_one by _id", lambda i: db["c"].find_one({"_id": 0}))
+    client.drop_database("bench_latency")
+    client.close()
+
+
 def import_time(config: Path, root: Path) -> None:
     print("\n== 2. python -X importtime runway-tui status: heaviest top-level imports (cumulative ms) ==")
     result = subprocess.run([PY, "-X", "importtime", "-m", "runway_tui", "--config", str(config), "status"],
@@ -162,6 +207,7 @@ def main() -> None:
             shutil.rmtree(root)
         config = workload.write_runway(root, args.n, daemon.uri, f"bench_profile_n{args.n}")
         if not args.skip_fixed:
+            server_costs(daemon.uri)
             fixed_costs(daemon.uri, config, root)
             import_time(config, root)
         profile_cli(["--config", str(config), "up", "--all"], f"N={args.n}", args.out / "up_all.prof", root)

@@ -12,6 +12,7 @@ gets a fresh database per repeat. The table shows medians over the repeats. See 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -75,15 +76,20 @@ class Verifier:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, daemon: Daemon, workdir: Path) -> None:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args = args
-        self.daemon = daemon
         self.workdir = workdir
         self.log = workdir / "commands.log"
-        self.verify = Verifier(daemon)
         self.results: dict[int, dict[str, dict[str, Measurement]]] = {}
         self.extra: dict[int, dict[str, Any]] = {}
         self.problems: dict[str, str] = {}
+
+    def attach(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.verify = Verifier(daemon)
+
+    def detach(self) -> None:
+        self.verify.client.close()
 
     def m(self, n: int, tool: str, phase: str) -> Measurement:
         return self.results.setdefault(n, {}).setdefault(tool, {}).setdefault(phase, Measurement())
@@ -349,6 +355,8 @@ def main() -> int:
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
     parser.add_argument("--prototype", action="store_true",
                         help="also measure runway-tui with the recommended engine changes patched in (prototype.py)")
+    parser.add_argument("--shared-daemon", action="store_true",
+                        help="one daemon for every tool run (default: a fresh daemon per tool run)")
     parser.add_argument("--no-peers", action="store_true", help="measure runway-tui and the floor only")
     parser.add_argument("--json", type=Path, help="also write every sample to this JSON file")
     args = parser.parse_args()
@@ -383,9 +391,25 @@ def main() -> int:
             print(f"peer {name}: NOT AVAILABLE, skipped: {peer.problem}")
 
     all_verdicts: dict[int, list[dict[str, Any]]] = {}
-    with secantus_daemon(workdir) as daemon:
-        print(f"SecantusDB daemon on 127.0.0.1:{daemon.port} (storage {daemon.storage.name})")
-        bench = Bench(args, daemon, workdir)
+    bench = Bench(args, workdir)
+
+    def run_one(what: str, action: Callable[[], None]) -> None:
+        """Each tool run gets its own fresh daemon unless --shared-daemon (see docs/PERFORMANCE.md)."""
+        if args.shared_daemon:
+            bench.guarded(what, action)
+            return
+        with secantus_daemon(workdir) as daemon:
+            bench.attach(daemon)
+            bench.guarded(what, action)
+            bench.detach()
+
+    shared = secantus_daemon(workdir) if args.shared_daemon else contextlib.nullcontext()
+    with shared as daemon:
+        if daemon is not None:
+            print(f"one shared SecantusDB daemon on 127.0.0.1:{daemon.port}")
+            bench.attach(daemon)
+        else:
+            print("a fresh SecantusDB daemon (free loopback port, empty storage) for every tool run")
         for n in sizes:
             for rep in range(1, args.repeat + 1):
                 print(f"\n--- N={n}, repeat {rep}/{args.repeat} ---", flush=True)
@@ -394,26 +418,27 @@ def main() -> int:
                 for tool in order:
                     if tool in ("runway-tui", "runway-proto"):
                         proto = tool == "runway-proto"
-                        bench.guarded(tool, lambda n=n, rep=rep, proto=proto: bench.runway(n, rep, proto))
+                        run_one(tool, lambda n=n, rep=rep, proto=proto: bench.runway(n, rep, proto))
                     elif tool in available:
                         peer = available[tool]
                         fn = bench.mongorunway if tool == "mongorunway" else bench.migrate_mongo
-                        bench.guarded(tool, lambda fn=fn, n=n, rep=rep, peer=peer: fn(n, rep, peer))
+                        run_one(tool, lambda fn=fn, n=n, rep=rep, peer=peer: fn(n, rep, peer))
                     elif tool in ("floor", "floor+txn"):
-                        bench.guarded(tool, lambda tool=tool, n=n, rep=rep: bench.floor(n, rep, tool == "floor+txn"))
+                        run_one(tool, lambda tool=tool, n=n, rep=rep: bench.floor(n, rep, tool == "floor+txn"))
             if "runway-tui" in tools:
-                bench.guarded("runway-tui command count", lambda n=n: bench.runway_commands(n))
-        for n in sizes:
-            all_verdicts[n] = print_table(bench, n, args.repeat)
-        for tool in ("mongorunway", "migrate-mongo"):
-            if tool in tools and tool not in available:
-                print(f"\n{tool} was not measured: it could not be installed (see {install_log})")
-        if bench.problems:
-            print("\nproblems:")
-            for what, message in bench.problems.items():
-                print(f"  {what}: {message}")
+                run_one("runway-tui command count", lambda n=n: bench.runway_commands(n))
+    for n in sizes:
+        all_verdicts[n] = print_table(bench, n, args.repeat)
+    for tool in ("mongorunway", "migrate-mongo"):
+        if tool in tools and tool not in available:
+            print(f"\n{tool} was not measured: it could not be installed (see {install_log})")
+    if bench.problems:
+        print("\nproblems:")
+        for what, message in bench.problems.items():
+            print(f"  {what}: {message}")
 
-    payload = {"machine": info, "args": {"n": sizes, "repeat": args.repeat, "quick": args.quick},
+    payload = {"machine": info, "args": {"n": sizes, "repeat": args.repeat, "quick": args.quick,
+                                         "shared_daemon": args.shared_daemon},
                "peers": {k: v.version for k, v in available.items()},
                "samples": {n: {tool: {ph: {"samples": m.samples, "median": m.median, "note": m.note}
                                       for ph, m in phases.items()} for tool, phases in per.items()}

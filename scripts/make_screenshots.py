@@ -53,6 +53,7 @@ def make_app(app_config: AppConfig, tui, read_only: bool) -> RunwayApp:
     def factory() -> MigrationApp:
         engine = MigrationApp(app_config, read_only=read_only, clock=clock)
         engine.user, engine.host = "ana", "laptop"
+        engine.lock.user, engine.lock.host = engine.user, engine.host  # shown in the header while a step runs
         return engine
 
     app = RunwayApp(app_config, tui, read_only=read_only, clock=clock, address=ADDRESS, poll_interval=3600,

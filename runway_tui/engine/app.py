@@ -229,11 +229,11 @@ class MigrationApp:
             self.emit(LockWaitingEvent(self, holder, waited))
             self.log("warning", f"waiting for the migration lock held by {holder.holder} ({waited:.0f}s)")
 
-        with self._guard_connection():
+        with self._guard_connection("to take the migration lock"):
             self.lock.acquire(operation, waiting)
         self.emit(LockAcquiredEvent(self, operation))
         try:
-            with self._guard_connection():
+            with self._guard_connection("to create the engine's indexes"):
                 if not self._indexes_ready:
                     self.repository.ensure_indexes()
                     self.journal.ensure_indexes()
@@ -244,12 +244,18 @@ class MigrationApp:
             self.emit(LockReleasedEvent(self, operation))
 
     @contextlib.contextmanager
-    def _guard_connection(self) -> Iterator[None]:
-        """Driver connection errors become one clear 'cannot reach the server' error."""
+    def _guard_connection(self, doing: str = "") -> Iterator[None]:
+        """Driver connection errors become one clear 'cannot reach the server' error; any other server
+        error one line saying what was being done (never an 'internal error' with a traceback)."""
         try:
             yield
         except ConnectionFailure as exc:
             raise unreachable(self.shown_address, exc, self.config) from None
+        except PyMongoError as exc:
+            reason = getattr(exc, "details", None) or {}
+            text = reason.get("errmsg") or str(exc).split(", Timeout:")[0]
+            code = f" ({reason.get('codeName') or reason.get('code')})" if reason.get("code") is not None else ""
+            raise StepFailedError(self.redact(f"the server refused {doing or 'the operation'}{code}: {text}")) from None
 
     # ------------------------------------------------------------------ inspection (never writes)
     def status(self) -> StatusReport:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from runway_tui.engine.errors import EmbeddedServerError
+from runway_tui.engine.errors import EmbeddedNotInstalledError, EmbeddedServerError
 
 DAEMON = "secantusd-py"
 INSTALL_HINT = "the embedded database needs the 'embedded' extra: pip install 'runway-tui[embedded]'"
@@ -34,7 +34,7 @@ def find_daemon() -> str:
         return str(beside)
     found = shutil.which(DAEMON)
     if not found:
-        raise EmbeddedServerError(INSTALL_HINT)
+        raise EmbeddedNotInstalledError(INSTALL_HINT)
     return found
 
 

@@ -43,6 +43,10 @@ class EmbeddedServerError(RunwayError):
     exit_code = ExitCode.UNREACHABLE
 
 
+class EmbeddedNotInstalledError(RunwayError):
+    """`uri: embedded` was asked for but the `embedded` extra (the daemon) is not installed."""
+
+
 class ServerUnreachableError(RunwayError):
     """The MongoDB server cannot be reached (or stopped answering)."""
 

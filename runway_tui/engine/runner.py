@@ -113,6 +113,9 @@ class StepRunner:
                     if session.in_transaction:
                         with contextlib.suppress(PyMongoError):  # the server discards it by itself anyway
                             session.abort_transaction()
+                    else:  # the commit failed: end the server's transaction now, or its locks block our writes
+                        with contextlib.suppress(PyMongoError):
+                            app.client.admin.command("killSessions", [session.session_id])
                     committed = self._committed_anyway(step, exc)
                     if not committed:
                         self._record_failure(step, record, checksum, exc, started, in_transaction=True, ran=True)

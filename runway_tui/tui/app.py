@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from textual import on
-from textual.app import App
+from textual.app import App, SuspendNotSupported
 from textual.screen import Screen
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, TuiConfig
-from runway_tui.engine.models import Direction, Plan, RefreshReport, RunResult
+from runway_tui.engine.models import Direction, Plan, Problem, RefreshReport, RunResult
 from runway_tui.engine.runner import utcnow
 from runway_tui.tui.bindings import ACTIONS
 from runway_tui.tui.bridge import EventBuffer
@@ -129,6 +129,8 @@ class RunwayApp(EngineWorkers, App[int]):
         if self.snapshot is not None:
             state.status = self.snapshot.status
             state.lock = self.snapshot.lock
+            state.lock_is_ours = bool(state.lock and self.engine is not None
+                                      and state.lock.owner == self.engine.lock.owner)
         self.main.query_one(HeaderBar).show(state)
 
     def _set_busy(self, label: str | None) -> None:
@@ -231,6 +233,9 @@ class RunwayApp(EngineWorkers, App[int]):
             self._set_busy(f"running {drained.progress.label}")
         if drained.state_changed and not self.busy:
             self.reload("changed")
+        elif drained.lock_changed and self.busy and self.engine is not None:
+            # show our own lock in the header while the step runs (polls pause while busy)
+            self.load_state("lock", False, self.audit_skip, self.audit_filter, False, self.snapshot)
 
     @on(PlanReady)
     def _plan_ready(self, message: PlanReady) -> None:
@@ -287,7 +292,8 @@ class RunwayApp(EngineWorkers, App[int]):
             facts += [("Migration", f"{version_text(step.version)} {short_name(step.name, step.version)}"),
                       ("Description", summary(step.description) or "(none)")]
         else:
-            steps = [f"{s.direction.value} {version_text(s.version)} {s.name}: {summary(s.description)} "
+            steps = [f"{s.direction.value} {version_text(s.version)} {short_name(s.name, s.version)}: "
+                     f"{summary(s.description)} "
                      f"[{'transaction' if tx else 'NO transaction'}]" for s, tx in zip(plan.steps, in_tx, strict=True)]
         if all(in_tx):
             facts.append(("Transaction", "yes: the step and its record commit or roll back together"))
@@ -313,7 +319,8 @@ class RunwayApp(EngineWorkers, App[int]):
         return f"{verb} {names}; now at version {version_text(result.current_version)}"
 
     def _show_plan(self, plan: Plan) -> None:
-        lines = [f"{s.direction.value} {version_text(s.version)} {s.name}: {s.description}" for s in plan.steps]
+        lines = [f"{s.direction.value} {version_text(s.version)} {short_name(s.name, s.version)}: "
+                 f"{summary(s.description)}" for s in plan.steps]
         lines += [f"warning: {w}" for w in plan.warnings] + [f"blocked: {b}" for b in plan.blockers]
         head = (f"'up all' would run {len(plan.steps)} step(s): {version_text(plan.current_version)} -> "
                 f"{version_text(plan.target_version)}" if plan.steps else "'up all' has nothing to run")
@@ -448,18 +455,28 @@ class RunwayApp(EngineWorkers, App[int]):
         except ValueError:
             return str(path)
 
+    @staticmethod
+    def editor_command(path: Path) -> list[str]:
+        """$VISUAL or $EDITOR (with its arguments) followed by the file; vi when neither is set."""
+        return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi") + [str(path)]
+
     def edit_selected(self) -> None:
         row = self.main.query_one(MigrationsTable).selected_row
         if row is None or row.script is None:
             self.notify("select a migration that has a file", severity="warning", timeout=3)
             return
-        command = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi") + [str(row.script.path)]
+        command = self.editor_command(row.script.path)
         try:
             with self.suspend():
                 subprocess.run(command, check=False)
-        except Exception as exc:  # noqa: BLE001 - no terminal to hand over (tests, web) or no editor
+        except SuspendNotSupported:  # headless or web: no terminal to hand over
+            self.notify(f"cannot hand the terminal to an editor here; run: {shlex.join(command)}",
+                        severity="warning", timeout=6, markup=False)
+            return
+        except OSError as exc:  # no such editor
             self.notify(f"cannot open the editor: {exc}", severity="error", markup=False)
             return
+        self.log_line("info", f"edited {self._shown_path(row.script.path)}")
         self.reload("edit")
 
     def _selected_version(self) -> int | None:
@@ -504,6 +521,11 @@ class RunwayApp(EngineWorkers, App[int]):
         version = self._selected_version()
         if version is None:
             return
+        row = self.main.query_one(MigrationsTable).selected_row
+        if row is not None and Problem.DRIFT not in row.problems:  # the engine refuses it too
+            self.notify(f"{version_text(version)} has no drift: its file matches the stored checksum",
+                        severity="warning", timeout=3)
+            return
         request = ConfirmRequest(f"Accept the edited file of {version_text(version)}?",
                                  [*self._facts(), ("Migration", version_text(version))],
                                  warnings=["The stored checksum becomes the file's; the edit is NOT run."],
@@ -515,6 +537,9 @@ class RunwayApp(EngineWorkers, App[int]):
         if not self._can_write():
             return
         lock = self.snapshot.lock if self.snapshot else None
+        if lock is None:
+            self.notify("there is no migration lock to remove", timeout=3)
+            return
         holder = f"{lock.user}@{lock.host} ({lock.operation}{', expired' if lock.expired else ''})" if lock else "none"
         request = ConfirmRequest("Remove the migration lock?", [*self._facts(), ("Held by", holder)],
                                  warnings=["Only an expired lease is removed; a live runner keeps its lock."],
@@ -570,8 +595,12 @@ class RunwayApp(EngineWorkers, App[int]):
                                            "(the lock is released first)?"], confirm_label="Quit after it")
 
         def decided(ok: bool | None) -> None:
-            if ok:
-                self._quit_when_done = True
-                self.log_line("warning", "will quit when the running step ends")
+            if not ok:
+                return
+            if not self.busy:  # the step ended while the question was open
+                self.exit(0)
+                return
+            self._quit_when_done = True
+            self.log_line("warning", "will quit when the running step ends")
 
         self.push_screen(ConfirmScreen(request), decided)

@@ -52,6 +52,7 @@ class Drained:
     progress: Progress | None = None
     step_ended: bool = False
     state_changed: bool = False
+    lock_changed: bool = False
     dropped: int = 0
 
 
@@ -84,6 +85,8 @@ class EventBuffer:
                 pending.step_ended = True
             elif isinstance(event, StateChangedEvent):
                 pending.state_changed = True
+            elif isinstance(event, LockAcquiredEvent | LockReleasedEvent):
+                pending.lock_changed = True
 
         self._push(apply)
 

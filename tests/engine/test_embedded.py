@@ -15,7 +15,7 @@ import pytest
 from runway_tui.engine import embedded
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import load_config
-from runway_tui.engine.errors import EmbeddedServerError, ExitCode
+from runway_tui.engine.errors import EmbeddedNotInstalledError, ExitCode
 from tests.engine.helpers import data_migration
 from tests.support.cli import REPO_ROOT, run_cli
 
@@ -50,10 +50,10 @@ def test_find_daemon_without_the_extra_names_the_extra(tmp_path, monkeypatch):
     fake_python.touch()
     monkeypatch.setattr(sys, "executable", str(fake_python))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    with pytest.raises(EmbeddedServerError) as info:
+    with pytest.raises(EmbeddedNotInstalledError) as info:
         embedded.find_daemon()
     assert "'embedded' extra" in str(info.value) and "pip install" in str(info.value)
-    assert info.value.exit_code == ExitCode.UNREACHABLE
+    assert info.value.exit_code == ExitCode.BAD_INPUT
     daemon = fake_python.parent / embedded.DAEMON
     daemon.write_text("#!/bin/sh\n")
     daemon.chmod(0o755)
@@ -73,7 +73,7 @@ def test_cli_without_the_daemon_prints_one_line_naming_the_extra(tmp_path):
            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), site_packages])}
     proc = subprocess.run([str(interpreter), "-m", "runway_tui", "--config", "runway.yaml", "status"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == ExitCode.UNREACHABLE, proc.stderr
+    assert proc.returncode == ExitCode.BAD_INPUT, proc.stderr  # an install problem, not an unreachable server
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1

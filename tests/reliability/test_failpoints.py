@@ -111,7 +111,8 @@ def _error_line(result: InProc) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_fail_point(case: Case, project: Project, mongo_uri: str, standalone_uri: str, db_name: str) -> None:
+def test_fail_point(case: Case, project: Project, mongo_uri: str, standalone_uri: str, db_name: str,
+                    caplog: pytest.LogCaptureFixture) -> None:
     uri = mongo_uri if case.topology == "replica-set" else standalone_uri
     set_config(project, uri=uri, lock_ttl_s=case.ttl)
     project.write_migration(1, "marker", MIGRATION.replace("SLEEP", str(case.sleep)))
@@ -127,7 +128,7 @@ def test_fail_point(case: Case, project: Project, mongo_uri: str, standalone_uri
 
         if result.code == 0:
             assert applied and state.markers[1] == 1, "exit 0 means the step is applied, with its effects"
-            assert_consistent(state)
+            assert_consistent(state, counted=False)
         else:
             line = _error_line(result)
             assert result.code in (1, 3, 5), line
@@ -135,17 +136,17 @@ def test_fail_point(case: Case, project: Project, mongo_uri: str, standalone_uri
             assert "001_marker" in line or "lock" in line or "server" in line, line
             if case.topology == "replica-set":
                 assert not applied and state.markers[1] == 0 and state.states[1] == "pending", state.states
-                assert_consistent(state)
+                assert_consistent(state, counted=False)
             else:
-                assert_consistent(state, settled_only=False)
+                assert_consistent(state, settled_only=False, counted=False)
                 if state.unsettled:  # effects may be there: shown failed with the reason until resolved
                     assert state.records[1].get("error") or state.states[1] == "applying"
 
         # Expectations specific to the fault
         if case.id == "rs-lock-release" or case.id == "sa-lock-release":
             assert result.code == 0 and state.lock is not None, "the lease stays until it expires"
-        if case.id == "rs-lock-renew-once":
-            assert result.code == 0 and "lock heartbeat failed" in result.err
+        if case.id == "rs-lock-renew-once":  # a missed renewal inside the TTL is survived (and logged)
+            assert result.code == 0 and "lock heartbeat failed" in result.err + caplog.text
         if case.id == "rs-lock-renew-lost":
             assert result.code == 1 and "lock" in _error_line(result) and not applied
         if case.id.startswith("rs-") and not case.close and "lock" not in case.id and "index" not in case.id:
@@ -161,6 +162,6 @@ def test_fail_point(case: Case, project: Project, mongo_uri: str, standalone_uri
         assert retry.code == 0, retry.err
         final = read_state(client, db_name)
         assert final.applied == {1} and final.markers[1] == 1 and final.lock is None
-        assert_consistent(final)
+        assert_consistent(final, counted=False)
         record_figures("fail point", case=case.id, exit_code=result.code, outcome=outcome,
                        message=(_error_line(result) if result.code else "")[:160])

@@ -97,6 +97,7 @@ def engine_for(app_config: AppConfig, read_only: bool = False) -> MigrationApp:
     """The real engine with a fixed clock and identity (applied_by / audit user@host)."""
     engine = MigrationApp(app_config, read_only=read_only, clock=fixed_clock)
     engine.user, engine.host = "alice", "ops-1"
+    engine.lock.user, engine.lock.host = engine.user, engine.host  # the lock took the identity at connect
     return engine
 
 

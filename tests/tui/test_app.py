@@ -218,7 +218,7 @@ async def test_failing_migration_shows_error_and_failed_state(project, tui_app):
         await pilot.press("escape")
         table = app.main.query_one(MigrationsTable)
         table.select_version(2)
-        assert "failed" in str(table.get_row("v2")[0])
+        assert str(table.get_row("v2")[0]).startswith("×")  # the failed mark (the word too when there is room)
         assert "1 failed" in header_text(app)
         # a failed migration blocks further steps: the UI says why instead of running
         await pilot.press("u")
@@ -226,7 +226,9 @@ async def test_failing_migration_shows_error_and_failed_state(project, tui_app):
         assert isinstance(app.screen, ErrorScreen) and app.screen.title_text.startswith("Refusing")
 
 
-async def test_lost_server_shows_disconnected_and_stays_usable(tmp_path, server_factory):
+async def test_lost_server_shows_disconnected_then_recovers_by_itself(tmp_path, server_factory):
+    """A private daemon is killed (the UI shows DISCONNECTED and stays usable), then started again on the
+    same port and storage: within a few poll intervals the app is connected again without any key."""
     from tests.support.project import Project
 
     server = server_factory.start()
@@ -234,7 +236,7 @@ async def test_lost_server_shows_disconnected_and_stays_usable(tmp_path, server_
     project.config_path.write_text(project.config_path.read_text().replace("server_selection_ms: 5000",
                                                                            "server_selection_ms: 400"))
     write_standard(project, 1)
-    app = make_app(project)
+    app = make_app(project, poll=0.5)
     try:
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
@@ -249,6 +251,21 @@ async def test_lost_server_shows_disconnected_and_stays_usable(tmp_path, server_
             await pilot.press("2", "question_mark")  # still responsive
             assert isinstance(app.screen, KeysScreen)
             assert "u" not in {row.key for row in app.screen.rows if row.enabled and row.group == "Migrate"}
+            await pilot.press("escape", "1")
+            server.start()  # same port, same storage
+            for _ in range(100):  # the poll (0.5 s) retries by itself
+                await pilot.pause(0.05)
+                if app.connection == "connected":
+                    break
+            await settle(app, pilot)
+            assert app.connection == "connected"
+            header = header_text(app)
+            assert "DISCONNECTED" not in header and "1 pending" in header and "lock free" in header
+            assert app.main.query_one(MigrationsTable).row_count == 1
+            assert "connection restored" in log_text(app)
+            await pilot.press("u")  # writes are allowed again
+            await settle(app, pilot)
+            assert isinstance(app.screen, ConfirmScreen)
     finally:
         app.shutdown_engine()
 

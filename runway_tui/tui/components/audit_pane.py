@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.markup import escape
@@ -10,9 +11,14 @@ from textual.widgets import DataTable, Input
 
 from runway_tui.engine.models import MigrationAuditlogEntry
 from runway_tui.tui.bindings import LIST_BINDINGS
+from runway_tui.tui.components.columns import Column, Step, fit
 from runway_tui.tui.format import action_name, clip, duration, when
 
 PAGE_SIZE = 50
+COLUMNS = ("date", "action", "migration", "result", "duration", "who")
+SHRINK: list[Step] = [("migration", 24), ("who", 18), ("date", None), ("migration", 16), ("result", 10),
+                      ("who", 12), ("migration", 12), ("action", 8), ("who", 8), ("result", 4), ("migration", 6)]
+GIVE_BACK = ["date", "result", "who", "action", "migration"]
 
 
 class AuditTable(DataTable[object]):
@@ -22,11 +28,29 @@ class AuditTable(DataTable[object]):
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self.entries: list[MigrationAuditlogEntry] = []
         self._fingerprint: object = None
+        self._fitted_width = 0
 
-    def on_mount(self) -> None:
-        for key, label in (("date", "Date"), ("action", "Action"), ("migration", "Migration"),
-                           ("result", "Result"), ("duration", "Took"), ("who", "User@host")):
-            self.add_column(label, key=key)
+    def on_resize(self, event: events.Resize) -> None:
+        if self.size.width != self._fitted_width and self.entries:
+            self._fingerprint = None
+            self.show(self.entries)
+
+    def _fit(self, entries: list[MigrationAuditlogEntry]) -> dict[str, Column]:
+        names = [e.migration_read_model.name if e.migration_read_model else "—" for e in entries]
+        results = ["ok" if e.succeeded else (e.exc_name or "error") for e in entries]
+        columns = [
+            Column("date", ("Date",), 19, compact=14),
+            Column("action", ("Action",), max([len(action_name(e)) for e in entries] + [6])),
+            Column("migration", ("Migration",), max([len(n) for n in names] + [9])),
+            Column("result", ("Result", "Res"), max([len(r) for r in results] + [3])),
+            Column("duration", ("Took",), max([len(duration(e.duration_ms)) for e in entries] + [4])),
+            Column("who", ("User@host", "User"), max([len(_who(e)) for e in entries] + [9])),
+        ]
+        visible = max(self.size.height - 1, 0)
+        scrollbar = self.styles.scrollbar_size_vertical if len(entries) > visible else 0
+        self._fitted_width = self.size.width
+        fit(columns, self.size.width - scrollbar, 2 * self.cell_padding, SHRINK, GIVE_BACK)
+        return {c.key: c for c in columns}
 
     def show(self, entries: list[MigrationAuditlogEntry]) -> None:
         fingerprint = tuple((str(e.id), e.exc_name, e.duration_ms, e.date) for e in entries)
@@ -35,14 +59,20 @@ class AuditTable(DataTable[object]):
         self._fingerprint = fingerprint
         row = self.cursor_row
         self.entries = entries
-        self.clear()
+        columns = self._fit(entries)
+        self.clear(columns=True)
+        for key in COLUMNS:
+            self.add_column(columns[key].label, width=columns[key].width, key=key)
+        compact_date = columns["date"].is_compact
         for index, entry in enumerate(entries):
             model = entry.migration_read_model
             result = (Text("ok", style="green") if entry.succeeded
-                      else Text(entry.exc_name or "error", style="bold red"))
-            self.add_row(when(entry.date, seconds=True), action_name(entry), clip(model.name if model else "—", 30),
-                         result, Text(duration(entry.duration_ms), justify="right"),
-                         clip(f"{entry.user or '?'}@{entry.host or '?'}", 28), key=str(index))
+                      else Text(clip(entry.exc_name or "error", columns["result"].width), style="bold red"))
+            date = entry.date.strftime("%m-%d %H:%M:%S") if compact_date and entry.date else when(entry.date, True)
+            self.add_row(date, clip(action_name(entry), columns["action"].width),
+                         clip(model.name if model else "—", columns["migration"].width), result,
+                         Text(duration(entry.duration_ms), justify="right"),
+                         clip(_who(entry), columns["who"].width), key=str(index))
         if entries:
             self.move_cursor(row=min(row, len(entries) - 1))
         # Column widths settle on idle; without a repaint then, a real terminal can keep header-wide columns.
@@ -53,6 +83,10 @@ class AuditTable(DataTable[object]):
         if not self.entries or self.cursor_row < 0 or self.cursor_row >= len(self.entries):
             return None
         return self.entries[self.cursor_row]
+
+
+def _who(entry: MigrationAuditlogEntry) -> str:
+    return f"{entry.user or '?'}@{entry.host or '?'}"
 
 
 class AuditPane(Vertical):

@@ -24,6 +24,7 @@ class HeaderState:
     lock: LockInfo | None = None
     connection: str = "connecting"  # connecting, connected, disconnected
     busy: str | None = None
+    lock_is_ours: bool = False  # taken by this session's running step
 
 
 class HeaderBar(Static):
@@ -78,6 +79,8 @@ def render_header(state: HeaderState) -> Text:
         lock = state.lock
         if lock is None:
             line2.append("free", style="green")
+        elif state.lock_is_ours:
+            line2.append(f"held by this session ({lock.user}@{lock.host}) for {lock.operation}", style="yellow")
         else:
             since = f" since {when(lock.acquired_at, seconds=True)}" if lock.acquired_at else ""
             expired = " (expired)" if lock.expired else ""

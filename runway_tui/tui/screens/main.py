@@ -97,6 +97,12 @@ class MainScreen(Screen[None]):
         focused = self.focused
         if isinstance(focused, Input):
             self._close_filter(focused, clear=True)
+            return
+        pane = self.focused_pane()  # esc in a list clears the filter it shows
+        if pane in ("migrations", "audit"):
+            box = self.query_one(f"#{pane}-filter", Input)
+            if box.value:
+                self._close_filter(box, clear=True)
 
     def _close_filter(self, box: Input, clear: bool) -> None:
         if clear and box.value:
