@@ -1,8 +1,9 @@
-"""runway-tui vs Mongorunway vs migrate-mongo vs a pymongo floor, on one SecantusDB daemon.
+"""runway-tui vs Mongorunway vs migrate-mongo vs a pymongo floor, on SecantusDB (a fresh daemon per tool run).
 
     make bench                                   # N=200, 3 repeats, peers installed on first use
     .venv/bin/python bench/run.py --n 1000 --quick
     .venv/bin/python bench/run.py --n 200 --n 1000 --repeat 3 --json results.json
+    .venv/bin/python bench/run.py --n 1000 --quick --prototype   # + the recommended engine changes
 
 Every phase is one or more fresh CLI processes timed from outside (wall clock), except runway-tui's
 "engine steps": N single steps inside one long-lived MigrationApp (what the TUI does). Each tool

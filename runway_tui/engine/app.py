@@ -68,7 +68,7 @@ from runway_tui.engine.repository import AuditJournal, MigrationRepository
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.status import compute_status
-from runway_tui.engine.uri import scrub
+from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.version import __version__
 
 logger = logging.getLogger("runway_tui")
@@ -110,7 +110,7 @@ class MigrationApp:
     def connect(self) -> None:
         """Start the embedded daemon if configured, connect, and learn the server's capabilities."""
         uri = self.config.uri
-        shown = uri
+        shown = mask_uri(uri)  # shown_address is displayed by the front ends: never the password
         if self.config.is_embedded:
             self._embedded = EmbeddedServer(self.config.embedded_dir, self.config.timeouts.embedded_start_s)
             uri = self._embedded.start()

@@ -40,7 +40,7 @@ class AppConfig:
     """One named application (environment): where its database is and how to treat it."""
 
     name: str
-    uri: str
+    uri: str = field(repr=False)  # may hold a password: repr() shows `masked_uri` never this
     database: str
     scripts_dir: Path
     config_path: Path

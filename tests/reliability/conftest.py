@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pymongo import MongoClient
 
@@ -14,15 +12,13 @@ PASSWORD = "Zq7-hunter2-Secret-41x"  # searched for in every output; must never 
 
 
 @pytest.fixture(scope="session")
-def auth_server(server_factory: ServerFactory) -> Iterator[Server]:
+def auth_server(server_factory: ServerFactory) -> Server:
     """`secantusd-py --auth` with user USER/PASSWORD (created without auth first, as the daemon's help says)."""
     bootstrap = server_factory.start()
     with MongoClient(bootstrap.uri) as client:
         client.admin.command("createUser", USER, pwd=PASSWORD, roles=["root"])
     bootstrap.stop()
-    server = server_factory.start("--auth", storage_path=bootstrap.storage_path)
-    yield server
-    server.stop()
+    return server_factory.start("--auth", storage_path=bootstrap.storage_path)  # stopped at session end
 
 
 def auth_uri(server: Server, password: str = PASSWORD) -> str:

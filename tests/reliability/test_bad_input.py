@@ -143,7 +143,8 @@ CASES = [
     Case("file-syntax-error", files(("003_bad.py", '"""x"""\nversion = 3\ndef upgrade(ctx)\n')), 4,
          ("003_bad.py", "syntax")),
     Case("file-missing-version", files(("003_bad.py", '"""x"""\n\n\ndef upgrade(ctx):\n    pass\n\n\n'
-                                                      'def downgrade(ctx):\n    pass\n')), 4, ("003_bad.py", "version")),
+                                                      'def downgrade(ctx):\n    pass\n')), 4,
+         ("003_bad.py", "version")),
     Case("file-duplicate-version", files(("002_twin.py", BAD_VERSION.format(2)), args=("check",)), 4, ("002",)),
     Case("file-non-integer-version", files(("003_bad.py", BAD_VERSION.format("'three'"))), 4,
          ("003_bad.py", "version")),
@@ -162,7 +163,8 @@ CASES = [
                                                           'def downgrade(ctx):\n    pass\n')),
          1, ("003_boom", "boom at import"), step_attempt=True),
     Case("file-exception-in-upgrade", files(("003_boom.py", '"""x"""\nversion = 3\n\n\ndef upgrade(ctx):\n'
-                                                           '    ctx.db.markers.insert_one({"v": 3}, session=ctx.session)\n'
+                                                           '    ctx.db.markers.insert_one(\n'
+                                                           '        {"v": 3}, session=ctx.session)\n'
                                                            '    raise ValueError("bad row 17")\n\n\n'
                                                            'def downgrade(ctx):\n    pass\n')),
          1, ("003_boom", "ValueError", "bad row 17"), step_attempt=True),

@@ -84,10 +84,8 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def standalone_uri(server_factory: ServerFactory) -> Iterator[str]:
-    server = server_factory.start("--standalone", "--enable-test-commands")
-    yield server.uri
-    server.stop()
+def standalone_uri(server_factory: ServerFactory) -> str:
+    return server_factory.start("--standalone", "--enable-test-commands").uri  # stopped at session end
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from pymongo import MongoClient
 
 from runway_tui.engine.config import load_config
 from runway_tui.engine.errors import RunwayError
+from runway_tui.engine.events import MigrationEvent
 from runway_tui.engine.factory import create_app
 from tests.reliability.conftest import PASSWORD, USER, auth_uri
 from tests.reliability.helpers import no_traceback, run_inproc, set_config
@@ -118,7 +119,7 @@ def test_engine_events_logs_and_exceptions(secret_project: Project, caplog: pyte
     caplog.set_level(logging.DEBUG, logger="runway_tui")
     seen: list[str] = []
     app = create_app("test", config=secret_project.config_path, raise_on_none=True)
-    app.subscribe(lambda event: seen.append(f"{event!r} {event!s}"))
+    app.subscribe(lambda event: seen.append(f"{event!r} {event!s}"), MigrationEvent)
     secret_project.write_migration(3, "leaky", LEAKY)
     with pytest.raises(RunwayError) as failure:
         app.upgrade(all_=True)
@@ -154,3 +155,23 @@ def test_wrong_password_and_unreachable_are_masked(project: Project, auth_server
 def test_config_objects_do_not_show_it(secret_project: Project) -> None:
     config = load_config(Path(secret_project.config_path)).app("test")
     _clean("config", str(config), repr(config), config.masked_uri)
+
+
+async def test_tui_screens_do_not_show_it(secret_project: Project, request: pytest.FixtureRequest) -> None:
+    """Every screen the key map reaches (writes allowed: steps run, fail, get audited), as SVG text."""
+    pytest.importorskip("runway_tui.tui.app")
+    if request.node.callspec.params["secret_project"] == "inline":
+        pytest.skip("after interpolation the URI is the same as the ${VAR} variant's: one TUI walk is enough")
+    from runway_tui.tui.app import RunwayApp
+    from tests.reliability.test_read_only import drive_every_key
+
+    secret_project.write_migration(3, "leaky", LEAKY)
+    config = load_config(Path(secret_project.config_path))
+    screens: list[str] = []
+    app = RunwayApp(config.app("test"), config.tui, read_only=False)
+    try:
+        await drive_every_key(app, screens)
+    finally:
+        app.shutdown_engine()
+    assert len(screens) > 15
+    _clean("TUI screens", *screens)
