@@ -1,5 +1,5 @@
 """`python -m runway_tui` is the `runway-tui` command."""
 
-from runway_tui.cli.main import main
+from runway_tui.cli.main import entry
 
-raise SystemExit(main())
+entry()

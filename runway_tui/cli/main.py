@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -134,5 +137,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(args)
 
 
+def entry() -> None:
+    """The console script: run `main`, then leave at once.
+
+    Everything is closed by then (lock released, client closed, embedded daemon stopped), so we skip
+    the interpreter's exit hooks, where pymongo waits ~0.5 s for its monitor threads to wake up.
+    """
+    try:
+        code: int = main()
+    except SystemExit as exc:  # argparse: --help, --version, usage errors (already printed)
+        if isinstance(exc.code, str):
+            sys.stderr.write(exc.code + "\n")
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # the reader left (`| head`), or it is closed
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

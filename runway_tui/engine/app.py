@@ -96,7 +96,9 @@ class MigrationApp:
         self.clock: Clock = clock or utcnow
         self.user, self.host = _identity()
         self.session_id = Binary.from_uuid(uuid.uuid4(), UuidRepresentation.STANDARD)
-        self.scripts = ScriptDirectory(config.scripts_dir)
+        # The scan cache lives beside the config (like the embedded data); it is content-addressed.
+        self.scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway"
+                                       / "scan-cache.json")
         self._operation = threading.Lock()
         self._closed = False
         self._indexes_ready = False
@@ -129,7 +131,7 @@ class MigrationApp:
         self.journal = AuditJournal(self.database, self.config.auditlog_collection, self.config.auditlog_limit)
         timeouts = self.config.timeouts
         self.lock = MigrationLock(self.database[self.config.lock_collection],
-                                  ServerClock(lambda: self.client.admin.command("hello")),
+                                  ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
                                   user=self.user, host=self.host, pid=os.getpid(),
                                   ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s)
         self.runner = StepRunner(self)
@@ -259,9 +261,10 @@ class MigrationApp:
 
     # ------------------------------------------------------------------ inspection (never writes)
     def status(self) -> StatusReport:
+        scripts = self.scripts.scan()
         with self._guard_connection():
             records = self.repository.all()
-        return compute_status(self.scripts.scan(), records)
+        return compute_status(scripts, records)
 
     def plan(self, direction: Direction | str = Direction.UP, *, steps: int | None = None, to: int | None = None,
              all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,
@@ -277,9 +280,12 @@ class MigrationApp:
             return self.lock.info()
 
     def history(self, limit: int | None = 10, skip: int = 0, *, ascending: bool = False, version: int | None = None,
-                text: str | None = None) -> list[MigrationAuditlogEntry]:
+                text: str | None = None, before: MigrationAuditlogEntry | None = None) -> list[MigrationAuditlogEntry]:
+        """Audit entries, newest first; page with `before=<last entry shown>` (keyset, no skipping)."""
+        now = self.lock.clock.now() + dt.timedelta(minutes=5)  # server time, with a margin for clock skew
         with self._guard_connection():
-            return self.journal.history(limit=limit, skip=skip, ascending=ascending, version=version, text=text)
+            return self.journal.history(limit=limit, skip=skip, ascending=ascending, version=version, text=text,
+                                        before=before, now=now)
 
     def history_count(self, version: int | None = None, text: str | None = None) -> int:
         with self._guard_connection():
@@ -303,13 +309,15 @@ class MigrationApp:
         """Synchronise files with the migrations collection (one bulk write) and report what was found."""
         self._writable("refresh the migrations collection")
         with self._exclusive("refresh"), self._locked("refresh"), self._guard_connection():
-            report = self._sync()
+            report, _status = self._sync()
         self.emit(RefreshDoneEvent(self, report))
         self.emit(StateChangedEvent(self, "refresh"))
         return report
 
-    def _sync(self) -> RefreshReport:
-        status = self.status()
+    def _sync(self) -> tuple[RefreshReport, StatusReport]:
+        """Write what refresh found (one bulk write, none when in sync); return it and the status after."""
+        scripts = self.scripts.scan()
+        status = compute_status(scripts, self.repository.all())
         new: list[MigrationRecord] = []
         updates: dict[int, dict[str, Any]] = {}
         removals: list[int] = []
@@ -342,7 +350,8 @@ class MigrationApp:
         if report.changed_anything:
             self.log("info", f"refresh: {len(report.new)} new, {len(report.updated)} updated, "
                              f"{len(report.removed)} removed")
-        return report
+            status = compute_status(scripts, self.repository.all())
+        return report, status
 
     def upgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
                 ignore_drift: bool = False, allow_out_of_order: bool = False) -> RunResult:
@@ -374,8 +383,7 @@ class MigrationApp:
     def _run(self, direction: Direction, **request: Any) -> RunResult:
         self._writable(f"run {direction.value} steps")
         with self._exclusive(f"run {direction.value}"), self._locked(direction.value), self._guard_connection():
-            self._sync()  # a new file is pending without a separate refresh, under the same lock
-            report = self.status()
+            _refresh, report = self._sync()  # a new file is pending without a separate refresh, same lock
             rows = {r.version: r for r in report.rows if r.script is not None and not r.script.is_broken}
             plan = self.plan(direction, report=report, **request)
             if plan.blockers:
@@ -399,14 +407,14 @@ class MigrationApp:
                 self.emit(StateChangedEvent(self, direction.value))
                 with contextlib.suppress(PyMongoError):
                     self.journal.trim()
-            return RunResult(plan, completed, self.repository.current_version())
+            return RunResult(plan, completed, completed[-1].step.to_version if completed else plan.current_version)
 
     def mark(self, version: int, *, applied: bool) -> MigrationRecord:
         """Record a migration as applied or pending without running it (audited)."""
         self._writable(f"mark version {version}")
         with self._exclusive("mark"), self._locked("mark"), self._guard_connection():
-            self._sync()
-            row = next((r for r in self.status().rows if r.version == version), None)
+            _refresh, status = self._sync()
+            row = next((r for r in status.rows if r.version == version), None)
             if row is None:
                 raise UsageError(f"version {version} does not exist (neither a file nor a record)")
             before = row.record.read_model if row.record else None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import MongoClient
@@ -24,6 +25,13 @@ class ServerInfo:
     set_name: str | None
     address: str  # masked URI, safe to show
     supports_transactions: bool
+    max_wire_version: int = 0
+    local_time: dt.datetime | None = field(default=None, compare=False)  # server clock at the probe
+
+    @property
+    def supports_client_bulk_write(self) -> bool:
+        """MongoDB 8.0 (wire version 25) added the cross-collection `bulkWrite` command."""
+        return self.max_wire_version >= 25
 
     def to_json(self) -> dict[str, Any]:
         return {"version": self.version, "topology": self.topology, "set_name": self.set_name,
@@ -71,7 +79,8 @@ def probe_server(client: MongoClient[dict[str, Any]], app: AppConfig, shown_uri:
         topology = "standalone"
     supports = topology != "standalone" and hello.get("logicalSessionTimeoutMinutes") is not None
     return ServerInfo(version=str(build.get("version", "?")), topology=topology, set_name=hello.get("setName"),
-                      address=mask_uri(shown_uri), supports_transactions=supports)
+                      address=mask_uri(shown_uri), supports_transactions=supports,
+                      max_wire_version=int(hello.get("maxWireVersion", 0) or 0), local_time=hello.get("localTime"))
 
 
 def unreachable(uri: str, exc: BaseException, app: AppConfig) -> ServerUnreachableError:

@@ -29,9 +29,11 @@ LOCK_ID = "runway"
 class ServerClock:
     """Estimates the server's current time from one `hello` and the local monotonic clock."""
 
-    def __init__(self, hello: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, hello: Callable[[], dict[str, Any]], seed: dt.datetime | None = None) -> None:
         self._hello = hello
-        self._base: tuple[dt.datetime, float] | None = None
+        # A `hello` answered just now (the connection probe) saves the round trip.
+        self._base: tuple[dt.datetime, float] | None = (
+            (seed.replace(tzinfo=None), time.monotonic()) if isinstance(seed, dt.datetime) else None)
 
     def now(self) -> dt.datetime:
         if self._base is None:
@@ -78,18 +80,30 @@ class MigrationLock:
         self._valid_until = time.monotonic() + self.ttl_s
         now = self.clock.now()
         try:
-            self.collection.find_one_and_update(
+            previous = self.collection.find_one_and_update(
                 {"_id": LOCK_ID, "$or": [{"expires_at": {"$lt": now}}, {"owner": self.owner}, {"owner": None}]},
                 {"$set": {"owner": self.owner, "user": self.user, "host": self.host, "pid": self.pid,
-                          "operation": operation, "acquired_at": now,
+                          "operation": operation, "acquired_at": now, "txn_session": None,
                           "expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now}},
-                upsert=True, return_document=ReturnDocument.AFTER)
+                upsert=True, return_document=ReturnDocument.BEFORE)
         except DuplicateKeyError:
             holder = self.info()
             if holder is None:  # released between our attempt and the read: try again at once
                 return self.try_acquire(operation)
             return holder
+        if previous and previous.get("owner") not in (None, self.owner) and previous.get("txn_session"):
+            # We took over a dead runner's lease: end the transaction it left open on the server, whose
+            # locks would otherwise block our writes until the server reaps it.
+            try:
+                self.collection.database.client.admin.command("killSessions", [previous["txn_session"]])
+            except PyMongoError as exc:
+                logger.warning("could not end the transaction left by %s: %s", previous.get("owner"), exc)
         return None
+
+    def note_transaction(self, session_id: dict[str, Any]) -> None:
+        """Record the session of the transaction about to run, so a runner taking over this lease after
+        we die (kill -9) can end that transaction on the server."""
+        self.collection.update_one({"_id": LOCK_ID, "owner": self.owner}, {"$set": {"txn_session": session_id}})
 
     def acquire(self, operation: str, on_wait: Callable[[LockInfo, float], None] | None = None) -> None:
         """Take the lease (re-entrant), waiting up to `wait_s`; start the heartbeat."""

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, DeleteOne, UpdateOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
 
 from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, State
+
+# Date windows tried, newest first, before falling back to the whole log (1 h up to ~3 years).
+WINDOW_HOURS = (1, 12, 24 * 7, 24 * 60, 24 * 365 * 3)
 
 
 class MigrationRepository:
@@ -20,8 +24,9 @@ class MigrationRepository:
         self.collection: Collection[dict[str, Any]] = database[name]
 
     def ensure_indexes(self) -> None:
-        self.collection.create_index([("is_applied", ASCENDING), ("_id", DESCENDING)], name="is_applied_1__id_-1")
-        self.collection.create_index([("state", ASCENDING)], name="state_1")
+        self.collection.create_indexes([IndexModel([("is_applied", ASCENDING), ("_id", DESCENDING)],
+                                                   name="is_applied_1__id_-1"),
+                                        IndexModel([("state", ASCENDING)], name="state_1")])
 
     def all(self) -> list[MigrationRecord]:
         return [MigrationRecord.from_document(d) for d in self.collection.find({}).sort("_id", ASCENDING)]
@@ -66,9 +71,9 @@ class AuditJournal:
         self.limit = limit
 
     def ensure_indexes(self) -> None:
-        self.collection.create_index([("date", DESCENDING)], name="date_-1")
-        self.collection.create_index([("migration_read_model.version", ASCENDING), ("date", DESCENDING)],
-                                     name="version_1_date_-1")
+        self.collection.create_indexes([IndexModel([("date", DESCENDING)], name="date_-1"),
+                                        IndexModel([("migration_read_model.version", ASCENDING),
+                                                    ("date", DESCENDING)], name="version_1_date_-1")])
 
     def append(self, entry: MigrationAuditlogEntry, session: ClientSession | None = None) -> None:
         self.collection.insert_one(entry.to_document(), session=session)
@@ -85,11 +90,30 @@ class AuditJournal:
         return self.collection.delete_many({"_id": {"$in": oldest}}).deleted_count if oldest else 0
 
     def history(self, limit: int | None = 10, skip: int = 0, ascending: bool = False, version: int | None = None,
-                text: str | None = None, start: Any = None, end: Any = None) -> list[MigrationAuditlogEntry]:
-        """A window of entries, newest first unless `ascending`, optionally filtered."""
+                text: str | None = None, start: Any = None, end: Any = None,
+                before: MigrationAuditlogEntry | None = None,
+                now: dt.datetime | None = None) -> list[MigrationAuditlogEntry]:
+        """A window of entries, newest first unless `ascending`, optionally filtered.
+
+        `before` pages by key (the entries older than that one), never by skipping. Newest-first pages
+        are read through growing date windows ending at `now` (or at `before`), so a page costs an index
+        range over recent entries, not a sort of the whole log (some servers sort+limit by scanning).
+        """
         query = self._query(version, text, start, end)
+        if before is not None and before.date is not None:
+            query = {"$and": [query, {"$or": [{"date": {"$lt": before.date}},
+                                              {"date": before.date, "_id": {"$lt": before.id}}]}]}
         direction = ASCENDING if ascending else DESCENDING
-        cursor = self.collection.find(query).sort([("date", direction), ("_id", direction)]).skip(skip)
+        order = [("date", direction), ("_id", direction)]
+        if limit and not ascending and not skip and start is None:
+            upper = before.date if before is not None and before.date is not None else now
+            if upper is not None:
+                for hours in WINDOW_HOURS:
+                    window = {"$and": [query, {"date": {"$gte": upper - dt.timedelta(hours=hours)}}]}
+                    docs = list(self.collection.find(window).sort(order).limit(limit))
+                    if len(docs) >= limit:
+                        return [MigrationAuditlogEntry.from_document(d) for d in docs]
+        cursor = self.collection.find(query).sort(order).skip(skip)
         if limit:
             cursor = cursor.limit(limit)
         return [MigrationAuditlogEntry.from_document(d) for d in cursor]

@@ -101,6 +101,7 @@ class StepRunner:
         before = self._read_model(step, record, checksum)
         with app.client.start_session() as session:
             try:
+                app.lock.note_transaction(session.session_id)
                 session.start_transaction()
                 function(self._context(step, session))
                 app.lock.check()

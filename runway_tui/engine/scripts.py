@@ -11,6 +11,7 @@ import ast
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from pathlib import Path
 from runway_tui.engine.errors import UsageError
 
 FILE_NAME = re.compile(r"^(?P<digits>\d{3,})_(?P<slug>[A-Za-z0-9_]+)\.py$")
+CACHE_FORMAT = 1  # bump when the analysis below changes, so old cache files are ignored
 MAX_FILE_BYTES = 1024 * 1024  # a migration larger than 1 MiB is almost surely a mistake (data belongs elsewhere)
 
 TEMPLATE = '''"""{description}"""
@@ -62,8 +64,12 @@ def checksum_text(text: str) -> str:
     return hashlib.md5(normalised.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def inspect_file(path: Path) -> ScriptFile:
-    """Parse one file with `ast`; any defect becomes `problem` instead of an exception."""
+def inspect_file(path: Path, cache: dict[str, list[object]] | None = None) -> ScriptFile:
+    """Parse one file with `ast`; any defect becomes `problem` instead of an exception.
+
+    The file is always read and checksummed; `cache` maps "file name:checksum" to the result of
+    the `ast` analysis, so unchanged content is never parsed twice (content-addressed: never stale).
+    """
     name = path.stem
     match = FILE_NAME.match(path.name)
     name_version = int(match.group("digits")) if match else None
@@ -86,6 +92,24 @@ def inspect_file(path: Path) -> ScriptFile:
     except UnicodeDecodeError as exc:
         return broken(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
     checksum = checksum_text(text)
+    key = f"{path.name}:{checksum}"
+    if cache is not None and isinstance(hit := cache.get(key), list) and len(hit) == 4:
+        version, description, transactional, problem = hit
+        return ScriptFile(path=path, name=name, version=version, description=description,  # type: ignore[arg-type]
+                          checksum=checksum, transactional=bool(transactional), problem=problem)  # type: ignore[arg-type]
+    result = _analyse(path, name, name_version, text, checksum)
+    if cache is not None:
+        cache[key] = [result.version, result.description, result.transactional, result.problem]
+    return result
+
+
+def _analyse(path: Path, name: str, name_version: int | None, text: str, checksum: str) -> ScriptFile:
+    """The `ast` part of `inspect_file`: docstring, version, functions, transactional."""
+
+    def broken(problem: str, **extra: object) -> ScriptFile:
+        fields = {"version": name_version, "description": "", "checksum": None, **extra}
+        return ScriptFile(path=path, name=name, problem=problem, **fields)  # type: ignore[arg-type]
+
     try:
         tree = ast.parse(text.removeprefix("\ufeff"), filename=str(path))  # a UTF-8 BOM is valid Python
     except SyntaxError as exc:
@@ -141,18 +165,47 @@ def inspect_file(path: Path) -> ScriptFile:
 class ScriptDirectory:
     """The migration files of a project (Alembic's "script directory")."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cache_file: Path | None = None) -> None:
         self.path = path
+        self.cache_file = cache_file
+        self._cache: dict[str, list[object]] | None = None
+
+    def _load_cache(self) -> dict[str, list[object]]:
+        if self._cache is None:
+            self._cache = {}
+            if self.cache_file is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    loaded = json.loads(self.cache_file.read_text(encoding="utf-8"))
+                    if isinstance(loaded, dict) and loaded.get("format") == CACHE_FORMAT:
+                        self._cache = dict(loaded.get("entries", {}))
+        return self._cache
+
+    def _save_cache(self, cache: dict[str, list[object]], seen: set[str]) -> None:
+        """Best effort: keep only the entries of files present now, written atomically."""
+        if self.cache_file is None:
+            return
+        kept = {k: v for k, v in cache.items() if k in seen}
+        self._cache = kept
+        with contextlib.suppress(OSError):
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps({"format": CACHE_FORMAT, "entries": kept}), encoding="utf-8")
+            os.replace(temporary, self.cache_file)
 
     def scan(self) -> list[ScriptFile]:
         """Every candidate file, sorted by version then name; duplicates are marked broken."""
         if not self.path.is_dir():
             return []
+        cache = self._load_cache()
+        before = len(cache)
         files = [
-            inspect_file(self.path / entry.name)
+            inspect_file(self.path / entry.name, cache)
             for entry in os.scandir(self.path)
             if entry.name.endswith(".py") and not entry.name.startswith("_") and entry.is_file()
         ]
+        seen = {f"{f.path.name}:{f.checksum}" for f in files if f.checksum}
+        if len(cache) != before or len(cache) > len(seen):
+            self._save_cache(cache, seen)
         by_version: dict[int, list[ScriptFile]] = {}
         for script in files:
             if script.version is not None and not script.is_broken:

@@ -337,9 +337,13 @@ def test_sigterm_during_a_step_releases_the_lock(project, mongo_client, tmp_path
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     locks = mongo_client[project.db_name]["migrations_lock"]
     deadline = time.monotonic() + 20
-    while locks.find_one({"_id": "runway"}) is None and time.monotonic() < deadline:
+    records = mongo_client[project.db_name]["migrations"]
+    # Wait until the step is really running: lock held and the file synced (the sync precedes the step).
+    while (locks.find_one({"_id": "runway"}) is None or records.find_one({"_id": 1}) is None) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
     assert locks.find_one({"_id": "runway"}) is not None
+    time.sleep(0.3)  # the migration's loop is now spinning inside its transaction
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130

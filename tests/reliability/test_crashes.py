@@ -133,7 +133,7 @@ def test_kill_runner_thirty_times(project: Project, mongo_client: MongoClient, c
 
 
 # --------------------------------------------------------------------------------------- server killed
-@pytest.mark.parametrize("topology", TOPOLOGIES)
+@pytest.mark.parametrize("topology", ["replica-set", pytest.param("standalone", marks=pytest.mark.slow)])
 def test_server_killed_under_cli(project: Project, server_factory: ServerFactory, topology: str) -> None:
     flags = ("--standalone",) if topology == "standalone" else ()
     server = server_factory.start(*flags)

@@ -61,16 +61,17 @@ CASES = [
     # replica set: state update, audit insert and the migration's own write all run in the step's transaction
     Case("rs-migration-write", "replica-set", ("insert",)),
     Case("rs-migration-write-close", "replica-set", ("insert",), close=True),
-    Case("rs-state-update", "replica-set", ("update",)),
-    Case("rs-state-update-close", "replica-set", ("update",), close=True),
+    Case("rs-state-update", "replica-set", ("update",), skip=1),  # the 1st update notes the txn
+    Case("rs-state-update-close", "replica-set", ("update",), skip=1, close=True),
     Case("rs-audit-insert", "replica-set", ("insert",), skip=1),
     Case("rs-commit", "replica-set", ("commitTransaction",)),
     Case("rs-commit-close", "replica-set", ("commitTransaction",), close=True),
     Case("rs-lock-acquire", "replica-set", ("findAndModify",)),
     Case("rs-lock-acquire-close", "replica-set", ("findAndModify",), close=True),
-    Case("rs-lock-release", "replica-set", ("delete",)),
-    Case("rs-lock-renew-once", "replica-set", ("update",), sleep=1.6, ttl=1.5),
-    Case("rs-lock-renew-lost", "replica-set", ("update",), times=5, sleep=3.0, ttl=1.5),
+    Case("rs-lock-release", "replica-set", ("delete",), ttl=2),
+    Case("rs-txn-note", "replica-set", ("update",)),
+    Case("rs-lock-renew-once", "replica-set", ("update",), skip=1, sleep=1.6, ttl=1.5),
+    Case("rs-lock-renew-lost", "replica-set", ("update",), skip=1, times=5, sleep=3.0, ttl=1.5),
     Case("rs-index-creation", "replica-set", ("createIndexes",)),
     # standalone: applying -> applied, no transaction
     Case("sa-state-applying", "standalone", ("update",)),
@@ -79,7 +80,7 @@ CASES = [
     Case("sa-state-applied", "standalone", ("update",), skip=1),
     Case("sa-audit-insert", "standalone", ("insert",), skip=1),
     Case("sa-lock-acquire", "standalone", ("findAndModify",)),
-    Case("sa-lock-release", "standalone", ("delete",)),
+    Case("sa-lock-release", "standalone", ("delete",), ttl=2),
 ]
 
 
