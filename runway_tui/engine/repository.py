@@ -29,7 +29,8 @@ class MigrationRepository:
                                         IndexModel([("state", ASCENDING)], name="state_1")])
 
     def all(self) -> list[MigrationRecord]:
-        return [MigrationRecord.from_document(d) for d in self.collection.find({}).sort("_id", ASCENDING)]
+        cursor = self.collection.find({}).sort("_id", ASCENDING).batch_size(100_000)  # one round trip
+        return [MigrationRecord.from_document(d) for d in cursor]
 
     def get(self, version: int, session: ClientSession | None = None) -> MigrationRecord | None:
         doc = self.collection.find_one({"_id": version}, session=session)

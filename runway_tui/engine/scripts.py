@@ -169,6 +169,8 @@ class ScriptDirectory:
         self.path = path
         self.cache_file = cache_file
         self._cache: dict[str, list[object]] | None = None
+        # In-process: files whose (mtime, size, inode) did not change are not even re-read (as git does).
+        self._seen: dict[str, tuple[tuple[int, int, int], ScriptFile]] = {}
 
     def _load_cache(self) -> dict[str, list[object]]:
         if self._cache is None:
@@ -198,14 +200,21 @@ class ScriptDirectory:
             return []
         cache = self._load_cache()
         before = len(cache)
-        files = [
-            inspect_file(self.path / entry.name, cache)
-            for entry in os.scandir(self.path)
-            if entry.name.endswith(".py") and not entry.name.startswith("_") and entry.is_file()
-        ]
-        seen = {f"{f.path.name}:{f.checksum}" for f in files if f.checksum}
-        if len(cache) != before or len(cache) > len(seen):
-            self._save_cache(cache, seen)
+        files = []
+        seen: dict[str, tuple[tuple[int, int, int], ScriptFile]] = {}
+        for entry in os.scandir(self.path):
+            if not entry.name.endswith(".py") or entry.name.startswith("_") or not entry.is_file():
+                continue
+            stat = entry.stat()
+            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            known = self._seen.get(entry.name)
+            script = known[1] if known and known[0] == key else inspect_file(self.path / entry.name, cache)
+            seen[entry.name] = (key, script)
+            files.append(script)
+        self._seen = seen
+        current = {f"{f.path.name}:{f.checksum}" for f in files if f.checksum}
+        if len(cache) != before or len(cache) > len(current):
+            self._save_cache(cache, current)
         by_version: dict[int, list[ScriptFile]] = {}
         for script in files:
             if script.version is not None and not script.is_broken:

@@ -18,15 +18,26 @@ from runway_tui.engine.models import LockInfo, MigrationAuditlogEntry, Plan, Sta
 
 @dataclass
 class Snapshot:
-    """Everything the panes show, read in one worker pass."""
+    """What the header and the migrations pane show: cheap to read, read after every step and poll."""
 
     status: StatusReport
     lock: LockInfo | None
-    audit: list[MigrationAuditlogEntry]
-    audit_total: int
-    audit_skip: int
-    audit_filter: str
-    overview: list[dict[str, Any]] | None = None  # None: not reloaded this time (polls skip it)
+    read_at: float = 0.0  # time.monotonic() when the read started: an older read never replaces a newer one
+
+
+@dataclass
+class AuditPage:
+    """One page of the audit log, read by key: the entries older than `before` (None: the newest page).
+
+    `has_more` comes from reading one entry more than the page holds, so no count of the log is needed.
+    """
+
+    entries: list[MigrationAuditlogEntry]
+    has_more: bool
+    before: MigrationAuditlogEntry | None
+    filter_text: str
+    index: int  # 0 for the newest page
+    read_at: float = 0.0
 
 
 class EngineConnected(Message):
@@ -54,6 +65,30 @@ class StateLoaded(Message):
         self.reason = reason
 
 
+class AuditLoaded(Message):
+    def __init__(self, page: AuditPage, reason: str) -> None:
+        super().__init__()
+        self.page = page
+        self.reason = reason
+
+
+class OverviewLoaded(Message):
+    """The database overview, or part of it: `complete` is False while collection statistics are still coming."""
+
+    def __init__(self, rows: list[dict[str, Any]], complete: bool, failed: bool = False) -> None:
+        super().__init__()
+        self.rows = rows
+        self.complete = complete
+        self.failed = failed
+
+
+class LockLoaded(Message):
+    def __init__(self, lock: LockInfo | None, read_at: float) -> None:
+        super().__init__()
+        self.lock = lock
+        self.read_at = read_at
+
+
 class EngineActivity(Message):
     """Engine events are waiting in the bridge's buffer: drain them."""
 
@@ -71,9 +106,10 @@ class OperationFinished(Message):
     """A mutating operation ended; `error` is the one-line message of a RunwayError, if any."""
 
     def __init__(self, operation: str, summary: str = "", error: str | None = None,
-                 details: list[str] | None = None) -> None:
+                 details: list[str] | None = None, snapshot: Snapshot | None = None) -> None:
         super().__init__()
         self.operation = operation
         self.summary = summary
         self.error = error
         self.details = details or []
+        self.snapshot = snapshot  # the state read right after the operation, in the same worker

@@ -7,10 +7,11 @@ thread, so the UI's busy guard, plus the engine's own one-operation-at-a-time lo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from textual import work
 from textual.worker import get_current_worker
 
@@ -22,7 +23,11 @@ from runway_tui.engine.errors import (
 )
 from runway_tui.engine.models import Direction
 from runway_tui.tui.messages import (
+    AuditLoaded,
+    AuditPage,
     ConnectionFailed,
+    LockLoaded,
+    OverviewLoaded,
     EngineConnected,
     OperationFinished,
     PlanReady,
@@ -32,6 +37,7 @@ from runway_tui.tui.messages import (
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
+    from runway_tui.engine.models import MigrationAuditlogEntry
 
 AUDIT_PAGE = 50
 
@@ -62,36 +68,102 @@ class EngineWorkers:
         self.engine = engine
         self.post_message(EngineConnected(engine.server_info, engine.shown_address))  # type: ignore[attr-defined]
 
+    def _read_failed(self, exc: BaseException, what: str) -> None:
+        """A read in a worker failed: a lost server becomes the disconnected state, anything else a log line."""
+        if get_current_worker().is_cancelled:
+            return
+        if isinstance(exc, ServerUnreachableError | EmbeddedServerError | ConnectionFailure):
+            self.post_message(ConnectionFailed(one_line(exc), initial=False))  # type: ignore[attr-defined]
+        else:
+            self.events.add("error", f"reading {what} failed: {one_line(exc)}")  # type: ignore[attr-defined]
+
+    @staticmethod
+    def read_snapshot(engine: MigrationApp) -> Snapshot:
+        started = time.monotonic()
+        return Snapshot(engine.status(), engine.lock_info(), started)
+
     @work(thread=True, name="load-state", group="reads", exclusive=True, exit_on_error=False,
           description="reading state")
-    def load_state(self, reason: str, full: bool, audit_skip: int, audit_filter: str,
-                   with_audit: bool = True, previous: Snapshot | None = None) -> None:
+    def load_state(self, reason: str) -> None:
+        """The status of every migration and the lock: what the header and the migrations pane show."""
         engine = self.engine
         if engine is None:
             return
-        worker = get_current_worker()
         try:
-            status = engine.status()
-            lock = engine.lock_info()
-            if with_audit or previous is None:
-                text = audit_filter or None
-                audit = engine.history(limit=AUDIT_PAGE, skip=audit_skip, text=text)
-                total = engine.history_count(text=text)
-            else:
-                audit, total = previous.audit, previous.audit_total
-            overview = engine.database_overview() if full else None
-        except (ServerUnreachableError, EmbeddedServerError) as exc:
-            if not worker.is_cancelled:
-                self.post_message(ConnectionFailed(one_line(exc), initial=False))  # type: ignore[attr-defined]
-            return
+            snapshot = self.read_snapshot(engine)
         except (RunwayError, PyMongoError) as exc:
-            if not worker.is_cancelled:
-                self.events.add("error", f"reading state failed: {one_line(exc)}")  # type: ignore[attr-defined]
+            self._read_failed(exc, "state")
             return
-        if worker.is_cancelled:
-            return  # a newer reload is on its way
-        snapshot = Snapshot(status, lock, audit, total, audit_skip, audit_filter, overview)
-        self.post_message(StateLoaded(snapshot, reason))  # type: ignore[attr-defined]
+        if not get_current_worker().is_cancelled:
+            self.post_message(StateLoaded(snapshot, reason))  # type: ignore[attr-defined]
+
+    @work(thread=True, name="load-lock", group="lock", exclusive=True, exit_on_error=False,
+          description="reading the lock")
+    def load_lock(self) -> None:
+        """Only the lock (one small read): shown in the header while our own step holds it."""
+        engine = self.engine
+        if engine is None or self.snapshot is None:  # type: ignore[attr-defined]
+            return
+        try:
+            started = time.monotonic()
+            lock = engine.lock_info()
+        except (RunwayError, PyMongoError):
+            return  # the step itself reports a lost server
+        if not get_current_worker().is_cancelled:
+            self.post_message(LockLoaded(lock, started))  # type: ignore[attr-defined]
+
+    @work(thread=True, name="load-audit", group="audit", exclusive=True, exit_on_error=False,
+          description="reading the audit log")
+    def load_audit(self, reason: str, before: MigrationAuditlogEntry | None, text: str, index: int) -> None:
+        """One page by key: `AUDIT_PAGE + 1` entries older than `before`; the extra one only says "more"."""
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            started = time.monotonic()
+            entries = engine.history(limit=AUDIT_PAGE + 1, before=before, text=text or None)
+        except (RunwayError, PyMongoError) as exc:
+            self._read_failed(exc, "the audit log")
+            return
+        if get_current_worker().is_cancelled:
+            return
+        page = AuditPage(entries[:AUDIT_PAGE], len(entries) > AUDIT_PAGE, before, text, index, started)
+        self.post_message(AuditLoaded(page, reason))  # type: ignore[attr-defined]
+
+    @work(thread=True, name="overview", group="overview", exit_on_error=False,
+          description="reading the database overview")
+    def load_overview(self) -> None:
+        """Collections first (one cheap command), then their statistics one by one, the audit log's last:
+        `collStats` costs a scan of the collection on some servers, so the pane fills in as they arrive."""
+        engine = self.engine
+        if engine is None:
+            return
+        config = engine.config
+        ours = {config.migrations_collection: "migrations", config.auditlog_collection: "audit log",
+                config.lock_collection: "lock"}
+        try:
+            rows: list[dict[str, Any]] = []
+            for info in sorted(engine.database.list_collections(), key=lambda c: c["name"]):
+                name = info["name"]
+                rows.append({"name": name, "type": info.get("type", "collection"),
+                             "validator": bool(info.get("options", {}).get("validator")), "ours": ours.get(name),
+                             "count": None, "size": None, "indexes": None})
+            pending = [r for r in rows if r["type"] == "collection"]
+            self.post_message(OverviewLoaded([dict(r) for r in rows], complete=not pending))  # type: ignore[attr-defined]
+            pending.sort(key=lambda r: r["name"] == config.auditlog_collection)  # the big one last
+            for index, row in enumerate(pending, start=1):
+                try:
+                    stats = engine.database.command("collStats", row["name"])
+                    row.update(count=stats.get("count"), size=stats.get("size"), indexes=stats.get("nindexes"))
+                except OperationFailure:
+                    coll = engine.database[row["name"]]
+                    row.update(count=coll.estimated_document_count(), indexes=len(list(coll.list_indexes())))
+                if index == len(pending) or row["name"] == config.auditlog_collection or index % 8 == 0:
+                    self.post_message(OverviewLoaded([dict(r) for r in rows],  # type: ignore[attr-defined]
+                                                     complete=index == len(pending)))
+        except PyMongoError as exc:
+            self._read_failed(exc, "the database overview")
+            self.post_message(OverviewLoaded([], complete=True, failed=True))  # type: ignore[attr-defined]
 
     @work(thread=True, name="plan", group="engine", exit_on_error=False, description="planning")
     def compute_plan(self, request: dict[str, Any]) -> None:
@@ -117,9 +189,20 @@ class EngineWorkers:
             summary = call(engine)
         except StepFailedError as exc:
             self.post_message(OperationFinished(operation, error=str(exc),  # type: ignore[attr-defined]
-                                                details=[f"completed before the failure: {c}" for c in exc.completed]))
+                                                details=[f"completed before the failure: {c}" for c in exc.completed],
+                                                snapshot=self._snapshot_after(engine)))
             return
         except Exception as exc:  # noqa: BLE001 - a bug in a migration or the engine must not kill the UI
-            self.post_message(OperationFinished(operation, error=one_line(exc)))  # type: ignore[attr-defined]
+            self.post_message(OperationFinished(operation, error=one_line(exc),  # type: ignore[attr-defined]
+                                                snapshot=self._snapshot_after(engine)))
             return
-        self.post_message(OperationFinished(operation, summary=summary))  # type: ignore[attr-defined]
+        self.post_message(OperationFinished(operation, summary=summary,  # type: ignore[attr-defined]
+                                            snapshot=self._snapshot_after(engine)))
+
+    def _snapshot_after(self, engine: MigrationApp) -> Snapshot | None:
+        """The new state, read in the same worker right after the operation: the panes show the new version
+        with the operation's own message, without a second worker and a second trip through the UI."""
+        try:
+            return self.read_snapshot(engine)
+        except Exception:  # noqa: BLE001 - the app reloads the usual way (and reports) when this fails
+            return None
