@@ -22,6 +22,7 @@ from typing import Any
 
 import pymongo
 from bson.binary import Binary, UuidRepresentation
+from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from runway_tui.engine.config import AppConfig
@@ -104,6 +105,7 @@ class MigrationApp:
         self._indexes_ready = False
         self._embedded: EmbeddedServer | None = None
         self._server_info: ServerInfo | None = None
+        self.run_session: ClientSession | None = None  # set while an operation holds the lock
         self.session = MigrationSession(self)
         if connect:
             self.connect()
@@ -231,8 +233,15 @@ class MigrationApp:
             self.emit(LockWaitingEvent(self, holder, waited))
             self.log("warning", f"waiting for the migration lock held by {holder.holder} ({waited:.0f}s)")
 
-        with self._guard_connection("to take the migration lock"):
-            self.lock.acquire(operation, waiting)
+        # One session for the whole operation: each step's transaction runs on it, and its id is
+        # written with the lease (no extra round trip) so a runner taking over after a crash can end it.
+        self.run_session = self.client.start_session()
+        try:
+            with self._guard_connection("to take the migration lock"):
+                self.lock.acquire(operation, waiting, txn_session=self.run_session.session_id)
+        except BaseException:
+            self._end_run_session()
+            raise
         self.emit(LockAcquiredEvent(self, operation))
         try:
             with self._guard_connection("to create the engine's indexes"):
@@ -243,7 +252,14 @@ class MigrationApp:
             yield
         finally:
             self.lock.release()
+            self._end_run_session()
             self.emit(LockReleasedEvent(self, operation))
+
+    def _end_run_session(self) -> None:
+        session, self.run_session = self.run_session, None
+        if session is not None:
+            with contextlib.suppress(PyMongoError), pymongo.timeout(1.0):  # the server may be gone
+                session.end_session()
 
     @contextlib.contextmanager
     def _guard_connection(self, doing: str = "") -> Iterator[None]:

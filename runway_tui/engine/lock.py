@@ -75,21 +75,25 @@ class MigrationLock:
             return None
         return _info(doc, self.clock.now())
 
-    def try_acquire(self, operation: str) -> LockInfo | None:
-        """One atomic attempt. Returns None on success, else the current holder."""
+    def try_acquire(self, operation: str, txn_session: dict[str, Any] | None = None) -> LockInfo | None:
+        """One atomic attempt. Returns None on success, else the current holder.
+
+        `txn_session` is the id of the session our step transactions will run on: a runner taking
+        over this lease after we die (kill -9) ends that session's open transaction on the server.
+        """
         self._valid_until = time.monotonic() + self.ttl_s
         now = self.clock.now()
         try:
             previous = self.collection.find_one_and_update(
                 {"_id": LOCK_ID, "$or": [{"expires_at": {"$lt": now}}, {"owner": self.owner}, {"owner": None}]},
                 {"$set": {"owner": self.owner, "user": self.user, "host": self.host, "pid": self.pid,
-                          "operation": operation, "acquired_at": now, "txn_session": None,
+                          "operation": operation, "acquired_at": now, "txn_session": txn_session,
                           "expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now}},
                 upsert=True, return_document=ReturnDocument.BEFORE)
         except DuplicateKeyError:
             holder = self.info()
             if holder is None:  # released between our attempt and the read: try again at once
-                return self.try_acquire(operation)
+                return self.try_acquire(operation, txn_session)
             return holder
         if previous and previous.get("owner") not in (None, self.owner) and previous.get("txn_session"):
             # We took over a dead runner's lease: end the transaction it left open on the server, whose
@@ -100,12 +104,8 @@ class MigrationLock:
                 logger.warning("could not end the transaction left by %s: %s", previous.get("owner"), exc)
         return None
 
-    def note_transaction(self, session_id: dict[str, Any]) -> None:
-        """Record the session of the transaction about to run, so a runner taking over this lease after
-        we die (kill -9) can end that transaction on the server."""
-        self.collection.update_one({"_id": LOCK_ID, "owner": self.owner}, {"$set": {"txn_session": session_id}})
-
-    def acquire(self, operation: str, on_wait: Callable[[LockInfo, float], None] | None = None) -> None:
+    def acquire(self, operation: str, on_wait: Callable[[LockInfo, float], None] | None = None,
+                txn_session: dict[str, Any] | None = None) -> None:
         """Take the lease (re-entrant), waiting up to `wait_s`; start the heartbeat."""
         if self._held:
             self._depth += 1
@@ -113,7 +113,7 @@ class MigrationLock:
         started = time.monotonic()
         last_report = -1.0
         while True:
-            holder = self.try_acquire(operation)
+            holder = self.try_acquire(operation, txn_session)
             if holder is None:
                 break
             waited = time.monotonic() - started

@@ -99,29 +99,30 @@ class StepRunner:
                             checksum: str, started: float) -> StepResult:
         app = self.app
         before = self._read_model(step, record, checksum)
-        with app.client.start_session() as session:
-            try:
-                app.lock.note_transaction(session.session_id)
-                session.start_transaction()
-                function(self._context(step, session))
-                app.lock.check()
-                duration = _ms(started)
-                self._write_success(step, record, checksum, duration, session)
-                app.journal.append(self._entry(step, before, duration), session=session)
-                self._commit(session)
-            except Exception as exc:
-                with _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
-                    if session.in_transaction:
-                        with contextlib.suppress(PyMongoError):  # the server discards it by itself anyway
-                            session.abort_transaction()
-                    else:  # the commit failed: end the server's transaction now, or its locks block our writes
-                        with contextlib.suppress(PyMongoError):
-                            app.client.admin.command("killSessions", [session.session_id])
-                    committed = self._committed_anyway(step, exc)
-                    if not committed:
-                        self._record_failure(step, record, checksum, exc, started, in_transaction=True, ran=True)
+        session = app.run_session  # the operation's session: the lease names it (see MigrationApp._locked)
+        assert session is not None, "steps run only while the app holds the lock"
+        try:
+            session.start_transaction()
+            function(self._context(step, session))
+            app.lock.check()
+            duration = _ms(started)
+            self._write_success(step, record, checksum, duration, session)
+            app.journal.append(self._entry(step, before, duration), session=session)
+            self._commit(session)
+        except Exception as exc:
+            with _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
+                if session.in_transaction:
+                    with contextlib.suppress(PyMongoError):  # the server discards it by itself anyway
+                        session.abort_transaction()
+                else:  # the commit failed: end the server's transaction now, or its locks block our writes
+                    with contextlib.suppress(PyMongoError):
+                        app.client.admin.command("killSessions", [session.session_id])
+                    app.run_session = app.client.start_session()  # the killed one cannot run the next step
+                committed = self._committed_anyway(step, exc)
                 if not committed:
-                    raise self._failed(step, exc, rolled_back=True) from exc
+                    self._record_failure(step, record, checksum, exc, started, in_transaction=True, ran=True)
+            if not committed:
+                raise self._failed(step, exc, rolled_back=True) from exc
         duration = _ms(started)
         app.emit(StepAppliedEvent(app, step, duration, True))
         return StepResult(step, duration, True)

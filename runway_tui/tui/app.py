@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import shlex
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from typing import Any
 from textual import on
 from textual.app import App, SuspendNotSupported
 from textual.screen import Screen
+from textual.timer import Timer
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, TuiConfig
-from runway_tui.engine.models import Direction, Plan, Problem, RefreshReport, RunResult
+from runway_tui.engine.models import Direction, MigrationAuditlogEntry, Plan, Problem, RefreshReport, RunResult
 from runway_tui.engine.runner import utcnow
 from runway_tui.tui.bindings import ACTIONS
 from runway_tui.tui.bridge import EventBuffer
@@ -30,10 +32,14 @@ from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.format import short_name, summary, version_text
 from runway_tui.tui.messages import (
+    AuditLoaded,
+    AuditPage,
     ConnectionFailed,
     EngineActivity,
     EngineConnected,
+    LockLoaded,
     OperationFinished,
+    OverviewLoaded,
     PlanReady,
     Snapshot,
     StateLoaded,
@@ -46,7 +52,9 @@ from runway_tui.tui.screens.prompt import PromptScreen
 from runway_tui.tui.workers import EngineWorkers
 
 Clock = Callable[[], dt.datetime]
-OVERVIEW_EVERY = 5  # polls between two reloads of the (slower) collection overview
+AUDIT_EVERY = 5  # polls between two reloads of the newest audit page when nothing else changed
+OVERVIEW_FRESH_S = 5.0  # focusing pane 2 reloads it when its overview is older than this
+OVERVIEW_SETTLE_S = 1.0  # after a step, the overview reloads once steps have stopped for this long
 
 
 class RunwayApp(EngineWorkers, App[int]):
@@ -80,8 +88,16 @@ class RunwayApp(EngineWorkers, App[int]):
                                         read_only, app_config.production)
         self.events = EventBuffer(lambda: self.post_message(EngineActivity()),
                                   lambda: self.clock().strftime("%H:%M:%S"))
-        self.audit_skip = 0
         self.audit_filter = ""
+        # keyset paging: the `before` anchor of every page from the newest to the one shown (None: newest)
+        self.audit_anchors: list[MigrationAuditlogEntry | None] = [None]
+        self.audit: AuditPage | None = None
+        self.overview: list[dict[str, Any]] | None = None
+        self.overview_complete = False
+        self._overview_again = False
+        self._overview_light = True  # every request since the last load came after a step (see request_overview)
+        self._overview_timer: Timer | None = None
+        self._overview_at = 0.0  # time.monotonic() of the last complete overview
         self._polls = 0
         self._quit_when_done = False
         self._requested_theme = theme or self.tui_config.theme
@@ -144,9 +160,53 @@ class RunwayApp(EngineWorkers, App[int]):
         self.main.refresh_bindings()
 
     def reload(self, reason: str, full: bool = True) -> None:
+        """State (header, migrations), the audit page shown and, if `full`, the database overview: each in
+        its own worker, so the cheap state shows without waiting for the slower reads."""
         if self.engine is None:
             return
-        self.load_state(reason, full, self.audit_skip, self.audit_filter, True, self.snapshot)
+        self.load_state(reason)
+        self.reload_audit(reason, incremental=False)
+        if full:
+            self.request_overview()
+
+    def reload_audit(self, reason: str, incremental: bool = True) -> None:
+        """Reload the page shown. On the newest page, unfiltered, only the entries written since are read;
+        an older page is keyed by its anchor, so new entries do not shift it: it is read again as it is."""
+        if self.engine is None:
+            return
+        page, before = self.audit, self.audit_anchors[-1]
+        shown = page if (incremental and page is not None and before is None and page.before is None
+                         and not page.filter_text and not self.audit_filter and page.entries) else None
+        self.load_audit(reason, before, self.audit_filter, len(self.audit_anchors) - 1, shown)
+
+    def overview_on_focus(self) -> None:
+        """Pane 2 got the focus: reload it unless it was just read (focus also returns after every dialog)."""
+        if self.engine is not None and time.monotonic() - self._overview_at > OVERVIEW_FRESH_S:
+            self.request_overview()
+
+    def request_overview(self, delay: float = 0.0, after_step: bool = False) -> None:
+        """Reload the database overview in the background; a request while one runs is coalesced into one
+        more run after it. With `delay`, wait until requests stop coming for that long (steps in a row).
+
+        `after_step`: a step changes the collections it migrates, and adds one entry to the audit log,
+        whose statistics cost a scan of 100k entries on some servers: its row keeps the last figures
+        (a full reload on `r`, on connect and when pane 2 takes the focus)."""
+        if self.engine is None:
+            return
+        self._overview_light = self._overview_light and after_step
+        if self._overview_timer is not None:
+            self._overview_timer.stop()
+            self._overview_timer = None
+        if delay > 0:
+            self._overview_timer = self.set_timer(delay, lambda: self.request_overview(after_step=after_step),
+                                                  name="overview-settle")
+            return
+        if self._worker_running("overview"):
+            self._overview_again = True
+            return
+        light, self._overview_light, self._overview_again = self._overview_light, True, False
+        self.main.query_one(DatabasePane).show_loading()
+        self.load_overview(self.overview if light else None)
 
     def _poll(self) -> None:
         """Show other operators' changes; while disconnected, this is the retry."""
@@ -160,9 +220,7 @@ class RunwayApp(EngineWorkers, App[int]):
         if self._worker_running("load-state"):
             return
         self._polls += 1
-        with_audit = not self.audit_filter  # a filtered count is a scan: only on demand
-        self.load_state("poll", self._polls % OVERVIEW_EVERY == 0, self.audit_skip, self.audit_filter,
-                        with_audit, self.snapshot)
+        self.load_state("poll")  # the audit page follows when the state changed (or every AUDIT_EVERY polls)
 
     def _worker_running(self, name: str) -> bool:
         return any(w.name == name and w.is_running for w in self.workers)
@@ -181,7 +239,7 @@ class RunwayApp(EngineWorkers, App[int]):
         tx = "with transactions" if message.server.supports_transactions else "without transactions"
         self.log_line("info", f"connected: MongoDB {message.server.version}, {message.server.topology}, {tx}")
         self._set_connection("connected")
-        self.reload("connect")
+        self.reload("connect", full=False)  # the overview starts once the state is shown (it is the slow one)
 
     @on(ConnectionFailed)
     def _connection_failed(self, message: ConnectionFailed) -> None:
@@ -197,25 +255,60 @@ class RunwayApp(EngineWorkers, App[int]):
 
     @on(StateLoaded)
     def _state_loaded(self, message: StateLoaded) -> None:
-        snapshot, previous = message.snapshot, self.snapshot
+        self._apply_snapshot(message.snapshot, message.reason)
+
+    def _apply_snapshot(self, snapshot: Snapshot, reason: str) -> None:
+        previous = self.snapshot
+        if previous is not None and snapshot.read_at < previous.read_at:
+            return  # an older read finished after a newer one: keep the newer
         if self.connection != "connected":
             self.log_line("success", "connection restored")
             self.notify("Connection restored", timeout=3)
             self._set_connection("connected")
-        if (message.reason == "poll" and previous is not None and not self.busy
+        if (reason == "poll" and previous is not None and not self.busy
                 and previous.status.current_version != snapshot.status.current_version):
             self.log_line("warning", f"version changed elsewhere: {version_text(previous.status.current_version)}"
                                      f" -> {version_text(snapshot.status.current_version)}")
-        if snapshot.overview is None and previous is not None:
-            snapshot.overview = previous.overview
         self.snapshot = snapshot
-        main = self.main
-        main.query_one(MigrationsTable).show(snapshot.status)
-        if snapshot.overview is not None:
-            main.query_one("#collections").show(snapshot.overview)  # type: ignore[attr-defined]
-        main.query_one(AuditPane).show(snapshot.audit, snapshot.audit_total, snapshot.audit_skip,
-                                       snapshot.audit_filter)
+        self.main.query_one(MigrationsTable).show(snapshot.status)
         self._update_header()
+        if previous is None and self.overview is None:
+            self.request_overview()
+        if reason == "poll" and previous is not None:
+            changed = (previous.status.rows != snapshot.status.rows or previous.lock != snapshot.lock)
+            if changed or self._polls % AUDIT_EVERY == 0:
+                self.reload_audit("poll")  # keyset pages do not shift: this only matters for the newest
+            if changed:
+                self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
+
+    @on(AuditLoaded)
+    def _audit_loaded(self, message: AuditLoaded) -> None:
+        page = message.page
+        if page.before is not self.audit_anchors[-1] or page.filter_text != self.audit_filter:
+            return  # the user paged or filtered since: another read is on its way
+        if self.audit is not None and self.audit.before is page.before and self.audit.filter_text == \
+                page.filter_text and page.read_at < self.audit.read_at:
+            return
+        self.audit = page
+        self.main.query_one(AuditPane).show(page)
+
+    @on(OverviewLoaded)
+    def _overview_loaded(self, message: OverviewLoaded) -> None:
+        if message.failed:
+            self.main.query_one(DatabasePane).show_overview(self.overview or [], complete=True)
+            return
+        self.overview, self.overview_complete = message.rows, message.complete
+        if message.complete:
+            self._overview_at = time.monotonic()
+        self.main.query_one(DatabasePane).show_overview(message.rows, complete=message.complete)
+        if message.complete and self._overview_again:
+            self.call_later(lambda: self.request_overview(after_step=self._overview_light))
+
+    @on(LockLoaded)
+    def _lock_loaded(self, message: LockLoaded) -> None:
+        if self.snapshot is not None and message.read_at >= self.snapshot.read_at:
+            self.snapshot.lock = message.lock
+            self._update_header()
 
     @on(EngineActivity)
     def _engine_activity(self) -> None:
@@ -232,10 +325,11 @@ class RunwayApp(EngineWorkers, App[int]):
         if drained.progress is not None and self.busy:
             self._set_busy(f"running {drained.progress.label}")
         if drained.state_changed and not self.busy:
-            self.reload("changed")
+            self.load_state("changed")
+            self.reload_audit("changed")
+            self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
         elif drained.lock_changed and self.busy and self.engine is not None:
-            # show our own lock in the header while the step runs (polls pause while busy)
-            self.load_state("lock", False, self.audit_skip, self.audit_filter, False, self.snapshot)
+            self.load_lock()  # show our own lock in the header while the step runs (polls pause while busy)
 
     @on(PlanReady)
     def _plan_ready(self, message: PlanReady) -> None:
@@ -328,6 +422,8 @@ class RunwayApp(EngineWorkers, App[int]):
 
     @on(OperationFinished)
     def _operation_finished(self, message: OperationFinished) -> None:
+        if message.snapshot is not None:  # the new version first: before the dialog, the log and the reloads
+            self._apply_snapshot(message.snapshot, message.operation)
         if message.operation != "plan":
             self._set_busy(None)
         if message.error:
@@ -343,7 +439,13 @@ class RunwayApp(EngineWorkers, App[int]):
         if self._quit_when_done:
             self.exit(0)
             return
-        self.reload(message.operation)
+        if message.snapshot is None:
+            self.load_state(message.operation)
+        self.reload_audit(message.operation, incremental=message.operation != "refresh")
+        if message.operation in ("up", "down"):
+            self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
+        else:
+            self.request_overview()
         if message.operation == "new" and not message.error:
             self._select_newest()
 
@@ -552,16 +654,24 @@ class RunwayApp(EngineWorkers, App[int]):
         self._confirm_then(request, "unlocking", "unlock", unlock)
 
     def set_audit_filter(self, text: str) -> None:
-        self.audit_filter, self.audit_skip = text, 0
-        self.reload("audit-filter", full=False)
+        self.audit_filter, self.audit_anchors = text, [None]  # a filter starts at the newest page
+        self.main.query_one(AuditPane).show_loading()
+        self.reload_audit("audit-filter")
 
     def audit_page(self, delta: int) -> None:
-        skip = self.main.query_one(AuditPane).page(delta)
-        if skip is None:
+        """`]` older, `[` newer: by key (the last entry shown is the next page's anchor), never by skipping."""
+        page = self.audit
+        if page is None or page.before is not self.audit_anchors[-1] or page.filter_text != self.audit_filter:
+            return  # the page asked for is on its way: one press, one page
+        if delta > 0 and page.has_more and page.entries:
+            self.audit_anchors.append(page.entries[-1])
+        elif delta < 0 and len(self.audit_anchors) > 1:
+            self.audit_anchors.pop()
+        else:
             self.notify("no more audit entries that way", timeout=2)
             return
-        self.audit_skip = skip
-        self.reload("audit-page", full=False)
+        self.main.query_one(AuditPane).show_loading()
+        self.reload_audit("audit-page")
 
     def show_keys(self) -> None:
         self.push_screen(KeysScreen(self.key_rows(), "Every action is also in the command palette (ctrl+p). "

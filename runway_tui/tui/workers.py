@@ -22,14 +22,16 @@ from runway_tui.engine.errors import (
     StepFailedError,
 )
 from runway_tui.engine.models import Direction
+from runway_tui.tui.audit_pages import read_newer, read_page
+from runway_tui.tui.components.audit_pane import PAGE_SIZE as AUDIT_PAGE
 from runway_tui.tui.messages import (
     AuditLoaded,
     AuditPage,
     ConnectionFailed,
-    LockLoaded,
-    OverviewLoaded,
     EngineConnected,
+    LockLoaded,
     OperationFinished,
+    OverviewLoaded,
     PlanReady,
     Snapshot,
     StateLoaded,
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
     from runway_tui.engine.models import MigrationAuditlogEntry
 
-AUDIT_PAGE = 50
 
 Operation = Callable[["MigrationApp"], str]
 
@@ -114,27 +115,36 @@ class EngineWorkers:
 
     @work(thread=True, name="load-audit", group="audit", exclusive=True, exit_on_error=False,
           description="reading the audit log")
-    def load_audit(self, reason: str, before: MigrationAuditlogEntry | None, text: str, index: int) -> None:
-        """One page by key: `AUDIT_PAGE + 1` entries older than `before`; the extra one only says "more"."""
+    def load_audit(self, reason: str, before: MigrationAuditlogEntry | None, text: str, index: int,
+                   shown: AuditPage | None = None) -> None:
+        """One page by key: `AUDIT_PAGE + 1` entries older than `before`; the extra one only says "more".
+        With `shown` (the newest page, unfiltered, on screen), only the entries written since are read."""
         engine = self.engine
         if engine is None:
             return
         try:
             started = time.monotonic()
-            entries = engine.history(limit=AUDIT_PAGE + 1, before=before, text=text or None)
+            fresh = read_newer(engine, shown.entries, AUDIT_PAGE + 1) if shown is not None else None
+            if fresh is not None and shown is not None:
+                merged = fresh + shown.entries
+                page = AuditPage(merged[:AUDIT_PAGE], shown.has_more or len(merged) > AUDIT_PAGE, before, text,
+                                 index, started)
+            else:
+                entries = read_page(engine, AUDIT_PAGE + 1, before, text)
+                page = AuditPage(entries[:AUDIT_PAGE], len(entries) > AUDIT_PAGE, before, text, index, started)
         except (RunwayError, PyMongoError) as exc:
             self._read_failed(exc, "the audit log")
             return
         if get_current_worker().is_cancelled:
             return
-        page = AuditPage(entries[:AUDIT_PAGE], len(entries) > AUDIT_PAGE, before, text, index, started)
         self.post_message(AuditLoaded(page, reason))  # type: ignore[attr-defined]
 
     @work(thread=True, name="overview", group="overview", exit_on_error=False,
           description="reading the database overview")
-    def load_overview(self) -> None:
+    def load_overview(self, previous: list[dict[str, Any]] | None = None) -> None:
         """Collections first (one cheap command), then their statistics one by one, the audit log's last:
-        `collStats` costs a scan of the collection on some servers, so the pane fills in as they arrive."""
+        `collStats` costs a scan of the collection on some servers, so the pane fills in as they arrive.
+        With `previous`, the audit log's row keeps its figures from there (see `request_overview`)."""
         engine = self.engine
         if engine is None:
             return
@@ -148,7 +158,13 @@ class EngineWorkers:
                 rows.append({"name": name, "type": info.get("type", "collection"),
                              "validator": bool(info.get("options", {}).get("validator")), "ours": ours.get(name),
                              "count": None, "size": None, "indexes": None})
-            pending = [r for r in rows if r["type"] == "collection"]
+            kept = {r["name"]: r for r in previous or [] if r["name"] == config.auditlog_collection
+                    and r.get("count") is not None}
+            for row in rows:
+                if row["name"] in kept:
+                    row.update(count=kept[row["name"]]["count"], size=kept[row["name"]]["size"],
+                               indexes=kept[row["name"]]["indexes"])
+            pending = [r for r in rows if r["type"] == "collection" and r["name"] not in kept]
             self.post_message(OverviewLoaded([dict(r) for r in rows], complete=not pending))  # type: ignore[attr-defined]
             pending.sort(key=lambda r: r["name"] == config.auditlog_collection)  # the big one last
             for index, row in enumerate(pending, start=1):

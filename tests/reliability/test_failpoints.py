@@ -61,15 +61,14 @@ CASES = [
     # replica set: state update, audit insert and the migration's own write all run in the step's transaction
     Case("rs-migration-write", "replica-set", ("insert",)),
     Case("rs-migration-write-close", "replica-set", ("insert",), close=True),
-    Case("rs-state-update", "replica-set", ("update",), skip=1),  # the 1st update notes the txn
-    Case("rs-state-update-close", "replica-set", ("update",), skip=1, close=True),
+    Case("rs-state-update", "replica-set", ("update",)),  # the step's first update is its state write
+    Case("rs-state-update-close", "replica-set", ("update",), close=True),
     Case("rs-audit-insert", "replica-set", ("insert",), skip=1),
     Case("rs-commit", "replica-set", ("commitTransaction",)),
     Case("rs-commit-close", "replica-set", ("commitTransaction",), close=True),
     Case("rs-lock-acquire", "replica-set", ("findAndModify",)),
     Case("rs-lock-acquire-close", "replica-set", ("findAndModify",), close=True),
     Case("rs-lock-release", "replica-set", ("delete",), ttl=2),
-    Case("rs-txn-note", "replica-set", ("update",)),
     Case("rs-lock-renew-once", "replica-set", ("update",), skip=1, sleep=1.6, ttl=1.5),
     Case("rs-lock-renew-lost", "replica-set", ("update",), skip=1, times=5, sleep=3.0, ttl=1.5),
     Case("rs-index-creation", "replica-set", ("createIndexes",)),

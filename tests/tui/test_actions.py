@@ -12,6 +12,7 @@ import sys
 from pymongo import MongoClient
 
 from runway_tui.engine.config import load_config
+from runway_tui.tui import workers
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
@@ -198,41 +199,73 @@ def fill_audit_log(project, mongo_client: MongoClient, count: int) -> None:
     audit.insert_many(docs)
 
 
-async def test_audit_log_pages_and_filter_on_hundreds_of_entries(project, tui_app, mongo_client: MongoClient):
+def page_dates(table: AuditTable) -> list[str]:
+    """Each row as one text (date, action, migration, result, duration, who): unique per entry here."""
+    return [" ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def test_audit_log_pages_by_key_and_filters_on_hundreds_of_entries(project, tui_app, monkeypatch,
+                                                                          mongo_client: MongoClient):
     fill_audit_log(project, mongo_client, 298)  # 300 entries with the two real ones
+    calls: list[tuple[int, object, str]] = []
+    real_read_page = workers.read_page
+
+    def spy(engine, limit, before=None, text=""):
+        calls.append((limit, before, text))
+        return real_read_page(engine, limit, before, text)
+
+    monkeypatch.setattr(workers, "read_page", spy)
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
+        calls.clear()
         pane, table = app.main.query_one(AuditPane), app.main.query_one(AuditTable)
         await pilot.press("3")
-        assert table.row_count == 50 and pane.border_subtitle.startswith("1–50 of ~300")
-        newest = str(table.get_row_at(0)[0])
-        await pilot.press("right_square_bracket")
-        await settle(app, pilot)
-        assert pane.border_subtitle.startswith("51–100 of ~300") and str(table.get_row_at(0)[0]) != newest
-        for _ in range(5):
+        assert table.row_count == 50 and pane.border_subtitle.startswith("1–50 · more")  # never counted
+        pages = [page_dates(table)]
+        for n in range(2, 7):
             await pilot.press("right_square_bracket")
             await settle(app, pilot)
-        assert pane.border_subtitle.startswith("251–300 of ~300")
+            assert pane.border_subtitle.startswith(f"{(n - 1) * 50 + 1}–{n * 50}")
+            pages.append(page_dates(table))
+        assert pane.border_subtitle.startswith("251–300 of 300")  # the end is reached: the total is known
+        shown = [date for page in pages for date in page]
+        dates = [row[:14] for row in shown]
+        assert len(set(shown)) == 300 and dates == sorted(dates, reverse=True)  # no gap, no overlap, newest first
+        # every page after the first was read by key: older than the last entry shown, one more than a page
+        assert len(calls) == 5 and all(before is not None and limit == 51 for limit, before, _ in calls)
         await pilot.press("right_square_bracket")  # past the end: said, nothing moves
         await settle(app, pilot)
         assert pane.border_subtitle.startswith("251–300") and "no more audit entries" in notifications(app)
-        await pilot.press("left_square_bracket")
+
+        # an entry written meanwhile does not shift the older pages; it shows on the newest page
+        fill_more = dict(mongo_client[project.db_name]["auditlog"].find_one({}, sort=[("date", -1)]))
+        fill_more.pop("_id")
+        fill_more["date"] = dt.datetime(2026, 3, 14, 9, 31)
+        mongo_client[project.db_name]["auditlog"].insert_one(fill_more)
+        for n in range(5, 0, -1):
+            await pilot.press("left_square_bracket")
+            await settle(app, pilot)
+            assert page_dates(table) == pages[n - 1] or n == 1
+        assert pane.border_subtitle.startswith("1–50 · more")
+        assert page_dates(table)[0].startswith("03-14 09:31:00") and page_dates(table)[1:] == pages[0][:49]
+        await pilot.press("left_square_bracket")  # before the first page: said, nothing moves
         await settle(app, pilot)
-        assert pane.border_subtitle.startswith("201–250")
+        assert pane.border_subtitle.startswith("1–50")
+
         await pilot.press("slash")
         assert app.focused is app.main.query_one("#audit-filter")
         await pilot.press(*"carol", "enter")
         await settle(app, pilot)
-        assert pane.border_subtitle.startswith("1–50 of 100 · filter: carol")  # a filter starts at page 1
+        assert pane.border_subtitle.startswith("1–50 · more · filter: carol")  # a filter starts at page 1
         assert {str(table.get_row_at(i)[5]).split("@")[0] for i in range(table.row_count)} == {"carol"}
         await pilot.press("right_square_bracket", "right_square_bracket")
         await settle(app, pilot)
-        assert pane.border_subtitle.startswith("51–100 of 100")
+        assert pane.border_subtitle.startswith("51–100 of 100 · filter: carol")
         assert app.focused is table
         await pilot.press("escape")  # esc in the list clears its filter
         await settle(app, pilot)
-        assert pane.border_subtitle.startswith("1–50 of ~300")
+        assert pane.border_subtitle.startswith("1–50 · more ·") and "filter" not in pane.border_subtitle
 
 
 async def test_live_log_follow_and_level_filter(project, tui_app):

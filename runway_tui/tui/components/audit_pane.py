@@ -13,8 +13,9 @@ from runway_tui.engine.models import MigrationAuditlogEntry
 from runway_tui.tui.bindings import LIST_BINDINGS
 from runway_tui.tui.components.columns import Column, Step, fit
 from runway_tui.tui.format import action_name, clip, duration, when
+from runway_tui.tui.messages import AuditPage
 
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # entries per page; the worker reads one more to know whether there is a next page
 COLUMNS = ("date", "action", "migration", "result", "duration", "who")
 SHRINK: list[Step] = [("migration", 24), ("who", 18), ("date", None), ("migration", 16), ("result", 10),
                       ("who", 12), ("migration", 12), ("action", 8), ("who", 8), ("result", 4), ("migration", 6)]
@@ -90,32 +91,37 @@ def _who(entry: MigrationAuditlogEntry) -> str:
 
 
 class AuditPane(Vertical):
-    """Owns the page position and the text filter; the app loads the window they describe."""
+    """Shows one page read by key; the app keeps the page anchors (keyset paging) and the text filter."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.skip = 0
-        self.filter_text = ""
-        self.total = 0
+        self.page: AuditPage | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter the audit log (action, migration, user, error) and press Enter",
                     id="audit-filter", classes="filter-input")
         yield AuditTable(id="audit")
 
-    def show(self, entries: list[MigrationAuditlogEntry], total: int, skip: int, text: str) -> None:
-        self.total, self.skip, self.filter_text = total, skip, text
+    def on_mount(self) -> None:
+        self.border_subtitle = "loading…"
+
+    def show(self, page: AuditPage) -> None:
+        """The log is never counted (a count of 100k entries is a scan on some servers): "more" comes from
+        reading one entry past the page, and the total is known, for free, once the last page is shown."""
+        self.page = page
+        entries, text = page.entries, page.filter_text
         self.query_one(AuditTable).show(entries)
-        if total == 0:
-            span = "empty" if not text else "no match"
+        first = page.index * PAGE_SIZE
+        if not entries:
+            span = ("empty" if not text else "no match") if page.index == 0 else f"{first:,} entries, no more"
+        elif page.has_more:
+            span = f"{first + 1:,}–{first + len(entries):,} · more"
         else:
-            span = f"{skip + 1}–{skip + len(entries)} of {'~' if not text else ''}{total:,}"
+            span = f"{first + 1:,}–{first + len(entries):,} of {first + len(entries):,}"
         filtered = f" · filter: {clip(text, 20)}" if text else ""
         self.border_subtitle = escape(f"{span}{filtered} · [ ] page")
 
-    def page(self, delta: int) -> int | None:
-        """The skip of the next/previous page, or None when there is no such page."""
-        skip = self.skip + delta * PAGE_SIZE
-        if skip < 0 or (delta > 0 and skip >= self.total):
-            return None
-        return skip
+    def show_loading(self) -> None:
+        subtitle = str(self.border_subtitle or "")
+        if not subtitle.startswith("loading"):
+            self.border_subtitle = "loading…" if self.page is None else escape(f"loading… · {subtitle}")

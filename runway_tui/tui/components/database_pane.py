@@ -17,6 +17,12 @@ from runway_tui.tui.format import size
 class CollectionsTable(DataTable[object]):
     BINDINGS = LIST_BINDINGS
 
+    def on_focus(self) -> None:
+        """Focusing the pane reloads it (in the background): the one pane not reloaded on polls."""
+        request = getattr(self.app, "overview_on_focus", None)
+        if request is not None:
+            request()
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self._fingerprint: object = None
@@ -26,10 +32,11 @@ class CollectionsTable(DataTable[object]):
                            ("validator", "Validator"), ("ours", "Runway")):
             self.add_column(label, key=key)
 
-    def show(self, rows: list[dict[str, Any]]) -> None:
+    def show(self, rows: list[dict[str, Any]], complete: bool = True) -> None:
         if self.parent is not None:
-            self.parent.border_subtitle = f"{len(rows)} collections" if rows else "no collections yet"
-        fingerprint = tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows)
+            shown = f"{len(rows)} collections" if rows else "no collections yet"
+            self.parent.border_subtitle = shown if complete else f"{shown} · reading statistics…"
+        fingerprint = (complete, tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows))
         if fingerprint == self._fingerprint:
             return
         self._fingerprint = fingerprint
@@ -37,10 +44,12 @@ class CollectionsTable(DataTable[object]):
         self.clear()
         for row in rows:
             count = row.get("count")
+            waiting = not complete and row.get("type", "collection") == "collection" and count is None
             self.add_row(
                 Text(row["name"], style="dim" if row.get("ours") else "bold"),
-                Text("" if count is None else f"~{count:,}", justify="right"),
-                Text(size(row.get("size")), justify="right"),
+                Text("…" if waiting else "" if count is None else f"~{count:,}", justify="right", style="dim"
+                     if waiting else ""),
+                Text("…" if waiting else size(row.get("size")), justify="right", style="dim" if waiting else ""),
                 Text("" if row.get("indexes") is None else str(row["indexes"]), justify="right"),
                 Text("✓ yes", style="green") if row.get("validator") else Text("—", style="dim"),
                 Text(row.get("ours") or "", style="dim cyan"),
@@ -77,6 +86,17 @@ class DatabasePane(Vertical):
         text.append("transactions" if server.supports_transactions else "no transactions",
                     style="green" if server.supports_transactions else "yellow")
         self.query_one("#server-info", Static).update(text)
+
+    def show_loading(self) -> None:
+        """A reload started: say so, and keep showing what was there (or "loading" the first time)."""
+        table = self.query_one(CollectionsTable)
+        if table.row_count == 0:
+            self.border_subtitle = "loading collections…"
+        elif not str(self.border_subtitle).endswith("…"):
+            self.border_subtitle = f"{table.row_count} collections · reloading…"
+
+    def show_overview(self, rows: list[dict[str, Any]], complete: bool) -> None:
+        self.query_one(CollectionsTable).show(rows, complete)
 
     def show_disconnected(self, error: str) -> None:
         self.query_one("#server-info", Static).update(Text(error, style="red"))

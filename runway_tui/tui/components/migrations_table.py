@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 from rich.text import Text
 from textual import events
 from textual.markup import escape
@@ -18,6 +21,9 @@ SHRINK: list[Step] = [("description", 24), ("name", 16), ("applied_by", 12), ("a
                       ("description", 20), ("name", 12), ("description", 16), ("status", None),
                       ("applied_by", 8), ("description", 10), ("name", 8), ("description", 4)]
 GIVE_BACK = ["status", "description"]
+PATCH_LIMIT = 50  # more changed or removed rows than this: rebuild instead of patching
+CHUNK = 200  # rows added per turn of the event loop when the table is rebuilt
+CHUNK_PAUSE_S = 0.001
 
 
 def row_key(row: StatusRow) -> str:
@@ -36,13 +42,23 @@ class MigrationsTable(DataTable[object]):
         self.rows_by_key: dict[str, StatusRow] = {}
         self.filter_text = ""
         self._report: StatusReport | None = None
-        self._fingerprint: object = None
+        self._keys: list[str] = []  # shown rows, in order
+        self._fingerprints: dict[str, tuple[object, ...]] = {}
+        self._shown_cells: dict[str, tuple[object, ...]] = {}
+        self._layout: tuple[object, ...] = ()
+        self._building: Iterator[StatusRow] | None = None  # rows still to add in chunks
+        self._pending_selection: str | None = None
+        self._generation = 0
         self._fitted_width = 0
+
+    @property
+    def complete(self) -> bool:
+        """Every row of the last report is in the table (a rebuild adds them in chunks)."""
+        return self._report is not None and self._building is None
 
     def on_resize(self, event: events.Resize) -> None:
         if self.size.width != self._fitted_width:
-            self._fingerprint = None  # re-fit the columns to the new width
-            self._render_rows()
+            self._render_rows()  # re-fit the columns to the new width
 
     def _fit(self, rows: list[StatusRow]) -> dict[str, Column]:
         records = [r.record for r in rows if r.record is not None]
@@ -69,40 +85,105 @@ class MigrationsTable(DataTable[object]):
         self.filter_text = text.strip().lower()
         self._render_rows()
 
+    @staticmethod
+    def _row_fingerprint(row: StatusRow) -> tuple[object, ...]:
+        record = row.record
+        return (row.state, row.problems, row.name, row.description, record.applied_at if record else None,
+                record.applied_by if record else None)
+
+    def _cells(self, row: StatusRow, columns: dict[str, Column]) -> tuple[object, ...]:
+        record = row.record
+        status = status_text(row)
+        if columns["status"].is_compact:
+            status = Text(status.plain[:1], style=status.style)
+        applied_at = ""
+        if record is not None and record.applied_at is not None:
+            applied_at = (record.applied_at.strftime("%m-%d %H:%M") if columns["applied_at"].is_compact
+                          else when(record.applied_at))
+        cells = {"status": status, "version": version_text(row.version),
+                 "name": short_name(row.name, row.version), "description": summary(row.description),
+                 "applied_at": applied_at, "applied_by": (record.applied_by or "") if record else ""}
+        return tuple(cells[k] if isinstance(cells[k], Text) else clip(str(cells[k]), columns[k].width)
+                     for k in self.COLUMNS)
+
     def _render_rows(self) -> None:
+        """Show the report: only the rows that changed are updated (a step changes one row of 1000); the
+        table is rebuilt only when the columns' widths or the rows' order change, and then in chunks."""
         if self._report is None:
             return
         rows = [r for r in self._report.rows if self._matches(r)]
-        fingerprint = (self.filter_text, tuple((row_key(r), r.state, r.problems, r.description,
-                                                r.record.applied_at if r.record else None,
-                                                r.record.applied_by if r.record else None) for r in rows))
-        if fingerprint == self._fingerprint:
+        fingerprints = {row_key(r): self._row_fingerprint(r) for r in rows}
+        keys = list(fingerprints)
+        if (keys == self._keys and fingerprints == self._fingerprints and self._fitted_width == self.size.width
+                and self._building is None):
             return  # polling found nothing new: keep the table (and the cursor) untouched
-        self._fingerprint = fingerprint
-        selected = self.selected_key
         columns = self._fit(rows)
+        layout = tuple((k, columns[k].width, columns[k].label, columns[k].is_compact) for k in self.COLUMNS)
+        self._legend(rows)
+        self.rows_by_key = {row_key(r): r for r in rows}
+        if layout == self._layout and self._building is None and self._patch(rows, keys, fingerprints, columns):
+            return
+        self._rebuild(rows, keys, fingerprints, columns, layout)
+
+    def _patch(self, rows: list[StatusRow], keys: list[str], fingerprints: dict[str, tuple[object, ...]],
+               columns: dict[str, Column]) -> bool:
+        """Update in place: changed cells, removed rows, rows added at the end. False: needs a rebuild."""
+        old = self._fingerprints
+        survivors = [k for k in self._keys if k in fingerprints]
+        removed = len(self._keys) - len(survivors)
+        if removed > PATCH_LIMIT or keys[:len(survivors)] != survivors:
+            return False
+        changed = [r for r in rows if row_key(r) in old and old[row_key(r)] != fingerprints[row_key(r)]]
+        if len(changed) > PATCH_LIMIT:
+            return False
+        selected = self.selected_key
+        for key in self._keys:
+            if key not in fingerprints:
+                self.remove_row(key)
+        for row in changed:
+            key = row_key(row)
+            cells = self._cells(row, columns)
+            for column, before, after in zip(self.COLUMNS, self._shown_cells[key], cells, strict=True):
+                if before != after:
+                    self.update_cell(key, column, after)
+            self._shown_cells[key] = cells
+        for row in rows[len(survivors):]:
+            key = row_key(row)
+            self._shown_cells[key] = cells = self._cells(row, columns)
+            self.add_row(*cells, key=key)
+        for key in set(self._shown_cells) - set(fingerprints):
+            del self._shown_cells[key]
+        self._keys, self._fingerprints = keys, fingerprints
+        if removed and selected in self.rows_by_key:
+            self.move_cursor(row=self.get_row_index(selected))
+        return True
+
+    def _rebuild(self, rows: list[StatusRow], keys: list[str], fingerprints: dict[str, tuple[object, ...]],
+                 columns: dict[str, Column], layout: tuple[object, ...]) -> None:
+        selected = self._pending_selection or self.selected_key
         self.clear(columns=True)
         for key in self.COLUMNS:
             self.add_column(columns[key].label, width=columns[key].width, key=key)
-        compact_status = columns["status"].is_compact
-        self._legend(rows)
-        compact_date = columns["applied_at"].is_compact
-        self.rows_by_key = {}
-        for row in rows:
+        self._layout, self._keys, self._fingerprints = layout, keys, fingerprints
+        self._shown_cells = {}
+        self._pending_selection = selected
+        self._generation += 1
+        self._building = iter(rows)
+        self._add_chunk(self._generation, columns)
+
+    def _add_chunk(self, generation: int, columns: dict[str, Column]) -> None:
+        """Add the next CHUNK rows, then let the event loop breathe (DataTable measures new rows on idle)."""
+        if generation != self._generation or self._building is None:
+            return  # a newer rebuild started
+        for row in itertools.islice(self._building, CHUNK):
             key = row_key(row)
-            self.rows_by_key[key] = row
-            record = row.record
-            status = status_text(row)
-            if compact_status:
-                status = Text(status.plain[:1], style=status.style)
-            applied_at = ""
-            if record is not None and record.applied_at is not None:
-                applied_at = record.applied_at.strftime("%m-%d %H:%M") if compact_date else when(record.applied_at)
-            cells = {"status": status, "version": version_text(row.version),
-                     "name": short_name(row.name, row.version), "description": summary(row.description),
-                     "applied_at": applied_at, "applied_by": (record.applied_by or "") if record else ""}
-            self.add_row(*(cells[k] if isinstance(cells[k], Text) else clip(str(cells[k]), columns[k].width)
-                           for k in self.COLUMNS), key=key)
+            self._shown_cells[key] = cells = self._cells(row, columns)
+            self.add_row(*cells, key=key)
+        if self.row_count < len(self._keys):
+            self.set_timer(CHUNK_PAUSE_S, lambda: self._add_chunk(generation, columns))
+            return
+        self._building = None
+        selected, self._pending_selection = self._pending_selection, None
         if selected in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(selected))
         # Column widths settle on idle; without a repaint then, a real terminal can keep header-wide columns.
@@ -142,5 +223,7 @@ class MigrationsTable(DataTable[object]):
 
     def select_version(self, version: int) -> None:
         key = f"v{version}"
-        if key in self.rows_by_key:
+        if self._building is not None:
+            self._pending_selection = key  # selected once the rebuild has added every row
+        elif key in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(key))

@@ -1,0 +1,86 @@
+"""Pages of the audit log read by key, with queries a server answers from its `date` index.
+
+A page is "the `limit` entries older than the last one shown" (keyset paging: no skip, no count). Each
+query is a bare range on `date` over a window that grows going back in time (1 h, 12 h, 7 d, ...), the
+windows disjoint, so a page costs an index range over a few hundred recent entries. SecantusDB plans an
+index range only for a query on `date` alone: wrapping it in `$and` or adding an `$or` (the tie-break on
+`_id`) makes it scan and sort the whole collection (~2 s at 100k entries, per query). So entries that
+share the anchor's date are read with an equality on `date` and cut on `_id` here, not on the server.
+
+A text filter cannot use the index (a regex over several fields): it costs one scan per page, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from pymongo import DESCENDING
+
+from runway_tui.engine.models import MigrationAuditlogEntry
+
+if TYPE_CHECKING:
+    from runway_tui.engine.app import MigrationApp
+
+WINDOW_HOURS = (1, 12, 24 * 7, 24 * 60, 24 * 365 * 3, 24 * 365 * 30)
+ORDER = [("date", DESCENDING), ("_id", DESCENDING)]
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def text_query(text: str) -> dict[str, Any]:
+    pattern = {"$regex": re.escape(text), "$options": "i"}
+    return {"$or": [{"transaction_name": pattern}, {"migration_read_model.name": pattern}, {"user": pattern},
+                    {"host": pattern}, {"exc_name": pattern}, {"exc_message": pattern}]}
+
+
+def _older(entry: MigrationAuditlogEntry) -> dict[str, Any]:
+    return {"$or": [{"date": {"$lt": entry.date}}, {"date": entry.date, "_id": {"$lt": entry.id}}]}
+
+
+def read_page(engine: MigrationApp, limit: int, before: MigrationAuditlogEntry | None = None,
+              text: str = "") -> list[MigrationAuditlogEntry]:
+    """Up to `limit` entries, newest first, older than `before` (None: the newest)."""
+    collection = engine.journal.collection
+    if text:
+        query = text_query(text) if before is None else {"$and": [text_query(text), _older(before)]}
+        return [MigrationAuditlogEntry.from_document(d) for d in collection.find(query).sort(ORDER).limit(limit)]
+    docs: list[dict[str, Any]] = []
+    if before is not None and before.date is not None:
+        ties = [d for d in collection.find({"date": before.date}) if _before_id(d.get("_id"), before.id)]
+        docs = sorted(ties, key=lambda d: d["_id"], reverse=True)[:limit]
+        upper, inclusive = before.date, False
+    else:
+        upper, inclusive = engine.lock.clock.now() + CLOCK_SKEW, True  # the server's clock, not ours
+    newer = upper
+    for hours in WINDOW_HOURS:
+        if len(docs) >= limit:
+            break
+        older = upper - dt.timedelta(hours=hours)
+        span = {"$gte": older, "$lte" if inclusive else "$lt": newer}
+        docs += collection.find({"date": span}).sort(ORDER).limit(limit - len(docs))
+        newer, inclusive = older, False
+    if len(docs) < limit:  # older than every window (or undated): rare, and the one query that may scan
+        docs += collection.find({"date": {"$lt": newer}}).sort(ORDER).limit(limit - len(docs))
+    return [MigrationAuditlogEntry.from_document(d) for d in docs]
+
+
+def read_newer(engine: MigrationApp, shown: list[MigrationAuditlogEntry],
+               limit: int) -> list[MigrationAuditlogEntry] | None:
+    """The entries written since the newest one shown, newest first (an index range of a handful of entries
+    after a step), to put in front of the newest page; None when there are too many to merge: read the page."""
+    newest = shown[0] if shown else None
+    if newest is None or newest.date is None:
+        return None
+    docs = list(engine.journal.collection.find({"date": {"$gte": newest.date}}).sort(ORDER).limit(limit))
+    if len(docs) >= limit:
+        return None
+    known = {e.id for e in shown}
+    return [MigrationAuditlogEntry.from_document(d) for d in docs if d.get("_id") not in known]
+
+
+def _before_id(value: Any, anchor: Any) -> bool:
+    try:
+        return bool(value < anchor)
+    except TypeError:  # ids of different types (not written by the engine): any fixed order will do
+        return str(value) < str(anchor)
