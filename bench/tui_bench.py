@@ -111,6 +111,8 @@ def prepare(root: Path, uri: str, n: int, audit: int, spacing_s: float) -> Path:
 
 
 async def measure(config_path: Path, steps: int, timeout: float) -> dict[str, float]:
+    from textual import events
+
     from runway_tui.engine.config import load_config
     from runway_tui.engine.events import StepAppliedEvent
     from runway_tui.tui.app import RunwayApp
@@ -197,6 +199,13 @@ async def measure(config_path: Path, steps: int, timeout: float) -> dict[str, fl
 
         timed("upgrade")
         timed("plan")
+
+        def press(key: str) -> None:
+            """The key as the terminal driver delivers it. Not `pilot.press`: it also waits until the process
+            looks idle (CPU time not advancing, up to 1 s per wait, twice per key), which with worker threads
+            and this probe running measures the harness, not the app."""
+            app.post_message(events.Key(key, key))
+
         totals: list[float] = []
         to_confirm: list[float] = []
         after_confirm: list[float] = []
@@ -206,7 +215,7 @@ async def measure(config_path: Path, steps: int, timeout: float) -> dict[str, fl
             before = app.snapshot.status.current_version or 0
             newest = main.query_one(AuditTable).entries[:1]
             pressed = time.perf_counter()
-            await pilot.press("u")
+            press("u")
             deadline = time.perf_counter() + timeout
             while type(app.screen).__name__ != "ConfirmScreen":
                 if time.perf_counter() > deadline:
@@ -214,7 +223,7 @@ async def measure(config_path: Path, steps: int, timeout: float) -> dict[str, fl
                 await asyncio.sleep(0.001)
             confirmed = time.perf_counter()
             to_confirm.append(confirmed - pressed)
-            await pilot.press("y")
+            press("y")
             while (app.snapshot.status.current_version or 0) != before + 1 or app.busy:
                 if time.perf_counter() > deadline:
                     raise SystemExit("the panes did not show the new version")

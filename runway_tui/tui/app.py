@@ -477,7 +477,10 @@ class RunwayApp(EngineWorkers, App[int]):
         if not self._can_write():
             return
         self._set_busy(f"planning {direction}")
-        self.compute_plan({"direction": direction, "steps": 1})
+        # planned on the status shown (read after the last step or poll): no second read of every file and
+        # record before the dialog; the engine plans again under its lock and runs only to the confirmed target
+        report = self.snapshot.status if self.snapshot is not None else None
+        self.compute_plan({"direction": direction, "steps": 1, "report": report})
 
     def request_step_to(self, direction: str) -> None:
         if not self._can_write():

@@ -76,7 +76,8 @@ def read_newer(engine: MigrationApp, shown: list[MigrationAuditlogEntry],
     if len(docs) >= limit:
         return None
     known = {e.id for e in shown}
-    return [MigrationAuditlogEntry.from_document(d) for d in docs if d.get("_id") not in known]
+    return [MigrationAuditlogEntry.from_document(d) for d in docs if d.get("_id") not in known
+            and (d["date"] > newest.date or _before_id(newest.id, d.get("_id")))]  # after it in the log's order
 
 
 def _before_id(value: Any, anchor: Any) -> bool:

@@ -188,7 +188,7 @@ class EngineWorkers:
             return
         try:
             plan = engine.plan(Direction(request["direction"]), steps=request.get("steps"), to=request.get("to"),
-                               all_=request.get("all_", False))
+                               all_=request.get("all_", False), report=request.get("report"))
         except (RunwayError, PyMongoError) as exc:
             self.post_message(OperationFinished("plan", error=one_line(exc)))  # type: ignore[attr-defined]
             return

@@ -13,6 +13,7 @@ from pymongo import MongoClient
 
 from runway_tui.engine.config import load_config
 from runway_tui.tui import workers
+from runway_tui.tui.audit_pages import read_newer, read_page
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
@@ -266,6 +267,43 @@ async def test_audit_log_pages_by_key_and_filters_on_hundreds_of_entries(project
         await pilot.press("escape")  # esc in the list clears its filter
         await settle(app, pilot)
         assert pane.border_subtitle.startswith("1–50 · more ·") and "filter" not in pane.border_subtitle
+
+
+def test_audit_pages_by_key_cut_ties_and_span_the_windows(project, mongo_client: MongoClient):
+    """Entries sharing one date across a page boundary, and gaps older than every window: every entry once,
+    newest first, whatever the page size."""
+    write_standard(project, 1)
+    config = load_config(project.config_path).app(project.app)
+    with engine_for(config) as engine:
+        engine.upgrade(steps=1)
+        template = mongo_client[project.db_name]["auditlog"].find_one({})
+        template.pop("_id")
+        now = engine.lock.clock.now()
+        dates = [now - dt.timedelta(minutes=10)] * 70  # 70 entries with the same date
+        dates += [now - dt.timedelta(days=d) for d in (2, 30, 400, 4000, 20000)]  # sparse, some very old
+        dates += [now - dt.timedelta(hours=3, seconds=s) for s in range(40)]
+        mongo_client[project.db_name]["auditlog"].insert_many([{**template, "date": d} for d in dates])
+        everything = [d["_id"] for d in mongo_client[project.db_name]["auditlog"].find().sort([("date", -1),
+                                                                                                ("_id", -1)])]
+        assert len(everything) == 116
+        for size in (7, 50, 200):
+            seen, before = [], None
+            while True:
+                page = read_page(engine, size, before)
+                seen += [e.id for e in page]
+                if len(page) < size:
+                    break
+                before = page[-1]
+            assert seen == everything, size
+        newest = read_page(engine, 5)
+        assert [e.id for e in newest] == everything[:5]
+        assert read_newer(engine, newest, 6) is None  # 70 entries share the newest date: too many to merge
+        assert read_newer(engine, newest, 100) == []  # nothing written since (the ties are older, not newer)
+        mongo_client[project.db_name]["auditlog"].insert_one({**template, "date": now})
+        fresh = read_newer(engine, newest, 100)
+        assert fresh is not None and [e.date for e in fresh] == [now.replace(microsecond=now.microsecond // 1000
+                                                                                 * 1000)]
+        assert [e.id for e in read_page(engine, 50, text="alice")] == [fresh[0].id, *everything[:49]]
 
 
 async def test_live_log_follow_and_level_filter(project, tui_app):

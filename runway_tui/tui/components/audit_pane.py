@@ -29,10 +29,10 @@ class AuditTable(DataTable[object]):
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self.entries: list[MigrationAuditlogEntry] = []
         self._fingerprint: object = None
-        self._fitted_width = 0
+        self._fitted_width: object = None  # the size the columns were fitted to
 
     def on_resize(self, event: events.Resize) -> None:
-        if self.size.width != self._fitted_width and self.entries:
+        if self.size != self._fitted_width and self.entries:  # height too: it decides the scrollbar
             self._fingerprint = None
             self.show(self.entries)
 
@@ -49,7 +49,7 @@ class AuditTable(DataTable[object]):
         ]
         visible = max(self.size.height - 1, 0)
         scrollbar = self.styles.scrollbar_size_vertical if len(entries) > visible else 0
-        self._fitted_width = self.size.width
+        self._fitted_width = self.size
         fit(columns, self.size.width - scrollbar, 2 * self.cell_padding, SHRINK, GIVE_BACK)
         return {c.key: c for c in columns}
 

@@ -49,7 +49,7 @@ class MigrationsTable(DataTable[object]):
         self._building: Iterator[StatusRow] | None = None  # rows still to add in chunks
         self._pending_selection: str | None = None
         self._generation = 0
-        self._fitted_width = 0
+        self._fitted_width: object = None  # the size the columns were fitted to
 
     @property
     def complete(self) -> bool:
@@ -57,8 +57,8 @@ class MigrationsTable(DataTable[object]):
         return self._report is not None and self._building is None
 
     def on_resize(self, event: events.Resize) -> None:
-        if self.size.width != self._fitted_width:
-            self._render_rows()  # re-fit the columns to the new width
+        if self.size != self._fitted_width:
+            self._render_rows()  # re-fit the columns to the new size (the height decides the scrollbar)
 
     def _fit(self, rows: list[StatusRow]) -> dict[str, Column]:
         records = [r.record for r in rows if r.record is not None]
@@ -73,7 +73,7 @@ class MigrationsTable(DataTable[object]):
         ]
         visible = max(self.size.height - 1, 0)
         scrollbar = self.styles.scrollbar_size_vertical if len(rows) > visible else 0
-        self._fitted_width = self.size.width
+        self._fitted_width = self.size
         fit(columns, self.size.width - scrollbar, 2 * self.cell_padding, SHRINK, GIVE_BACK)
         return {c.key: c for c in columns}
 
@@ -114,7 +114,7 @@ class MigrationsTable(DataTable[object]):
         rows = [r for r in self._report.rows if self._matches(r)]
         fingerprints = {row_key(r): self._row_fingerprint(r) for r in rows}
         keys = list(fingerprints)
-        if (keys == self._keys and fingerprints == self._fingerprints and self._fitted_width == self.size.width
+        if (keys == self._keys and fingerprints == self._fingerprints and self._fitted_width == self.size
                 and self._building is None):
             return  # polling found nothing new: keep the table (and the cursor) untouched
         columns = self._fit(rows)
