@@ -298,10 +298,14 @@ class MigrationApp:
     def history(self, limit: int | None = 10, skip: int = 0, *, ascending: bool = False, version: int | None = None,
                 text: str | None = None, before: MigrationAuditlogEntry | None = None) -> list[MigrationAuditlogEntry]:
         """Audit entries, newest first; page with `before=<last entry shown>` (keyset, no skipping)."""
-        now = self.lock.clock.now() + dt.timedelta(minutes=5)  # server time, with a margin for clock skew
         with self._guard_connection():
             return self.journal.history(limit=limit, skip=skip, ascending=ascending, version=version, text=text,
-                                        before=before, now=now)
+                                        before=before, now=self.lock.clock.now())
+
+    def history_since(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
+        """The entries written after the newest of `shown`, newest first; None when there are `limit` or more."""
+        with self._guard_connection():
+            return self.journal.newer_than(shown, limit)
 
     def history_count(self, version: int | None = None, text: str | None = None) -> int:
         with self._guard_connection():
@@ -503,6 +507,19 @@ class MigrationApp:
 
         with self._guard_connection():
             return collections_overview(self)
+
+    def collections_list(self) -> list[dict[str, Any]]:
+        """The collections, without statistics (one command): fill them with `collection_stats`."""
+        from runway_tui.engine.overview import collections_list
+
+        with self._guard_connection():
+            return collections_list(self)
+
+    def collection_stats(self, name: str) -> dict[str, Any]:
+        from runway_tui.engine.overview import collection_stats
+
+        with self._guard_connection():
+            return collection_stats(self, name)
 
     def collection_detail(self, name: str, sample: int = 5) -> dict[str, Any]:
         from runway_tui.engine.overview import collection_detail

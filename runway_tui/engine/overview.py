@@ -14,25 +14,35 @@ if TYPE_CHECKING:
 MAX_VALUE_CHARS = 200
 
 
-def collections_overview(app: MigrationApp) -> list[dict[str, Any]]:
-    """One row per collection: estimated count, size, indexes, validator, and whether it is ours."""
+def collections_list(app: MigrationApp) -> list[dict[str, Any]]:
+    """One row per collection from a single cheap command; statistics are left empty (see `collection_stats`)."""
     ours = {app.config.migrations_collection: "migrations", app.config.auditlog_collection: "audit log",
             app.config.lock_collection: "lock"}
     rows = []
     for info in sorted(app.database.list_collections(), key=lambda c: c["name"]):
         name = info["name"]
-        options = info.get("options", {})
-        row: dict[str, Any] = {"name": name, "type": info.get("type", "collection"),
-                               "validator": bool(options.get("validator")), "ours": ours.get(name),
-                               "count": None, "size": None, "indexes": None}
+        rows.append({"name": name, "type": info.get("type", "collection"),
+                     "validator": bool(info.get("options", {}).get("validator")), "ours": ours.get(name),
+                     "count": None, "size": None, "indexes": None})
+    return rows
+
+
+def collection_stats(app: MigrationApp, name: str) -> dict[str, Any]:
+    """Count, size and index count of one collection (may be slow on a big collection: call it in the background)."""
+    try:
+        stats = app.database.command("collStats", name)
+        return {"count": stats.get("count"), "size": stats.get("size"), "indexes": stats.get("nindexes")}
+    except OperationFailure:
+        coll = app.database[name]
+        return {"count": coll.estimated_document_count(), "size": None, "indexes": len(list(coll.list_indexes()))}
+
+
+def collections_overview(app: MigrationApp) -> list[dict[str, Any]]:
+    """One row per collection: estimated count, size, indexes, validator, and whether it is ours."""
+    rows = collections_list(app)
+    for row in rows:
         if row["type"] == "collection":
-            try:
-                stats = app.database.command("collStats", name)
-                row.update(count=stats.get("count"), size=stats.get("size"), indexes=stats.get("nindexes"))
-            except OperationFailure:
-                coll = app.database[name]
-                row.update(count=coll.estimated_document_count(), indexes=len(list(coll.list_indexes())))
-        rows.append(row)
+            row.update(collection_stats(app, row["name"]))
     return rows
 
 

@@ -11,10 +11,8 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from runway_tui.engine import audit_pages
 from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, State
-
-# Date windows tried, newest first, before falling back to the whole log (1 h up to ~3 years).
-WINDOW_HOURS = (1, 12, 24 * 7, 24 * 60, 24 * 365 * 3)
 
 
 class MigrationRepository:
@@ -96,28 +94,23 @@ class AuditJournal:
                 now: dt.datetime | None = None) -> list[MigrationAuditlogEntry]:
         """A window of entries, newest first unless `ascending`, optionally filtered.
 
-        `before` pages by key (the entries older than that one), never by skipping. Newest-first pages
-        are read through growing date windows ending at `now` (or at `before`), so a page costs an index
-        range over recent entries, not a sort of the whole log (some servers sort+limit by scanning).
+        Newest-first pages (`now` given; `before` = the last entry shown) are read by key through
+        `audit_pages`, whose queries every server answers from the `date` index; other shapes
+        (ascending, by version, skip, date bounds) use one plain sorted query.
         """
+        if limit and now is not None and not ascending and not skip and version is None and start is None \
+                and end is None:
+            return audit_pages.read_page(self.collection, limit, now, before, text or "")
         query = self._query(version, text, start, end)
-        if before is not None and before.date is not None:
-            query = {"$and": [query, {"$or": [{"date": {"$lt": before.date}},
-                                              {"date": before.date, "_id": {"$lt": before.id}}]}]}
         direction = ASCENDING if ascending else DESCENDING
-        order = [("date", direction), ("_id", direction)]
-        if limit and not ascending and not skip and start is None:
-            upper = before.date if before is not None and before.date is not None else now
-            if upper is not None:
-                for hours in WINDOW_HOURS:
-                    window = {"$and": [query, {"date": {"$gte": upper - dt.timedelta(hours=hours)}}]}
-                    docs = list(self.collection.find(window).sort(order).limit(limit))
-                    if len(docs) >= limit:
-                        return [MigrationAuditlogEntry.from_document(d) for d in docs]
-        cursor = self.collection.find(query).sort(order).skip(skip)
+        cursor = self.collection.find(query).sort([("date", direction), ("_id", direction)]).skip(skip)
         if limit:
             cursor = cursor.limit(limit)
         return [MigrationAuditlogEntry.from_document(d) for d in cursor]
+
+    def newer_than(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
+        """Entries written since the newest of `shown` (None: too many to merge, read the page instead)."""
+        return audit_pages.read_newer(self.collection, shown, limit)
 
     def count(self, version: int | None = None, text: str | None = None) -> int:
         """Exact count of a filtered view; the estimate (no scan) when unfiltered."""

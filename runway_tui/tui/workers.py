@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 from textual import work
 from textual.worker import get_current_worker
 
@@ -22,7 +22,6 @@ from runway_tui.engine.errors import (
     StepFailedError,
 )
 from runway_tui.engine.models import Direction
-from runway_tui.tui.audit_pages import read_newer, read_page
 from runway_tui.tui.components.audit_pane import PAGE_SIZE as AUDIT_PAGE
 from runway_tui.tui.messages import (
     AuditLoaded,
@@ -50,6 +49,18 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, RunwayError):
         return str(exc)
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+
+
+def read_page(engine: MigrationApp, limit: int, before: MigrationAuditlogEntry | None = None,
+              text: str = "") -> list[MigrationAuditlogEntry]:
+    """One audit page by key (the engine reads it from the `date` index)."""
+    return engine.history(limit, before=before, text=text or None)
+
+
+def read_newer(engine: MigrationApp, shown: list[MigrationAuditlogEntry],
+               limit: int) -> list[MigrationAuditlogEntry] | None:
+    """The audit entries written since the newest one shown (None: too many, read the page)."""
+    return engine.history_since(shown, limit)
 
 
 class EngineWorkers:
@@ -149,15 +160,8 @@ class EngineWorkers:
         if engine is None:
             return
         config = engine.config
-        ours = {config.migrations_collection: "migrations", config.auditlog_collection: "audit log",
-                config.lock_collection: "lock"}
         try:
-            rows: list[dict[str, Any]] = []
-            for info in sorted(engine.database.list_collections(), key=lambda c: c["name"]):
-                name = info["name"]
-                rows.append({"name": name, "type": info.get("type", "collection"),
-                             "validator": bool(info.get("options", {}).get("validator")), "ours": ours.get(name),
-                             "count": None, "size": None, "indexes": None})
+            rows: list[dict[str, Any]] = engine.collections_list()
             kept = {r["name"]: r for r in previous or [] if r["name"] == config.auditlog_collection
                     and r.get("count") is not None}
             for row in rows:
@@ -168,16 +172,11 @@ class EngineWorkers:
             self.post_message(OverviewLoaded([dict(r) for r in rows], complete=not pending))  # type: ignore[attr-defined]
             pending.sort(key=lambda r: r["name"] == config.auditlog_collection)  # the big one last
             for index, row in enumerate(pending, start=1):
-                try:
-                    stats = engine.database.command("collStats", row["name"])
-                    row.update(count=stats.get("count"), size=stats.get("size"), indexes=stats.get("nindexes"))
-                except OperationFailure:
-                    coll = engine.database[row["name"]]
-                    row.update(count=coll.estimated_document_count(), indexes=len(list(coll.list_indexes())))
+                row.update(engine.collection_stats(row["name"]))
                 if index == len(pending) or row["name"] == config.auditlog_collection or index % 8 == 0:
                     self.post_message(OverviewLoaded([dict(r) for r in rows],  # type: ignore[attr-defined]
                                                      complete=index == len(pending)))
-        except PyMongoError as exc:
+        except (RunwayError, PyMongoError) as exc:
             self._read_failed(exc, "the database overview")
             self.post_message(OverviewLoaded([], complete=True, failed=True))  # type: ignore[attr-defined]
 

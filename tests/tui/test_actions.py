@@ -13,13 +13,13 @@ from pymongo import MongoClient
 
 from runway_tui.engine.config import load_config
 from runway_tui.tui import workers
-from runway_tui.tui.audit_pages import read_newer, read_page
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.screens.confirm import ConfirmScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.prompt import PromptScreen
+from runway_tui.tui.workers import read_newer, read_page
 from tests.tui.conftest import engine_for, settle, write_standard
 from tests.tui.test_app import SIZE, header_text, log_text, states
 

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo import DESCENDING
+from pymongo.collection import Collection
 
 from runway_tui.engine.models import MigrationAuditlogEntry
-
-if TYPE_CHECKING:
-    from runway_tui.engine.app import MigrationApp
 
 WINDOW_HOURS = (1, 12, 24 * 7, 24 * 60, 24 * 365 * 3, 24 * 365 * 30)
 ORDER = [("date", DESCENDING), ("_id", DESCENDING)]
@@ -38,10 +36,9 @@ def _older(entry: MigrationAuditlogEntry) -> dict[str, Any]:
     return {"$or": [{"date": {"$lt": entry.date}}, {"date": entry.date, "_id": {"$lt": entry.id}}]}
 
 
-def read_page(engine: MigrationApp, limit: int, before: MigrationAuditlogEntry | None = None,
-              text: str = "") -> list[MigrationAuditlogEntry]:
-    """Up to `limit` entries, newest first, older than `before` (None: the newest)."""
-    collection = engine.journal.collection
+def read_page(collection: Collection[dict[str, Any]], limit: int, now: dt.datetime,
+              before: MigrationAuditlogEntry | None = None, text: str = "") -> list[MigrationAuditlogEntry]:
+    """Up to `limit` entries, newest first, older than `before` (None: the newest, up to the server's `now`)."""
     if text:
         query = text_query(text) if before is None else {"$and": [text_query(text), _older(before)]}
         return [MigrationAuditlogEntry.from_document(d) for d in collection.find(query).sort(ORDER).limit(limit)]
@@ -51,7 +48,7 @@ def read_page(engine: MigrationApp, limit: int, before: MigrationAuditlogEntry |
         docs = sorted(ties, key=lambda d: d["_id"], reverse=True)[:limit]
         upper, inclusive = before.date, False
     else:
-        upper, inclusive = engine.lock.clock.now() + CLOCK_SKEW, True  # the server's clock, not ours
+        upper, inclusive = now + CLOCK_SKEW, True  # the server's clock, not ours
     newer = upper
     for hours in WINDOW_HOURS:
         if len(docs) >= limit:
@@ -65,14 +62,14 @@ def read_page(engine: MigrationApp, limit: int, before: MigrationAuditlogEntry |
     return [MigrationAuditlogEntry.from_document(d) for d in docs]
 
 
-def read_newer(engine: MigrationApp, shown: list[MigrationAuditlogEntry],
+def read_newer(collection: Collection[dict[str, Any]], shown: list[MigrationAuditlogEntry],
                limit: int) -> list[MigrationAuditlogEntry] | None:
     """The entries written since the newest one shown, newest first (an index range of a handful of entries
     after a step), to put in front of the newest page; None when there are too many to merge: read the page."""
     newest = shown[0] if shown else None
     if newest is None or newest.date is None:
         return None
-    docs = list(engine.journal.collection.find({"date": {"$gte": newest.date}}).sort(ORDER).limit(limit))
+    docs = list(collection.find({"date": {"$gte": newest.date}}).sort(ORDER).limit(limit))
     if len(docs) >= limit:
         return None
     known = {e.id for e in shown}
