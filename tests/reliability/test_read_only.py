@@ -207,7 +207,6 @@ async def drive_every_key(app: Any, screens: list[str]) -> None:
 
 async def test_tui_read_only_every_key_sends_no_write(busy_project: Project, mongo_client: MongoClient,
                                                       db_name: str) -> None:
-    pytest.importorskip("runway_tui.tui.app")
     from runway_tui.engine.config import load_config
     from runway_tui.tui.app import RunwayApp
 
