@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.widgets import DataTable
+
 
 @dataclass
 class Column:
@@ -71,3 +73,13 @@ def fit(columns: list[Column], available: int, gap: int, steps: list[Step], give
             extra = max(0, min(spare, column.natural - column.width))
         column.width += extra
         spare -= extra
+
+
+def cursor_row_key(table: DataTable) -> str | None:
+    """The key of the row under a DataTable's cursor (None when the table is empty or not laid out yet)."""
+    if table.row_count == 0:
+        return None
+    try:
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+    except Exception:  # the cursor may point past the rows while they are being replaced
+        return None

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 
 from runway_tui.engine.connection import ServerInfo
 from runway_tui.tui.bindings import LIST_BINDINGS
+from runway_tui.tui.components.columns import cursor_row_key
 from runway_tui.tui.format import size
 
 
@@ -64,12 +65,7 @@ class CollectionsTable(DataTable[object]):
 
     @property
     def selected_name(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        except Exception:
-            return None
+        return cursor_row_key(self)
 
 
 class DatabasePane(Vertical):

@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 
 from runway_tui.engine.models import StatusReport, StatusRow
 from runway_tui.tui.bindings import LIST_BINDINGS
-from runway_tui.tui.components.columns import Column, Step, fit
+from runway_tui.tui.components.columns import Column, Step, cursor_row_key, fit
 from runway_tui.tui.format import clip, short_name, status_text, summary, version_text, when
 
 # Shrink order when the pane is narrow: the description first (it keeps at least a readable start), the
@@ -209,12 +209,7 @@ class MigrationsTable(DataTable[object]):
 
     @property
     def selected_key(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        except Exception:
-            return None
+        return cursor_row_key(self)
 
     @property
     def selected_row(self) -> StatusRow | None:
