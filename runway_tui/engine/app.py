@@ -560,8 +560,3 @@ class MigrationSession:
     @property
     def app(self) -> MigrationApp:
         return self._app
-
-
-def raise_if_unreachable(app: MigrationApp) -> None:
-    if not app.ping():
-        raise ServerUnreachableError(f"cannot reach the server at {app.shown_address}")

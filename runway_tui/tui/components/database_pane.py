@@ -29,13 +29,15 @@ class CollectionsTable(DataTable[object]):
         self._fingerprint: object = None
 
     def on_mount(self) -> None:
+        # runway's own collections are marked in the name column (◆), not in a column of their own,
+        # so that every column fits in half of a 120-column terminal.
         for key, label in (("name", "Collection"), ("count", "Docs"), ("size", "Size"), ("indexes", "Idx"),
-                           ("validator", "Validator"), ("ours", "Runway")):
+                           ("validator", "Valid")):
             self.add_column(label, key=key)
 
     def show(self, rows: list[dict[str, Any]], complete: bool = True) -> None:
         if self.parent is not None:
-            shown = f"{len(rows)} collections" if rows else "no collections yet"
+            shown = f"{len(rows)} collections · ◆ runway's" if rows else "no collections yet"
             self.parent.border_subtitle = shown if complete else f"{shown} · reading statistics…"
         fingerprint = (complete, tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows))
         if fingerprint == self._fingerprint:
@@ -47,13 +49,12 @@ class CollectionsTable(DataTable[object]):
             count = row.get("count")
             waiting = not complete and row.get("type", "collection") == "collection" and count is None
             self.add_row(
-                Text(row["name"], style="dim" if row.get("ours") else "bold"),
+                Text(f"◆ {row['name']}", style="dim cyan") if row.get("ours") else Text(row["name"], style="bold"),
                 Text("…" if waiting else "" if count is None else f"~{count:,}", justify="right", style="dim"
                      if waiting else ""),
                 Text("…" if waiting else size(row.get("size")), justify="right", style="dim" if waiting else ""),
                 Text("" if row.get("indexes") is None else str(row["indexes"]), justify="right"),
-                Text("✓ yes", style="green") if row.get("validator") else Text("—", style="dim"),
-                Text(row.get("ours") or "", style="dim cyan"),
+                Text("✓", style="green") if row.get("validator") else Text("—", style="dim"),
                 key=row["name"],
             )
         if selected is not None:
