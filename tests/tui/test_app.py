@@ -226,6 +226,15 @@ async def test_failing_migration_shows_error_and_failed_state(project, tui_app):
         assert isinstance(app.screen, ErrorScreen) and app.screen.title_text.startswith("Refusing")
 
 
+async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
+    """Poll a condition while the app runs (for states that never leave workers idle)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached in time")
+
+
 async def test_lost_server_shows_disconnected_then_recovers_by_itself(tmp_path, server_factory):
     """A private daemon is killed (the UI shows DISCONNECTED and stays usable), then started again on the
     same port and storage: within a few poll intervals the app is connected again without any key."""
@@ -243,7 +252,8 @@ async def test_lost_server_shows_disconnected_then_recovers_by_itself(tmp_path, 
             assert app.connection == "connected"
             server.kill()
             await pilot.press("r")
-            await settle(app, pilot)
+            # While disconnected the poll keeps retrying in workers, so wait for the state, not for idle workers.
+            await wait_for(pilot, lambda: app.connection == "disconnected" and isinstance(app.screen, ErrorScreen))
             assert app.connection == "disconnected"
             assert "DISCONNECTED" in header_text(app)
             assert isinstance(app.screen, ErrorScreen)
