@@ -188,6 +188,10 @@ class MigrationApp:
         self.emit(LogEvent(self, level, message))
 
     # ------------------------------------------------------------------ small helpers
+    def holds(self, lock: LockInfo | None) -> bool:
+        """Whether `lock` (as read by `lock_info`) is this app's own lease."""
+        return lock is not None and lock.owner == self.lock.owner
+
     @property
     def identity(self) -> str:
         return f"{self.user}@{self.host}"

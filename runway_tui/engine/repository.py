@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
@@ -125,9 +124,7 @@ class AuditJournal:
         if version is not None:
             query["migration_read_model.version"] = version
         if text:
-            pattern = {"$regex": re.escape(text), "$options": "i"}
-            query["$or"] = [{"transaction_name": pattern}, {"migration_read_model.name": pattern},
-                            {"user": pattern}, {"host": pattern}, {"exc_name": pattern}, {"exc_message": pattern}]
+            query.update(audit_pages.text_query(text))
         if start is not None or end is not None:
             query["date"] = {k: v for k, v in (("$gte", start), ("$lte", end)) if v is not None}
         return query

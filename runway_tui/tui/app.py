@@ -145,8 +145,7 @@ class RunwayApp(EngineWorkers, App[int]):
         if self.snapshot is not None:
             state.status = self.snapshot.status
             state.lock = self.snapshot.lock
-            state.lock_is_ours = bool(state.lock and self.engine is not None
-                                      and state.lock.owner == self.engine.lock.owner)
+            state.lock_is_ours = self.engine is not None and self.engine.holds(state.lock)
         self.main.query_one(HeaderBar).show(state)
 
     def _set_busy(self, label: str | None) -> None:
