@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
+from tests.support import waiting
 from tests.support.cli import run_cli
 from tests.support.project import Project
 from tests.support.server import Server, ServerFactory
@@ -85,3 +86,15 @@ class BoundCli:
 @pytest.fixture
 def cli(project: Project) -> BoundCli:
     return BoundCli(project)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed (or timed-out) test reports what it was waiting for (`tests.support.waiting`)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and (waiting.INTERRUPTED or waiting.WAITING):
+        lines = [f"interrupted while waiting for {what}" for what in waiting.INTERRUPTED]
+        lines += [f"still waiting for {what}" for what in waiting.WAITING]
+        report.sections.append(("what the test was waiting for", "\n".join(lines)))
+    waiting.INTERRUPTED.clear()

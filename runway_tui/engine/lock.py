@@ -68,6 +68,11 @@ class MigrationLock:
     def held(self) -> bool:
         return self._held
 
+    @property
+    def lost_reason(self) -> str | None:
+        """Why the heartbeat gave our lease up (taken over, not renewed in time), or None while it holds."""
+        return self._lost
+
     def info(self) -> LockInfo | None:
         """The current lease, whoever holds it (a read; never writes)."""
         doc = self.collection.find_one({"_id": LOCK_ID})

@@ -10,6 +10,7 @@ import runway_tui
 from runway_tui import MigrationService, use_cases
 from runway_tui.engine.errors import ConfigError, ExitCode
 from tests.engine.helpers import data_migration
+from tests.support.shapes import BYTES_LITERAL, printed_session_ids
 
 
 def test_seed_scenario(project, monkeypatch, capsys):
@@ -36,10 +37,12 @@ def test_seed_scenario(project, monkeypatch, capsys):
     app.close()
     app.close()
     out = capsys.readouterr().out
-    assert re.search(r"MigrationAuditlogEntry\(session_id=Binary\(b'.{1,80}', 4\), "
+    assert re.search(rf"MigrationAuditlogEntry\(session_id=Binary\({BYTES_LITERAL}, 4\), "
                      r"transaction_name='UpgradeTransaction', migration_read_model=MigrationReadModel\("
                      r"name='001_my_awesome_migration', version=1, checksum='[0-9a-f]{32}', "
                      r"description='my_awesome_migration', is_applied=False\)", out), out
+    (session_id,) = printed_session_ids(out)
+    assert len(session_id) == 16
     assert out.count("'test' app successfully closed.") == 1
     assert closed == [1]
     assert app.closed

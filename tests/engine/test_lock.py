@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
-import time
+from collections.abc import Iterator
 
 import pytest
 
 from runway_tui.engine.errors import LockTimeoutError, StepFailedError, UsageError
 from runway_tui.engine.events import LockWaitingEvent
 from tests.engine.helpers import data_migration, migration, open_app
+from tests.support.waiting import Gate, wait_until
 
 
-def wait_for_file_body(path) -> str:
-    return (f"import pathlib, time\nwhile not pathlib.Path({str(path)!r}).exists():\n    time.sleep(0.05)\n"
-            + 'ctx.db["things"].insert_one({"_id": 1}, session=ctx.session)')
+def gated_body(gate: Gate) -> str:
+    """Insert {_id: 1}, then wait at the gate: the step holds the lock until the test opens it."""
+    return 'ctx.db["things"].insert_one({"_id": 1}, session=ctx.session)\n' + gate.wait_code(indent=0)
 
 
 def lease(mongo_client, project) -> dict | None:
@@ -30,43 +32,72 @@ def put_lease(mongo_client, project, expires_in_s: float) -> None:
 
 
 def test_second_runner_waits_then_times_out_naming_the_holder(project, mongo_client, tmp_path):
-    go = tmp_path / "go"
-    project.write_migration(1, "slow", migration(1, up=wait_for_file_body(go)))
+    gate = Gate(tmp_path)
+    project.write_migration(1, "slow", migration(1, up=gated_body(gate)))
     project.write_migration(2, "next", data_migration(2))
     first = open_app(project, lock_ttl_s=1, lock_wait_s=5)
-    second = open_app(project, lock_wait_s=1.6)
+    second = open_app(project, lock_wait_s=1.6)  # waits longer than the holder's 1 s lease lasts unrenewed
     waits: list[LockWaitingEvent] = []
     second.subscribe(waits.append, LockWaitingEvent)
     outcome: dict = {}
     runner = threading.Thread(target=lambda: outcome.setdefault("result", first.upgrade()))
     try:
         runner.start()
-        deadline = time.monotonic() + 5
-        while lease(mongo_client, project) is None and time.monotonic() < deadline:
-            time.sleep(0.02)
+        gate.wait_entered()  # the first runner holds the lock and is inside its step
         held = lease(mongo_client, project)
         assert held is not None
         assert (held["user"], held["host"], held["pid"], held["operation"]) == (first.user, first.host,
                                                                                 first.lock.pid, "up")
-        started = time.monotonic()
-        with pytest.raises(LockTimeoutError) as info:  # lasts longer than the 1 s ttl: the heartbeat renews it
+        with pytest.raises(LockTimeoutError) as info:
             second.upgrade()
-        waited = time.monotonic() - started
-        assert 1.5 <= waited < 4
         message = str(info.value)
         assert f"held by {first.user}@{first.host} (pid {first.lock.pid})" in message
         assert "for 'up'" in message and "unlock" in message
         assert info.value.exit_code == 3
-        assert waits and waits[0].holder.owner == held["owner"]
+        assert waits and waits[0].holder.owner == held["owner"]  # it waited, naming the holder
+        # It did not take the live lease: still the first runner's, renewed by its heartbeat meanwhile.
         renewed = lease(mongo_client, project)
         assert renewed["owner"] == held["owner"] and renewed["expires_at"] > held["expires_at"]
+        assert mongo_client[project.db_name]["things"].count_documents({"_id": 2}) == 0
     finally:
-        go.touch()
-        runner.join(10)
+        gate.open()
+        runner.join(30)
         first.close()
         second.close()
     assert [r.step.version for r in outcome["result"].completed] == [1]
     assert lease(mongo_client, project) is None  # released after success
+
+
+def test_a_waiting_runner_proceeds_once_the_holder_releases(project, mongo_client, tmp_path):
+    gate = Gate(tmp_path)
+    project.write_migration(1, "slow", migration(1, up=gated_body(gate)))
+    project.write_migration(2, "next", data_migration(2))
+    first = open_app(project, lock_ttl_s=2, lock_wait_s=5)
+    second = open_app(project, lock_wait_s=60)
+    waits: list[LockWaitingEvent] = []
+    second.subscribe(waits.append, LockWaitingEvent)
+    outcomes: dict = {}
+    first_runner = threading.Thread(target=lambda: outcomes.setdefault("first", first.upgrade(steps=1)))
+    second_runner = threading.Thread(target=lambda: outcomes.setdefault("second", second.upgrade(steps=1)))
+    try:
+        first_runner.start()
+        gate.wait_entered()
+        second_runner.start()
+        wait_until(lambda: waits, "the second runner to report that it waits for the lock")
+        assert waits[0].holder.owner == first.lock.owner
+        assert "second" not in outcomes and lease(mongo_client, project)["owner"] == first.lock.owner
+    finally:
+        gate.open()
+        first_runner.join(30)
+        second_runner.join(30)
+        first.close()
+        second.close()
+    # The second runner ran only after the first had released: it applied the next version, not the same one.
+    assert [r.step.version for r in outcomes["first"].completed] == [1]
+    assert [r.step.version for r in outcomes["second"].completed] == [2]
+    audit = list(mongo_client[project.db_name]["auditlog"].find().sort("date", 1))
+    assert [e["migration_read_model"]["version"] for e in audit] == [1, 2]
+    assert lease(mongo_client, project) is None
 
 
 def test_expired_lease_is_taken_over(app, project, mongo_client):
@@ -122,10 +153,11 @@ def test_heartbeat_renews_the_lease(project, mongo_client):
         app.lock.acquire("test")
         try:
             first = lease(mongo_client, project)["expires_at"]
-            time.sleep(0.9)  # longer than the ttl: still ours, renewed
+            # Past the first lease's end, the lease is still ours and unexpired: the heartbeat renewed it.
+            wait_until(lambda: app.lock.clock.now() > first, "the first lease's expiry time to pass")
             second = lease(mongo_client, project)
             assert second["owner"] == app.lock.owner and second["expires_at"] > first
-            assert not app.lock_info().expired
+            assert not app.lock_info().expired and app.lock.lost_reason is None
             app.lock.check()
         finally:
             app.lock.release()
@@ -161,8 +193,8 @@ def test_concurrent_runners_apply_each_migration_once(project, mongo_client):
 
 
 def test_a_runner_that_lost_its_lease_does_not_commit(project, mongo_client, tmp_path):
-    go = tmp_path / "go"
-    project.write_migration(1, "slow", migration(1, up=wait_for_file_body(go)))
+    gate = Gate(tmp_path)
+    project.write_migration(1, "slow", migration(1, up=gated_body(gate)))
     app = open_app(project, lock_ttl_s=0.6)
     outcome: dict = {}
 
@@ -175,18 +207,68 @@ def test_a_runner_that_lost_its_lease_does_not_commit(project, mongo_client, tmp
     runner = threading.Thread(target=run)
     try:
         runner.start()
-        deadline = time.monotonic() + 5
-        while lease(mongo_client, project) is None and time.monotonic() < deadline:
-            time.sleep(0.02)
+        gate.wait_entered()
         # another runner took the lease over (as if ours had expired)
         mongo_client[project.db_name]["migrations_lock"].update_one({"_id": "runway"}, {"$set": {"owner": "thief"}})
-        time.sleep(0.6)  # a heartbeat notices
-        go.touch()
-        runner.join(10)
+        wait_until(lambda: app.lock.lost_reason, "the heartbeat to notice that the lease was taken over")
+        gate.open()
+        runner.join(30)
     finally:
-        go.touch()
+        gate.open()
         app.close()
     assert "taken over" in str(outcome["error"])
     assert mongo_client[project.db_name]["things"].count_documents({}) == 0
     assert mongo_client[project.db_name]["migrations"].find_one({"_id": 1})["is_applied"] is False
     assert lease(mongo_client, project)["owner"] == "thief"  # we never delete someone else's lease
+
+
+@contextlib.contextmanager
+def heartbeat_held_back(mongo_client, block_ms: int) -> Iterator[None]:
+    """The engine's next `update` (its heartbeat, while the step only inserts) hangs on the server."""
+    mongo_client.admin.command("configureFailPoint", "failCommand", mode={"times": 1},
+                               data={"failCommands": ["update"], "appName": "runway-tui",
+                                     "blockConnection": True, "blockTimeMS": block_ms})
+    try:
+        yield
+    finally:
+        mongo_client.admin.command("configureFailPoint", "failCommand", mode="off")
+
+
+def test_a_step_outliving_its_unrenewed_lease_does_not_commit(project, mongo_client, tmp_path, recorder):
+    """The local guard (`lock.check()` at the end of a step): the heartbeat is stuck, so it has not noticed
+    anything, but the lease ran out meanwhile; the step must not commit on a lease others may have taken."""
+    gate = Gate(tmp_path)
+    project.write_migration(1, "slow", migration(1, up=gated_body(gate)))
+    app = open_app(project, lock_ttl_s=1)
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            app.upgrade()
+        except StepFailedError as exc:
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=run)
+    try:
+        runner.start()
+        gate.wait_entered()
+        recorder.clear()
+        with heartbeat_held_back(mongo_client, block_ms=6000):
+            wait_until(lambda: any(name == "update" and target == "migrations_lock"
+                                   for name, _, target in recorder.commands),
+                       "the heartbeat's renewal to be sent (and held back by the server)")
+            held = lease(mongo_client, project)
+            wait_until(lambda: app.lock.clock.now() > held["expires_at"], "the unrenewed lease to run out")
+            assert app.lock.lost_reason is None  # the stuck heartbeat has not said anything
+            gate.open()
+            runner.join(30)
+    finally:
+        gate.open()
+        app.close()
+    assert "expired" in str(outcome["error"]) and "renewed in time" in str(outcome["error"])
+    db = mongo_client[project.db_name]
+    assert db["things"].count_documents({}) == 0  # rolled back
+    record = db["migrations"].find_one({"_id": 1})
+    assert record["is_applied"] is False and record["state"] == "pending" and "expired" in record["error"]
+    (entry,) = db["auditlog"].find({"transaction_name": "UpgradeTransaction"})
+    assert entry["exc_name"] == "LockLostError"
