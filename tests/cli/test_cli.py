@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -18,6 +17,7 @@ from runway_tui.engine.errors import ExitCode
 from tests.engine.helpers import data_migration, migration
 from tests.support.cli import REPO_ROOT, run_cli
 from tests.support.server import free_port
+from tests.support.waiting import Gate
 
 ANSI = "\x1b["
 
@@ -329,21 +329,14 @@ def test_version_and_help(cli):
 
 
 def test_sigterm_during_a_step_releases_the_lock(project, mongo_client, tmp_path):
-    never = tmp_path / "never"
-    body = (f"import pathlib, time\nwhile not pathlib.Path({str(never)!r}).exists():\n    time.sleep(0.05)\n")
-    project.write_migration(1, "hangs", migration(1, up=body))
+    gate = Gate(tmp_path)  # never opened: the step is interrupted inside its transaction
+    project.write_migration(1, "hangs", migration(1, up=gate.wait_code(indent=0)))
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), NO_COLOR="1")
     proc = subprocess.Popen([sys.executable, "-m", "runway_tui", "--config", str(project.config_path), "up"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     locks = mongo_client[project.db_name]["migrations_lock"]
-    deadline = time.monotonic() + 20
-    records = mongo_client[project.db_name]["migrations"]
-    # Wait until the step is really running: lock held and the file synced (the sync precedes the step).
-    while (locks.find_one({"_id": "runway"}) is None or records.find_one({"_id": 1}) is None) \
-            and time.monotonic() < deadline:
-        time.sleep(0.05)
+    gate.wait_entered(timeout=30)  # the step is running: lock held, the migration inside its transaction
     assert locks.find_one({"_id": "runway"}) is not None
-    time.sleep(0.3)  # the migration's loop is now spinning inside its transaction
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130

@@ -10,6 +10,7 @@ from bson.binary import Binary
 from runway_tui import MigrationAuditlogEntry, MigrationReadModel, __version__
 from runway_tui.engine.errors import StepFailedError
 from tests.engine.helpers import data_migration, migration, open_app
+from tests.support.waiting import wait_until
 
 
 def raw_entries(mongo_client, project) -> list[dict]:
@@ -120,10 +121,10 @@ def test_history_date_window(app, project):
     project.write_migration(1, "a", data_migration(1))
     project.write_migration(2, "b", data_migration(2))
     app.upgrade()
-    middle = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    import time
-
-    time.sleep(0.01)
+    (first,) = app.session.history()
+    # A moment strictly between the two entries, on the clock that dates them (millisecond precision).
+    middle = wait_until(lambda: (now := app.now()) > first.date and now, "the audit clock to pass the first entry")
+    wait_until(lambda: app.now() > middle, "the audit clock to pass the middle")
     app.upgrade()
     later = list(app.session.history(start=middle))
     earlier = list(app.session.history(end=middle))

@@ -20,25 +20,9 @@ from runway_tui.tui.screens.confirm import ConfirmScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.prompt import PromptScreen
 from runway_tui.tui.workers import read_newer, read_page
+from tests.support.waiting import Gate, wait_until_async
 from tests.tui.conftest import engine_for, settle, write_standard
 from tests.tui.test_app import SIZE, header_text, log_text, states
-
-SLOW = '''"""Takes a second, reporting progress."""
-import time
-
-version = {v}
-transactional = False
-
-
-def upgrade(ctx):
-    for n in range(10):
-        time.sleep(0.1)
-        ctx.progress(n + 1, 10)
-
-
-def downgrade(ctx):
-    pass
-'''
 
 
 def notifications(app) -> str:
@@ -338,55 +322,58 @@ async def test_live_log_follow_and_level_filter(project, tui_app):
         assert "info+" in log.border_subtitle and "line 11" in shown()
 
 
-async def test_quit_during_a_step_asks_and_never_leaves_the_lock(project, tui_app, mongo_client: MongoClient):
-    project.write_migration(1, "slow_step", SLOW.format(v=1))
+def gated_step(gate: Gate) -> str:
+    """A migration (no transaction) that reports progress, then waits at the gate until the test opens it."""
+    return ('"""Waits for the test, reporting progress."""\n\nversion = 1\ntransactional = False\n\n\n'
+            "def upgrade(ctx):\n    ctx.progress(1, 2)\n" + gate.wait_code() + "    ctx.progress(2, 2)\n\n\n"
+            "def downgrade(ctx):\n    pass\n")
+
+
+async def test_quit_during_a_step_asks_and_never_leaves_the_lock(project, tui_app, mongo_client: MongoClient,
+                                                                 tmp_path):
+    gate = Gate(tmp_path)
+    project.write_migration(1, "slow_step", gated_step(gate))
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("u")
         await settle(app, pilot)
         await pilot.press("y")
-        for _ in range(100):  # until the step holds the lock
-            await pilot.pause(0.02)
-            if app.busy and app.busy.startswith("running") and \
-                    mongo_client[project.db_name]["migrations_lock"].count_documents({}):
-                break
-        for _ in range(50):  # the header shows who holds the lock while the step runs
-            if "held by this session (alice@ops-1) for up" in header_text(app):
-                break
-            await pilot.pause(0.02)
-        header = header_text(app)
-        assert "held by this session (alice@ops-1) for up" in header and "running up 001_slow_step" in header
+        await wait_until_async(lambda: gate.is_entered, "the step to start", pause=pilot.pause)
+        await wait_until_async(lambda: "held by this session (alice@ops-1) for up" in header_text(app),
+                               "the header to show who holds the lock", pause=pilot.pause)
+        assert "running up 001_slow_step" in header_text(app)
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen) and app.screen.request.title == "A step is running"
-        assert app.is_running
         await pilot.press("y")
-        for _ in range(300):
-            if not app.is_running:
-                break
-            await pilot.pause(0.02)
-        assert not app.is_running and app.return_code == 0
+        await pilot.pause()
+        assert app.is_running  # it waits for the step: leaving now would strand the lock and the record
+        gate.open()
+        await wait_until_async(lambda: not app.is_running, "the app to quit once the step ended",
+                               pause=pilot.pause)
+        assert app.return_code == 0
     assert mongo_client[project.db_name]["migrations_lock"].count_documents({}) == 0
     record = mongo_client[project.db_name]["migrations"].find_one({"version": 1})
     assert record is not None and record["is_applied"] is True  # the step ran to its end
 
 
-async def test_quit_confirmed_after_the_step_ended_quits(project, tui_app):
-    project.write_migration(1, "slow_step", SLOW.format(v=1))
+async def test_quit_confirmed_after_the_step_ended_quits(project, tui_app, tmp_path):
+    gate = Gate(tmp_path)
+    project.write_migration(1, "slow_step", gated_step(gate))
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("u")
         await settle(app, pilot)
         await pilot.press("y")
-        await pilot.pause(0.2)
+        await wait_until_async(lambda: gate.is_entered, "the step to start", pause=pilot.pause)
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen)
+        gate.open()
         await settle(app, pilot)  # the step ends while the question is open
         assert states(app)[1] == "applied" and app.is_running
         await pilot.press("y")
-        await pilot.pause()
-        assert not app.is_running
+        await wait_until_async(lambda: not app.is_running, "the app to quit", pause=pilot.pause)
 
 
 def appending_editor(tmp_path) -> str:

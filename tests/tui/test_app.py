@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 from pymongo import MongoClient
+from textual.command import CommandList, CommandPalette
 
 from runway_tui.engine.config import load_config
 from runway_tui.engine.errors import ReadOnlyError
@@ -20,9 +21,20 @@ from runway_tui.tui.screens.detail import AuditDetailScreen, CollectionDetailScr
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.keys import KeysScreen
 from runway_tui.tui.screens.prompt import PromptScreen
+from tests.support.waiting import wait_until_async
 from tests.tui.conftest import FAILING, engine_for, make_app, settle, write_standard
 
 SIZE = (120, 36)
+
+
+def palette_highlight(app: RunwayApp) -> str:
+    """The prompt of the command palette's highlighted option ("" while the palette has none)."""
+    if not isinstance(app.screen, CommandPalette):
+        return ""
+    options = app.screen.query_one(CommandList)
+    if options.highlighted is None:
+        return ""
+    return str(options.get_option_at_index(options.highlighted).prompt)
 
 
 def header_text(app: RunwayApp) -> str:
@@ -322,7 +334,8 @@ async def test_palette_lists_rare_actions_with_keys_and_keymap_remaps(project, t
         await settle(app, pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"down to")
-        await pilot.pause(0.3)
+        await wait_until_async(lambda: "down to" in palette_highlight(app), "the palette to offer 'down to'",
+                               pause=pilot.pause)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, PromptScreen)
