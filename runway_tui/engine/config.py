@@ -50,6 +50,7 @@ class AppConfig:
     auditlog_limit: int | None = None
     read_only: bool = False
     production: bool = False
+    durable_writes: bool = True  # majority + journaled writes and commits (what is reported applied survives a crash)
     timeouts: Timeouts = field(default_factory=Timeouts)
 
     @property
@@ -166,6 +167,7 @@ _APP_KEYS: dict[str, str] = {
     "auditlog_limit": _INT,
     "read_only": _BOOL,
     "production": _BOOL,
+    "durable_writes": _BOOL,
     "timeouts": _MAP,
 }
 _APP_REQUIRED = ("uri", "database")
@@ -253,7 +255,7 @@ class _Parser:
                 value = self.scalar(values[key], f"{prefix}.{key}", _STR, interpolate_app=True)
                 self.check_collection(values[key], f"{prefix}.{key}", value)
                 kwargs[key] = value
-        for key in ("auditlog_limit", "read_only", "production"):
+        for key in ("auditlog_limit", "read_only", "production", "durable_writes"):
             value = self.optional(values, key, _APP_KEYS[key], prefix=prefix, interpolate_app=True)
             if value is not None:
                 kwargs[key] = value

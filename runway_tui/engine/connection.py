@@ -49,11 +49,21 @@ def make_client(uri: str, app: AppConfig, **extra: Any) -> MongoClient[dict[str,
     }
     if timeouts.socket_ms:
         options["socketTimeoutMS"] = timeouts.socket_ms
+    if app.durable_writes and not _sets_write_concern(uri):
+        # Every write through this client (records, audit, lease, each step's commit and, through `ctx`, the
+        # migration's own writes) is acknowledged only once it is journaled on a majority: what we report as
+        # applied survives a crash of the server. A URI's own `w`/`journal` wins.
+        options.update(w="majority", journal=True)
     options.update(extra)
     try:
         return MongoClient(uri, **options)
     except (ConfigurationError, ValueError) as exc:
         raise ServerUnreachableError(f"{mask_uri(uri)}: {scrub(str(exc), app.secrets)}") from None
+
+
+def _sets_write_concern(uri: str) -> bool:
+    query = uri.partition("?")[2].lower()
+    return any(part.split("=", 1)[0] in ("w", "journal", "j", "wtimeoutms") for part in query.split("&"))
 
 
 def probe_server(client: MongoClient[dict[str, Any]], app: AppConfig, shown_uri: str) -> ServerInfo:

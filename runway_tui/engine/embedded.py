@@ -164,7 +164,10 @@ class EmbeddedServer:
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
                 [daemon, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data),
-                 "--log-level", "WARNING"],
+                 "--log-level", "WARNING",
+                 # SecantusDB honours `j: true` on a transaction's commit only with this flag (mongod always
+                 # does): without it a step reported applied could be lost if the daemon is killed.
+                 "--sync-on-commit"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True,  # Ctrl-C in the terminal reaches us, not the daemon: we stop it cleanly
                 cwd=self.folder,

@@ -23,6 +23,7 @@ class SeenCommand:
     name: str
     target: str  # "<database>.<collection or 1>"
     outcome: str  # "ok", "failed" or "sent" (no reply yet)
+    write_concern: dict[str, Any] | None = field(default=None, compare=False)  # as sent
     code: int | None = None  # the server's error code of a failed command
     errtype: str = ""  # the exception type of a command that failed without a reply (network)
     reply: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -41,7 +42,8 @@ class _Watch(monitoring.CommandListener):
         target = f"{event.database_name}.{event.command.get(event.command_name)}"
         with self._lock:
             for seen in self._active:
-                seen[event.request_id] = SeenCommand(event.command_name, target, "sent")
+                seen[event.request_id] = SeenCommand(event.command_name, target, "sent",
+                                                     write_concern=event.command.get("writeConcern"))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         self._settle(event.request_id, "ok", reply=dict(event.reply))
@@ -57,7 +59,8 @@ class _Watch(monitoring.CommandListener):
             for seen in self._active:
                 before = seen.get(request_id)
                 if before is not None:
-                    seen[request_id] = SeenCommand(before.name, before.target, outcome, **details)
+                    seen[request_id] = SeenCommand(before.name, before.target, outcome, before.write_concern,
+                                                   **details)
 
     @contextmanager
     def watch(self) -> Iterator[Seen]:
