@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: all install demo test test-slow lint screenshots bench clean
+.PHONY: all install demo test test-slow test-repeat lint screenshots bench clean
 
 all: test
 
@@ -28,7 +28,20 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 test-slow: $(STAMP)
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m slow -o timeout=1800
+
+# `make test-repeat N=10`: the whole suite N times in a row; stops at the first red run. Prints, per run,
+# the total time and the slowest test (from pytest's --durations).
+N ?= 10
+test-repeat: $(STAMP)
+	@for i in $$(seq 1 $(N)); do \
+	  log=$$(mktemp); \
+	  if ! $(BIN)/pytest -q --durations=1 >$$log 2>&1; then \
+	    tail -n 40 $$log; echo "run $$i of $(N): FAILED"; rm -f $$log; exit 1; fi; \
+	  slowest=$$(grep -A1 "slowest 1 durations" $$log | tail -n 1); \
+	  total=$$(tail -n 1 $$log | sed 's/=//g'); \
+	  echo "run $$i of $(N): $$total; slowest: $$slowest"; rm -f $$log; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check runway_tui tests

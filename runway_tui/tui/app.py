@@ -248,9 +248,15 @@ class RunwayApp(EngineWorkers, App[int]):
         if was != "disconnected":
             self.log_line("error", message.error)
             self.log_line("warning", f"disconnected; retrying every {self.poll_interval:g} s (r retries now)")
-            self.push_screen(ErrorScreen("Connection lost" if not message.initial else "Cannot connect",
-                                         message.error, ["The app stays usable; it retries by itself.",
-                                                         "Press r to retry now."]))
+            self._show_connection_lost(message.error, initial=message.initial)
+
+    def _show_connection_lost(self, error: str, *, initial: bool = False) -> None:
+        """One dialog for a lost connection, however many reads and operations fail with it."""
+        if any(isinstance(screen, ErrorScreen) and screen.connection_lost for screen in self.screen_stack):
+            return
+        self.push_screen(ErrorScreen("Connection lost" if not initial else "Cannot connect", error,
+                                     ["The app stays usable; it retries by itself.", "Press r to retry now."],
+                                     connection_lost=True))
 
     @on(StateLoaded)
     def _state_loaded(self, message: StateLoaded) -> None:
@@ -429,8 +435,10 @@ class RunwayApp(EngineWorkers, App[int]):
             self.log_line("error", f"{message.operation}: {message.error}")
             if "cannot reach" in message.error:
                 self._set_connection("disconnected")
-            self.push_screen(ErrorScreen(f"{message.operation.capitalize()} failed", message.error,
-                                         message.details))
+                self._show_connection_lost(message.error)
+            else:
+                self.push_screen(ErrorScreen(f"{message.operation.capitalize()} failed", message.error,
+                                             message.details))
         else:
             self.log_line("success", message.summary)
             self.notify(message.summary, timeout=4, markup=False)

@@ -269,6 +269,10 @@ async def test_lost_server_shows_disconnected_then_recovers_by_itself(tmp_path, 
             assert app.connection == "disconnected"
             assert "DISCONNECTED" in header_text(app)
             assert isinstance(app.screen, ErrorScreen)
+            # The refresh and the poll both failed on the lost server: one dialog says so, not one per failure.
+            await wait_for(pilot, lambda: not app.busy)
+            await pilot.pause()
+            assert [type(s) for s in app.screen_stack].count(ErrorScreen) == 1, app.screen_stack
             await pilot.press("escape")
             await pilot.press("2", "question_mark")  # still responsive
             assert isinstance(app.screen, KeysScreen)

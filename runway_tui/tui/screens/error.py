@@ -18,8 +18,10 @@ class ErrorScreen(ModalScreen[None]):
         Binding("q", "close", "Close", show=False),
     ]
 
-    def __init__(self, title: str, message: str, details: list[str] | None = None, *, kind: str = "error") -> None:
+    def __init__(self, title: str, message: str, details: list[str] | None = None, *, kind: str = "error",
+                 connection_lost: bool = False) -> None:
         super().__init__(classes=f"-{kind}")
+        self.connection_lost = connection_lost  # the app shows at most one of these at a time
         self.title_text = title
         self.message = message
         self.details = details or []
