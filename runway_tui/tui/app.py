@@ -190,7 +190,7 @@ class RunwayApp(EngineWorkers, App[int]):
         `after_step`: a step changes the collections it migrates, and adds one entry to the audit log,
         whose statistics cost a scan of 100k entries on some servers: its row keeps the last figures
         (a full reload on `r`, on connect and when pane 2 takes the focus)."""
-        if self.engine is None:
+        if self.engine is None or not self.screen_stack:  # (a timer may fire while the app shuts down)
             return
         self._overview_light = self._overview_light and after_step
         if self._overview_timer is not None:
@@ -209,7 +209,7 @@ class RunwayApp(EngineWorkers, App[int]):
 
     def _poll(self) -> None:
         """Show other operators' changes; while disconnected, this is the retry."""
-        if self.busy:
+        if self.busy or not self.screen_stack:
             return
         if self.engine is None:
             if self.connection == "disconnected" and not self._worker_running("connect"):
@@ -275,7 +275,11 @@ class RunwayApp(EngineWorkers, App[int]):
             self.log_line("warning", f"version changed elsewhere: {version_text(previous.status.current_version)}"
                                      f" -> {version_text(snapshot.status.current_version)}")
         self.snapshot = snapshot
-        self.main.query_one(MigrationsTable).show(snapshot.status)
+        table = self.main.query_one(MigrationsTable)
+        table.show(snapshot.status)
+        versions = [r.version for r in snapshot.status.rows if r.version is not None]
+        if reason == "new" and versions:  # the state read after `n`: put the cursor on the file just created
+            table.select_version(max(versions))
         self._update_header()
         if previous is None and self.overview is None:
             self.request_overview()
@@ -453,18 +457,7 @@ class RunwayApp(EngineWorkers, App[int]):
             self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
         else:
             self.request_overview()
-        if message.operation == "new" and not message.error:
-            self._select_newest()
 
-    def _select_newest(self) -> None:
-        versions = [r.version for r in self.snapshot.status.rows if r.version is not None] if self.snapshot else []
-
-        def later() -> None:
-            if self.snapshot and versions:
-                self.main.query_one(MigrationsTable).select_version(max(
-                    r.version for r in self.snapshot.status.rows if r.version is not None))
-
-        self.set_timer(0.3, later)
 
     # ------------------------------------------------------------------ user requests (UI thread)
     def _can_write(self) -> bool:

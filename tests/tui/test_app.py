@@ -105,6 +105,7 @@ async def test_create_template_from_a_name_prompt(project, tui_app):
         assert created == ["002_add_widgets.py"]
         assert 2 in states(app)
         assert "created migrations/002_add_widgets.py" in log_text(app)
+        assert app.main.query_one(MigrationsTable).selected_key == "v2"  # the cursor is on the new file
 
 
 async def test_refresh_syncs_a_file_added_meanwhile(project, tui_app):
