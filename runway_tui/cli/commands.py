@@ -23,7 +23,9 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
+from runway_tui.engine.messages import exception_line, one_line, safe_str
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
+from runway_tui.engine.uri import scrub_uris
 
 MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
          "broken": "!"}
@@ -42,9 +44,9 @@ def run_command(args: argparse.Namespace) -> int:
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
-        message = app.redact(str(exc)) if app else str(exc)
+        message = one_line(safe_str(exc), limit=MAX_ERROR_LINE, redact=_redactor(app))
         if args.debug:
-            traceback.print_exc()
+            _print_traceback(exc, app)
         if args.json:
             printer.json({"ok": False, "error": message, "exit_code": int(exc.exit_code),
                           **({"completed": exc.completed} if isinstance(exc, StepFailedError) else {})})
@@ -52,19 +54,33 @@ def run_command(args: argparse.Namespace) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         printer.error("interrupted; the lock was released and nothing further was run")
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:  # `runway-tui status | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitCode.OK)
     except Exception as exc:  # a bug: still one line unless --debug
         if args.debug:
-            traceback.print_exc()
-        message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-        printer.error(app.redact(message) if app else message)
+            _print_traceback(exc, app)
+        detail = one_line(exception_line(exc), redact=_redactor(app))
+        printer.error(f"internal error: {detail} (run with --debug for the traceback)")
         return int(ExitCode.STEP_FAILED)
     finally:
         if app is not None:
             app.close()
+
+
+MAX_ERROR_LINE = 2000  # the error line may list the completed steps after the step's own bounded message
+
+
+def _redactor(app: MigrationApp | None) -> Callable[[str], str]:
+    """Mask URIs and, once an application is open, its secrets."""
+    return app.redact if app is not None else scrub_uris
+
+
+def _print_traceback(exc: BaseException, app: MigrationApp | None) -> None:
+    """`--debug`: the traceback, with every secret and URI password scrubbed (exception texts and source)."""
+    text = "".join(traceback.format_exception(exc))
+    sys.stderr.write(_redactor(app)(text))
 
 
 def _attach_progress(app: MigrationApp, printer: Printer) -> None:
@@ -77,8 +93,8 @@ def _attach_progress(app: MigrationApp, printer: Printer) -> None:
         elif isinstance(event, StepFailedEvent) and event.step:
             rolled = "rolled back" if event.rolled_back else "NOT rolled back: state is failed"
             printer.note(f"      failed ({rolled}): {event.error}", "red")
-        elif isinstance(event, StepLogEvent):
-            printer.note(f"      {event.message}")
+        elif isinstance(event, StepLogEvent):  # a migration's own output: stderr, in JSON mode too
+            printer.log(f"      {event.message}")
         elif isinstance(event, StepProgressEvent) and event.total and event.done >= event.total:
             printer.note(f"      progress {event.done}/{event.total}")
         elif isinstance(event, LockWaitingEvent) and event.holder:

@@ -34,6 +34,7 @@ from runway_tui.engine.errors import (
     RunwayError,
     ServerUnreachableError,
     StepFailedError,
+    StepInterruptedError,
     UsageError,
 )
 from runway_tui.engine.events import (
@@ -50,6 +51,7 @@ from runway_tui.engine.events import (
     StateChangedEvent,
 )
 from runway_tui.engine.lock import MigrationLock, ServerClock
+from runway_tui.engine.messages import exception_message
 from runway_tui.engine.models import (
     Direction,
     LockInfo,
@@ -212,7 +214,7 @@ class MigrationApp:
         return MigrationAuditlogEntry(
             session_id=self.session_id, transaction_name=transaction_name, migration_read_model=model,
             date_fmt=DATE_FMT, date=self.now(), exc_name=type(exc).__name__ if exc else None,
-            exc_message=self.redact(str(exc)) if exc else None, duration_ms=duration_ms, user=self.user,
+            exc_message=exception_message(exc, self.redact) if exc else None, duration_ms=duration_ms, user=self.user,
             host=self.host, engine_version=__version__)
 
     def _writable(self, action: str) -> None:
@@ -426,7 +428,8 @@ class MigrationApp:
                     lost = unreachable(self.shown_address, exc.__cause__, self.config)
                     raise ServerUnreachableError(f"{lost}; the step in progress was not recorded as done"
                                                  + summary) from exc
-                raise StepFailedError(str(exc) + summary, done) from exc
+                kind = StepInterruptedError if isinstance(exc, StepInterruptedError) else StepFailedError
+                raise kind(str(exc) + summary, done) from exc
             finally:
                 self.emit(StateChangedEvent(self, direction.value))
                 with contextlib.suppress(PyMongoError):

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from runway_tui.engine.errors import ConfigError
-from runway_tui.engine.uri import mask_uri, uri_password
+from runway_tui.engine.uri import mask_uri, uri_secrets
 
 DEFAULT_CONFIG_NAME = "runway.yaml"
 EMBEDDED = "embedded"
@@ -68,8 +68,7 @@ class AppConfig:
     @property
     def secrets(self) -> list[str]:
         """Strings that must never be shown (the URI's password)."""
-        password = uri_password(self.uri)
-        return [password] if password else []
+        return uri_secrets(self.uri)
 
 
 @dataclass(frozen=True)
@@ -401,7 +400,7 @@ class _Parser:
         except (InvalidURI, ConfigurationError, ValueError) as exc:
             from runway_tui.engine.uri import scrub
 
-            reason = scrub(str(exc), [uri_password(uri) or ""])
+            reason = scrub(str(exc), uri_secrets(uri))
             raise self.error(node, key, f"{masked!r} is not a valid MongoDB URI: {reason}") from None
 
     def check_database(self, node: yaml.Node, key: str, name: str) -> None:
