@@ -170,7 +170,8 @@ def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
 
     if args.read_only or config.read_only:
         raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file")
-    path = ScriptDirectory(config.scripts_dir).create_template(args.name, args.description)
+    path = ScriptDirectory(config.scripts_dir, origin=f"{config.config_path}: scripts_dir").create_template(
+        args.name, args.description)
     if args.json:
         printer.json({"ok": True, "path": str(path)})
     else:

@@ -101,7 +101,7 @@ class MigrationApp:
         self.session_id = Binary.from_uuid(uuid.uuid4(), UuidRepresentation.STANDARD)
         # The scan cache lives beside the config (like the embedded data); it is content-addressed.
         self.scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway"
-                                       / "scan-cache.json")
+                                       / "scan-cache.json", origin=f"{config.config_path}: scripts_dir")
         self._operation = threading.Lock()
         self._closed = False
         self._indexes_ready = False

@@ -100,6 +100,9 @@ class Config:
 
     def app(self, name: str | None = None) -> AppConfig:
         """Select an application: `name` > `RUNWAY_APP` > `default_app` > the only one."""
+        if name is not None and not name.strip():
+            raise ConfigError(f"{self.path}: --app is empty; name one of the applications "
+                              f"({', '.join(self.app_names) or 'none'}) or leave --app out")
         chosen = name or os.environ.get("RUNWAY_APP") or self.default_app
         names = self.app_names
         if not chosen:
@@ -122,6 +125,8 @@ class Config:
 
 def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--config PATH` > `RUNWAY_CONFIG` > `./runway.yaml`."""
+    if explicit is not None and not str(explicit).strip():
+        raise ConfigError("--config is empty; give the path of the configuration file or leave --config out")
     candidate = explicit or os.environ.get("RUNWAY_CONFIG")
     if candidate:
         path = Path(candidate).expanduser()
@@ -173,7 +178,12 @@ _TOP_KEYS: dict[str, str] = {"scripts_dir": _STR, "default_app": _STR, "applicat
 _TOP_REQUIRED = ("scripts_dir", "applications")
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
-_INVALID_DB_CHARS = set('/\\. "$*<>:|?')
+_INVALID_DB_CHARS = set('/\\. "$*<>:|?\x00')
+_RESERVED_DATABASES = {"admin", "local", "config"}  # the server's own: migrating them is never meant
+MAX_INT = 2**63 - 1
+# Upper bounds of the timeouts (beyond them the driver or date arithmetic overflows): ~24 days, one year.
+_MAX_MS, _MAX_S = 2**31 - 1, 365 * 24 * 3600.0
+_TLS_FILE_OPTIONS = ("tlsCAFile", "tlsCertificateKeyFile", "tlsCRLFile")
 
 
 class _Parser:
@@ -198,6 +208,8 @@ class _Parser:
             raise ConfigError(f"{self.path}: cannot read the configuration: {exc.strerror}") from None
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:
+            raise ConfigError(f"{self.path}: not valid YAML for a configuration: nested too deeply") from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = f":{mark.line + 1}" if mark else ""
@@ -213,7 +225,11 @@ class _Parser:
         scripts_raw = self.scalar(scripts_node, "scripts_dir", _STR)
         if not scripts_raw:
             raise self.error(scripts_node, "scripts_dir", "must not be empty")
-        scripts_dir = (self.path.parent / Path(scripts_raw).expanduser()).resolve()
+        try:
+            scripts_dir = (self.path.parent / Path(scripts_raw).expanduser()).resolve()
+        except (RuntimeError, OSError) as exc:  # a loop of symbolic links
+            raise self.error(scripts_node, "scripts_dir", f"{scripts_raw!r} cannot be resolved ({exc}); "
+                             "it must name a folder") from None
 
         default_app = self.optional(top, "default_app", _STR)
         tui = self.parse_tui(top.get("tui"))
@@ -276,6 +292,9 @@ class _Parser:
                 continue
             if value < 0 or (value == 0 and key not in ("socket_ms",)):
                 raise self.error(values[key], f"{prefix}.{key}", "must be a positive number")
+            ceiling = _MAX_MS if key.endswith("_ms") else _MAX_S
+            if value > ceiling:
+                raise self.error(values[key], f"{prefix}.{key}", f"must be at most {ceiling:g}")
             kwargs[key] = value
         return Timeouts(**kwargs)
 
@@ -361,11 +380,16 @@ class _Parser:
                 return text.lower() == "true"
             raise self.error(node, key, f"expected true or false, got {raw!r}")
         if kind == _INT:
-            if re.fullmatch(r"[+-]?\d+", text):
-                return int(text)
+            if re.fullmatch(r"[+-]?[0-9]+", text):
+                value = int(text)
+                if abs(value) > MAX_INT:
+                    raise self.error(node, key, f"{raw!r} is beyond 64-bit integers")
+                return value
             raise self.error(node, key, f"expected a whole number, got {raw!r}")
         if kind == _NUM:
             try:
+                if not re.fullmatch(r"[0-9eE+.\-_]+|[+-]?(inf|infinity|nan)", text, re.IGNORECASE):
+                    raise ValueError(text)  # float() would take non-ASCII digits ('٥') too
                 value = float(text)
             except ValueError:
                 raise self.error(node, key, f"expected a number, got {raw!r}") from None
@@ -392,6 +416,7 @@ class _Parser:
             if not re.match(r"(?i)^mongodb\+srv://([^@/]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/.*)?$", uri):
                 raise self.error(node, key, f"{masked!r} is not a valid mongodb+srv:// URI (one host name, no port)")
             return
+        self.check_tls_files(node, key, uri)
         from pymongo import uri_parser
         from pymongo.errors import ConfigurationError, InvalidURI
 
@@ -403,15 +428,36 @@ class _Parser:
             reason = scrub(str(exc), uri_secrets(uri))
             raise self.error(node, key, f"{masked!r} is not a valid MongoDB URI: {reason}") from None
 
+    def check_tls_files(self, node: yaml.Node, key: str, uri: str) -> None:
+        """A missing certificate file is named here, not found later as an "internal error" of the driver."""
+        from urllib.parse import unquote
+
+        for name in _TLS_FILE_OPTIONS:
+            for match in re.finditer(rf"(?i)[?&;]{name}=([^&;#]*)", uri):
+                value = unquote(match.group(1))
+                target = Path(value).expanduser()
+                if not value or not target.is_file():
+                    problem = "is empty" if not value else f"{value!r}: no such file"
+                    raise self.error(node, f"{key} ({name})", f"{problem}; give the path of an existing file")
     def check_database(self, node: yaml.Node, key: str, name: str) -> None:
         bad = sorted(_INVALID_DB_CHARS & set(name))
-        if not name or bad or len(name) > 63:
-            reason = f"contains {' '.join(repr(c) for c in bad)}" if bad else "must be 1 to 63 characters"
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if not name or bad or size > 63:
+            reason = (f"contains {' '.join(repr(c) for c in bad)}" if bad else
+                      f"must be 1 to 63 bytes in UTF-8, it has {size}")
             raise self.error(node, key, f"{name!r} is not a valid database name ({reason})")
+        if name.lower() in _RESERVED_DATABASES:
+            raise self.error(node, key, f"{name!r} is one of the server's own databases (admin, local, config); "
+                                        "name your application's database")
 
     def check_collection(self, node: yaml.Node, key: str, name: str) -> None:
-        if not name or "$" in name or name.startswith("system.") or "\x00" in name:
-            raise self.error(node, key, f"{name!r} is not a valid collection name")
+        reason = ("is empty" if not name else "contains '$'" if "$" in name else "contains a NUL character"
+                  if "\x00" in name else "starts with 'system.'" if name.startswith("system.") else
+                  "starts or ends with '.', or has '..'" if name.startswith(".") or name.endswith(".") or ".." in name
+                  else "is longer than 200 bytes in UTF-8" if len(name.encode("utf-8", "surrogatepass")) > 200
+                  else None)
+        if reason:
+            raise self.error(node, key, f"{name!r} is not a valid collection name ({reason})")
 
 
 class _MissingVariable(Exception):

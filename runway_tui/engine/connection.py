@@ -10,7 +10,7 @@ from pymongo import MongoClient
 from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, PyMongoError
 
 from runway_tui.engine.config import AppConfig
-from runway_tui.engine.errors import AuthenticationError, ServerUnreachableError
+from runway_tui.engine.errors import AuthenticationError, ConfigError, ServerUnreachableError
 from runway_tui.engine.uri import mask_uri, scrub
 
 AUTH_FAILED = 18
@@ -54,6 +54,9 @@ def make_client(uri: str, app: AppConfig, **extra: Any) -> MongoClient[dict[str,
         return MongoClient(uri, **options)
     except (ConfigurationError, ValueError) as exc:
         raise ServerUnreachableError(f"{mask_uri(uri)}: {scrub(str(exc), app.secrets)}") from None
+    except OSError as exc:  # a TLS file that cannot be read or is not a certificate
+        raise ConfigError(f"{app.config_path}: applications.{app.name}.uri: {mask_uri(uri)}: cannot use the TLS "
+                          f"files it names: {scrub(str(exc), app.secrets)}") from None
 
 
 def probe_server(client: MongoClient[dict[str, Any]], app: AppConfig, shown_uri: str) -> ServerInfo:
