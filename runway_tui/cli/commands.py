@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +22,9 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
-from runway_tui.engine.messages import exception_line, one_line, safe_str
+from runway_tui.engine.messages import exception_line, one_line, print_traceback, safe_str
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
-from runway_tui.engine.uri import scrub_uris
+from runway_tui.engine.uri import scrub, scrub_uris
 
 MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
          "broken": "!"}
@@ -34,6 +33,7 @@ MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗",
 def run_command(args: argparse.Namespace) -> int:
     printer = Printer(json_mode=args.json)
     app: MigrationApp | None = None
+    config: Any = None
     # SIGTERM (CI cancelling a job) must unwind like Ctrl-C so the lock is released and the daemon stopped.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -44,9 +44,9 @@ def run_command(args: argparse.Namespace) -> int:
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
-        message = one_line(safe_str(exc), limit=MAX_ERROR_LINE, redact=_redactor(app))
+        message = one_line(safe_str(exc), limit=MAX_ERROR_LINE, redact=_redactor(app, config))
         if args.debug:
-            _print_traceback(exc, app)
+            _print_traceback(exc, app, config)
         if args.json:
             printer.json({"ok": False, "error": message, "exit_code": int(exc.exit_code),
                           **({"completed": exc.completed} if isinstance(exc, StepFailedError) else {})})
@@ -60,8 +60,8 @@ def run_command(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
     except Exception as exc:  # a bug: still one line unless --debug
         if args.debug:
-            _print_traceback(exc, app)
-        detail = one_line(exception_line(exc), redact=_redactor(app))
+            _print_traceback(exc, app, config)
+        detail = one_line(exception_line(exc), redact=_redactor(app, config))
         printer.error(f"internal error: {detail} (run with --debug for the traceback)")
         return int(ExitCode.STEP_FAILED)
     finally:
@@ -72,15 +72,17 @@ def run_command(args: argparse.Namespace) -> int:
 MAX_ERROR_LINE = 2000  # the error line may list the completed steps after the step's own bounded message
 
 
-def _redactor(app: MigrationApp | None) -> Callable[[str], str]:
-    """Mask URIs and, once an application is open, its secrets."""
-    return app.redact if app is not None else scrub_uris
+def _redactor(app: MigrationApp | None, config: Any = None) -> Callable[[str], str]:
+    """Mask URIs and, once an application is selected, its secrets."""
+    if app is not None:
+        return app.redact
+    secrets = list(getattr(config, "secrets", []) or [])
+    return lambda text: scrub(text, secrets) if secrets else scrub_uris(text)
 
 
-def _print_traceback(exc: BaseException, app: MigrationApp | None) -> None:
+def _print_traceback(exc: BaseException, app: MigrationApp | None, config: Any = None) -> None:
     """`--debug`: the traceback, with every secret and URI password scrubbed (exception texts and source)."""
-    text = "".join(traceback.format_exception(exc))
-    sys.stderr.write(_redactor(app)(text))
+    print_traceback(exc, _redactor(app, config))
 
 
 def _attach_progress(app: MigrationApp, printer: Printer) -> None:

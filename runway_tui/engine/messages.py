@@ -58,3 +58,21 @@ def exception_line(exc: BaseException, redact: Callable[[str], str] | None = Non
     """`TypeName: message`, one bounded line."""
     message = exception_message(exc, redact)
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def format_traceback(exc: BaseException, redact: Callable[[str], str]) -> str:
+    """A traceback (`--debug`, `verbose_exc`) with every secret scrubbed: exception texts, chained causes and
+    the source lines shown may all hold a password."""
+    import traceback
+
+    try:
+        text = "".join(traceback.format_exception(exc))
+    except BaseException:  # noqa: BLE001 - a hostile __str__ in the chain
+        text = f"{type(exc).__name__}: {safe_str(exc)}\n"
+    return redact(text)
+
+
+def print_traceback(exc: BaseException, redact: Callable[[str], str]) -> None:
+    import sys
+
+    sys.stderr.write(format_traceback(exc, redact))
