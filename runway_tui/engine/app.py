@@ -96,7 +96,9 @@ class MigrationApp:
         self.name = config.name
         self.read_only = config.read_only if read_only is None else read_only
         self.events = EventBus()
-        self.clock: Clock = clock or utcnow
+        # Dates we write (audit entries, records) come from the server's clock, as the lease's do, so that
+        # history is ordered and complete whatever the runners' clocks say; `clock` overrides it (tests).
+        self.clock: Clock = clock or self._server_now
         self.user, self.host = _identity()
         self.session_id = Binary.from_uuid(uuid.uuid4(), UuidRepresentation.STANDARD)
         # The scan cache lives beside the config (like the embedded data); it is content-addressed.
@@ -200,6 +202,13 @@ class MigrationApp:
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    def _server_now(self) -> dt.datetime:
+        """The server's time (estimated from `hello.localTime` and our monotonic clock), in BSON's milliseconds."""
+        if not hasattr(self, "lock"):  # not connected: nothing better than our own clock
+            return utcnow()
+        now = self.lock.clock.now()
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
     def redact(self, text: str) -> str:
         return scrub(text, self.config.secrets)
