@@ -303,8 +303,33 @@ class MigrationApp:
         plan = plan_steps(report or self.status(), Direction(direction), steps=steps, to=to, all_=all_,
                           ignore_drift=ignore_drift, allow_out_of_order=allow_out_of_order,
                           supports_transactions=self.server_info.supports_transactions)
+        plan.blockers.extend(self._audit_contradictions(plan))
         self.emit(PlanComputedEvent(self, plan))
         return plan
+
+    def _audit_contradictions(self, plan: Plan) -> list[str]:
+        """The audit log is evidence: a step it shows already done (applied for up, reverted for down) is never
+        run again on the word of the migrations collection alone (dropped or rewritten by hand or by a
+        migration); an operator's `mark` (audited) settles it."""
+        with self._guard_connection("to read the audit log"):
+            evidence = self.journal.last_state_changes([s.version for s in plan.steps])
+        blockers = []
+        for step in plan.steps:
+            said = evidence.get(step.version)
+            done = State.APPLIED.value if step.direction is Direction.UP else State.PENDING.value
+            if not said or said["state"] != done:
+                continue
+            when = said["date"].strftime("%Y-%m-%d %H:%M:%S") if isinstance(said.get("date"), dt.datetime) else "?"
+            up = step.direction is Direction.UP
+            verb, now, settle, rerun = ("applied", "pending", "applied", "pending") if up else \
+                ("reverted", "applied", "pending", "applied")
+            blockers.append(
+                f"{step.name} (version {step.version}): the audit log shows it {verb} ({when} UTC by "
+                f"{said.get('user')}@{said.get('host')}, {said.get('transaction_name')}) but its record says {now}: "
+                "the migrations collection was changed outside runway-tui (by hand or by a migration). It is not "
+                f"run again: check the data, then 'runway-tui mark {step.version} --{settle}' (or '--{rerun}' to "
+                "run it again)")
+        return blockers
 
     def lock_info(self) -> LockInfo | None:
         with self._guard_connection():

@@ -206,6 +206,9 @@ class StepRunner:
         if record is None and step.direction is Direction.UP:
             app.repository.upsert(self._new_record(step, checksum), session=session)
         if not app.repository.update(step.version, fields, session=session, expect={"state": {"$in": expect_state}}):
+            if app.repository.get(step.version, session=session) is None:
+                raise StepFailedError(f"{step.name}: its record vanished during the step: the migrations collection "
+                                      "was dropped or rewritten (by the migration itself?); nothing was recorded")
             raise StepFailedError(f"{step.name}: its record changed under us (another runner?); nothing was recorded")
 
     def _record_failure(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException,
