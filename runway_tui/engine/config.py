@@ -36,6 +36,22 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class WriteConcernConfig:
+    """The write concern of every write we make (state, audit, lock, each step's commit) and, through
+    `ctx.db`, of the migrations' own writes. Durable by default: what is reported applied survives a crash."""
+
+    w: str | int = "majority"
+    j: bool = True
+    wtimeout_ms: int = 0  # 0: wait as long as it takes (bounded by the socket timeout, if any)
+
+    def client_options(self) -> dict[str, object]:
+        options: dict[str, object] = {"w": self.w, "journal": self.j}
+        if self.wtimeout_ms:
+            options["wTimeoutMS"] = self.wtimeout_ms
+        return options
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """One named application (environment): where its database is and how to treat it."""
 
@@ -51,6 +67,8 @@ class AppConfig:
     read_only: bool = False
     production: bool = False
     timeouts: Timeouts = field(default_factory=Timeouts)
+    write_concern: WriteConcernConfig = field(default_factory=WriteConcernConfig)
+    write_concern_explicit: bool = False  # given in the config: wins over w=/journal= in the URI
 
     @property
     def is_embedded(self) -> bool:
@@ -171,7 +189,9 @@ _APP_KEYS: dict[str, str] = {
     "read_only": _BOOL,
     "production": _BOOL,
     "timeouts": _MAP,
+    "write_concern": _MAP,
 }
+_WRITE_CONCERN_KEYS: dict[str, str] = {"w": _STR, "j": _BOOL, "wtimeout_ms": _INT}
 _APP_REQUIRED = ("uri", "database")
 _TUI_KEYS: dict[str, str] = {"theme": _STR, "poll_interval_s": _NUM, "log_max_lines": _INT, "keymap": _STRMAP}
 _TOP_KEYS: dict[str, str] = {"scripts_dir": _STR, "default_app": _STR, "applications": _MAP, "tui": _MAP}
@@ -280,6 +300,9 @@ class _Parser:
             raise self.error(node, prefix, "migrations, audit log and lock collections must be three different names")
         if "timeouts" in values:
             kwargs["timeouts"] = self.parse_timeouts(values["timeouts"], f"{prefix}.timeouts")
+        if "write_concern" in values and not _is_null(values["write_concern"]):
+            kwargs["write_concern"] = self.parse_write_concern(values["write_concern"], f"{prefix}.write_concern")
+            kwargs["write_concern_explicit"] = True
         return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
                          config_path=self.path, **kwargs)
 
@@ -297,6 +320,31 @@ class _Parser:
                 raise self.error(values[key], f"{prefix}.{key}", f"must be at most {ceiling:g}")
             kwargs[key] = value
         return Timeouts(**kwargs)
+
+    def parse_write_concern(self, node: yaml.Node, prefix: str) -> WriteConcernConfig:
+        values = self.mapping(node, prefix, _WRITE_CONCERN_KEYS, ())
+        kwargs: dict[str, Any] = {}
+        w = self.optional(values, "w", _STR, prefix=prefix, interpolate_app=True)
+        if w is not None:
+            w = w.strip()
+            if re.fullmatch(r"[0-9]+", w):
+                kwargs["w"] = int(w)
+            elif w and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", w):
+                kwargs["w"] = w  # "majority" or a tag set name
+            else:
+                raise self.error(values["w"], f"{prefix}.w", f"expected 'majority', a number of nodes or a tag set "
+                                                             f"name, got {w!r}")
+        j = self.optional(values, "j", _BOOL, prefix=prefix, interpolate_app=True)
+        if j is not None:
+            kwargs["j"] = j
+        wtimeout = self.optional(values, "wtimeout_ms", _INT, prefix=prefix, interpolate_app=True)
+        if wtimeout is not None:
+            if not 0 <= wtimeout <= _MAX_MS:
+                raise self.error(values["wtimeout_ms"], f"{prefix}.wtimeout_ms", f"must be 0 to {_MAX_MS}")
+            kwargs["wtimeout_ms"] = wtimeout
+        if kwargs.get("w") == 0 and kwargs.get("j", True):
+            raise self.error(node, f"{prefix}.w", "w: 0 (unacknowledged) cannot be journaled; give j: false too")
+        return WriteConcernConfig(**kwargs)
 
     def parse_tui(self, node: yaml.Node | None) -> TuiConfig:
         if node is None or (isinstance(node, yaml.ScalarNode) and node.value in _NULLS):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,8 @@ def make_client(uri: str, app: AppConfig, **extra: Any) -> MongoClient[dict[str,
     }
     if timeouts.socket_ms:
         options["socketTimeoutMS"] = timeouts.socket_ms
+    if app.write_concern_explicit or not re.search(r"(?i)[?&;](w|journal|wtimeoutms)=", uri):
+        options.update(app.write_concern.client_options())  # every write, the steps' commits and ctx.db inherit it
     options.update(extra)
     try:
         return MongoClient(uri, **options)

@@ -148,6 +148,16 @@ CASES = [
     Case("tls-certificate-key-file-missing", _uri_option("&tls=true&tlsCertificateKeyFile=/nonexistent/me.pem"), 2,
          ("tlsCertificateKeyFile",)),
     Case("yaml-nested-deeply", then(_nested_yaml, ("status",)), 2, ("runway.yaml", "nested too deeply")),
+    Case("write-concern-bad-w", edit_config("    timeouts:\n", "    write_concern: {w: \"a b\"}\n    timeouts:\n"), 2,
+         ("write_concern.w", "majority")),
+    Case("write-concern-bad-j", edit_config("    timeouts:\n", "    write_concern: {j: maybe}\n    timeouts:\n"), 2,
+         ("write_concern.j",)),
+    Case("write-concern-unacknowledged-journaled", edit_config("    timeouts:\n",
+                                                               "    write_concern: {w: 0}\n    timeouts:\n"), 2,
+         ("write_concern.w", "j: false")),
+    Case("write-concern-unknown-key", edit_config("    timeouts:\n", "    write_concern: {wtimeout: 5}\n"
+                                                                       "    timeouts:\n"), 2,
+         ("write_concern.wtimeout", "wtimeout_ms")),
     # ------------------------------------------------------------------ options that fell back to defaults
     Case("config-empty-string", cli_args("--config", "", "status"), 2, ("--config", "empty")),
     Case("app-empty-string", cli_args("--app", "", "status"), 2, ("--app", "empty")),
