@@ -16,7 +16,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from runway_tui.engine.capture import captured_output
 from runway_tui.engine.context import MigrationContext
-from runway_tui.engine.errors import StepFailedError, StepInterruptedError
+from runway_tui.engine.errors import LockLostError, StepFailedError, StepInterruptedError
 from runway_tui.engine.events import (
     StepAppliedEvent,
     StepFailedEvent,
@@ -50,6 +50,7 @@ class StepRunner:
 
     def __init__(self, app: MigrationApp) -> None:
         self.app = app
+        self._lost_in: int | None = None  # the step during which the lease was found taken away
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
@@ -130,7 +131,7 @@ class StepRunner:
                 if misuse is not None:
                     effects_may_remain = misuse.committed
                     raise misuse
-                app.lock.check()
+                app.lock.verify(session)  # fenced: the lease, read in the transaction that commits the step
                 duration = _ms(started)
                 self._write_success(step, record, checksum, duration, session)
                 app.journal.append(self._entry(step, before, duration), session=session)
@@ -162,18 +163,19 @@ class StepRunner:
         expected = State.PENDING if step.direction is Direction.UP else State.APPLIED
         try:  # nothing has run yet: a failure here leaves the migration as it was
             with deferred():
+                app.lock.verify()
                 if record is None:
                     app.repository.upsert(self._new_record(step, checksum))
                 marked = app.repository.update(step.version, {"state": busy.value, "error": None},
                                                expect={"state": {"$in": [expected.value, None]}})  # None: Mongorunway
-        except PyMongoError as exc:
+        except (PyMongoError, LockLostError) as exc:
             raise self._failed(step, exc, rolled_back=True) from exc
         if not marked:
             raise StepFailedError(f"{step.name}: its record changed under us (another runner?); refresh and retry")
         try:
             self._call(step, function, None)
             with deferred():
-                app.lock.check()
+                app.lock.verify()
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
             with deferred(), _cleanup_budget(exc):
                 self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
@@ -181,6 +183,7 @@ class StepRunner:
         duration = _ms(started)
         try:  # the step ran: its audit entry first (never lost), then the state; a failure leaves it `failed`
             with deferred():
+                app.lock.verify()  # no transaction: checked just before the writes (window: see RELIABILITY.md)
                 app.journal.append(self._entry(step, before, duration))
                 self._write_success(step, record, checksum, duration, None)
         except Exception as exc:
@@ -216,6 +219,11 @@ class StepRunner:
         """Outside any transaction: note the error, and the `failed` state when effects may remain."""
         app = self.app
         message = exception_line(exc, app.redact)
+        if not self._still_ours():
+            self._lost_in = step.version
+            app.log("error", f"{step.name} failed after the migration lock was lost: nothing was recorded, the "
+                             f"record now belongs to whoever holds the lock ({message})")
+            return
         try:
             if record is None and step.direction is Direction.UP:
                 app.repository.upsert(self._new_record(step, checksum))
@@ -227,6 +235,13 @@ class StepRunner:
         except PyMongoError as db_exc:
             app.log("error", f"could not record the failure of {step.name}: "
                          f"{one_line(str(db_exc).split(', Timeout:')[0], redact=app.redact)}")
+
+    def _still_ours(self) -> bool:
+        """Whether we still hold the lease (checked on the server); unknown counts as ours."""
+        try:
+            return self.app.lock.holds_on_server()
+        except PyMongoError:
+            return True
 
     def _committed_anyway(self, step: Step, exc: BaseException) -> bool:
         """After a commit error with an unknown outcome, the record tells whether it committed."""
@@ -255,11 +270,14 @@ class StepRunner:
     def _failed(self, step: Step, exc: BaseException, rolled_back: bool) -> StepFailedError:
         app = self.app
         message = exception_line(exc, app.redact)
+        if self._lost_in == step.version and not isinstance(exc, LockLostError):
+            message = (f"LockLostError: the migration lock was taken away during the step (by 'unlock --force', or "
+                       f"by another runner after our lease expired); nothing was recorded ({message})")
         app.emit(StepFailedEvent(app, step, message, type(exc).__name__, rolled_back))
         if isinstance(exc, KeyboardInterrupt):
             return StepInterruptedError(f"{step.direction.value} {step.name} was interrupted: {message}; the "
                                         f"attempt was recorded{'' if rolled_back else self._blocked_hint(step)}")
-        kept = "" if rolled_back else self._blocked_hint(step)
+        kept = "" if rolled_back or self._lost_in == step.version else self._blocked_hint(step)
         return StepFailedError(f"{step.direction.value} {step.name} failed: {message}{kept}")
 
     @staticmethod
