@@ -25,7 +25,7 @@ COMMANDS_HELP = """commands:
   unlock                 remove an expired lock (--force: any lock; audited)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
-            4 validation failed, 5 cannot reach the server"""
+            4 validation failed, 5 cannot reach the server, 130 interrupted"""
 
 
 class _Parser(argparse.ArgumentParser):

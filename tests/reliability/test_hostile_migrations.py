@@ -143,3 +143,56 @@ def test_a_signal_mid_step_is_a_recorded_attempt(signum: int, any_project: Proje
     document = json.loads(out)
     assert document["ok"] is False and document["exit_code"] == 130
     _assert_recorded_attempt(any_project, "KeyboardInterrupt", ran=True)
+
+
+# ------------------------------------------------------------------ randomised: a signal at any moment of a run
+RANDOM_STEPS = 20
+
+
+def _signal_trial(project: Project, seed: int) -> str:
+    """`up --all` of counter migrations, SIGINT or SIGTERM at a random moment; returns where it landed."""
+    import random
+
+    from tests.reliability.helpers import assert_consistent, read_state, write_counter_migrations
+
+    rng = random.Random(seed)
+    write_counter_migrations(project, RANDOM_STEPS, sleep=0.02)
+    proc = spawn_cli(project, "up", "--all")
+    with MongoClient(project.uri, serverSelectionTimeoutMS=5000) as client:
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline and \
+                not client[project.db_name].list_collection_names():  # the run has reached the database
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.8))
+        signum = rng.choice([signal.SIGINT, signal.SIGTERM])
+        if proc.poll() is None:
+            proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+        no_traceback(out, err)
+        state = read_state(client, project.db_name)
+    assert proc.returncode in (0, 130), f"seed {seed}: exit {proc.returncode}\n{err}"
+    if proc.returncode == 130:
+        one_line_error(err)
+    standalone = project.topology == "standalone"  # type: ignore[attr-defined]
+    assert_consistent(state, settled_only=not standalone)
+    interrupted = [v for v, r in state.records.items() if "interrupted" in (r.get("error") or "")]
+    attempts = [e for e in state.audit if e.get("exc_name") == "KeyboardInterrupt"]
+    assert len(interrupted) <= 1 and len(attempts) == len(interrupted), (seed, interrupted, attempts)
+    assert not {v: s for v, s in state.states.items() if s in ("applying", "reverting")}, (seed, state.states)
+    for v, s in state.states.items():
+        assert s != "failed" or (standalone and v in interrupted), (seed, v, state.records[v])
+    if proc.returncode == 0:
+        return "finished first"
+    return "in a step" if interrupted else "between steps"
+
+
+def test_a_signal_at_a_random_moment_leaves_a_consistent_record(any_project: Project) -> None:
+    landed = [_signal_trial(any_project, seed=7 if any_project.topology == "standalone" else 3)]  # type: ignore[attr-defined]
+    record_figures("signals-random", topology=any_project.topology, trials=1, landed=landed)  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+def test_a_signal_at_a_random_moment_twenty_times(seed: int, any_project: Project) -> None:
+    landed = _signal_trial(any_project, seed)
+    record_figures("signals-random", topology=any_project.topology, seed=seed, landed=landed)  # type: ignore[attr-defined]
