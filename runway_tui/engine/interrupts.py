@@ -19,36 +19,68 @@ from collections.abc import Iterator
 from typing import Any
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_depth = [0]  # nesting of deferred() in the main thread
+
+
+class _State:
+    depth = 0  # nesting of deferred() in the main thread
+    saved: dict[int, Any] = {}  # the handlers in place before the outermost deferred()
+    pending: list[int] = []  # signals received while deferred
+
+
+def _note(signum: int, _frame: Any) -> None:
+    _State.pending.append(signum)
+
+
+def _deliver() -> None:
+    """With the saved handlers back in place, raise what arrived (one is enough: the handler decides)."""
+    if _State.pending:
+        signum = _State.pending[0]
+        _State.pending = []
+        signal.raise_signal(signum)
 
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Within the block, SIGINT/SIGTERM wait; on leaving it they are raised again (re-entrant)."""
+    """Within the block, SIGINT/SIGTERM wait; on leaving the outermost block they are raised again."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    if _depth[0]:
-        _depth[0] += 1
+    if _State.depth:
+        _State.depth += 1
         try:
             yield
         finally:
-            _depth[0] -= 1
+            _State.depth -= 1
         return
-    pending: list[int] = []
-    saved: dict[int, Any] = {}
+    _State.saved, _State.pending = {}, []
     for sig in _SIGNALS:
         handler = signal.getsignal(sig)
         if handler is None:  # installed outside Python: leave it alone
             continue
-        saved[sig] = handler
-        signal.signal(sig, lambda signum, _frame: pending.append(signum))
-    _depth[0] = 1
+        _State.saved[sig] = handler
+        signal.signal(sig, _note)
+    _State.depth = 1
     try:
         yield
     finally:
-        _depth[0] = 0
-        for sig, handler in saved.items():
+        _State.depth = 0
+        for sig, handler in _State.saved.items():
             signal.signal(sig, handler)
-        if pending:
-            signal.raise_signal(pending[0])  # one is enough: the handler in place decides what it does
+        _deliver()
+
+
+@contextlib.contextmanager
+def allowed() -> Iterator[None]:
+    """Inside deferred(): a window where signals act at once (the migration's own code). What arrived
+    before is delivered on entering it, so it lands where a failed attempt is recorded."""
+    if threading.current_thread() is not threading.main_thread() or not _State.depth:
+        yield
+        return
+    for sig, handler in _State.saved.items():
+        signal.signal(sig, handler)
+    try:
+        _deliver()
+        yield
+    finally:
+        for sig in _State.saved:
+            signal.signal(sig, _note)

@@ -24,7 +24,7 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
-from runway_tui.engine.interrupts import deferred
+from runway_tui.engine.interrupts import allowed, deferred
 from runway_tui.engine.messages import exception_line, one_line
 from runway_tui.engine.models import (
     Direction,
@@ -71,7 +71,15 @@ class StepRunner:
     def run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
         """Run one step. However the migration leaves (an exception, `sys.exit`, Ctrl-C, SIGTERM), the
         attempt is recorded (audit entry, consistent record) and a StepFailedError (StepInterruptedError
-        for an interrupt) is raised."""
+        for an interrupt) is raised.
+
+        Signals are held for the whole step but for the migration's own code (`allowed()`): one that
+        arrives during our bookkeeping lands in the migration if it is still to run, or after the step
+        is fully recorded."""
+        with deferred():
+            return self._run(step, row, index, total)
+
+    def _run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
         app = self.app
         if row is None or row.script is None:
             raise StepFailedError(f"{step.name}: the migration file is missing")
@@ -81,7 +89,7 @@ class StepRunner:
         module = None
         checksum = row.script.checksum or ""
         try:
-            with self._captured(step):
+            with allowed(), self._captured(step):
                 module, checksum = self.load(step, row.script.path)
             function = getattr(module, "upgrade" if step.direction is Direction.UP else "downgrade", None)
             if not callable(function):
@@ -111,7 +119,7 @@ class StepRunner:
 
     def _call(self, step: Step, function: Callable[..., Any], session: Any) -> None:
         """The migration's own code: the only place an interrupt is delivered during a step."""
-        with self._captured(step):
+        with allowed(), self._captured(step):
             function(self._context(step, session))
 
     def _run_in_transaction(self, step: Step, record: MigrationRecord | None, function: Callable[..., Any],
