@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,9 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
+from runway_tui.engine.messages import exception_line, one_line, print_traceback, safe_str
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
+from runway_tui.engine.uri import scrub, scrub_uris
 
 MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
          "broken": "!"}
@@ -32,6 +33,7 @@ MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗",
 def run_command(args: argparse.Namespace) -> int:
     printer = Printer(json_mode=args.json)
     app: MigrationApp | None = None
+    config: Any = None
     # SIGTERM (CI cancelling a job) must unwind like Ctrl-C so the lock is released and the daemon stopped.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -42,9 +44,9 @@ def run_command(args: argparse.Namespace) -> int:
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
-        message = app.redact(str(exc)) if app else str(exc)
+        message = one_line(safe_str(exc), limit=MAX_ERROR_LINE, redact=_redactor(app, config))
         if args.debug:
-            traceback.print_exc()
+            _print_traceback(exc, app, config)
         if args.json:
             printer.json({"ok": False, "error": message, "exit_code": int(exc.exit_code),
                           **({"completed": exc.completed} if isinstance(exc, StepFailedError) else {})})
@@ -52,19 +54,35 @@ def run_command(args: argparse.Namespace) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         printer.error("interrupted; the lock was released and nothing further was run")
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:  # `runway-tui status | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitCode.OK)
     except Exception as exc:  # a bug: still one line unless --debug
         if args.debug:
-            traceback.print_exc()
-        message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-        printer.error(app.redact(message) if app else message)
+            _print_traceback(exc, app, config)
+        detail = one_line(exception_line(exc), redact=_redactor(app, config))
+        printer.error(f"internal error: {detail} (run with --debug for the traceback)")
         return int(ExitCode.STEP_FAILED)
     finally:
         if app is not None:
             app.close()
+
+
+MAX_ERROR_LINE = 2000  # the error line may list the completed steps after the step's own bounded message
+
+
+def _redactor(app: MigrationApp | None, config: Any = None) -> Callable[[str], str]:
+    """Mask URIs and, once an application is selected, its secrets."""
+    if app is not None:
+        return app.redact
+    secrets = list(getattr(config, "secrets", []) or [])
+    return lambda text: scrub(text, secrets) if secrets else scrub_uris(text)
+
+
+def _print_traceback(exc: BaseException, app: MigrationApp | None, config: Any = None) -> None:
+    """`--debug`: the traceback, with every secret and URI password scrubbed (exception texts and source)."""
+    print_traceback(exc, _redactor(app, config))
 
 
 def _attach_progress(app: MigrationApp, printer: Printer) -> None:
@@ -77,8 +95,8 @@ def _attach_progress(app: MigrationApp, printer: Printer) -> None:
         elif isinstance(event, StepFailedEvent) and event.step:
             rolled = "rolled back" if event.rolled_back else "NOT rolled back: state is failed"
             printer.note(f"      failed ({rolled}): {event.error}", "red")
-        elif isinstance(event, StepLogEvent):
-            printer.note(f"      {event.message}")
+        elif isinstance(event, StepLogEvent):  # a migration's own output: stderr, in JSON mode too
+            printer.log(f"      {event.message}")
         elif isinstance(event, StepProgressEvent) and event.total and event.done >= event.total:
             printer.note(f"      progress {event.done}/{event.total}")
         elif isinstance(event, LockWaitingEvent) and event.holder:
@@ -154,7 +172,8 @@ def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
 
     if args.read_only or config.read_only:
         raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file")
-    path = ScriptDirectory(config.scripts_dir).create_template(args.name, args.description)
+    path = ScriptDirectory(config.scripts_dir, origin=f"{config.config_path}: scripts_dir").create_template(
+        args.name, args.description)
     if args.json:
         printer.json({"ok": True, "path": str(path)})
     else:

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -24,7 +25,7 @@ COMMANDS_HELP = """commands:
   unlock                 remove an expired lock (--force: any lock; audited)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
-            4 validation failed, 5 cannot reach the server"""
+            4 validation failed, 5 cannot reach the server, 130 interrupted"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -100,21 +101,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_INT = 2**63 - 1  # versions and counts go to the server as BSON 64-bit integers
+
+
+def _whole_number(text: str, what: str) -> int:
+    """ASCII digits only (int() would take '١٢' too), within 64 bits."""
+    if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    value = int(text)
+    if value > MAX_INT:
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is beyond 64-bit integers (at most {MAX_INT})")
+    return value
+
+
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}") from None
+    value = _whole_number(text, "a whole number of 1 or more")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
     return value
 
 
 def _version_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a version number, got {text!r}") from None
+    value = _whole_number(text, "a version number")
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a version number of 0 or more, got {text!r}")
     return value
@@ -127,7 +135,10 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "write", False) and getattr(args, "read_only", False):
+        parser.error("--read-only and --write contradict each other; give one of them")
     if args.command is None:
         from runway_tui.cli.launch import launch_tui  # Textual is imported only on this path
 

@@ -37,6 +37,10 @@ class Printer:
         if not self.json_mode:
             print(self.paint(text, colour, self.err) if colour else text, file=self.err, flush=True)
 
+    def log(self, text: str) -> None:
+        """A migration's own output (print, ctx.log): always stderr, never stdout (JSON stays clean)."""
+        print(text, file=self.err, flush=True)
+
     def error(self, text: str) -> None:
         print(f"runway-tui: error: {text}", file=self.err, flush=True)
 

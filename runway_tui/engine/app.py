@@ -34,6 +34,7 @@ from runway_tui.engine.errors import (
     RunwayError,
     ServerUnreachableError,
     StepFailedError,
+    StepInterruptedError,
     UsageError,
 )
 from runway_tui.engine.events import (
@@ -50,6 +51,7 @@ from runway_tui.engine.events import (
     StateChangedEvent,
 )
 from runway_tui.engine.lock import MigrationLock, ServerClock
+from runway_tui.engine.messages import exception_message
 from runway_tui.engine.models import (
     Direction,
     LockInfo,
@@ -94,12 +96,14 @@ class MigrationApp:
         self.name = config.name
         self.read_only = config.read_only if read_only is None else read_only
         self.events = EventBus()
-        self.clock: Clock = clock or utcnow
+        # Dates we write (audit entries, records) come from the server's clock, as the lease's do, so that
+        # history is ordered and complete whatever the runners' clocks say; `clock` overrides it (tests).
+        self.clock: Clock = clock or self._server_now
         self.user, self.host = _identity()
         self.session_id = Binary.from_uuid(uuid.uuid4(), UuidRepresentation.STANDARD)
         # The scan cache lives beside the config (like the embedded data); it is content-addressed.
         self.scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway"
-                                       / "scan-cache.json")
+                                       / "scan-cache.json", origin=f"{config.config_path}: scripts_dir")
         self._operation = threading.Lock()
         self._closed = False
         self._indexes_ready = False
@@ -199,6 +203,13 @@ class MigrationApp:
     def now(self) -> dt.datetime:
         return self.clock()
 
+    def _server_now(self) -> dt.datetime:
+        """The server's time (estimated from `hello.localTime` and our monotonic clock), in BSON's milliseconds."""
+        if not hasattr(self, "lock"):  # not connected: nothing better than our own clock
+            return utcnow()
+        now = self.lock.clock.now()
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
     def redact(self, text: str) -> str:
         return scrub(text, self.config.secrets)
 
@@ -212,7 +223,7 @@ class MigrationApp:
         return MigrationAuditlogEntry(
             session_id=self.session_id, transaction_name=transaction_name, migration_read_model=model,
             date_fmt=DATE_FMT, date=self.now(), exc_name=type(exc).__name__ if exc else None,
-            exc_message=self.redact(str(exc)) if exc else None, duration_ms=duration_ms, user=self.user,
+            exc_message=exception_message(exc, self.redact) if exc else None, duration_ms=duration_ms, user=self.user,
             host=self.host, engine_version=__version__)
 
     def _writable(self, action: str) -> None:
@@ -292,8 +303,33 @@ class MigrationApp:
         plan = plan_steps(report or self.status(), Direction(direction), steps=steps, to=to, all_=all_,
                           ignore_drift=ignore_drift, allow_out_of_order=allow_out_of_order,
                           supports_transactions=self.server_info.supports_transactions)
+        plan.blockers.extend(self._audit_contradictions(plan))
         self.emit(PlanComputedEvent(self, plan))
         return plan
+
+    def _audit_contradictions(self, plan: Plan) -> list[str]:
+        """The audit log is evidence: a step it shows already done (applied for up, reverted for down) is never
+        run again on the word of the migrations collection alone (dropped or rewritten by hand or by a
+        migration); an operator's `mark` (audited) settles it."""
+        with self._guard_connection("to read the audit log"):
+            evidence = self.journal.last_state_changes([s.version for s in plan.steps])
+        blockers = []
+        for step in plan.steps:
+            said = evidence.get(step.version)
+            done = State.APPLIED.value if step.direction is Direction.UP else State.PENDING.value
+            if not said or said["state"] != done:
+                continue
+            when = said["date"].strftime("%Y-%m-%d %H:%M:%S") if isinstance(said.get("date"), dt.datetime) else "?"
+            up = step.direction is Direction.UP
+            verb, now, settle, rerun = ("applied", "pending", "applied", "pending") if up else \
+                ("reverted", "applied", "pending", "applied")
+            blockers.append(
+                f"{step.name} (version {step.version}): the audit log shows it {verb} ({when} UTC by "
+                f"{said.get('user')}@{said.get('host')}, {said.get('transaction_name')}) but its record says {now}: "
+                "the migrations collection was changed outside runway-tui (by hand or by a migration). It is not "
+                f"run again: check the data, then 'runway-tui mark {step.version} --{settle}' (or '--{rerun}' to "
+                "run it again)")
+        return blockers
 
     def lock_info(self) -> LockInfo | None:
         with self._guard_connection():
@@ -426,7 +462,8 @@ class MigrationApp:
                     lost = unreachable(self.shown_address, exc.__cause__, self.config)
                     raise ServerUnreachableError(f"{lost}; the step in progress was not recorded as done"
                                                  + summary) from exc
-                raise StepFailedError(str(exc) + summary, done) from exc
+                kind = StepInterruptedError if isinstance(exc, StepInterruptedError) else StepFailedError
+                raise kind(str(exc) + summary, done) from exc
             finally:
                 self.emit(StateChangedEvent(self, direction.value))
                 with contextlib.suppress(PyMongoError):

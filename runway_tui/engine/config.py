@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from runway_tui.engine.errors import ConfigError
-from runway_tui.engine.uri import mask_uri, uri_password
+from runway_tui.engine.uri import mask_uri, uri_secrets
 
 DEFAULT_CONFIG_NAME = "runway.yaml"
 EMBEDDED = "embedded"
@@ -36,6 +36,22 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class WriteConcernConfig:
+    """The write concern of every write we make (state, audit, lock, each step's commit) and, through
+    `ctx.db`, of the migrations' own writes. Durable by default: what is reported applied survives a crash."""
+
+    w: str | int = "majority"
+    j: bool = True
+    wtimeout_ms: int = 0  # 0: wait as long as it takes (bounded by the socket timeout, if any)
+
+    def client_options(self) -> dict[str, object]:
+        options: dict[str, object] = {"w": self.w, "journal": self.j}
+        if self.wtimeout_ms:
+            options["wTimeoutMS"] = self.wtimeout_ms
+        return options
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """One named application (environment): where its database is and how to treat it."""
 
@@ -50,8 +66,9 @@ class AppConfig:
     auditlog_limit: int | None = None
     read_only: bool = False
     production: bool = False
-    durable_writes: bool = True  # majority + journaled writes and commits (what is reported applied survives a crash)
     timeouts: Timeouts = field(default_factory=Timeouts)
+    write_concern: WriteConcernConfig = field(default_factory=WriteConcernConfig)
+    write_concern_explicit: bool = False  # given in the config: wins over w=/journal= in the URI
 
     @property
     def is_embedded(self) -> bool:
@@ -69,8 +86,7 @@ class AppConfig:
     @property
     def secrets(self) -> list[str]:
         """Strings that must never be shown (the URI's password)."""
-        password = uri_password(self.uri)
-        return [password] if password else []
+        return uri_secrets(self.uri)
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,9 @@ class Config:
 
     def app(self, name: str | None = None) -> AppConfig:
         """Select an application: `name` > `RUNWAY_APP` > `default_app` > the only one."""
+        if name is not None and not name.strip():
+            raise ConfigError(f"{self.path}: --app is empty; name one of the applications "
+                              f"({', '.join(self.app_names) or 'none'}) or leave --app out")
         chosen = name or os.environ.get("RUNWAY_APP") or self.default_app
         names = self.app_names
         if not chosen:
@@ -124,6 +143,8 @@ class Config:
 
 def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--config PATH` > `RUNWAY_CONFIG` > `./runway.yaml`."""
+    if explicit is not None and not str(explicit).strip():
+        raise ConfigError("--config is empty; give the path of the configuration file or leave --config out")
     candidate = explicit or os.environ.get("RUNWAY_CONFIG")
     if candidate:
         path = Path(candidate).expanduser()
@@ -167,16 +188,22 @@ _APP_KEYS: dict[str, str] = {
     "auditlog_limit": _INT,
     "read_only": _BOOL,
     "production": _BOOL,
-    "durable_writes": _BOOL,
     "timeouts": _MAP,
+    "write_concern": _MAP,
 }
+_WRITE_CONCERN_KEYS: dict[str, str] = {"w": _STR, "j": _BOOL, "wtimeout_ms": _INT}
 _APP_REQUIRED = ("uri", "database")
 _TUI_KEYS: dict[str, str] = {"theme": _STR, "poll_interval_s": _NUM, "log_max_lines": _INT, "keymap": _STRMAP}
 _TOP_KEYS: dict[str, str] = {"scripts_dir": _STR, "default_app": _STR, "applications": _MAP, "tui": _MAP}
 _TOP_REQUIRED = ("scripts_dir", "applications")
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
-_INVALID_DB_CHARS = set('/\\. "$*<>:|?')
+_INVALID_DB_CHARS = set('/\\. "$*<>:|?\x00')
+_RESERVED_DATABASES = {"admin", "local", "config"}  # the server's own: migrating them is never meant
+MAX_INT = 2**63 - 1
+# Upper bounds of the timeouts (beyond them the driver or date arithmetic overflows): ~24 days, one year.
+_MAX_MS, _MAX_S = 2**31 - 1, 365 * 24 * 3600.0
+_TLS_FILE_OPTIONS = ("tlsCAFile", "tlsCertificateKeyFile", "tlsCRLFile")
 
 
 class _Parser:
@@ -201,6 +228,8 @@ class _Parser:
             raise ConfigError(f"{self.path}: cannot read the configuration: {exc.strerror}") from None
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:
+            raise ConfigError(f"{self.path}: not valid YAML for a configuration: nested too deeply") from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = f":{mark.line + 1}" if mark else ""
@@ -216,7 +245,11 @@ class _Parser:
         scripts_raw = self.scalar(scripts_node, "scripts_dir", _STR)
         if not scripts_raw:
             raise self.error(scripts_node, "scripts_dir", "must not be empty")
-        scripts_dir = (self.path.parent / Path(scripts_raw).expanduser()).resolve()
+        try:
+            scripts_dir = (self.path.parent / Path(scripts_raw).expanduser()).resolve()
+        except (RuntimeError, OSError) as exc:  # a loop of symbolic links
+            raise self.error(scripts_node, "scripts_dir", f"{scripts_raw!r} cannot be resolved ({exc}); "
+                             "it must name a folder") from None
 
         default_app = self.optional(top, "default_app", _STR)
         tui = self.parse_tui(top.get("tui"))
@@ -255,7 +288,7 @@ class _Parser:
                 value = self.scalar(values[key], f"{prefix}.{key}", _STR, interpolate_app=True)
                 self.check_collection(values[key], f"{prefix}.{key}", value)
                 kwargs[key] = value
-        for key in ("auditlog_limit", "read_only", "production", "durable_writes"):
+        for key in ("auditlog_limit", "read_only", "production"):
             value = self.optional(values, key, _APP_KEYS[key], prefix=prefix, interpolate_app=True)
             if value is not None:
                 kwargs[key] = value
@@ -267,6 +300,9 @@ class _Parser:
             raise self.error(node, prefix, "migrations, audit log and lock collections must be three different names")
         if "timeouts" in values:
             kwargs["timeouts"] = self.parse_timeouts(values["timeouts"], f"{prefix}.timeouts")
+        if "write_concern" in values and not _is_null(values["write_concern"]):
+            kwargs["write_concern"] = self.parse_write_concern(values["write_concern"], f"{prefix}.write_concern")
+            kwargs["write_concern_explicit"] = True
         return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
                          config_path=self.path, **kwargs)
 
@@ -279,8 +315,36 @@ class _Parser:
                 continue
             if value < 0 or (value == 0 and key not in ("socket_ms",)):
                 raise self.error(values[key], f"{prefix}.{key}", "must be a positive number")
+            ceiling = _MAX_MS if key.endswith("_ms") else _MAX_S
+            if value > ceiling:
+                raise self.error(values[key], f"{prefix}.{key}", f"must be at most {ceiling:g}")
             kwargs[key] = value
         return Timeouts(**kwargs)
+
+    def parse_write_concern(self, node: yaml.Node, prefix: str) -> WriteConcernConfig:
+        values = self.mapping(node, prefix, _WRITE_CONCERN_KEYS, ())
+        kwargs: dict[str, Any] = {}
+        w = self.optional(values, "w", _STR, prefix=prefix, interpolate_app=True)
+        if w is not None:
+            w = w.strip()
+            if re.fullmatch(r"[0-9]+", w):
+                kwargs["w"] = int(w)
+            elif w and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", w):
+                kwargs["w"] = w  # "majority" or a tag set name
+            else:
+                raise self.error(values["w"], f"{prefix}.w", f"expected 'majority', a number of nodes or a tag set "
+                                                             f"name, got {w!r}")
+        j = self.optional(values, "j", _BOOL, prefix=prefix, interpolate_app=True)
+        if j is not None:
+            kwargs["j"] = j
+        wtimeout = self.optional(values, "wtimeout_ms", _INT, prefix=prefix, interpolate_app=True)
+        if wtimeout is not None:
+            if not 0 <= wtimeout <= _MAX_MS:
+                raise self.error(values["wtimeout_ms"], f"{prefix}.wtimeout_ms", f"must be 0 to {_MAX_MS}")
+            kwargs["wtimeout_ms"] = wtimeout
+        if kwargs.get("w") == 0 and kwargs.get("j", True):
+            raise self.error(node, f"{prefix}.w", "w: 0 (unacknowledged) cannot be journaled; give j: false too")
+        return WriteConcernConfig(**kwargs)
 
     def parse_tui(self, node: yaml.Node | None) -> TuiConfig:
         if node is None or (isinstance(node, yaml.ScalarNode) and node.value in _NULLS):
@@ -364,11 +428,16 @@ class _Parser:
                 return text.lower() == "true"
             raise self.error(node, key, f"expected true or false, got {raw!r}")
         if kind == _INT:
-            if re.fullmatch(r"[+-]?\d+", text):
-                return int(text)
+            if re.fullmatch(r"[+-]?[0-9]+", text):
+                value = int(text)
+                if abs(value) > MAX_INT:
+                    raise self.error(node, key, f"{raw!r} is beyond 64-bit integers")
+                return value
             raise self.error(node, key, f"expected a whole number, got {raw!r}")
         if kind == _NUM:
             try:
+                if not re.fullmatch(r"[0-9eE+.\-_]+|[+-]?(inf|infinity|nan)", text, re.IGNORECASE):
+                    raise ValueError(text)  # float() would take non-ASCII digits ('٥') too
                 value = float(text)
             except ValueError:
                 raise self.error(node, key, f"expected a number, got {raw!r}") from None
@@ -395,6 +464,7 @@ class _Parser:
             if not re.match(r"(?i)^mongodb\+srv://([^@/]+@)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/.*)?$", uri):
                 raise self.error(node, key, f"{masked!r} is not a valid mongodb+srv:// URI (one host name, no port)")
             return
+        self.check_tls_files(node, key, uri)
         from pymongo import uri_parser
         from pymongo.errors import ConfigurationError, InvalidURI
 
@@ -403,18 +473,39 @@ class _Parser:
         except (InvalidURI, ConfigurationError, ValueError) as exc:
             from runway_tui.engine.uri import scrub
 
-            reason = scrub(str(exc), [uri_password(uri) or ""])
+            reason = scrub(str(exc), uri_secrets(uri))
             raise self.error(node, key, f"{masked!r} is not a valid MongoDB URI: {reason}") from None
 
+    def check_tls_files(self, node: yaml.Node, key: str, uri: str) -> None:
+        """A missing certificate file is named here, not found later as an "internal error" of the driver."""
+        from urllib.parse import unquote
+
+        for name in _TLS_FILE_OPTIONS:
+            for match in re.finditer(rf"(?i)[?&;]{name}=([^&;#]*)", uri):
+                value = unquote(match.group(1))
+                target = Path(value).expanduser()
+                if not value or not target.is_file():
+                    problem = "is empty" if not value else f"{value!r}: no such file"
+                    raise self.error(node, f"{key} ({name})", f"{problem}; give the path of an existing file")
     def check_database(self, node: yaml.Node, key: str, name: str) -> None:
         bad = sorted(_INVALID_DB_CHARS & set(name))
-        if not name or bad or len(name) > 63:
-            reason = f"contains {' '.join(repr(c) for c in bad)}" if bad else "must be 1 to 63 characters"
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if not name or bad or size > 63:
+            reason = (f"contains {' '.join(repr(c) for c in bad)}" if bad else
+                      f"must be 1 to 63 bytes in UTF-8, it has {size}")
             raise self.error(node, key, f"{name!r} is not a valid database name ({reason})")
+        if name.lower() in _RESERVED_DATABASES:
+            raise self.error(node, key, f"{name!r} is one of the server's own databases (admin, local, config); "
+                                        "name your application's database")
 
     def check_collection(self, node: yaml.Node, key: str, name: str) -> None:
-        if not name or "$" in name or name.startswith("system.") or "\x00" in name:
-            raise self.error(node, key, f"{name!r} is not a valid collection name")
+        reason = ("is empty" if not name else "contains '$'" if "$" in name else "contains a NUL character"
+                  if "\x00" in name else "starts with 'system.'" if name.startswith("system.") else
+                  "starts or ends with '.', or has '..'" if name.startswith(".") or name.endswith(".") or ".." in name
+                  else "is longer than 200 bytes in UTF-8" if len(name.encode("utf-8", "surrogatepass")) > 200
+                  else None)
+        if reason:
+            raise self.error(node, key, f"{name!r} is not a valid collection name ({reason})")
 
 
 class _MissingVariable(Exception):

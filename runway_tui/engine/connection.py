@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from pymongo import MongoClient
 from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, PyMongoError
 
 from runway_tui.engine.config import AppConfig
-from runway_tui.engine.errors import AuthenticationError, ServerUnreachableError
+from runway_tui.engine.errors import AuthenticationError, ConfigError, ServerUnreachableError
 from runway_tui.engine.uri import mask_uri, scrub
 
 AUTH_FAILED = 18
@@ -49,21 +50,16 @@ def make_client(uri: str, app: AppConfig, **extra: Any) -> MongoClient[dict[str,
     }
     if timeouts.socket_ms:
         options["socketTimeoutMS"] = timeouts.socket_ms
-    if app.durable_writes and not _sets_write_concern(uri):
-        # Every write through this client (records, audit, lease, each step's commit and, through `ctx`, the
-        # migration's own writes) is acknowledged only once it is journaled on a majority: what we report as
-        # applied survives a crash of the server. A URI's own `w`/`journal` wins.
-        options.update(w="majority", journal=True)
+    if app.write_concern_explicit or not re.search(r"(?i)[?&;](w|journal|wtimeoutms)=", uri):
+        options.update(app.write_concern.client_options())  # every write, the steps' commits and ctx.db inherit it
     options.update(extra)
     try:
         return MongoClient(uri, **options)
     except (ConfigurationError, ValueError) as exc:
         raise ServerUnreachableError(f"{mask_uri(uri)}: {scrub(str(exc), app.secrets)}") from None
-
-
-def _sets_write_concern(uri: str) -> bool:
-    query = uri.partition("?")[2].lower()
-    return any(part.split("=", 1)[0] in ("w", "journal", "j", "wtimeoutms") for part in query.split("&"))
+    except OSError as exc:  # a TLS file that cannot be read or is not a certificate
+        raise ConfigError(f"{app.config_path}: applications.{app.name}.uri: {mask_uri(uri)}: cannot use the TLS "
+                          f"files it names: {scrub(str(exc), app.secrets)}") from None
 
 
 def probe_server(client: MongoClient[dict[str, Any]], app: AppConfig, shown_uri: str) -> ServerInfo:

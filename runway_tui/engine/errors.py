@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     LOCK_TIMEOUT = 3
     VALIDATION_FAILED = 4
     UNREACHABLE = 5
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
 
 
 class RunwayError(Exception):
@@ -85,3 +86,12 @@ class StepFailedError(RunwayError):
     def __init__(self, message: str, completed: list[str] | None = None) -> None:
         super().__init__(message)
         self.completed = completed or []
+
+
+class StepInterruptedError(StepFailedError, KeyboardInterrupt):
+    """Ctrl-C or SIGTERM landed inside a migration: the attempt was recorded, the run stopped.
+
+    It is a KeyboardInterrupt too, so API callers that catch Ctrl-C still see one.
+    """
+
+    exit_code = ExitCode.INTERRUPTED

@@ -2,6 +2,13 @@
 
 Expiry times come from the server's clock (measured once per process from `hello.localTime`),
 so runners on hosts with skewed clocks agree on when a lease has expired.
+
+Fencing: every acquisition writes a fresh `token` into the lease. Before each write a runner makes
+about a step it checks on the server that the lease still carries its token (`verify`; inside the
+step's transaction, so the read is part of what commits), and whoever takes the lease away (a runner
+taking over an expired lease, `unlock --force`) ends the previous holder's session on the server, so
+a transaction still in flight can no longer commit. A runner that lost its lease stops before its
+next write and touches nothing it no longer owns (see docs/RELIABILITY.md for the remaining window).
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ class MigrationLock:
         self._heartbeat: threading.Thread | None = None
         self._depth = 0
         self._valid_until = 0.0  # monotonic time our lease surely lasts until (last renewal + TTL)
+        self.token: str | None = None  # fencing token of the current acquisition
 
     @property
     def held(self) -> bool:
@@ -88,10 +96,11 @@ class MigrationLock:
         """
         self._valid_until = time.monotonic() + self.ttl_s
         now = self.clock.now()
+        token = uuid.uuid4().hex
         try:
             previous = self.collection.find_one_and_update(
                 {"_id": LOCK_ID, "$or": [{"expires_at": {"$lt": now}}, {"owner": self.owner}, {"owner": None}]},
-                {"$set": {"owner": self.owner, "user": self.user, "host": self.host, "pid": self.pid,
+                {"$set": {"owner": self.owner, "token": token, "user": self.user, "host": self.host, "pid": self.pid,
                           "operation": operation, "acquired_at": now, "txn_session": txn_session,
                           "expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now}},
                 upsert=True, return_document=ReturnDocument.BEFORE)
@@ -100,14 +109,34 @@ class MigrationLock:
             if holder is None:  # released between our attempt and the read: try again at once
                 return self.try_acquire(operation, txn_session)
             return holder
-        if previous and previous.get("owner") not in (None, self.owner) and previous.get("txn_session"):
-            # We took over a dead runner's lease: end the transaction it left open on the server, whose
-            # locks would otherwise block our writes until the server reaps it.
-            try:
-                self.collection.database.client.admin.command("killSessions", [previous["txn_session"]])
-            except PyMongoError as exc:
-                logger.warning("could not end the transaction left by %s: %s", previous.get("owner"), exc)
+        self.token = token
+        if previous and previous.get("owner") not in (None, self.owner):
+            # We took over an expired lease: end the transaction its runner may still have open (dead, or
+            # stopped and about to resume), whose locks would block our writes and whose commit must fail.
+            self._end_session_of(previous)
         return None
+
+    def _end_session_of(self, previous: dict[str, Any]) -> None:
+        if not previous.get("txn_session"):
+            return
+        try:
+            self.collection.database.client.admin.command("killSessions", [previous["txn_session"]])
+        except PyMongoError as exc:
+            logger.warning("could not end the transaction left by %s: %s", previous.get("owner"), exc)
+
+    def holds_on_server(self, session: Any = None) -> bool:
+        """Whether the lease document still carries our token (one read on the server)."""
+        return self.collection.find_one({"_id": LOCK_ID, "owner": self.owner, "token": self.token}, {"_id": 1},
+                                        session=session) is not None
+
+    def verify(self, session: Any = None) -> None:
+        """Check on the server that the lease still carries our token (in `session`'s transaction when given):
+        raise LockLostError, before any write, when another runner or an operator took it away."""
+        self.check()
+        if not self.holds_on_server(session):
+            self._lost = ("the migration lock was taken away while we held it (by 'unlock --force', or by another "
+                          "runner after our lease expired); nothing more was written")
+            raise LockLostError(self._lost)
 
     def acquire(self, operation: str, on_wait: Callable[[LockInfo, float], None] | None = None,
                 txn_session: dict[str, Any] | None = None) -> None:
@@ -187,8 +216,11 @@ class MigrationLock:
         query: dict[str, Any] = {"_id": LOCK_ID, "owner": holder.owner}
         if only_expired:
             query["expires_at"] = {"$lt": self.clock.now()}
-        result = self.collection.delete_one(query)
-        return holder if result.deleted_count else None
+        removed = self.collection.find_one_and_delete(query)
+        if removed is None:
+            return None
+        self._end_session_of(removed)  # a step still in flight on the holder's side can no longer commit
+        return holder
 
 
 def _info(doc: dict[str, Any], now: dt.datetime) -> LockInfo:

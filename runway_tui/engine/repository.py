@@ -61,6 +61,11 @@ class MigrationRepository:
         self.collection.replace_one({"_id": record.version}, record.to_document(), upsert=True, session=session)
 
 
+# What each successful audit entry says about the state of its migration afterwards.
+STATE_CHANGES = {"UpgradeTransaction": State.APPLIED.value, "MarkAppliedTransaction": State.APPLIED.value,
+                 "DowngradeTransaction": State.PENDING.value, "MarkPendingTransaction": State.PENDING.value}
+
+
 class AuditJournal:
     """Append-only history: one entry per attempt, never deleted by a down step."""
 
@@ -75,6 +80,21 @@ class AuditJournal:
 
     def append(self, entry: MigrationAuditlogEntry, session: ClientSession | None = None) -> None:
         self.collection.insert_one(entry.to_document(), session=session)
+
+    def last_state_changes(self, versions: list[int]) -> dict[int, dict[str, Any]]:
+        """For each version, its newest successful state-changing entry (up, down, mark): the evidence of what
+        happened to it, whatever the migrations collection says now. One aggregation on the version index."""
+        if not versions:
+            return {}
+        pipeline = [
+            {"$match": {"migration_read_model.version": {"$in": versions},
+                        "transaction_name": {"$in": list(STATE_CHANGES)}, "exc_name": None}},
+            {"$sort": {"date": -1, "_id": -1}},
+            {"$group": {"_id": "$migration_read_model.version", "transaction_name": {"$first": "$transaction_name"},
+                        "date": {"$first": "$date"}, "user": {"$first": "$user"}, "host": {"$first": "$host"}}},
+        ]
+        return {int(doc["_id"]): {**doc, "state": STATE_CHANGES.get(doc.get("transaction_name", ""))}
+                for doc in self.collection.aggregate(pipeline) if isinstance(doc.get("_id"), int)}
 
     def trim(self) -> int:
         """Keep at most `limit` entries. Uses the O(1) collection count, then deletes the oldest by

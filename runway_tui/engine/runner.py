@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pymongo
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from runway_tui.engine.capture import captured_output
 from runway_tui.engine.context import MigrationContext
-from runway_tui.engine.errors import StepFailedError
+from runway_tui.engine.errors import LockLostError, StepFailedError, StepInterruptedError
 from runway_tui.engine.events import (
     StepAppliedEvent,
     StepFailedEvent,
@@ -23,6 +24,8 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
+from runway_tui.engine.interrupts import allowed, deferred
+from runway_tui.engine.messages import exception_line, one_line
 from runway_tui.engine.models import (
     Direction,
     MigrationAuditlogEntry,
@@ -47,6 +50,7 @@ class StepRunner:
 
     def __init__(self, app: MigrationApp) -> None:
         self.app = app
+        self._lost_in: int | None = None  # the step during which the lease was found taken away
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
@@ -65,6 +69,17 @@ class StepRunner:
 
     # ------------------------------------------------------------------ running
     def run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
+        """Run one step. However the migration leaves (an exception, `sys.exit`, Ctrl-C, SIGTERM), the
+        attempt is recorded (audit entry, consistent record) and a StepFailedError (StepInterruptedError
+        for an interrupt) is raised.
+
+        Signals are held for the whole step but for the migration's own code (`allowed()`): one that
+        arrives during our bookkeeping lands in the migration if it is still to run, or after the step
+        is fully recorded."""
+        with deferred():
+            return self._run(step, row, index, total)
+
+    def _run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
         app = self.app
         if row is None or row.script is None:
             raise StepFailedError(f"{step.name}: the migration file is missing")
@@ -74,26 +89,38 @@ class StepRunner:
         module = None
         checksum = row.script.checksum or ""
         try:
-            module, checksum = self.load(step, row.script.path)
+            with allowed(), self._captured(step):
+                module, checksum = self.load(step, row.script.path)
             function = getattr(module, "upgrade" if step.direction is Direction.UP else "downgrade", None)
             if not callable(function):
                 raise TypeError(f"{row.script.path.name} has no callable {step.direction.value}grade(ctx)")
-        except Exception as exc:
-            self._record_failure(step, row.record, checksum, exc, started, in_transaction=False, ran=False)
+        except BaseException as exc:  # noqa: BLE001 - sys.exit() or Ctrl-C at import is a failed attempt too
+            with deferred():
+                self._record_failure(step, row.record, checksum, exc, started, in_transaction=False, ran=False)
             raise self._failed(step, exc, rolled_back=True) from exc
 
         if in_transaction:
             return self._run_in_transaction(step, row.record, function, checksum, started)
         return self._run_without_transaction(step, row.record, function, checksum, started)
 
+    def _captured(self, step: Step) -> contextlib.AbstractContextManager[None]:
+        """The migration's print()/stderr output becomes log lines (never our stdout: `up --json`)."""
+        app = self.app
+        return captured_output(lambda line: app.emit(StepLogEvent(app, step, app.redact(line))))
+
     def _context(self, step: Step, session: Any) -> MigrationContext:
         app = self.app
         return MigrationContext(
             db=app.database, client=app.client, session=session, application=app.name, version=step.version,
             name=step.name, direction=step.direction.value,
-            _on_log=lambda message: app.emit(StepLogEvent(app, step, message)),
+            _on_log=lambda message: app.emit(StepLogEvent(app, step, app.redact(message))),
             _on_progress=lambda done, total: app.emit(StepProgressEvent(app, step, done, total)),
         )
+
+    def _call(self, step: Step, function: Callable[..., Any], session: Any) -> None:
+        """The migration's own code: the only place an interrupt is delivered during a step."""
+        with allowed(), self._captured(step):
+            function(self._context(step, session))
 
     def _run_in_transaction(self, step: Step, record: MigrationRecord | None, function: Callable[..., Any],
                             checksum: str, started: float) -> StepResult:
@@ -101,28 +128,37 @@ class StepRunner:
         before = self._read_model(step, record, checksum)
         session = app.run_session  # the operation's session: the lease names it (see MigrationApp._locked)
         assert session is not None, "steps run only while the app holds the lock"
+        effects_may_remain = False
         try:
-            session.start_transaction()
-            function(self._context(step, session))
-            app.lock.check()
-            duration = _ms(started)
-            self._write_success(step, record, checksum, duration, session)
-            app.journal.append(self._entry(step, before, duration), session=session)
-            self._commit(session)
-        except Exception as exc:
-            with _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
+            with deferred():
+                session.start_transaction()
+                transaction = _transaction_number(session)
+            self._call(step, function, session)
+            with deferred():
+                misuse = _session_misuse(session, transaction)
+                if misuse is not None:
+                    effects_may_remain = misuse.committed
+                    raise misuse
+                app.lock.verify(session)  # fenced: the lease, read in the transaction that commits the step
+                duration = _ms(started)
+                self._write_success(step, record, checksum, duration, session)
+                app.journal.append(self._entry(step, before, duration), session=session)
+                self._commit(session)
+        except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
+            with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
                 if session.in_transaction:
                     with contextlib.suppress(PyMongoError):  # the server discards it by itself anyway
                         session.abort_transaction()
-                else:  # the commit failed: end the server's transaction now, or its locks block our writes
-                    with contextlib.suppress(PyMongoError):
+                elif not effects_may_remain:  # the commit failed: end the server's transaction now, or its
+                    with contextlib.suppress(PyMongoError):  # locks block our writes
                         app.client.admin.command("killSessions", [session.session_id])
                     app.run_session = app.client.start_session()  # the killed one cannot run the next step
-                committed = self._committed_anyway(step, exc)
+                committed = not effects_may_remain and self._committed_anyway(step, exc)
                 if not committed:
-                    self._record_failure(step, record, checksum, exc, started, in_transaction=True, ran=True)
+                    self._record_failure(step, record, checksum, exc, started, in_transaction=not effects_may_remain,
+                                         ran=True)
             if not committed:
-                raise self._failed(step, exc, rolled_back=True) from exc
+                raise self._failed(step, exc, rolled_back=not effects_may_remain) from exc
         duration = _ms(started)
         app.emit(StepAppliedEvent(app, step, duration, True))
         return StepResult(step, duration, True)
@@ -134,27 +170,32 @@ class StepRunner:
         busy = State.APPLYING if step.direction is Direction.UP else State.REVERTING
         expected = State.PENDING if step.direction is Direction.UP else State.APPLIED
         try:  # nothing has run yet: a failure here leaves the migration as it was
-            if record is None:
-                app.repository.upsert(self._new_record(step, checksum))
-            marked = app.repository.update(step.version, {"state": busy.value, "error": None},
-                                           expect={"state": {"$in": [expected.value, None]}})  # None: Mongorunway
-        except PyMongoError as exc:
+            with deferred():
+                app.lock.verify()
+                if record is None:
+                    app.repository.upsert(self._new_record(step, checksum))
+                marked = app.repository.update(step.version, {"state": busy.value, "error": None},
+                                               expect={"state": {"$in": [expected.value, None]}})  # None: Mongorunway
+        except (PyMongoError, LockLostError) as exc:
             raise self._failed(step, exc, rolled_back=True) from exc
         if not marked:
             raise StepFailedError(f"{step.name}: its record changed under us (another runner?); refresh and retry")
         try:
-            function(self._context(step, None))
-            app.lock.check()
-        except Exception as exc:
-            with _cleanup_budget(exc):
+            self._call(step, function, None)
+            with deferred():
+                app.lock.verify()
+        except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
+            with deferred(), _cleanup_budget(exc):
                 self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
             raise self._failed(step, exc, rolled_back=False) from exc
         duration = _ms(started)
         try:  # the step ran: its audit entry first (never lost), then the state; a failure leaves it `failed`
-            app.journal.append(self._entry(step, before, duration))
-            self._write_success(step, record, checksum, duration, None)
+            with deferred():
+                app.lock.verify()  # no transaction: checked just before the writes (window: see RELIABILITY.md)
+                app.journal.append(self._entry(step, before, duration))
+                self._write_success(step, record, checksum, duration, None)
         except Exception as exc:
-            with _cleanup_budget(exc):
+            with deferred(), _cleanup_budget(exc):
                 self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
             raise self._failed(step, exc, rolled_back=False) from exc
         app.emit(StepAppliedEvent(app, step, duration, False))
@@ -176,13 +217,21 @@ class StepRunner:
         if record is None and step.direction is Direction.UP:
             app.repository.upsert(self._new_record(step, checksum), session=session)
         if not app.repository.update(step.version, fields, session=session, expect={"state": {"$in": expect_state}}):
+            if app.repository.get(step.version, session=session) is None:
+                raise StepFailedError(f"{step.name}: its record vanished during the step: the migrations collection "
+                                      "was dropped or rewritten (by the migration itself?); nothing was recorded")
             raise StepFailedError(f"{step.name}: its record changed under us (another runner?); nothing was recorded")
 
     def _record_failure(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException,
                         started: float, *, in_transaction: bool, ran: bool) -> None:
         """Outside any transaction: note the error, and the `failed` state when effects may remain."""
         app = self.app
-        message = app.redact(f"{type(exc).__name__}: {exc}")
+        message = exception_line(exc, app.redact)
+        if not self._still_ours():
+            self._lost_in = step.version
+            app.log("error", f"{step.name} failed after the migration lock was lost: nothing was recorded, the "
+                             f"record now belongs to whoever holds the lock ({message})")
+            return
         try:
             if record is None and step.direction is Direction.UP:
                 app.repository.upsert(self._new_record(step, checksum))
@@ -193,7 +242,14 @@ class StepRunner:
             app.journal.append(self._entry(step, self._read_model(step, record, checksum), _ms(started), exc))
         except PyMongoError as db_exc:
             app.log("error", f"could not record the failure of {step.name}: "
-                         f"{app.redact(str(db_exc).split(', Timeout:')[0])}")
+                         f"{one_line(str(db_exc).split(', Timeout:')[0], redact=app.redact)}")
+
+    def _still_ours(self) -> bool:
+        """Whether we still hold the lease (checked on the server); unknown counts as ours."""
+        try:
+            return self.app.lock.holds_on_server()
+        except PyMongoError:
+            return True
 
     def _committed_anyway(self, step: Step, exc: BaseException) -> bool:
         """After a commit error with an unknown outcome, the record tells whether it committed."""
@@ -221,9 +277,21 @@ class StepRunner:
     # ------------------------------------------------------------------ helpers
     def _failed(self, step: Step, exc: BaseException, rolled_back: bool) -> StepFailedError:
         app = self.app
-        message = app.redact(f"{type(exc).__name__}: {exc}")
+        message = exception_line(exc, app.redact)
+        if self._lost_in == step.version and not isinstance(exc, LockLostError):
+            message = (f"LockLostError: the migration lock was taken away during the step (by 'unlock --force', or "
+                       f"by another runner after our lease expired); nothing was recorded ({message})")
         app.emit(StepFailedEvent(app, step, message, type(exc).__name__, rolled_back))
-        return StepFailedError(f"{step.direction.value} {step.name} failed: {message}")
+        if isinstance(exc, KeyboardInterrupt):
+            return StepInterruptedError(f"{step.direction.value} {step.name} was interrupted: {message}; the "
+                                        f"attempt was recorded{'' if rolled_back else self._blocked_hint(step)}")
+        kept = "" if rolled_back or self._lost_in == step.version else self._blocked_hint(step)
+        return StepFailedError(f"{step.direction.value} {step.name} failed: {message}{kept}")
+
+    @staticmethod
+    def _blocked_hint(step: Step) -> str:
+        return (f" (its effects may remain: state is failed; check the data, then 'runway-tui mark {step.version}"
+                " --applied' or '--pending')")
 
     def _new_record(self, step: Step, checksum: str) -> MigrationRecord:
         return MigrationRecord(version=step.version, name=step.name, checksum=checksum,
@@ -239,6 +307,38 @@ class StepRunner:
                exc: BaseException | None = None) -> MigrationAuditlogEntry:
         app = self.app
         return app.audit_entry(TRANSACTION_NAMES[step.direction], model, duration_ms=duration, exc=exc)
+
+
+class SessionMisuseError(StepFailedError):
+    """The migration ended or replaced the step's transaction (`ctx.session`) itself."""
+
+    def __init__(self, message: str, committed: bool) -> None:
+        super().__init__(message)
+        self.committed = committed  # its writes may be in the database: the step cannot be rolled back
+
+
+def _transaction_number(session: Any) -> Any:
+    server_session = getattr(session, "_server_session", None)
+    return getattr(server_session, "transaction_id", None)
+
+
+def _session_misuse(session: Any, transaction: Any) -> SessionMisuseError | None:
+    """After the migration returned: is `ctx.session` still in the step's own transaction?"""
+    if session.in_transaction and _transaction_number(session) == transaction:
+        return None
+    state = getattr(getattr(session, "_transaction", None), "state", None)
+    aborted = not session.in_transaction and state == _TXN_ABORTED
+    if aborted:
+        return SessionMisuseError("the migration aborted the step's transaction (ctx.session.abort_transaction()); "
+                                  "its writes were discarded. A migration fails by raising an exception",
+                                  committed=False)
+    return SessionMisuseError("the migration ended the step's transaction itself (commit_transaction(), or a "
+                              "transaction of its own on ctx.session): its writes may be in the database, so the "
+                              "step cannot be rolled back. Never end or restart ctx.session's transaction",
+                              committed=True)
+
+
+_TXN_ABORTED = 6  # pymongo's _TxnState.ABORTED
 
 
 def _cleanup_budget(exc: BaseException) -> contextlib.AbstractContextManager[Any]:

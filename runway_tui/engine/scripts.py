@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -18,9 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from runway_tui.engine.errors import UsageError
+from runway_tui.engine.errors import ConfigError, UsageError
 
-FILE_NAME = re.compile(r"^(?P<digits>\d{3,})_(?P<slug>[A-Za-z0-9_]+)\.py$")
+# ASCII digits only: `\d` would take "٠٠١_x.py" (Arabic-Indic digits) as version 1.
+FILE_NAME = re.compile(r"^(?P<digits>[0-9]{3,})_(?P<slug>[A-Za-z0-9_]+)\.py$")
+MAX_VERSION = 2**63 - 1  # versions are stored as BSON 64-bit integers
 CACHE_FORMAT = 1  # bump when the analysis below changes, so old cache files are ignored
 MAX_FILE_BYTES = 1024 * 1024  # a migration larger than 1 MiB is almost surely a mistake (data belongs elsewhere)
 
@@ -73,6 +76,9 @@ def inspect_file(path: Path, cache: dict[str, list[object]] | None = None) -> Sc
     name = path.stem
     match = FILE_NAME.match(path.name)
     name_version = int(match.group("digits")) if match else None
+    if name_version is not None and name_version > MAX_VERSION:
+        return ScriptFile(path=path, name=name, version=None, description="", checksum=None,
+                          problem=f"the version in the file name is beyond 64-bit integers (at most {MAX_VERSION})")
 
     def broken(problem: str, **extra: object) -> ScriptFile:
         fields = {"version": name_version, "description": "", "checksum": None, **extra}
@@ -153,6 +159,8 @@ def _analyse(path: Path, name: str, name_version: int | None, text: str, checksu
     version = value.value
     if version < 1:
         return fail(f"line {value.lineno}: version must be 1 or more, got {version}")
+    if version > MAX_VERSION:
+        return fail(f"line {value.lineno}: version is beyond 64-bit integers (at most {MAX_VERSION})")
     if version != name_version:
         return fail(f"line {value.lineno}: version = {version} disagrees with the file name ({name_version})")
     missing = [f for f in ("upgrade", "downgrade") if f not in functions]
@@ -165,8 +173,9 @@ def _analyse(path: Path, name: str, name_version: int | None, text: str, checksu
 class ScriptDirectory:
     """The migration files of a project (Alembic's "script directory")."""
 
-    def __init__(self, path: Path, cache_file: Path | None = None) -> None:
+    def __init__(self, path: Path, cache_file: Path | None = None, origin: str = "scripts_dir") -> None:
         self.path = path
+        self.origin = origin  # where the folder was configured, for error messages ("runway.yaml: scripts_dir")
         self.cache_file = cache_file
         self._cache: dict[str, list[object]] | None = None
         # In-process: files whose (mtime, size, inode) did not change are not even re-read (as git does).
@@ -196,16 +205,26 @@ class ScriptDirectory:
 
     def scan(self) -> list[ScriptFile]:
         """Every candidate file, sorted by version then name; duplicates are marked broken."""
-        if not self.path.is_dir():
-            return []
+        self.check_folder()
         cache = self._load_cache()
         before = len(cache)
         files = []
         seen: dict[str, tuple[tuple[int, int, int], ScriptFile]] = {}
+        real_folder = os.path.realpath(self.path)
         for entry in os.scandir(self.path):
-            if not entry.name.endswith(".py") or entry.name.startswith("_") or not entry.is_file():
+            if not entry.name.endswith(".py") or entry.name.startswith("_"):
                 continue
-            stat = entry.stat()
+            problem = _link_problem(entry, real_folder)
+            if problem is None:
+                try:
+                    if not entry.is_file():
+                        continue
+                    stat = entry.stat()
+                except OSError as exc:
+                    problem = f"cannot read the file: {exc.strerror}"
+            if problem is not None:  # shown as a broken file (blocks up), never a crash, never run
+                files.append(ScriptFile(self.path / entry.name, entry.name[:-3], None, "", None, problem=problem))
+                continue
             key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             known = self._seen.get(entry.name)
             script = known[1] if known and known[0] == key else inspect_file(self.path / entry.name, cache)
@@ -231,6 +250,19 @@ class ScriptDirectory:
         result.sort(key=lambda s: (s.version if s.version is not None else 10**12, s.name))
         return result
 
+    def check_folder(self) -> None:
+        """The folder must exist and be a folder: a typo in scripts_dir is not "no migrations yet"."""
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError as exc:
+            raise ConfigError(f"{self.origin}: {self.path}: {exc.strerror.lower() if exc.strerror else exc}; "
+                              "create the folder ('runway-tui new NAME' does) or fix scripts_dir") from None
+        import stat as stat_module
+
+        if not stat_module.S_ISDIR(mode):
+            raise ConfigError(f"{self.origin}: {self.path} is not a folder; scripts_dir must name the folder "
+                              "of the migration files")
+
     def next_version(self) -> int:
         versions = [int(m.group("digits")) for e in self._names() if (m := FILE_NAME.match(e))]
         return max(versions, default=0) + 1
@@ -240,6 +272,12 @@ class ScriptDirectory:
 
     def create_template(self, name: str, description: str | None = None) -> Path:
         """Write the next version's file; never overwrites, safe against two creators racing."""
+        for label, text in (("name", name), ("description", description or "")):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UsageError(f"the migration {label} is not valid UTF-8 text (bytes the terminal could not "
+                                 "decode); retype it") from None
         slug = slugify(name)
         if not slug:
             raise UsageError(f"migration name {name!r} has no letters or digits; use e.g. 'add_user_index'")
@@ -265,9 +303,12 @@ class ScriptDirectory:
         width = max([3] + [len(m.group("digits")) for e in self._names() if (m := FILE_NAME.match(e))])
         for _attempt in range(100):
             version = self.next_version()
+            if version > MAX_VERSION:
+                raise UsageError(f"{self.path}: the next version would be beyond 64-bit integers; rename the "
+                                 "file with the highest version")
             path = self.path / f"{version:0{width}d}_{slug}.py"
             # Escape so any name/description gives a valid docstring that reads back as written.
-            escaped = (description or name.strip()).replace("\\", "\\\\").replace('"', '\\"')
+            escaped = _docstring_text(description or name.strip())
             text = TEMPLATE.format(description=escaped, version=version)
             try:
                 # O_EXCL: a file that appeared since we listed the folder is never overwritten.
@@ -276,8 +317,12 @@ class ScriptDirectory:
                 continue
             except OSError as exc:
                 raise UsageError(f"{self.path}: cannot write {path.name}: {exc.strerror}") from None
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                    handle.write(text)
+            except BaseException:  # never leave an empty or partial file that would block every later `up`
+                path.unlink(missing_ok=True)
+                raise
             if self._version_taken_by_other(version, path):
                 path.unlink()  # another creator took this version with another name in the same instant
                 continue
@@ -291,6 +336,26 @@ class ScriptDirectory:
                 # Keep the file whose name sorts first; the other creator retries.
                 return entry < mine.name
         return False
+
+
+def _link_problem(entry: os.DirEntry[str], real_folder: str) -> str | None:
+    """A migration file that is a symbolic link must stay inside scripts_dir and lead to a file."""
+    if not entry.is_symlink():
+        return None
+    try:
+        target = os.path.realpath(entry.path, strict=True)
+    except OSError as exc:
+        reason = "a loop of symbolic links" if exc.errno == errno.ELOOP else "a missing file"
+        return f"is a symbolic link to {reason} ({os.readlink(entry.path)})"
+    if os.path.dirname(target) != real_folder:
+        return f"is a symbolic link to {target}, outside scripts_dir; copy the file into the folder instead"
+    return None
+
+
+def _docstring_text(text: str) -> str:
+    """Escape so any text gives a valid docstring that reads back as written (control characters too)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", escaped)
 
 
 def slugify(name: str) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.errors import ExitCode, RunwayError
+from runway_tui.engine.messages import print_traceback
 
 logger = logging.getLogger("runway_tui")
 
@@ -19,7 +19,7 @@ def _guarded(action: Callable[[], Any], app: MigrationApp, verbose_exc: bool) ->
     except RunwayError as exc:
         logger.error("%s", app.redact(str(exc)))
         if verbose_exc:
-            traceback.print_exc()
+            print_traceback(exc, app.redact)
         return exc.exit_code
     return ExitCode.OK
 

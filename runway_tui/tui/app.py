@@ -78,7 +78,7 @@ class RunwayApp(EngineWorkers, App[int]):
         self.address_override = address
         self.poll_interval = poll_interval if poll_interval is not None else self.tui_config.poll_interval_s
         self.engine_factory = engine_factory or (
-            lambda: MigrationApp(app_config, read_only=read_only, clock=self.clock))
+            lambda: MigrationApp(app_config, read_only=read_only, clock=clock))  # None: the server's clock
         self.engine: MigrationApp | None = None
         self.connection = "connecting"
         self.busy: str | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runway_tui.engine.errors import UsageError
+from runway_tui.engine.errors import ConfigError, UsageError
 from runway_tui.engine.scripts import ScriptDirectory, checksum_text, inspect_file
 from tests.engine.helpers import migration
 
@@ -98,7 +98,8 @@ def test_helpers_and_other_files_are_not_migrations(tmp_path):
     write(tmp_path, "002_b.py", migration(2))
     write(tmp_path, "001_a.py", migration(1))
     assert [s.name for s in ScriptDirectory(tmp_path).scan()] == ["001_a", "002_b"]
-    assert ScriptDirectory(tmp_path / "missing").scan() == []
+    with pytest.raises(ConfigError, match="missing: no such file"):  # a typo in scripts_dir is not "no migrations"
+        ScriptDirectory(tmp_path / "missing").scan()
 
 
 def test_checksum_is_md5_of_lf_normalised_utf8(tmp_path):

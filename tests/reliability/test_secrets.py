@@ -174,3 +174,81 @@ async def test_tui_screens_do_not_show_it(secret_project: Project) -> None:
         app.shutdown_engine()
     assert len(screens) > 15
     _clean("TUI screens", *screens)
+
+
+# ---------------------------------------------------------------------------------------------- round two
+def test_debug_tracebacks_are_scrubbed(secret_project: Project) -> None:
+    """`--debug` shows the traceback (with the chained exception that holds the password): scrubbed."""
+    secret_project.write_migration(3, "leaky", LEAKY.replace('raise RuntimeError("could not log in with " + '
+                                                             'os.environ["RUNWAY_TEST_PW"])',
+                                                             f'raise RuntimeError("could not log in with " + '
+                                                             f'"{PASSWORD}")'))
+    for args in (["up", "--all", "--debug"], ["up", "--all", "--debug", "--json"]):
+        result = run_inproc(secret_project, *args)
+        assert result.code == 1
+        assert "Traceback (most recent call last)" in result.err  # --debug really shows one
+        _clean(f"{args} (in process)", result.out, result.err)
+    result = run_cli("--config", str(secret_project.config_path), "up", "--debug", cwd=secret_project.root,
+                     env={"RUNWAY_TEST_PW": PASSWORD})
+    assert "Traceback (most recent call last)" in result.stderr
+    _clean("--debug (real process)", result.stdout, result.stderr)
+
+
+def test_api_verbose_exc_tracebacks_are_scrubbed(secret_project: Project, capsys: pytest.CaptureFixture) -> None:
+    from runway_tui import use_cases
+
+    secret_project.write_migration(3, "leaky", LEAKY)
+    app = create_app("test", config=secret_project.config_path, raise_on_none=True)
+    try:
+        assert use_cases.upgrade(app, all_=True, verbose_exc=True) == 1
+    finally:
+        app.close()
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    _clean("verbose_exc traceback", err)
+
+
+SECRET = "S3cr3t-Tail-9x"  # each URI below hides it (or a password ending in it) in a way URI parsers trip on
+UNPARSABLE_URIS = {
+    "slash-in-password": f"mongodb://{USER}:pa/ss{SECRET}@127.0.0.1:PORT/?directConnection=true",
+    "at-in-password": f"mongodb://{USER}:pa@ss{SECRET}@127.0.0.1:PORT/?directConnection=true",
+    "question-mark-in-password": f"mongodb://{USER}:pa?ss{SECRET}@127.0.0.1:PORT/?directConnection=true",
+    "hash-in-password": f"mongodb://{USER}:pa#ss{SECRET}@127.0.0.1:PORT/?directConnection=true",
+    "colon-in-password": f"mongodb://{USER}:pa:ss{SECRET}@127.0.0.1:PORT/?directConnection=true",
+    "password-only-slash": f"mongodb://{USER}:{SECRET}/x@127.0.0.1:PORT/",
+    "proxy-password": f"mongodb://127.0.0.1:PORT/?directConnection=true&proxyHost=127.0.0.1&proxyPort=1"
+                      f"&proxyUsername=u&proxyPassword={SECRET}",
+    "proxy-password-alone": f"mongodb://127.0.0.1:PORT/?directConnection=true&proxyPassword={SECRET}",
+    "tls-key-password": f"mongodb://127.0.0.1:PORT/?tls=true&tlsCertificateKeyFilePassword={SECRET}",
+    "aws-session-token": f"mongodb://AKIA:{SECRET}@127.0.0.1:PORT/?authMechanism=MONGODB-AWS"
+                         f"&authMechanismProperties=AWS_SESSION_TOKEN:{SECRET}",
+    "srv-with-slash": f"mongodb+srv://{USER}:pa/ss{SECRET}@cluster0.example.com/",
+}
+
+
+@pytest.mark.parametrize("uri_id", sorted(UNPARSABLE_URIS))
+def test_uris_that_do_not_parse_are_masked(uri_id: str, project: Project, auth_server: Server) -> None:
+    uri = UNPARSABLE_URIS[uri_id].replace("PORT", str(auth_server.port))
+    set_config(project, uri=uri, server_selection_ms=300)
+    project.write_migration(1, "step_1", STEP.format(v=1))
+    codes = set()
+    for args in (["status"], ["status", "--json"], ["up", "--debug"], ["check", "--json"]):
+        result = run_inproc(project, *args)
+        no_traceback(result.out) if "--debug" in args else no_traceback(result.out, result.err)
+        codes.add(result.code)
+        for text in (result.out, result.err):
+            assert SECRET not in text and SECRET[-6:] not in text, f"{uri_id} {args}: {text[:600]}"
+    assert codes <= {2, 5}, codes  # refused as bad input, or the server refused / could not be reached
+
+
+def test_mask_uri_hides_everything_between_scheme_and_last_at() -> None:
+    from runway_tui.engine.uri import mask_uri, scrub, uri_secrets
+
+    for uri in UNPARSABLE_URIS.values():
+        masked = mask_uri(uri)
+        assert SECRET not in masked and SECRET[-6:] not in masked, masked
+        assert SECRET not in scrub(f"error from {uri}: bad", uri_secrets(uri))
+        assert all(secret not in scrub(f"it said {secret}", uri_secrets(uri)) for secret in uri_secrets(uri))
+    assert mask_uri("mongodb://app:pw@db:27017/?proxyPassword=x1y2z3&w=majority") == \
+        "mongodb://app:***@db:27017/?proxyPassword=***&w=majority"
+    assert mask_uri("mongodb://db:27017/?directConnection=true") == "mongodb://db:27017/?directConnection=true"

@@ -1,5 +1,5 @@
 """Durable writes: every write the engine makes (records, audit, lease, each step's commit, and the
-migration's own writes through `ctx`) asks for a journaled majority, unless the config or URI says otherwise.
+migration's own writes through `ctx`) asks for a journaled majority, unless the config (`write_concern`) or the URI says otherwise.
 
 What the server then does with that request is proven by the crash tests (tests/reliability/test_crashes.py);
 here we check, on the wire, that it is asked for.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from runway_tui.engine.config import load_config
+from runway_tui.engine.config import WriteConcernConfig, load_config
 from tests.engine.helpers import data_migration, migration, open_app
 from tests.reliability.helpers import set_config
 from tests.support.commands import watch
@@ -52,7 +52,7 @@ def test_without_transactions_every_write_is_durable(standalone_project):
         assert write.write_concern == DURABLE, write
 
 
-@pytest.mark.parametrize(("setting", "expected"), [("durable_writes: false", None), ("uri_w1", {"w": 1})])
+@pytest.mark.parametrize(("setting", "expected"), [("config_w1", {"w": 1, "j": False}), ("uri_w1", {"w": 1})])
 def test_config_or_uri_can_choose_otherwise(project, setting, expected):
     project.write_migration(1, "a", data_migration(1))
     if setting == "uri_w1":
@@ -60,7 +60,7 @@ def test_config_or_uri_can_choose_otherwise(project, setting, expected):
         set_config(project, uri=uri + ("&" if "?" in uri else "?") + "w=1")
         overrides = {}
     else:
-        overrides = {"durable_writes": False}
+        overrides = {"write_concern": WriteConcernConfig(w=1, j=False), "write_concern_explicit": True}
     writes = _writes_during(project, 1, **overrides)
     lock_writes = [w for w in writes if w.target.endswith(".migrations_lock") or w.name == "commitTransaction"]
     assert lock_writes and all(w.write_concern == expected for w in lock_writes), lock_writes
