@@ -1,5 +1,6 @@
 """Durable writes: every write the engine makes (records, audit, lease, each step's commit, and the
-migration's own writes through `ctx`) asks for a journaled majority, unless the config (`write_concern`) or the URI says otherwise.
+migration's own writes through `ctx`) asks for a journaled majority, unless the config (`write_concern`)
+or the URI says otherwise.
 
 What the server then does with that request is proven by the crash tests (tests/reliability/test_crashes.py);
 here we check, on the wire, that it is asked for.
