@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -230,3 +231,51 @@ def run_inproc(project: Project | None, *args: str, env: dict[str, str] | None =
             else:
                 os.environ[k] = v
     return InProc(int(code), out.getvalue(), err.getvalue())
+
+
+# ------------------------------------------------------------------ faults at a proven point of a run
+STEP_STARTED = re.compile(r"^\[\d+/\d+\] up (\d+)_")
+
+
+class ReportedSteps:
+    """Reads a running CLI's stderr as it comes: which versions it has reported applied ("done in")."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.done: list[int] = []
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, name="stderr-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        current = None
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._lock:
+                self.lines.append(line)
+                started = STEP_STARTED.match(line)
+                if started:
+                    current = int(started.group(1))
+                elif "done in" in line and current is not None:
+                    self.done.append(current)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.done)
+
+    def finish(self, timeout: float = 60) -> tuple[str, str]:
+        """Wait for the process to end; returns (stdout, stderr) with every line it wrote."""
+        out = self.proc.stdout.read() if self.proc.stdout else ""
+        self.proc.wait(timeout)
+        self._reader.join(timeout)
+        return out, "".join(self.lines)
+
+
+def assert_survivors_match(applied: set[int], reported: list[int], total: int) -> None:
+    """What the runner reported applied is applied; beyond it at most the next step (committed, unreported)."""
+    assert reported == sorted(reported) and len(set(reported)) == len(reported), reported
+    assert set(reported) <= applied, f"reported applied but lost: {sorted(set(reported) - applied)}"
+    extra = applied - set(reported)
+    assert extra <= {len(reported) + 1}, f"applied but never reported: {sorted(extra)}"
+    assert len(applied) < total, "the kill did not land mid-run"

@@ -25,6 +25,7 @@ from tests.reliability.helpers import (
     spawn_cli,
 )
 from tests.support.project import Project
+from tests.support.waiting import wait_until
 
 # Only the first runner that reaches it (it creates `claimed`) waits for the test to release it.
 HELD = '''"""Held step"""
@@ -158,38 +159,36 @@ def test_a_runner_stopped_past_its_lease_touches_nothing_when_resumed(any_projec
 def _unlock_trial(project: Project, seed: int) -> str:
     import random
 
-    from tests.reliability.helpers import assert_consistent, write_counter_migrations
+    from tests.reliability.helpers import ReportedSteps, assert_consistent, write_counter_migrations
 
     rng = random.Random(seed)
     set_config(project, lock_ttl_s=60)
     write_counter_migrations(project, 20, sleep=0.02)
+    unlock_after = rng.randint(1, 15)  # steps reported applied before the unlock: it lands mid-run
     runner = spawn_cli(project, "up", "--all")
+    reported = ReportedSteps(runner)
     with MongoClient(project.uri, serverSelectionTimeoutMS=5000) as client:
-        deadline = time.monotonic() + 60
-        while runner.poll() is None and time.monotonic() < deadline and \
-                client[project.db_name].migrations_lock.find_one({"_id": "runway"}) is None:
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.6))
+        wait_until(lambda: reported.count() >= unlock_after or runner.poll() is not None,
+                   f"the runner to report {unlock_after} applied steps", timeout=60)
+        assert runner.poll() is None, "the run ended before the unlock"
         unlocked = run_inproc(project, "unlock", "--force")
-        out, err = runner.communicate(timeout=60)
+        out, err = reported.finish(timeout=60)
         state = read_state(client, project.db_name)
     no_traceback(out, err)
-    assert runner.returncode in (0, 1), (seed, err)
     removed = "removed the lock" in unlocked.out
-    assert unlocked.code == 0 and (removed or runner.returncode == 0), (seed, unlocked.out, err)
+    assert unlocked.code == 0 and removed, (seed, unlocked.out, err)
+    assert runner.returncode == 1, (seed, err)  # fenced: it stopped instead of finishing the run
+    assert set(reported.done) <= state.applied and len(state.applied) < 20, (seed, reported.done)
     standalone = project.topology == "standalone"  # type: ignore[attr-defined]
     assert_consistent(state, settled_only=not standalone)
     unsettled = state.unsettled
     assert len(unsettled) <= (1 if standalone else 0), (seed, unsettled)
-    if not removed:
-        return "finished first"
     # Nothing applied after the unlock: every success is dated before it (server clock), but for the one
     # step whose commit was already on its way (the window documented in docs/RELIABILITY.md).
     unlock_at = next(e["date"] for e in state.audit if e["transaction_name"] == "ForceUnlockTransaction")
     later = [e for e in state.audit if e["transaction_name"] == "UpgradeTransaction" and not e.get("exc_name")
              and e["date"] > unlock_at]
     assert len(later) <= 1, (seed, [e["migration_read_model"]["version"] for e in later])
-    assert runner.returncode == 1 or len(state.applied) == 20, (seed, err)
     return "fenced" if not later else "in-flight commit"
 
 

@@ -21,6 +21,7 @@ from pymongo.database import Database
 
 from tests.reliability.helpers import no_traceback, one_line_error, record_figures, spawn_cli
 from tests.support.project import Project
+from tests.support.waiting import wait_until
 
 STEP = '''"""Hostile step"""
 import pathlib
@@ -153,26 +154,25 @@ def _signal_trial(project: Project, seed: int) -> str:
     """`up --all` of counter migrations, SIGINT or SIGTERM at a random moment; returns where it landed."""
     import random
 
-    from tests.reliability.helpers import assert_consistent, read_state, write_counter_migrations
+    from tests.reliability.helpers import ReportedSteps, assert_consistent, read_state, write_counter_migrations
 
     rng = random.Random(seed)
     write_counter_migrations(project, RANDOM_STEPS, sleep=0.02)
+    signal_after = rng.randint(1, RANDOM_STEPS - 5)  # steps reported applied before the signal: it lands mid-run
     proc = spawn_cli(project, "up", "--all")
+    reported = ReportedSteps(proc)
     with MongoClient(project.uri, serverSelectionTimeoutMS=5000) as client:
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline and \
-                not client[project.db_name].list_collection_names():  # the run has reached the database
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.8))
+        wait_until(lambda: reported.count() >= signal_after or proc.poll() is not None,
+                   f"the runner to report {signal_after} applied steps", timeout=60)
         signum = rng.choice([signal.SIGINT, signal.SIGTERM])
-        if proc.poll() is None:
-            proc.send_signal(signum)
-        out, err = proc.communicate(timeout=60)
+        assert proc.poll() is None, "the run ended before the signal"
+        proc.send_signal(signum)
+        out, err = reported.finish(timeout=60)
         no_traceback(out, err)
         state = read_state(client, project.db_name)
-    assert proc.returncode in (0, 130), f"seed {seed}: exit {proc.returncode}\n{err}"
-    if proc.returncode == 130:
-        one_line_error(err)
+    assert proc.returncode == 130, f"seed {seed}: exit {proc.returncode}\n{err}"
+    one_line_error(err)
+    assert set(reported.done) <= state.applied and len(state.applied) < RANDOM_STEPS, (seed, reported.done)
     standalone = project.topology == "standalone"  # type: ignore[attr-defined]
     assert_consistent(state, settled_only=not standalone)
     interrupted = [v for v, r in state.records.items() if "interrupted" in (r.get("error") or "")]
@@ -181,8 +181,6 @@ def _signal_trial(project: Project, seed: int) -> str:
     assert not {v: s for v, s in state.states.items() if s in ("applying", "reverting")}, (seed, state.states)
     for v, s in state.states.items():
         assert s != "failed" or (standalone and v in interrupted), (seed, v, state.records[v])
-    if proc.returncode == 0:
-        return "finished first"
     return "in a step" if interrupted else "between steps"
 
 
