@@ -24,6 +24,7 @@ from runway_tui.engine.events import (
     StepStartedEvent,
 )
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
+from runway_tui.engine.policy import Access, resolve_access
 
 MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
          "broken": "!"}
@@ -38,7 +39,7 @@ def run_command(args: argparse.Namespace) -> int:
         config = load_config(args.config).app(args.app)
         if args.command == "new":  # authoring needs no database
             return cmd_new(args, config, printer)
-        app = MigrationApp(config, read_only=True if args.read_only else None)
+        app = MigrationApp(config, access=_access(args, config))
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
@@ -65,6 +66,11 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         if app is not None:
             app.close()
+
+
+def _access(args: argparse.Namespace, config: Any) -> Access:
+    return resolve_access(config, read_only_flag=bool(getattr(args, "read_only", False)),
+                          write_flag=bool(getattr(args, "write", False)))
 
 
 def _attach_progress(app: MigrationApp, printer: Printer) -> None:
@@ -152,8 +158,10 @@ def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
     from runway_tui.engine.errors import ReadOnlyError
     from runway_tui.engine.scripts import ScriptDirectory
 
-    if args.read_only or config.read_only:
-        raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file")
+    access = _access(args, config)
+    if access.read_only:
+        raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file "
+                            f"({access.reason})")
     path = ScriptDirectory(config.scripts_dir).create_template(args.name, args.description)
     if args.json:
         printer.json({"ok": True, "path": str(path)})

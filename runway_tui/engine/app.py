@@ -64,7 +64,8 @@ from runway_tui.engine.models import (
     StatusReport,
     StepResult,
 )
-from runway_tui.engine.planner import plan_steps
+from runway_tui.engine.planner import Expected, check_expected, plan_steps
+from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
@@ -89,10 +90,14 @@ class MigrationApp:
     (or use it as a context manager)."""
 
     def __init__(self, config: AppConfig, *, read_only: bool | None = None, clock: Clock | None = None,
-                 connect: bool = True) -> None:
+                 connect: bool = True, access: Access | None = None) -> None:
         self.config = config
         self.name = config.name
-        self.read_only = config.read_only if read_only is None else read_only
+        # read_only: None follows the config (production is read-only); True is --read-only; False is --write
+        # `access`: decided by a front end from its flags (see engine/policy.py)
+        self.access = access or resolve_access(config, read_only_flag=read_only is True,
+                                               write_flag=read_only is False)
+        self.read_only = self.access.read_only
         self.events = EventBus()
         self.clock: Clock = clock or utcnow
         self.user, self.host = _identity()
@@ -218,7 +223,7 @@ class MigrationApp:
     def _writable(self, action: str) -> None:
         if self.read_only:
             raise ReadOnlyError(f"application {self.name!r} is read-only: refusing to {action} "
-                                "(drop --read-only or set read_only: false to allow it)")
+                                f"({self.access.reason})")
 
     @contextlib.contextmanager
     def _exclusive(self, action: str) -> Iterator[None]:
@@ -378,13 +383,15 @@ class MigrationApp:
         return report, status
 
     def upgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
-                ignore_drift: bool = False, allow_out_of_order: bool = False) -> RunResult:
-        return self._run(Direction.UP, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
+                ignore_drift: bool = False, allow_out_of_order: bool = False,
+                expect: Expected | None = None) -> RunResult:
+        """`expect`: what a person confirmed (`Expected.of(plan)`); anything else is refused, nothing runs."""
+        return self._run(Direction.UP, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
                          allow_out_of_order=allow_out_of_order)
 
     def downgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
-                  ignore_drift: bool = False) -> RunResult:
-        return self._run(Direction.DOWN, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift)
+                  ignore_drift: bool = False, expect: Expected | None = None) -> RunResult:
+        return self._run(Direction.DOWN, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift)
 
     def upgrade_once(self) -> int:
         return len(self.upgrade().completed)
@@ -404,7 +411,7 @@ class MigrationApp:
     def downgrade_all(self) -> int:
         return len(self.downgrade(all_=True).completed)
 
-    def _run(self, direction: Direction, **request: Any) -> RunResult:
+    def _run(self, direction: Direction, expect: Expected | None = None, **request: Any) -> RunResult:
         self._writable(f"run {direction.value} steps")
         with self._exclusive(f"run {direction.value}"), self._locked(direction.value), self._guard_connection():
             _refresh, report = self._sync()  # a new file is pending without a separate refresh, same lock
@@ -412,6 +419,8 @@ class MigrationApp:
             plan = self.plan(direction, report=report, **request)
             if plan.blockers:
                 raise BlockedError(f"refusing to run {direction.value}: " + "; ".join(plan.blockers))
+            if expect is not None:
+                check_expected(plan, expect)  # under the lock: nobody can move the database after this
             for warning in plan.warnings:
                 self.log("warning", warning)
             completed: list[StepResult] = []

@@ -77,6 +77,12 @@ class BlockedError(RunwayError):
     exit_code = ExitCode.VALIDATION_FAILED
 
 
+class DatabaseMovedError(RunwayError):
+    """A confirmed run was refused: the database is no longer where the confirmation said (nothing ran)."""
+
+    exit_code = ExitCode.VALIDATION_FAILED
+
+
 class StepFailedError(RunwayError):
     """A migration raised; the run stopped after the steps listed in `completed`."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from runway_tui.engine.errors import UsageError
+from dataclasses import dataclass
+
+from runway_tui.engine.errors import DatabaseMovedError, UsageError
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow, Step
 
 
@@ -53,6 +55,35 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
     blockers, warnings = _check(report, direction, step_list, ignore_drift, allow_out_of_order)
     return Plan(direction=direction, steps=step_list, current_version=current, target_version=target,
                 blockers=blockers, warnings=warnings, uses_transactions=supports_transactions)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a person confirmed: the version the run starts from and the exact versions it runs, in order.
+
+    The engine checks it under the migration lock, after its own fresh plan: a confirmation binds to
+    what it showed, never to a target that someone else has moved the database around."""
+
+    from_version: int | None
+    versions: tuple[int, ...]
+
+    @classmethod
+    def of(cls, plan: Plan) -> Expected:
+        return cls(plan.current_version, tuple(s.version for s in plan.steps))
+
+
+def check_expected(plan: Plan, expected: Expected) -> None:
+    """Raise DatabaseMovedError unless `plan` (made under the lock) is exactly what was confirmed."""
+    actual = Expected.of(plan)
+    if actual == expected:
+        return
+
+    def show(e: Expected) -> str:
+        start = f"{e.from_version:03d}" if e.from_version is not None else "none applied"
+        return f"from {start}, {' '.join(f'{v:03d}' for v in e.versions) or 'nothing'}"
+
+    raise DatabaseMovedError(f"the database moved since the confirmation ({show(expected)} was confirmed; "
+                             f"now {show(actual)}): nothing was run")
 
 
 def _up_steps(selected: list[StatusRow], current: int | None) -> list[Step]:

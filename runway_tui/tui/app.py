@@ -21,6 +21,7 @@ from textual.timer import Timer
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, TuiConfig
 from runway_tui.engine.models import Direction, MigrationAuditlogEntry, Plan, Problem, RefreshReport, RunResult
+from runway_tui.engine.policy import Access
 from runway_tui.engine.runner import utcnow
 from runway_tui.tui.bindings import ACTIONS
 from runway_tui.tui.bridge import EventBuffer
@@ -68,7 +69,7 @@ class RunwayApp(EngineWorkers, App[int]):
     def __init__(self, app_config: AppConfig, tui_config: TuiConfig | None = None, *, read_only: bool,
                  clock: Clock | None = None, address: str | None = None, theme: str | None = None,
                  poll_interval: float | None = None,
-                 engine_factory: Callable[[], MigrationApp] | None = None) -> None:
+                 engine_factory: Callable[[], MigrationApp] | None = None, access: Access | None = None) -> None:
         super().__init__()
         self.app_config = app_config
         self.tui_config = tui_config or TuiConfig()
@@ -77,8 +78,9 @@ class RunwayApp(EngineWorkers, App[int]):
         self.clock: Clock = clock or utcnow
         self.address_override = address
         self.poll_interval = poll_interval if poll_interval is not None else self.tui_config.poll_interval_s
+        self.access = access or Access(read_only, "read-only" if read_only else "writes allowed")
         self.engine_factory = engine_factory or (
-            lambda: MigrationApp(app_config, read_only=read_only, clock=self.clock))
+            lambda: MigrationApp(app_config, access=self.access, clock=self.clock))
         self.engine: MigrationApp | None = None
         self.connection = "connecting"
         self.busy: str | None = None
