@@ -23,6 +23,7 @@ class ActionSpec:
     help: str
     group: str
     mutating: bool = False
+    edits_files: bool = False  # no database write, but hidden in read-only too (an edited file is drift)
     footer: bool = False
     key_display: str | None = None
 
@@ -48,7 +49,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                footer=True),
     ActionSpec("new-migration", "n", "new_migration", "New", "Create a migration file from the template",
                "Files", mutating=True, footer=True),
-    ActionSpec("edit-migration", "e", "edit_migration", "Edit", "Open the selected migration in $EDITOR", "Files"),
+    ActionSpec("edit-migration", "e", "edit_migration", "Edit", "Open the selected migration in $EDITOR", "Files",
+               edits_files=True),
     ActionSpec("mark-applied", "M", "mark(True)", "Mark applied",
                "Record the selected migration as applied without running it (audited)", "Repair", mutating=True),
     ActionSpec("mark-pending", "P", "mark(False)", "Mark pending",
@@ -78,6 +80,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 BY_ACTION: dict[str, ActionSpec] = {spec.action.split("(")[0]: spec for spec in ACTIONS}
 MUTATING_ACTIONS: frozenset[str] = frozenset(spec.action.split("(")[0] for spec in ACTIONS if spec.mutating)
+FILE_ACTIONS: frozenset[str] = frozenset(spec.action.split("(")[0] for spec in ACTIONS if spec.edits_files)
 
 
 def main_bindings() -> list[Binding]:

@@ -105,3 +105,16 @@ async def test_read_only_hides_and_refuses_editing(project, tui_app, monkeypatch
         await pilot.press("question_mark")
         assert isinstance(app.screen, KeysScreen)
         assert "Edit" not in {row.description for row in app.screen.rows}
+
+
+async def test_a_key_that_does_nothing_says_why(project, tui_app):
+    write_standard(project)
+    app = tui_app(read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("u")
+        await pilot.pause()
+        assert "read-only: this would write" in notifications(app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert "files are not edited" in notifications(app)

@@ -50,6 +50,7 @@ class MigrationsTable(DataTable[object]):
         self._pending_selection: str | None = None
         self._generation = 0
         self._fitted_width: object = None  # the size the columns were fitted to
+        self.offline = False  # the report is the files alone: the database state is unknown
 
     @property
     def complete(self) -> bool:
@@ -63,7 +64,7 @@ class MigrationsTable(DataTable[object]):
     def _fit(self, rows: list[StatusRow]) -> dict[str, Column]:
         records = [r.record for r in rows if r.record is not None]
         columns = [
-            Column("status", ("Status", " "), max([len(status_text(r)) for r in rows] + [6]), compact=1),
+            Column("status", ("Status", " "), max([len(self._status(r)) for r in rows] + [6]), compact=1),
             Column("version", ("Ver",), max([len(version_text(r.version)) for r in rows] + [3])),
             Column("name", ("Name",), max([len(short_name(r.name, r.version)) for r in rows] + [4])),
             Column("description", ("Description",), max([len(summary(r.description)) for r in rows] + [11])),
@@ -77,23 +78,28 @@ class MigrationsTable(DataTable[object]):
         fit(columns, self.size.width - scrollbar, 2 * self.cell_padding, SHRINK, GIVE_BACK)
         return {c.key: c for c in columns}
 
-    def show(self, report: StatusReport) -> None:
-        self._report = report
+    def show(self, report: StatusReport, offline: bool = False) -> None:
+        """`offline`: the files as read from disk while the server cannot be reached (states unknown)."""
+        self._report, self.offline = report, offline
         self._render_rows()
+
+    def _status(self, row: StatusRow) -> Text:
+        if self.offline and row.script is not None and not row.script.is_broken:
+            return Text("? unknown", style="dim")
+        return status_text(row)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip().lower()
         self._render_rows()
 
-    @staticmethod
-    def _row_fingerprint(row: StatusRow) -> tuple[object, ...]:
+    def _row_fingerprint(self, row: StatusRow) -> tuple[object, ...]:
         record = row.record
-        return (row.state, row.problems, row.name, row.description, record.applied_at if record else None,
+        return (self.offline, row.state, row.problems, row.name, row.description, record.applied_at if record else None,
                 record.applied_by if record else None)
 
     def _cells(self, row: StatusRow, columns: dict[str, Column]) -> tuple[object, ...]:
         record = row.record
-        status = status_text(row)
+        status = self._status(row)
         if columns["status"].is_compact:
             status = Text(status.plain[:1], style=status.style)
         applied_at = ""
@@ -195,7 +201,7 @@ class MigrationsTable(DataTable[object]):
             return
         counts: dict[str, int] = {}
         for row in rows:
-            word = status_text(row).plain
+            word = self._status(row).plain
             counts[word] = counts.get(word, 0) + 1
         legend = " · ".join(f"{word[:1]} {count} {word[2:]}" for word, count in counts.items())
         shown = f"{len(rows)} of {len(self._report.rows)} · " if self.filter_text and self._report else ""

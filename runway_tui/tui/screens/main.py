@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, RichLog
 
-from runway_tui.tui.bindings import MUTATING_ACTIONS, main_bindings
+from runway_tui.tui.bindings import FILE_ACTIONS, MUTATING_ACTIONS, main_bindings
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePane
 from runway_tui.tui.components.header_bar import HeaderBar
@@ -66,16 +66,34 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ guards
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only hides writes (False); busy or disconnected greys them (None)."""
+        """Read-only hides writes and editing (False); busy or disconnected greys writes (None)."""
+        if self.refusal(action) is None:
+            return True
+        return False if self._hidden(action) else None
+
+    def _hidden(self, action: str) -> bool:
+        return self.runway.read_only and (action in MUTATING_ACTIONS or action in FILE_ACTIONS)
+
+    def refusal(self, action: str) -> str | None:
+        """Why `action` cannot run now (what the toast says), or None."""
         app = self.runway
+        if self._hidden(action):
+            return ("read-only: files are not edited in this mode" if action in FILE_ACTIONS
+                    else "read-only: this would write to the database")
         if action in MUTATING_ACTIONS:
-            if app.read_only:
-                return False
-            if app.busy or app.engine is None or app.connection != "connected":
-                return None
-        if action in READ_ONLY_SAFE and app.busy:
-            return None
-        return True
+            return app.state.write_refusal(app.engine is not None)
+        if action in READ_ONLY_SAFE and app.state.busy is not None:
+            return f"busy: {app.state.busy.label}"
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action is hidden or greyed reaches here unhandled: say why instead of nothing."""
+        for binding in self._bindings.key_to_bindings.get(event.key, []):
+            reason = self.refusal(binding.action.split("(")[0])
+            if reason:
+                event.stop()
+                self.notify(reason, severity="warning", timeout=3, markup=False)
+                return
 
     # ------------------------------------------------------------------ navigation
     def action_focus_pane(self, name: str) -> None:
