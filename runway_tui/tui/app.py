@@ -4,7 +4,12 @@ their messages into pane updates, dialogs and log lines, and owns the safety rul
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -64,7 +69,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
     def __init__(self, app_config: AppConfig, tui_config: TuiConfig | None = None, *, read_only: bool,
                  clock: Clock | None = None, address: str | None = None, theme: str | None = None,
                  poll_interval: float | None = None,
-                 engine_factory: Callable[[], MigrationApp] | None = None, access: Access | None = None) -> None:
+                 engine_factory: Callable[[], MigrationApp] | None = None, access: Access | None = None,
+                 handle_signals: bool = False) -> None:
         super().__init__()
         self.app_config = app_config
         self.tui_config = tui_config or TuiConfig()
@@ -92,6 +98,10 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
         self._overview_at = 0.0  # time.monotonic() of the last complete overview
         self._polls = 0
         self._files_shown = False  # pane 1 shows the files from disk (no server yet)
+        self._handle_signals = handle_signals  # the real process: SIGTERM/SIGHUP leave like `q` (tests: off)
+        self.operation_idle = threading.Event()  # cleared while a write runs in a worker: exit waits for it
+        self.operation_idle.set()
+        self._running_label = ""
         self._requested_theme = theme or self.tui_config.theme
         self.cursor_blink = True  # tests switch it off: a blinking cursor makes screenshots differ
 
@@ -114,6 +124,15 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
                         markup=False)
         if self.tui_config.keymap:
             self.set_keymap(self.tui_config.keymap)
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(signum, self._signalled, signum)
+
+    def _signalled(self, signum: int) -> None:
+        """`kill` or a closed terminal: leave through the normal exit, so what we started is stopped."""
+        self.exit(128 + signum)
 
     def start(self) -> None:
         """Called by the main screen once its panes exist: first paint first, then connect in a worker."""
@@ -124,10 +143,21 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
         self.connect_engine()
         self.set_interval(self.poll_interval, self._poll, name="poll")
 
-    def shutdown_engine(self) -> None:
-        """Release the lock and stop the embedded daemon; called after the app has exited."""
+    def shutdown_engine(self, say: Callable[[str], object] | None = None) -> None:
+        """Release the lock and stop the embedded daemon; called after the app has exited. A step still
+        running (ctrl+q, a signal) is waited for, and `say` tells the user what we wait for."""
+        if not self.operation_idle.is_set():
+            (say or self._say)(f"runway-tui: waiting for the running operation to end ({self._running_label}); "
+                               "then the lock is released and the embedded database stopped")
+            self.operation_idle.wait()
         if self.engine is not None:
             self.engine.close()
+
+    @staticmethod
+    def _say(text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
 
     # ------------------------------------------------------------------ state
     @property

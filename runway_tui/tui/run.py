@@ -22,7 +22,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from runway_tui.tui.app import RunwayApp  # Textual only on this path
 
     app = RunwayApp(app_config, config.tui, read_only=access.read_only, access=access,
-                    theme=getattr(args, "theme", None))
+                    theme=getattr(args, "theme", None), handle_signals=True)
     try:
         result = app.run()
     finally:

@@ -7,6 +7,7 @@ thread, so the UI's busy guard, plus the engine's own one-operation-at-a-time lo
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -221,6 +222,15 @@ class EngineWorkers:
             self.post_message(OperationFinished(operation, error="not connected",  # type: ignore[attr-defined]
                                                 outcome=Outcome.CONNECTION_LOST))
             return
+        idle: threading.Event = self.operation_idle  # type: ignore[attr-defined]
+        self._running_label = self.busy or operation  # type: ignore[attr-defined]
+        idle.clear()
+        try:
+            self._operate(engine, operation, call)
+        finally:
+            idle.set()
+
+    def _operate(self, engine: MigrationApp, operation: str, call: Operation) -> None:
         try:
             summary = call(engine)
         except StepFailedError as exc:

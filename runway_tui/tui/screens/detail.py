@@ -49,10 +49,23 @@ class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail-back"),
         Binding("q", "back", "Back", show=False),
+        # the keys panel's promise (j k g G move), for whichever box has the focus
+        Binding("j", "scroll('down')", "Down", show=False),
+        Binding("k", "scroll('up')", "Up", show=False),
+        Binding("g", "scroll('home')", "Top", show=False),
+        Binding("G", "scroll('end')", "Bottom", show=False),
     ]
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_scroll(self, where: str) -> None:
+        focused = self.focused
+        if isinstance(focused, DataTable):
+            action = {"down": "cursor_down", "up": "cursor_up", "home": "scroll_top", "end": "scroll_bottom"}[where]
+            focused.run_action(action)
+        elif focused is not None:
+            getattr(focused, f"scroll_{where}")(animate=False)
 
     @property
     def engine(self) -> MigrationApp | None:
