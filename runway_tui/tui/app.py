@@ -10,21 +10,18 @@ import datetime as dt
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from textual import on
 from textual.app import App
 from textual.screen import Screen
-from textual.timer import Timer
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, TuiConfig
 from runway_tui.engine.policy import Access
 from runway_tui.engine.runner import utcnow
 from runway_tui.tui.audit_pager import AuditPaging
-from runway_tui.tui.bindings import ACTIONS
 from runway_tui.tui.bridge import EventBuffer
 from runway_tui.tui.commands import RunwayCommands
 from runway_tui.tui.components.database_pane import DatabasePane
@@ -33,6 +30,7 @@ from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.flows import RequestFlows
 from runway_tui.tui.format import version_text
+from runway_tui.tui.keys_panel import KeysPanel
 from runway_tui.tui.messages import (
     AuditLoaded,
     ConnectionFailed,
@@ -46,19 +44,17 @@ from runway_tui.tui.messages import (
     Snapshot,
     StateLoaded,
 )
+from runway_tui.tui.overview_loader import OVERVIEW_SETTLE_S, OverviewLoading
 from runway_tui.tui.screens.error import ErrorScreen
-from runway_tui.tui.screens.keys import KeyRow, KeysScreen
 from runway_tui.tui.screens.main import MainScreen
 from runway_tui.tui.state import Connection, Outcome, UiState
 from runway_tui.tui.workers import EngineWorkers
 
 Clock = Callable[[], dt.datetime]
 AUDIT_EVERY = 5  # polls between two reloads of the newest audit page when nothing else changed
-OVERVIEW_FRESH_S = 5.0  # focusing pane 2 reloads it when its overview is older than this
-OVERVIEW_SETTLE_S = 1.0  # after a step, the overview reloads once steps have stopped for this long
 
 
-class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
+class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysPanel, App[int]):
     """One application of the config, shown in four panes."""
 
     CSS_PATH = "app.tcss"
@@ -90,12 +86,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
         self.events = EventBuffer(lambda: self.post_message(EngineActivity()),
                                   lambda: self.clock().strftime("%H:%M:%S"))
         self.init_audit()
-        self.overview: list[dict[str, Any]] | None = None
-        self.overview_complete = False
-        self._overview_again = False
-        self._overview_light = True  # every request since the last load came after a step (see request_overview)
-        self._overview_timer: Timer | None = None
-        self._overview_at = 0.0  # time.monotonic() of the last complete overview
+        self.init_overview()
         self._polls = 0
         self._files_shown = False  # pane 1 shows the files from disk (no server yet)
         self._handle_signals = handle_signals  # the real process: SIGTERM/SIGHUP leave like `q` (tests: off)
@@ -200,35 +191,6 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
         self.reload_audit(reason, incremental=False)
         if full:
             self.request_overview()
-
-    def overview_on_focus(self) -> None:
-        """Pane 2 got the focus: reload it unless it was just read (focus also returns after every dialog)."""
-        if self.engine is not None and time.monotonic() - self._overview_at > OVERVIEW_FRESH_S:
-            self.request_overview()
-
-    def request_overview(self, delay: float = 0.0, after_step: bool = False) -> None:
-        """Reload the database overview in the background; a request while one runs is coalesced into one
-        more run after it. With `delay`, wait until requests stop coming for that long (steps in a row).
-
-        `after_step`: a step changes the collections it migrates, and adds one entry to the audit log,
-        whose statistics cost a scan of 100k entries on some servers: its row keeps the last figures
-        (a full reload on `r`, on connect and when pane 2 takes the focus)."""
-        if self.engine is None:
-            return
-        self._overview_light = self._overview_light and after_step
-        if self._overview_timer is not None:
-            self._overview_timer.stop()
-            self._overview_timer = None
-        if delay > 0:
-            self._overview_timer = self.set_timer(delay, lambda: self.request_overview(after_step=after_step),
-                                                  name="overview-settle")
-            return
-        if self._worker_running("overview"):
-            self._overview_again = True
-            return
-        light, self._overview_light, self._overview_again = self._overview_light, True, False
-        self.main.query_one(DatabasePane).show_loading()
-        self.load_overview(self.overview if light else None)
 
     def _poll(self) -> None:
         """Show other operators' changes; while disconnected, this is the retry."""
@@ -350,15 +312,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
 
     @on(OverviewLoaded)
     def _overview_loaded(self, message: OverviewLoaded) -> None:
-        if message.failed:
-            self.main.query_one(DatabasePane).show_overview(self.overview or [], complete=True)
-            return
-        self.overview, self.overview_complete = message.rows, message.complete
-        if message.complete:
-            self._overview_at = time.monotonic()
-        self.main.query_one(DatabasePane).show_overview(message.rows, complete=message.complete)
-        if message.complete and self._overview_again:
-            self.call_later(lambda: self.request_overview(after_step=self._overview_light))
+        self.overview_loaded(message)
 
     @on(LockLoaded)
     def _lock_loaded(self, message: LockLoaded) -> None:
@@ -435,27 +389,3 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, App[int]):
                     r.version for r in self.snapshot.status.rows if r.version is not None))
 
         self.set_timer(0.3, later)
-
-    def show_keys(self) -> None:
-        self.push_screen(KeysScreen(self.key_rows(), "Every action is also in the command palette (ctrl+p). "
-                                    "Remap keys with tui.keymap in the config (binding id -> keys)."))
-
-    def key_rows(self) -> list[KeyRow]:
-        """From the live bindings: remapped keys, and actions hidden in read-only mode, show as they are."""
-        main = self.main
-        live = {ab.binding.id: ab for ab in main.active_bindings.values() if ab.binding.id}
-        rows = []
-        for spec in ACTIONS:
-            active = live.get(spec.id)
-            if active is None:
-                continue
-            rows.append(KeyRow(spec.group, self.get_key_display(active.binding), spec.description, spec.help,
-                               active.enabled))
-        rows += [KeyRow("Navigate", "tab / shift+tab", "Next pane", "Move focus between panes", True),
-                 KeyRow("Navigate", "j k ↑ ↓ g G", "Move", "Move in lists and logs", True),
-                 KeyRow("Navigate", "enter", "Details", "Open the selected migration, collection or entry", True),
-                 KeyRow("Navigate", "esc", "Back", "Close a dialog or detail screen; clear a filter", True),
-                 KeyRow("App", "ctrl+p", "Palette", "Search every action", True)]
-        order = ["Migrate", "Files", "Repair", "Navigate", "Live log", "App"]
-        return sorted(rows, key=lambda r: order.index(r.group) if r.group in order else 99)
-

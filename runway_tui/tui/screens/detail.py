@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from bson import json_util
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
@@ -17,6 +15,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.models import MigrationAuditlogEntry, StatusRow
+from runway_tui.engine.overview import document_json
 from runway_tui.tui.format import (
     action_name,
     duration,
@@ -225,7 +224,7 @@ class AuditDetailScreen(DetailScreen):
             ("Took", duration(entry.duration_ms) or "—"),
             ("By", f"{entry.user}@{entry.host} (runway {entry.engine_version or '?'})"),
         ]
-        document = json.dumps(json.loads(json_util.dumps(entry.to_document())), indent=2, ensure_ascii=False)
+        document = document_json(entry.to_document())
         with Vertical(classes="detail"):
             yield Label(Text("Audit entry", style="bold"), classes="detail-title")
             yield Static(facts_text(facts), id="audit-facts")
