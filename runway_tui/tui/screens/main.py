@@ -195,6 +195,18 @@ class MainScreen(Screen[None]):
     def action_unlock(self) -> None:
         self.runway.request_unlock()
 
+    def action_status_filter(self) -> None:
+        shown = self.query_one(MigrationsTable).cycle_status_filter()
+        self.notify(f"migrations: {'all shown' if shown == 'all' else shown + ' only'} (s cycles)", timeout=2)
+
+    def action_next_problem(self) -> None:
+        table = self.query_one(MigrationsTable)
+        table.focus()
+        row = table.select_next_problem()
+        if row is None:
+            self.notify("no migration has a problem" + (" in this filter" if table.filter_text else ""),
+                        timeout=2)
+
     def action_log_follow(self) -> None:
         following = self.query_one(LiveLog).toggle_follow()
         self.notify("live log: following" if following else "live log: paused", timeout=2)
