@@ -345,7 +345,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
 
     @on(PlanReady)
     def _plan_ready(self, message: PlanReady) -> None:
-        self.plan_ready(message.plan, message.request)
+        self.plan_ready(message.plan, message.request, message.override)
 
     @on(OperationFinished)
     def _operation_finished(self, message: OperationFinished) -> None:

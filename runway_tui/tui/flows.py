@@ -24,7 +24,7 @@ from runway_tui.tui.format import version_text
 from runway_tui.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.prompt import PromptScreen
-from runway_tui.tui.state import Activity, PlanRequest
+from runway_tui.tui.state import Activity, Override, PlanRequest
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
@@ -89,7 +89,7 @@ class RequestFlows:
         report = self.snapshot.status if self.snapshot is not None and not request.preview else None
         self.compute_plan(request, report)
 
-    def plan_ready(self: RunwayApp, plan: Plan, request: PlanRequest) -> None:
+    def plan_ready(self: RunwayApp, plan: Plan, request: PlanRequest, override: Override | None = None) -> None:
         self.set_state(self.state.finish())
         if request.preview:
             head, lines = plan_preview(plan)
@@ -97,6 +97,9 @@ class RequestFlows:
             return
         if plan.blockers:
             self.log_line("error", f"refusing to run {plan.direction.value}: " + "; ".join(plan.blockers))
+            if override is not None:
+                self._offer_override(plan, override)
+                return
             self.push_screen(ErrorScreen(f"Refusing to run {plan.direction.value}", "Fix these first:",
                                          plan.blockers))
             return
@@ -106,8 +109,31 @@ class RequestFlows:
             self.notify(what, timeout=3)
             self.log_line("info", what)
             return
+        self._confirm_run(plan)
+
+    def _offer_override(self: RunwayApp, blocked: Plan, override: Override) -> None:
+        """What the CLI offers as --ignore-drift / --allow-out-of-order: asked first, then the run's own
+        (typed on production) confirmation names every step with the blocker marked [ignored] / [allowed]."""
+        request = ConfirmRequest(f"Refusing to run {blocked.direction.value}", self._facts(),
+                                 steps=list(blocked.blockers),
+                                 warnings=[f"{override.label} for this run only? Nothing is accepted or recorded "
+                                           "as fixed; the next run is refused again."],
+                                 confirm_label=override.label)
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                self._confirm_run(override.plan, override)
+            else:
+                self.log_line("info", f"{blocked.direction.value} cancelled; nothing was run")
+
+        self.push_screen(ConfirmScreen(request), decided)
+
+    def _confirm_run(self: RunwayApp, plan: Plan, override: Override | None = None) -> None:
         expected = Expected.of(plan)
         target, direction = plan.target_version or 0, plan.direction
+        flags = {"ignore_drift": override.ignore_drift} if override else {}
+        if override and direction is Direction.UP:
+            flags["allow_out_of_order"] = override.allow_out_of_order
 
         def decided(ok: bool | None) -> None:
             if not ok:
@@ -118,15 +144,15 @@ class RequestFlows:
 
             def run(engine: MigrationApp) -> str:
                 # exactly the confirmed steps from the confirmed version, checked by the engine under its lock
-                result = (engine.upgrade(to=target, expect=expected) if direction is Direction.UP
-                          else engine.downgrade(to=target, expect=expected))
+                result = (engine.upgrade(to=target, expect=expected, **flags) if direction is Direction.UP
+                          else engine.downgrade(to=target, expect=expected, **flags))
                 return run_summary(result)
 
             self.set_state(self.state.begin(Activity.RUNNING, f"running {direction.value} to {version_text(target)}"))
             self.run_operation(direction.value, run)
 
-        request_shown = plan_confirmation(plan, self._facts(), self.app_config.database, self.production)
-        self.push_screen(ConfirmScreen(request_shown), decided)
+        shown = plan_confirmation(plan, self._facts(), self.app_config.database, self.production)
+        self.push_screen(ConfirmScreen(shown), decided)
 
     # ------------------------------------------------------------------ refresh / files
     def request_refresh(self: RunwayApp) -> None:

@@ -17,7 +17,7 @@ from runway_tui.engine.models import LockInfo, MigrationAuditlogEntry, Plan, Sta
 from runway_tui.tui.state import Outcome
 
 if TYPE_CHECKING:
-    from runway_tui.tui.state import PlanRequest
+    from runway_tui.tui.state import Override, PlanRequest
 
 
 @dataclass
@@ -100,10 +100,11 @@ class EngineActivity(Message):
 class PlanReady(Message):
     """A plan was computed for a step the user asked for; the UI asks for confirmation next."""
 
-    def __init__(self, plan: Plan, request: PlanRequest) -> None:
+    def __init__(self, plan: Plan, request: PlanRequest, override: Override | None = None) -> None:
         super().__init__()
         self.plan = plan
         self.request = request
+        self.override = override  # the blocked plan, let through by one flag (asked for separately)
 
 
 class FilesLoaded(Message):

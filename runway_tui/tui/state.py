@@ -17,7 +17,8 @@ from runway_tui.engine.errors import (
     ReadOnlyError,
     ServerUnreachableError,
 )
-from runway_tui.engine.models import Direction
+from runway_tui.engine.models import Direction, Plan, StatusReport
+from runway_tui.engine.planner import plan_steps
 
 
 class Connection(StrEnum):
@@ -150,3 +151,32 @@ class PlanRequest:
         if self.preview:
             return "planning"
         return f"planning {self.direction.value}" + (f" to {self.to}" if self.to is not None else "")
+
+
+@dataclass(frozen=True)
+class Override:
+    """A blocked plan that one CLI flag would let through (drift ignored, out of order allowed), offered
+    in the TUI behind its own confirmation, for this run only."""
+
+    plan: Plan
+    ignore_drift: bool = False
+    allow_out_of_order: bool = False
+
+    @property
+    def label(self) -> str:
+        parts = (["Run ignoring drift"] if self.ignore_drift else []) + \
+            (["Apply out of order"] if self.allow_out_of_order else [])
+        return " + ".join(parts)
+
+
+def find_override(report: StatusReport, request: PlanRequest, supports_transactions: bool) -> Override | None:
+    """The smallest relaxation that clears every blocker of `request`, or None (a failed step, a broken
+    file or an orphan has no override: those are repaired, not skipped)."""
+    options = [(True, False), (False, True), (True, True)] if request.direction is Direction.UP else [(True, False)]
+    for ignore_drift, allow_out_of_order in options:
+        plan = plan_steps(report, request.direction, steps=request.steps, to=request.to, all_=request.all_,
+                          ignore_drift=ignore_drift, allow_out_of_order=allow_out_of_order,
+                          supports_transactions=supports_transactions)
+        if not plan.blockers and plan.steps:
+            return Override(plan, ignore_drift, allow_out_of_order)
+    return None

@@ -31,7 +31,7 @@ from runway_tui.tui.messages import (
     Snapshot,
     StateLoaded,
 )
-from runway_tui.tui.state import Outcome, PlanRequest, outcome_of
+from runway_tui.tui.state import Outcome, PlanRequest, find_override, outcome_of
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
@@ -206,13 +206,16 @@ class EngineWorkers:
                                                 outcome=Outcome.CONNECTION_LOST))
             return
         try:
+            report = report or engine.status()
             plan = engine.plan(request.direction, steps=request.steps, to=request.to, all_=request.all_,
                                report=report)
+            override = (find_override(report, request, engine.server_info.supports_transactions)
+                        if plan.blockers and not request.preview else None)
         except Exception as exc:  # noqa: BLE001 - the engine raises RunwayError; a bug is one line too
             self.post_message(OperationFinished("plan", error=one_line(exc),  # type: ignore[attr-defined]
                                                 outcome=outcome_of(exc)))
             return
-        self.post_message(PlanReady(plan, request))  # type: ignore[attr-defined]
+        self.post_message(PlanReady(plan, request, override))  # type: ignore[attr-defined]
 
     @work(thread=True, name="operation", group="engine", exit_on_error=False, description="running")
     def run_operation(self, operation: str, call: Operation) -> None:

@@ -130,7 +130,7 @@ async def test_drift_can_be_ignored_for_one_run_after_a_confirmation(project, tu
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, ConfirmScreen) and screen.request.title.startswith("Refusing to run up")
-        assert "ignore" in screen.request.confirm_label.lower()
+        assert screen.request.confirm_label == "Run ignoring drift"
         await pilot.press("y")  # the override's own dialog: this run only
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen) and "[ignored]" in " ".join(app.screen.request.warnings)
