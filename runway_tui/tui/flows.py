@@ -283,22 +283,33 @@ class RequestFlows:
                            lambda engine: f"accepted the edited file of {engine.accept(version).name}")
 
     def request_unlock(self: RunwayApp) -> None:
+        """An expired lease is removed after a confirmation; a live one only by force, said plainly (what
+        `unlock --force` does), typed on production. Both are audited by the engine."""
         if self.refuse_write():
             return
         lock = self.snapshot.lock if self.snapshot else None
         if lock is None:
             self.notify("there is no migration lock to remove", timeout=3)
             return
+        if self.engine is not None and self.engine.holds(lock):
+            self.notify("this session holds the lock (its step is running); it is released when the step ends",
+                        severity="warning", timeout=4)
+            return
+        force = not lock.expired
         holder = f"{lock.user}@{lock.host} ({lock.operation}{', expired' if lock.expired else ''})"
-        request = ConfirmRequest("Remove the migration lock?", [*self._facts(), ("Held by", holder)],
-                                 warnings=["Only an expired lease is removed; a live runner keeps its lock."],
-                                 confirm_label="Unlock", typed=self._typed)
+        until = f", renewed until {lock.expires_at:%H:%M:%S} UTC" if lock.expires_at else ""
+        warnings = ([f"The lease is LIVE{until}. If that runner is still migrating, removing its lock lets a "
+                     "second runner start beside it. Remove it only if you know the runner is dead."]
+                    if force else ["The lease has expired: its runner stopped renewing it."])
+        request = ConfirmRequest("Force-remove a LIVE migration lock?" if force else "Remove the migration lock?",
+                                 [*self._facts(), ("Held by", holder)], warnings=warnings,
+                                 confirm_label="Force unlock" if force else "Unlock", typed=self._typed)
 
         def unlock(engine: MigrationApp) -> str:
-            removed = engine.unlock()
+            removed = engine.unlock(force=force)
             return f"removed the lock held by {removed.holder}" if removed else "there was no lock"
 
-        self._confirm_then(request, "unlocking", "unlock", unlock)
+        self._confirm_then(request, "force-unlocking" if force else "unlocking", "unlock", unlock)
 
     # ------------------------------------------------------------------ quitting
     def request_quit(self: RunwayApp) -> None:
