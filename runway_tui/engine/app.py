@@ -30,6 +30,7 @@ from runway_tui.engine.connection import ServerInfo, make_client, probe_server, 
 from runway_tui.engine.embedded import EmbeddedServer
 from runway_tui.engine.errors import (
     BlockedError,
+    LockWaitCancelledError,
     ReadOnlyError,
     RunwayError,
     ServerUnreachableError,
@@ -106,6 +107,7 @@ class MigrationApp:
         self.scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway"
                                        / "scan-cache.json")
         self._operation = threading.Lock()
+        self._cancel_wait = threading.Event()  # set by cancel_lock_wait() from another thread
         self._closed = False
         self._indexes_ready = False
         self._embedded: EmbeddedServer | None = None
@@ -238,9 +240,18 @@ class MigrationApp:
     @contextlib.contextmanager
     def _locked(self, operation: str) -> Iterator[None]:
         """Hold the migration lock (waiting a bounded time) and make sure our indexes exist."""
+        self._cancel_wait.clear()
+        told: list[bool] = []
+
         def waiting(holder: LockInfo, waited: float) -> None:
-            self.emit(LockWaitingEvent(self, holder, waited))
-            self.log("warning", f"waiting for the migration lock held by {holder.holder} ({waited:.0f}s)")
+            if self._cancel_wait.is_set():
+                raise LockWaitCancelledError(f"cancelled while waiting for the migration lock held by "
+                                             f"{holder.holder} ({waited:.0f}s); nothing was run")
+            self.emit(LockWaitingEvent(self, holder, waited))  # every second: front ends update one line
+            if not told:  # the log says it once
+                told.append(True)
+                self.log("warning", f"waiting for the migration lock held by {holder.holder} "
+                                    f"(up to {self.config.timeouts.lock_wait_s:g}s)")
 
         # One session for the whole operation: each step's transaction runs on it, and its id is
         # written with the lease (no extra round trip) so a runner taking over after a crash can end it.
@@ -263,6 +274,11 @@ class MigrationApp:
             self.lock.release()
             self._end_run_session()
             self.emit(LockReleasedEvent(self, operation))
+
+    def cancel_lock_wait(self) -> None:
+        """Stop waiting for another runner's lock (thread-safe): the waiting operation raises
+        LockWaitCancelledError within about a second and runs nothing. No effect once the lock is held."""
+        self._cancel_wait.set()
 
     def _end_run_session(self) -> None:
         session, self.run_session = self.run_session, None

@@ -65,6 +65,12 @@ class LockTimeoutError(RunwayError):
     exit_code = ExitCode.LOCK_TIMEOUT
 
 
+class LockWaitCancelledError(RunwayError):
+    """The user cancelled the wait for another runner's lock (nothing was run)."""
+
+    exit_code = ExitCode.LOCK_TIMEOUT
+
+
 class LockLostError(RunwayError):
     """Our lease expired or was taken over while steps were running."""
 

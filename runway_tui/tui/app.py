@@ -144,6 +144,12 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
         if self.engine is not None:
             self.engine.close()
 
+    def cancel_lock_wait(self) -> None:
+        """esc while an operation waits for another runner's lock."""
+        if self.engine is not None and self.state.lock_wait:
+            self.engine.cancel_lock_wait()
+            self.log_line("info", "cancelling the wait for the migration lock…")
+
     @staticmethod
     def _say(text: str) -> None:
         with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
@@ -334,7 +340,13 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
             log.show_progress(None)
         if drained.progress is not None and self.state.busy is not None:
             self.set_state(self.state.progress(f"running {drained.progress.label}"))
-        if drained.state_changed and not self.busy:
+        if drained.lock_wait is not None and self.state.busy is not None:
+            holder, waited = drained.lock_wait  # one line (the header) updated, not a log line per second
+            self.set_state(self.state.waiting_for_lock(f"waiting {waited:.0f}s for the lock held by {holder} "
+                                                       "· esc cancels"))
+        elif drained.lock_changed and self.state.lock_wait:
+            self.set_state(self.state.lock_taken())
+        if drained.state_changed and self.state.busy is None:
             self.load_state("changed")
             self.reload_audit("changed")
             self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
@@ -352,7 +364,10 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
         if message.snapshot is not None:  # the new version first: before the dialog, the log and the reloads
             self._apply_snapshot(message.snapshot, message.operation)
         self.set_state(self.state.finish(message.outcome))  # every end clears busy: planning included
-        if message.outcome is Outcome.DATABASE_MOVED:
+        if message.outcome is Outcome.CANCELLED:
+            self.log_line("info", f"{message.operation}: {message.error}")
+            self.notify(f"{message.operation} cancelled; nothing was run", timeout=4, markup=False)
+        elif message.outcome is Outcome.DATABASE_MOVED:
             self.log_line("warning", f"{message.operation}: {message.error}")
             self.notify(f"The database moved since you confirmed; nothing was run. Press "
                         f"{'u' if message.operation == 'up' else 'd'} again for a fresh dialog.",

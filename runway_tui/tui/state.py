@@ -14,6 +14,7 @@ from runway_tui.engine.errors import (
     DatabaseMovedError,
     EmbeddedServerError,
     LockTimeoutError,
+    LockWaitCancelledError,
     ReadOnlyError,
     ServerUnreachableError,
 )
@@ -44,6 +45,7 @@ class Outcome(StrEnum):
     DATABASE_MOVED = "database moved"
     BLOCKED = "blocked"
     LOCK_TIMEOUT = "lock timeout"
+    CANCELLED = "cancelled"
     REFUSED = "refused"
 
 
@@ -56,6 +58,8 @@ def outcome_of(exc: BaseException | None) -> Outcome:
         return Outcome.DATABASE_MOVED
     if isinstance(exc, BlockedError):
         return Outcome.BLOCKED
+    if isinstance(exc, LockWaitCancelledError):
+        return Outcome.CANCELLED
     if isinstance(exc, LockTimeoutError):
         return Outcome.LOCK_TIMEOUT
     if isinstance(exc, ReadOnlyError):
@@ -78,6 +82,7 @@ class UiState:
     busy: Busy | None = None
     quit_when_done: bool = False
     told_unreachable: bool = False  # the one "cannot reach" message of this outage was shown
+    lock_wait: bool = False  # the operation waits for another runner's lock (esc cancels the wait)
 
     # ------------------------------------------------------------------ questions
     @property
@@ -113,11 +118,19 @@ class UiState:
         """A step reported progress: the label follows it, the activity stays what it was."""
         if self.busy is None:
             return self
-        return replace(self, busy=Busy(self.busy.activity, label))
+        return replace(self, busy=Busy(self.busy.activity, label), lock_wait=False)
+
+    def waiting_for_lock(self, label: str) -> UiState:
+        if self.busy is None:
+            return self
+        return replace(self, busy=Busy(self.busy.activity, label), lock_wait=True)
+
+    def lock_taken(self) -> UiState:
+        return replace(self, lock_wait=False)
 
     def finish(self, outcome: Outcome = Outcome.OK) -> UiState:
         """Any operation ended (planning included): never leaves the app busy."""
-        state = replace(self, busy=None)
+        state = replace(self, busy=None, lock_wait=False)
         return state.lost() if outcome is Outcome.CONNECTION_LOST else state
 
     def connecting(self) -> UiState:

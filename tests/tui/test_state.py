@@ -12,6 +12,7 @@ from runway_tui.engine.errors import (
     DatabaseMovedError,
     EmbeddedServerError,
     LockTimeoutError,
+    LockWaitCancelledError,
     ReadOnlyError,
     ServerUnreachableError,
     StepFailedError,
@@ -118,3 +119,13 @@ def test_no_handler_compares_busy_labels_or_error_texts():
         text = path.read_text()
         assert 'busy.startswith("running")' not in text, path
         assert '"cannot reach" in' not in text, path
+
+
+def test_a_lock_wait_is_cancellable_until_the_lock_is_taken():
+    state = UiState(False).reached().begin(Activity.RUNNING, "running up to 001")
+    waiting = state.waiting_for_lock("waiting 3s for the lock held by bob@box · esc cancels")
+    assert waiting.lock_wait and waiting.busy is not None and waiting.busy.activity is Activity.RUNNING
+    assert not waiting.lock_taken().lock_wait
+    assert not waiting.progress("running up 001").lock_wait
+    assert not waiting.finish(Outcome.CANCELLED).lock_wait
+    assert outcome_of(LockWaitCancelledError("x")) is Outcome.CANCELLED

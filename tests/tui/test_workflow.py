@@ -198,4 +198,4 @@ async def test_esc_cancels_a_lock_wait(project, tui_app, mongo_client: MongoClie
         await settle(app, pilot)
         assert states(app)[1] == "pending" and "cancelled" in log_text(app)
         assert not isinstance(app.screen, ErrorScreen)
-        assert log_text(app).count("waiting for the migration lock") == 1  # one line, then updated in place
+        assert log_text(app).count("warning waiting for the migration lock") == 1  # once, then the header

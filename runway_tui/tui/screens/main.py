@@ -112,6 +112,9 @@ class MainScreen(Screen[None]):
         box.focus()
 
     def action_back(self) -> None:
+        if self.runway.state.lock_wait:  # esc first cancels a wait for another runner's lock
+            self.runway.cancel_lock_wait()
+            return
         focused = self.focused
         if isinstance(focused, Input):
             self._close_filter(focused, clear=True)
