@@ -20,6 +20,13 @@ def run_tui(args: argparse.Namespace) -> int:
         sys.stderr.write(f"runway-tui: {exc}\n")
         return int(exc.exit_code)
     from runway_tui.tui.app import RunwayApp  # Textual only on this path
+    from runway_tui.tui.settings import settings_errors
+
+    errors = settings_errors(config.tui, config.path, getattr(args, "theme", None))
+    if errors:
+        for error in errors:
+            sys.stderr.write(f"runway-tui: {error}\n")
+        return 2
 
     app = RunwayApp(app_config, config.tui, read_only=access.read_only, access=access,
                     theme=getattr(args, "theme", None), handle_signals=True)
