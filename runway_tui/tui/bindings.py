@@ -58,7 +58,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept-drift", "A", "accept_drift", "Accept drift",
                "Store the edited file's checksum for the selected applied migration (audited)", "Repair",
                mutating=True),
-    ActionSpec("unlock", "X", "unlock", "Unlock", "Remove an expired migration lock (audited)", "Repair",
+    ActionSpec("unlock", "X", "unlock", "Unlock", "Remove the migration lock (a live one only by force; audited)",
+               "Repair",
                mutating=True),
     # Navigation
     ActionSpec("focus-migrations", "1", "focus_pane('migrations')", "Migrations pane", "Focus pane 1", "Navigate"),

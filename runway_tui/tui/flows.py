@@ -115,8 +115,8 @@ class RequestFlows:
         """What the CLI offers as --ignore-drift / --allow-out-of-order: asked first, then the run's own
         (typed on production) confirmation names every step with the blocker marked [ignored] / [allowed]."""
         request = ConfirmRequest(f"Refusing to run {blocked.direction.value}", self._facts(),
-                                 steps=list(blocked.blockers),
-                                 warnings=[f"{override.label} for this run only? Nothing is accepted or recorded "
+                                 warnings=[*blocked.blockers,
+                                           f"{override.label} for this run only? Nothing is accepted or recorded "
                                            "as fixed; the next run is refused again."],
                                  confirm_label=override.label)
 

@@ -83,3 +83,27 @@ async def test_the_collection_detail_goes_to_the_end_with_G(project, tui_app, mo
         await pilot.press("g")
         await pilot.pause()
         assert body.scroll_y == 0
+
+
+async def test_a_failed_step_error_is_in_the_detail_and_copyable(project, tui_app):
+    import contextlib
+
+    from runway_tui.engine.config import load_config
+    from runway_tui.engine.errors import RunwayError
+    from tests.tui.conftest import FAILING, engine_for
+
+    project.write_migration(1, "fails", FAILING.format(v=1))
+    with engine_for(load_config(project.config_path).app(project.app)) as other, \
+            contextlib.suppress(RunwayError):
+        other.upgrade()
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.query_one(MigrationsTable).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MigrationDetailScreen)
+        assert "boom" in str(screen.query_one("#migration-facts").render())
+        await pilot.press("c")
+        assert "boom: the data is not what we expected" in app.clipboard

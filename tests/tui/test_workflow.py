@@ -101,7 +101,7 @@ async def test_status_filter_and_next_problem(project, tui_app):
         assert shown() == [1, 2, 3, 4]
         await pilot.press("s")
         await settle(app, pilot)
-        assert shown() == [2, 3] and "pending" in notifications(app)
+        assert shown() == [2, 3] and "pending only" in table.parent.border_subtitle
         await pilot.press("s")
         await settle(app, pilot)
         assert shown() == [4]

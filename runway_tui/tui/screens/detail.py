@@ -74,6 +74,17 @@ class DetailScreen(Screen[None]):
 class MigrationDetailScreen(DetailScreen):
     """Source with syntax highlighting, stored vs current checksum, and this migration's audit entries."""
 
+    BINDINGS = [Binding("c", "copy", "Copy error / path", id="detail-copy")]
+
+    def action_copy(self) -> None:
+        """The stored error (scrubbed by the engine) when the step failed, else the file's path (OSC 52)."""
+        row = self.row
+        text = (row.record.error if row.record and row.record.error else
+                str(row.script.path) if row.script else row.name)
+        self.app.copy_to_clipboard(text)
+        self.notify("copied the error" if row.record and row.record.error else f"copied {text}", timeout=2,
+                    markup=False)
+
     def __init__(self, row: StatusRow) -> None:
         super().__init__()
         self.row = row

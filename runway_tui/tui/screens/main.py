@@ -199,8 +199,7 @@ class MainScreen(Screen[None]):
         self.runway.request_unlock()
 
     def action_status_filter(self) -> None:
-        shown = self.query_one(MigrationsTable).cycle_status_filter()
-        self.notify(f"migrations: {'all shown' if shown == 'all' else shown + ' only'} (s cycles)", timeout=2)
+        self.query_one(MigrationsTable).cycle_status_filter()  # the pane's subtitle says which
 
     def action_next_problem(self) -> None:
         table = self.query_one(MigrationsTable)
