@@ -105,5 +105,9 @@ async def test_a_failed_step_error_is_in_the_detail_and_copyable(project, tui_ap
         screen = app.screen
         assert isinstance(screen, MigrationDetailScreen)
         assert "boom" in str(screen.query_one("#migration-facts").render())
+        traceback = str(screen.query_one("#traceback-text").render())
+        assert "Traceback (most recent call last)" in traceback and "001_fails.py" in traceback
+        assert "RuntimeError: boom" in traceback
         await pilot.press("c")
-        assert "boom: the data is not what we expected" in app.clipboard
+        assert "RuntimeError: boom: the data is not what we expected" in app.clipboard
+        assert "Traceback" in app.clipboard

@@ -79,7 +79,8 @@ class MigrationDetailScreen(DetailScreen):
     def action_copy(self) -> None:
         """The stored error (scrubbed by the engine) when the step failed, else the file's path (OSC 52)."""
         row = self.row
-        text = (row.record.error if row.record and row.record.error else
+        record = row.record
+        text = ((record.error_traceback or record.error) if record and record.error else
                 str(row.script.path) if row.script else row.name)
         self.app.copy_to_clipboard(text)
         self.notify("copied the error" if row.record and row.record.error else f"copied {text}", timeout=2,
@@ -96,6 +97,11 @@ class MigrationDetailScreen(DetailScreen):
                              style="bold"),
                         classes="detail-title")
             yield Static(self._facts(), id="migration-facts")
+            record = row.record
+            if record is not None and record.error and record.error_traceback:
+                with VerticalScroll(id="traceback", classes="detail-box") as box:
+                    box.border_title = "traceback of the failed step (c copies it)"
+                    yield Static(Text(record.error_traceback, style="red"), id="traceback-text")
             with VerticalScroll(id="source", classes="detail-box") as scroll:
                 scroll.border_title = row.script.path.name if row.script else "no file"
                 yield Static(self._source(), id="source-text")
