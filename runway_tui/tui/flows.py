@@ -20,7 +20,7 @@ from runway_tui.engine.models import Direction, Plan, Problem
 from runway_tui.engine.planner import Expected
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.dialogs import plan_confirmation, plan_preview, refresh_summary, run_summary
-from runway_tui.tui.format import version_text
+from runway_tui.tui.format import short_name, summary, version_text
 from runway_tui.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.prompt import PromptScreen
@@ -239,6 +239,14 @@ class RequestFlows:
             return None
         return row.version
 
+    def _migration_name(self: RunwayApp) -> str:
+        """The selected migration as the other dialogs show it: version, name and description."""
+        row = self.main.query_one(MigrationsTable).selected_row
+        if row is None or row.version is None:
+            return ""
+        text = f"{version_text(row.version)} {short_name(row.name, row.version)}"
+        return text + (f": {summary(row.description)}" if summary(row.description) else "")
+
     def _confirm_then(self: RunwayApp, request: ConfirmRequest, label: str, operation: str,
                       call: Callable[[MigrationApp], str]) -> None:
         def decided(ok: bool | None) -> None:
@@ -258,7 +266,7 @@ class RequestFlows:
             return
         state = "applied" if applied else "pending"
         request = ConfirmRequest(f"Mark {version_text(version)} as {state}?",
-                                 [*self._facts(), ("Migration", version_text(version)), ("New state", state)],
+                                 [*self._facts(), ("Migration", self._migration_name()), ("New state", state)],
                                  warnings=["Nothing runs: only the record changes (audited)."],
                                  confirm_label="Mark", typed=self._typed)
         self._confirm_then(request, f"marking {version_text(version)}", "mark",
@@ -276,7 +284,7 @@ class RequestFlows:
                         severity="warning", timeout=3)
             return
         request = ConfirmRequest(f"Accept the edited file of {version_text(version)}?",
-                                 [*self._facts(), ("Migration", version_text(version))],
+                                 [*self._facts(), ("Migration", self._migration_name())],
                                  warnings=["The stored checksum becomes the file's; the edit is NOT run."],
                                  confirm_label="Accept", typed=self._typed)
         self._confirm_then(request, f"accepting {version_text(version)}", "accept",

@@ -199,3 +199,14 @@ async def test_esc_cancels_a_lock_wait(project, tui_app, mongo_client: MongoClie
         assert states(app)[1] == "pending" and "cancelled" in log_text(app)
         assert not isinstance(app.screen, ErrorScreen)
         assert log_text(app).count("warning waiting for the migration lock") == 1  # once, then the header
+
+
+async def test_repair_dialogs_name_the_migration(project, tui_app):
+    write_standard(project)
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.query_one(MigrationsTable).select_version(2)
+        await pilot.press("M")
+        assert dict(app.screen.request.facts)["Migration"] == "002 index_things: Index things by name."
+        await pilot.press("n")
