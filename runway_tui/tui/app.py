@@ -18,7 +18,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from runway_tui.engine.app import MigrationApp
-from runway_tui.engine.config import AppConfig, TuiConfig
+from runway_tui.engine.config import AppConfig, Config, TuiConfig
 from runway_tui.engine.policy import Access
 from runway_tui.engine.runner import utcnow
 from runway_tui.tui.audit_pager import AuditPaging
@@ -48,13 +48,14 @@ from runway_tui.tui.overview_loader import OVERVIEW_SETTLE_S, OverviewLoading
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.main import MainScreen
 from runway_tui.tui.state import Connection, Outcome, UiState
+from runway_tui.tui.switcher import AppSwitching
 from runway_tui.tui.workers import EngineWorkers
 
 Clock = Callable[[], dt.datetime]
 AUDIT_EVERY = 5  # polls between two reloads of the newest audit page when nothing else changed
 
 
-class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysPanel, App[int]):
+class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysPanel, AppSwitching, App[int]):
     """One application of the config, shown in four panes."""
 
     CSS_PATH = "app.tcss"
@@ -66,7 +67,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
                  clock: Clock | None = None, address: str | None = None, theme: str | None = None,
                  poll_interval: float | None = None,
                  engine_factory: Callable[[], MigrationApp] | None = None, access: Access | None = None,
-                 handle_signals: bool = False) -> None:
+                 handle_signals: bool = False, project_config: Config | None = None,
+                 launch_flags: tuple[bool, bool] = (False, False)) -> None:
         super().__init__()
         self.app_config = app_config
         self.tui_config = tui_config or TuiConfig()
@@ -77,7 +79,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
         self.poll_interval = poll_interval if poll_interval is not None else self.tui_config.poll_interval_s
         self.access = access or Access(read_only, "read-only" if read_only else "writes allowed")
         self.engine_factory = engine_factory or (
-            lambda: MigrationApp(app_config, access=self.access, clock=self.clock))
+            lambda: MigrationApp(self.app_config, access=self.access, clock=self.clock))
+        self.project_config = project_config  # every application, for the switcher (`a`)
+        self.launch_flags = launch_flags  # (--read-only, --write): a switched-to application gets the same
         self.engine: MigrationApp | None = None
         self.snapshot: Snapshot | None = None
         self.header_state = HeaderState(app_config.name, app_config.database,

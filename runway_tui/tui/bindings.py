@@ -79,6 +79,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Show the next (older) page of the audit log", "Navigate", key_display="]"),
     ActionSpec("audit-prev-page", "left_square_bracket", "audit_page(-1)", "Newer audit page",
                "Show the previous (newer) page of the audit log", "Navigate", key_display="["),
+    ActionSpec("switch-app", "a", "switch_app", "Applications",
+               "Switch to another application of the config (each probed read-only first)", "App"),
     ActionSpec("show-keys", "question_mark", "show_keys", "Keys", "List every key", "App", footer=True,
                key_display="?"),
     ActionSpec("quit", "q", "quit_app", "Quit", "Quit (asks first while a step is running)", "App", footer=True),

@@ -44,7 +44,7 @@ class OverviewLoading:
         `after_step`: a step changes the collections it migrates, and adds one entry to the audit log,
         whose statistics cost a scan of 100k entries on some servers: its row keeps the last figures
         (a full reload on `r`, on connect and when pane 2 takes the focus)."""
-        if self.engine is None:
+        if self.engine is None or not self.screen_stack:  # a settle timer may fire while the app exits
             return
         self._overview_light = self._overview_light and after_step
         if self._overview_timer is not None:

@@ -29,7 +29,8 @@ def run_tui(args: argparse.Namespace) -> int:
         return 2
 
     app = RunwayApp(app_config, config.tui, read_only=access.read_only, access=access,
-                    theme=getattr(args, "theme", None), handle_signals=True)
+                    theme=getattr(args, "theme", None), handle_signals=True, project_config=config,
+                    launch_flags=(bool(getattr(args, "read_only", False)), bool(getattr(args, "write", False))))
     try:
         result = app.run()
     finally:

@@ -210,3 +210,43 @@ async def test_repair_dialogs_name_the_migration(project, tui_app):
         await pilot.press("M")
         assert dict(app.screen.request.facts)["Migration"] == "002 index_things: Index things by name."
         await pilot.press("n")
+
+
+async def test_switch_application_without_restarting(project, mongo_client: MongoClient):
+    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.screens.apps import AppsScreen
+
+    write_standard(project)
+    other_db = project.db_name + "_other"
+    mongo_client.drop_database(other_db)
+    text = project.config_path.read_text()
+    block = text[text.index("  test:\n"):text.index("tui:")]
+    project.config_path.write_text(text.replace("tui:", block.replace("  test:\n", "  other:\n").replace(
+        f"database: {project.db_name}", f"database: {other_db}").replace("production: false", "production: true")
+        + "tui:", 1))
+    with engine(project) as first:
+        first.upgrade(steps=1)
+    config = load_config(project.config_path)
+    app = RunwayApp(config.app("test"), config.tui, read_only=False, poll_interval=3600, project_config=config,
+                    launch_flags=(False, False))
+    app.cursor_blink = False
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            assert "version 001" in header_text(app)
+            await pilot.press("a")
+            screen = app.screen
+            assert isinstance(screen, AppsScreen)
+            await wait_for(pilot, lambda: screen.probes["other"].server.startswith("MongoDB"))
+            assert screen.probes["other"].pending == "3" and screen.probes["other"].version == "none"
+            assert screen.probes["test"].version == "001"
+            await pilot.press("down", "enter")
+            await wait_for(pilot, lambda: app.app_config.name == "other" and app.snapshot is not None)
+            await settle(app, pilot)
+            header = header_text(app)
+            assert other_db in header and "version none" in header and "3 pending" in header
+            assert app.read_only and "READ-ONLY" in header  # production without --write: the same rule
+            assert "switching to other" in log_text(app)
+    finally:
+        app.shutdown_engine()
+        mongo_client.drop_database(other_db)

@@ -220,6 +220,9 @@ class MainScreen(Screen[None]):
     def action_audit_page(self, delta: int) -> None:
         self.runway.audit_page(delta)
 
+    def action_switch_app(self) -> None:
+        self.runway.request_switch_app()
+
     def action_show_keys(self) -> None:
         self.runway.show_keys()
 
