@@ -47,17 +47,17 @@ def free_port() -> int:
 def _alive(pid: int) -> bool:
     """A zombie is dead: our own is reaped here, another process's is read from /proc. (Counting a killed
     daemon as alive made the next start wait its whole timeout on it.)"""
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return not _zombie(pid)
+    if _zombie(pid):  # checked before reaping: a process that dies after this check is reaped next time
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        return False
+    return True
 
 
 def _zombie(pid: int) -> bool:

@@ -19,6 +19,7 @@ import pytest
 from tests.support.cli import REPO_ROOT
 from tests.support.project import Project
 from tests.tui.conftest import write_standard
+from tests.tui.helpers import gated
 
 
 def wait_until(condition, timeout: float, what: str) -> None:
@@ -77,31 +78,12 @@ def test_signal_stops_the_embedded_daemon_we_started(tmp_path, signum):
                 os.kill(pid, signal.SIGKILL)
 
 
-GATED = '''"""Waits until the test releases it."""
-import time
-from pathlib import Path
-
-version = 1
-transactional = False
-
-
-def upgrade(ctx):
-    deadline = time.monotonic() + 60
-    while not Path({gate!r}).exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
-def downgrade(ctx):
-    pass
-'''
-
-
 async def test_ctrl_q_during_a_step_says_what_it_waits_for(project, tui_app, tmp_path):
     from tests.tui.conftest import settle
     from tests.tui.test_app import SIZE
 
     gate = tmp_path / "release"
-    project.write_migration(1, "gated", GATED.format(gate=str(gate)))
+    project.write_migration(1, "gated", gated(1, gate))
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

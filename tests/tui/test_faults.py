@@ -3,7 +3,6 @@ that is not there at start, a bad $EDITOR, the embedded daemon killed. Pilot, re
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -16,21 +15,8 @@ from runway_tui.tui.screens.prompt import PromptScreen
 from tests.support.project import Project
 from tests.support.server import free_port
 from tests.tui.conftest import make_app, settle, write_standard
+from tests.tui.helpers import toasts, wait_for
 from tests.tui.test_app import SIZE, header_text, log_text
-
-
-def notifications(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
-
-
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def fast_failing(project: Project) -> None:
@@ -89,7 +75,7 @@ async def test_unreachable_at_start_shows_the_files_and_one_message(tmp_path):
                 await wait_for(pilot, lambda: app.connection == "connecting")
                 await wait_for(pilot, lambda: app.connection == "disconnected")
             assert app.screen is app.main  # no dialog, let alone one per retry
-            assert sum("Cannot connect" in n for n in notifications(app)) == 1
+            assert sum("Cannot connect" in n for n in toasts(app)) == 1
             assert log_text(app).count("cannot reach the server") == 1
             await pilot.press("escape", "2", "1")  # keys work
             assert app.focused is table
@@ -109,7 +95,7 @@ async def test_a_bad_editor_is_one_message_and_the_app_keeps_working(project, tu
         await settle(app, pilot)
         await pilot.press("e")
         await pilot.pause()
-        assert any("cannot open the editor" in n and "/nonexistent/editor" in n for n in notifications(app))
+        assert any("cannot open the editor" in n and "/nonexistent/editor" in n for n in toasts(app))
         await pilot.press("u")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)

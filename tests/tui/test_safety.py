@@ -12,15 +12,12 @@ from runway_tui.engine.planner import Expected
 from runway_tui.tui.screens.confirm import ConfirmScreen
 from runway_tui.tui.screens.keys import KeysScreen
 from tests.tui.conftest import engine_for, settle, write_standard
+from tests.tui.helpers import notifications
 from tests.tui.test_app import SIZE, log_text, states
 
 
 def other_operator(project):
     return engine_for(load_config(project.config_path).app(project.app))
-
-
-def notifications(app) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
 
 
 async def test_up_confirmation_binds_to_the_version_it_showed(project, tui_app):

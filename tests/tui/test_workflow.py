@@ -3,7 +3,6 @@ Pilot against the real engine and the test SecantusDB."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 
@@ -15,39 +14,8 @@ from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.screens.confirm import ConfirmScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from tests.tui.conftest import FAILING, engine_for, settle, write_standard
+from tests.tui.helpers import gated, wait_for
 from tests.tui.test_app import SIZE, header_text, log_text, states
-
-GATED = '''"""Waits until the test releases it."""
-import time
-from pathlib import Path
-
-version = {v}
-transactional = False
-
-
-def upgrade(ctx):
-    deadline = time.monotonic() + 60
-    while not Path({gate!r}).exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
-def downgrade(ctx):
-    pass
-'''
-
-
-def notifications(app) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
-
-
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def engine(project):
@@ -57,7 +25,7 @@ def engine(project):
 async def test_the_header_follows_every_step_of_a_run(project, tui_app, tmp_path):
     write_standard(project, 2)
     gate = tmp_path / "release"
-    project.write_migration(3, "gated", GATED.format(v=3, gate=str(gate)))
+    project.write_migration(3, "gated", gated(3, gate))
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
