@@ -66,7 +66,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("focus-database", "2", "focus_pane('database')", "Database pane", "Focus pane 2", "Navigate"),
     ActionSpec("focus-audit", "3", "focus_pane('audit')", "Audit pane", "Focus pane 3", "Navigate"),
     ActionSpec("focus-log", "4", "focus_pane('log')", "Live log pane", "Focus pane 4", "Navigate"),
-    ActionSpec("filter", "slash", "filter", "Filter", "Filter the migrations or the audit log by text",
+    ActionSpec("filter", "slash", "filter", "Filter", "Filter the migrations, the audit log or the live log by text",
                "Navigate", footer=True, key_display="/"),
     ActionSpec("status-filter", "s", "status_filter", "Status filter",
                "Show all migrations, only pending, only problems or only applied (cycles)", "Navigate"),

@@ -218,3 +218,21 @@ async def test_switch_application_without_restarting(project, mongo_client: Mong
     finally:
         app.shutdown_engine()
         mongo_client.drop_database(other_db)
+
+
+async def test_search_in_the_live_log(project, tui_app):
+    from runway_tui.tui.components.live_log import LiveLog
+
+    write_standard(project)
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        live = app.main.query_one(LiveLog)
+        await pilot.press("4", "slash", *"connected")
+        await pilot.pause()
+        shown = " ".join(str(line.text) for line in live.log_widget.lines)  # wrapped lines joined
+        assert "connected: MongoDB" in shown and "opening" not in shown
+        assert "connected" in live.border_subtitle
+        await pilot.press("enter", "escape")  # keep it, then esc in the pane clears it
+        await pilot.pause()
+        assert live.text_filter == "" and any("opening" in str(line.text) for line in live.log_widget.lines)

@@ -106,8 +106,9 @@ class MainScreen(Screen[None]):
         return None
 
     def action_filter(self) -> None:
-        target = "audit" if self.focused_pane() == "audit" else "migrations"
-        box = self.query_one("#audit-filter" if target == "audit" else "#migrations-filter", Input)
+        pane = self.focused_pane()
+        target = pane if pane in ("audit", "log") else "migrations"
+        box = self.query_one(f"#{target}-filter", Input)
         box.display = True
         box.focus()
 
@@ -120,7 +121,7 @@ class MainScreen(Screen[None]):
             self._close_filter(focused, clear=True)
             return
         pane = self.focused_pane()  # esc in a list clears the filter it shows
-        if pane in ("migrations", "audit"):
+        if pane in ("migrations", "audit", "log"):
             box = self.query_one(f"#{pane}-filter", Input)
             if box.value:
                 self._close_filter(box, clear=True)
@@ -130,10 +131,12 @@ class MainScreen(Screen[None]):
             box.value = ""
             if box.id == "audit-filter":
                 self.runway.set_audit_filter("")
+            if box.id == "log-filter":
+                self.query_one(LiveLog).set_text_filter("")
         if box.id == "migrations-filter":
             self.query_one(MigrationsTable).set_filter(box.value)
         box.display = bool(box.value)
-        self.query_one("#audit" if box.id == "audit-filter" else "#migrations").focus()
+        self.query_one({"audit-filter": "#audit", "log-filter": "#log"}.get(box.id or "", "#migrations")).focus()
 
     @on(Input.Changed, "#migrations-filter")
     def _migrations_filter(self, event: Input.Changed) -> None:
@@ -141,6 +144,14 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#migrations-filter")
     def _migrations_filter_done(self, event: Input.Submitted) -> None:
+        self._close_filter(event.input, clear=False)
+
+    @on(Input.Changed, "#log-filter")
+    def _log_filter(self, event: Input.Changed) -> None:
+        self.query_one(LiveLog).set_text_filter(event.value)
+
+    @on(Input.Submitted, "#log-filter")
+    def _log_filter_done(self, event: Input.Submitted) -> None:
         self._close_filter(event.input, clear=False)
 
     @on(Input.Submitted, "#audit-filter")
