@@ -53,11 +53,15 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    if _zombie(pid):  # checked before reaping: a process that dies after this check is reaped next time
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
+    if not _zombie(pid):
+        return True
+    # A zombie. Ours is reaped here; but a leader shows 'Z' while its other threads still exit, and is
+    # not waitable yet: that one is still alive. Another process's zombie is dead for us.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
         return False
-    return True
+    return done == 0
 
 
 def _zombie(pid: int) -> bool:
