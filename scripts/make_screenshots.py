@@ -127,12 +127,32 @@ async def write_session(app: RunwayApp, gate: StepGate) -> None:
         shot(app, "keys")
         await pilot.press("escape")
 
+        # drift on 001 (edited after it was applied): the problems filter, then the override it offers
+        first = sorted(app.app_config.scripts_dir.glob("001_*.py"))[0]
+        first.write_text(first.read_text() + "# edited after it was applied\n")
+        await pilot.press("r")
+        await settle(app, pilot)
+        await pilot.press("s", "s")
+        await settle(app, pilot)
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        shot(app, "problems")
+        await pilot.press("s", "s")
+        await pilot.press("u")
+        await settle(app, pilot)
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        shot(app, "override")
+        await pilot.press("escape")
+
 
 async def read_only_session(app: RunwayApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        await pilot.press("u")  # hidden in read-only: nothing happens
+        await pilot.press("u")  # hidden in read-only: nothing runs (a toast says why)
         await settle(app, pilot)
+        app.clear_notifications()
+        await pilot.pause(0.3)
         shot(app, "read_only")
 
 

@@ -24,6 +24,7 @@ from runway_tui.engine.events import (
 )
 from runway_tui.engine.messages import exception_line, one_line, print_traceback, safe_str
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
+from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import scrub, scrub_uris
 
 MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
@@ -40,7 +41,7 @@ def run_command(args: argparse.Namespace) -> int:
         config = load_config(args.config).app(args.app)
         if args.command == "new":  # authoring needs no database
             return cmd_new(args, config, printer)
-        app = MigrationApp(config, read_only=True if args.read_only else None)
+        app = MigrationApp(config, access=_access(args, config))
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
@@ -83,6 +84,11 @@ def _redactor(app: MigrationApp | None, config: Any = None) -> Callable[[str], s
 def _print_traceback(exc: BaseException, app: MigrationApp | None, config: Any = None) -> None:
     """`--debug`: the traceback, with every secret and URI password scrubbed (exception texts and source)."""
     print_traceback(exc, _redactor(app, config))
+
+
+def _access(args: argparse.Namespace, config: Any) -> Access:
+    return resolve_access(config, read_only_flag=bool(getattr(args, "read_only", False)),
+                          write_flag=bool(getattr(args, "write", False)))
 
 
 def _attach_progress(app: MigrationApp, printer: Printer) -> None:
@@ -170,8 +176,10 @@ def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
     from runway_tui.engine.errors import ReadOnlyError
     from runway_tui.engine.scripts import ScriptDirectory
 
-    if args.read_only or config.read_only:
-        raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file")
+    access = _access(args, config)
+    if access.read_only:
+        raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file "
+                            f"({access.reason})")
     path = ScriptDirectory(config.scripts_dir, origin=f"{config.config_path}: scripts_dir").create_template(
         args.name, args.description)
     if args.json:

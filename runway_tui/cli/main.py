@@ -47,6 +47,8 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--read-only", action="store_true", dest="read_only",
                         default=argparse.SUPPRESS if suppress else False,
                         help="refuse every write, whatever the config says")
+    parser.add_argument("--write", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="allow writes on a production application (never lifts read_only: true)")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if suppress else False,
                         help="show tracebacks")
 
@@ -55,7 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="runway-tui", description="MongoDB schema migrations: terminal UI and headless CLI.",
                      epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(parser, suppress=False)
-    parser.add_argument("--write", action="store_true", help="TUI: allow writes on a production application")
     parser.add_argument("--theme", metavar="NAME", help="TUI: colour theme (e.g. textual-dark, nord)")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

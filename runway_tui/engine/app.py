@@ -30,6 +30,7 @@ from runway_tui.engine.connection import ServerInfo, make_client, probe_server, 
 from runway_tui.engine.embedded import EmbeddedServer
 from runway_tui.engine.errors import (
     BlockedError,
+    LockWaitCancelledError,
     ReadOnlyError,
     RunwayError,
     ServerUnreachableError,
@@ -66,7 +67,8 @@ from runway_tui.engine.models import (
     StatusReport,
     StepResult,
 )
-from runway_tui.engine.planner import plan_steps
+from runway_tui.engine.planner import Expected, check_expected, plan_steps
+from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
@@ -91,10 +93,14 @@ class MigrationApp:
     (or use it as a context manager)."""
 
     def __init__(self, config: AppConfig, *, read_only: bool | None = None, clock: Clock | None = None,
-                 connect: bool = True) -> None:
+                 connect: bool = True, access: Access | None = None) -> None:
         self.config = config
         self.name = config.name
-        self.read_only = config.read_only if read_only is None else read_only
+        # read_only: None follows the config (production is read-only); True is --read-only; False is --write
+        # `access`: decided by a front end from its flags (see engine/policy.py)
+        self.access = access or resolve_access(config, read_only_flag=read_only is True,
+                                               write_flag=read_only is False)
+        self.read_only = self.access.read_only
         self.events = EventBus()
         # Dates we write (audit entries, records) come from the server's clock, as the lease's do, so that
         # history is ordered and complete whatever the runners' clocks say; `clock` overrides it (tests).
@@ -105,6 +111,7 @@ class MigrationApp:
         self.scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway"
                                        / "scan-cache.json", origin=f"{config.config_path}: scripts_dir")
         self._operation = threading.Lock()
+        self._cancel_wait = threading.Event()  # set by cancel_lock_wait() from another thread
         self._closed = False
         self._indexes_ready = False
         self._embedded: EmbeddedServer | None = None
@@ -229,7 +236,7 @@ class MigrationApp:
     def _writable(self, action: str) -> None:
         if self.read_only:
             raise ReadOnlyError(f"application {self.name!r} is read-only: refusing to {action} "
-                                "(drop --read-only or set read_only: false to allow it)")
+                                f"({self.access.reason})")
 
     @contextlib.contextmanager
     def _exclusive(self, action: str) -> Iterator[None]:
@@ -244,9 +251,18 @@ class MigrationApp:
     @contextlib.contextmanager
     def _locked(self, operation: str) -> Iterator[None]:
         """Hold the migration lock (waiting a bounded time) and make sure our indexes exist."""
+        self._cancel_wait.clear()
+        told: list[bool] = []
+
         def waiting(holder: LockInfo, waited: float) -> None:
-            self.emit(LockWaitingEvent(self, holder, waited))
-            self.log("warning", f"waiting for the migration lock held by {holder.holder} ({waited:.0f}s)")
+            if self._cancel_wait.is_set():
+                raise LockWaitCancelledError(f"cancelled while waiting for the migration lock held by "
+                                             f"{holder.holder} ({waited:.0f}s); nothing was run")
+            self.emit(LockWaitingEvent(self, holder, waited))  # every second: front ends update one line
+            if not told:  # the log says it once
+                told.append(True)
+                self.log("warning", f"waiting for the migration lock held by {holder.holder} "
+                                    f"(up to {self.config.timeouts.lock_wait_s:g}s)")
 
         # One session for the whole operation: each step's transaction runs on it, and its id is
         # written with the lease (no extra round trip) so a runner taking over after a crash can end it.
@@ -269,6 +285,11 @@ class MigrationApp:
             self.lock.release()
             self._end_run_session()
             self.emit(LockReleasedEvent(self, operation))
+
+    def cancel_lock_wait(self) -> None:
+        """Stop waiting for another runner's lock (thread-safe): the waiting operation raises
+        LockWaitCancelledError within about a second and runs nothing. No effect once the lock is held."""
+        self._cancel_wait.set()
 
     def _end_run_session(self) -> None:
         session, self.run_session = self.run_session, None
@@ -414,13 +435,15 @@ class MigrationApp:
         return report, status
 
     def upgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
-                ignore_drift: bool = False, allow_out_of_order: bool = False) -> RunResult:
-        return self._run(Direction.UP, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
+                ignore_drift: bool = False, allow_out_of_order: bool = False,
+                expect: Expected | None = None) -> RunResult:
+        """`expect`: what a person confirmed (`Expected.of(plan)`); anything else is refused, nothing runs."""
+        return self._run(Direction.UP, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
                          allow_out_of_order=allow_out_of_order)
 
     def downgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
-                  ignore_drift: bool = False) -> RunResult:
-        return self._run(Direction.DOWN, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift)
+                  ignore_drift: bool = False, expect: Expected | None = None) -> RunResult:
+        return self._run(Direction.DOWN, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift)
 
     def upgrade_once(self) -> int:
         return len(self.upgrade().completed)
@@ -440,7 +463,7 @@ class MigrationApp:
     def downgrade_all(self) -> int:
         return len(self.downgrade(all_=True).completed)
 
-    def _run(self, direction: Direction, **request: Any) -> RunResult:
+    def _run(self, direction: Direction, expect: Expected | None = None, **request: Any) -> RunResult:
         self._writable(f"run {direction.value} steps")
         with self._exclusive(f"run {direction.value}"), self._locked(direction.value), self._guard_connection():
             _refresh, report = self._sync()  # a new file is pending without a separate refresh, same lock
@@ -448,6 +471,8 @@ class MigrationApp:
             plan = self.plan(direction, report=report, **request)
             if plan.blockers:
                 raise BlockedError(f"refusing to run {direction.value}: " + "; ".join(plan.blockers))
+            if expect is not None:
+                check_expected(plan, expect)  # under the lock: nobody can move the database after this
             for warning in plan.warnings:
                 self.log("warning", warning)
             completed: list[StepResult] = []

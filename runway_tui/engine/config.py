@@ -97,6 +97,8 @@ class TuiConfig:
     poll_interval_s: float = 2.0
     log_max_lines: int = 5000
     keymap: dict[str, str] = field(default_factory=dict)
+    # the line of `theme` and of each `keymap.<id>` key: the TUI checks names the engine cannot know
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -364,7 +366,10 @@ class _Parser:
             raise self.error(values["poll_interval_s"], "tui.poll_interval_s", "must be a positive number")
         if kwargs.get("log_max_lines", 1) < 1:
             raise self.error(values["log_max_lines"], "tui.log_max_lines", "must be at least 1")
-        return TuiConfig(**kwargs)
+        lines = {"theme": values["theme"].start_mark.line + 1} if "theme" in values else {}
+        if isinstance(values.get("keymap"), yaml.MappingNode):
+            lines |= {f"keymap.{k.value}": k.start_mark.line + 1 for k, _ in self.pairs(values["keymap"], "tui.keymap")}
+        return TuiConfig(**kwargs, lines=lines)
 
     # -- node helpers
     def pairs(self, node: yaml.MappingNode, prefix: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:

@@ -45,13 +45,31 @@ def free_port() -> int:
 
 
 def _alive(pid: int) -> bool:
+    """A zombie is dead: our own is reaped here, another process's is read from /proc. (Counting a killed
+    daemon as alive made the next start wait its whole timeout on it.)"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    if not _zombie(pid):
+        return True
+    # A zombie. Ours is reaped here; but a leader shows 'Z' while its other threads still exit, and is
+    # not waitable yet: that one is still alive. Another process's zombie is dead for us.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == 0
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _answers(port: int, timeout: float = 0.5) -> bool:

@@ -66,6 +66,12 @@ class LockTimeoutError(RunwayError):
     exit_code = ExitCode.LOCK_TIMEOUT
 
 
+class LockWaitCancelledError(RunwayError):
+    """The user cancelled the wait for another runner's lock (nothing was run)."""
+
+    exit_code = ExitCode.LOCK_TIMEOUT
+
+
 class LockLostError(RunwayError):
     """Our lease expired or was taken over while steps were running."""
 
@@ -74,6 +80,12 @@ class LockLostError(RunwayError):
 
 class BlockedError(RunwayError):
     """Steps refuse to run: a failed migration, checksum drift, a broken file, an orphan..."""
+
+    exit_code = ExitCode.VALIDATION_FAILED
+
+
+class DatabaseMovedError(RunwayError):
+    """A confirmed run was refused: the database is no longer where the confirmation said (nothing ran)."""
 
     exit_code = ExitCode.VALIDATION_FAILED
 

@@ -73,6 +73,8 @@ class MigrationRecord:
     applied_by: str | None = None
     duration_ms: int | None = None
     error: str | None = None
+    # the failed step's traceback (scrubbed); written with `error`, meaningful only while `error` is set
+    error_traceback: str | None = field(default=None, compare=False)
 
     @property
     def read_model(self) -> MigrationReadModel:
@@ -89,7 +91,8 @@ class MigrationRecord:
         return cls(version=int(doc["_id"]), name=doc.get("name", ""), checksum=doc.get("checksum", ""),
                    description=doc.get("description", ""), is_applied=is_applied, state=state,
                    applied_at=doc.get("applied_at"), applied_by=doc.get("applied_by"),
-                   duration_ms=doc.get("duration_ms"), error=doc.get("error"))
+                   duration_ms=doc.get("duration_ms"), error=doc.get("error"),
+                   error_traceback=doc.get("error_traceback") if doc.get("error") else None)
 
     def to_document(self) -> dict[str, Any]:
         return {"_id": self.version, "name": self.name, "version": self.version, "checksum": self.checksum,

@@ -60,6 +60,11 @@ def collection_detail(app: MigrationApp, name: str, sample: int = 5) -> dict[str
 
 
 def _json(value: Any) -> str:
+    return document_json(value)
+
+
+def document_json(value: Any) -> str:
+    """A BSON document as indented Extended JSON, for front ends that must not import bson."""
     return json.dumps(json.loads(json_util.dumps(value)), indent=2, ensure_ascii=False)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from runway_tui.engine.errors import UsageError
+from dataclasses import dataclass
+
+from runway_tui.engine.errors import DatabaseMovedError, UsageError
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow, Step
 
 
@@ -25,16 +27,22 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
         raise UsageError(f"version must be 0 or more, got {to}")
 
     current = report.current_version
+    in_the_way: set[str] = set()  # broken files the request would reach (up): they block, others only warn
     if direction is Direction.UP:
         candidates = [r for r in report.pending]
+        broken = [r for r in report.rows if r.version is not None and Problem.BROKEN in r.problems
+                  and r.script is not None and not r.is_applied]
+        pool = sorted(candidates + broken, key=lambda r: (r.version or 0, r.name))
         if to is not None:
             if current is not None and to < current and all(r.version > to for r in candidates):
                 raise UsageError(f"version {to} is below the current version {current}; use 'down --to {to}'")
-            selected = [r for r in candidates if r.version <= to]  # type: ignore[operator]
+            selected = [r for r in pool if r.version <= to]  # type: ignore[operator]
         elif all_:
-            selected = candidates
+            selected = pool
         else:
-            selected = candidates[: steps or 1]
+            selected = pool[: steps or 1]
+        in_the_way = {r.name for r in selected if Problem.BROKEN in r.problems}
+        selected = [r for r in selected if Problem.BROKEN not in r.problems]
         step_list = _up_steps(selected, current)
         target = step_list[-1].to_version if step_list else current
     else:
@@ -50,9 +58,38 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
         step_list = _down_steps(selected, applied)
         target = step_list[-1].to_version if step_list else current
 
-    blockers, warnings = _check(report, direction, step_list, ignore_drift, allow_out_of_order)
+    blockers, warnings = _check(report, direction, step_list, ignore_drift, allow_out_of_order, in_the_way)
     return Plan(direction=direction, steps=step_list, current_version=current, target_version=target,
                 blockers=blockers, warnings=warnings, uses_transactions=supports_transactions)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a person confirmed: the version the run starts from and the exact versions it runs, in order.
+
+    The engine checks it under the migration lock, after its own fresh plan: a confirmation binds to
+    what it showed, never to a target that someone else has moved the database around."""
+
+    from_version: int | None
+    versions: tuple[int, ...]
+
+    @classmethod
+    def of(cls, plan: Plan) -> Expected:
+        return cls(plan.current_version, tuple(s.version for s in plan.steps))
+
+
+def check_expected(plan: Plan, expected: Expected) -> None:
+    """Raise DatabaseMovedError unless `plan` (made under the lock) is exactly what was confirmed."""
+    actual = Expected.of(plan)
+    if actual == expected:
+        return
+
+    def show(e: Expected) -> str:
+        start = f"{e.from_version:03d}" if e.from_version is not None else "none applied"
+        return f"from {start}, {' '.join(f'{v:03d}' for v in e.versions) or 'nothing'}"
+
+    raise DatabaseMovedError(f"the database moved since the confirmation ({show(expected)} was confirmed; "
+                             f"now {show(actual)}): nothing was run")
 
 
 def _up_steps(selected: list[StatusRow], current: int | None) -> list[Step]:
@@ -80,7 +117,7 @@ def _down_steps(selected: list[StatusRow], applied: list[StatusRow]) -> list[Ste
 
 
 def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore_drift: bool,
-           allow_out_of_order: bool) -> tuple[list[str], list[str]]:
+           allow_out_of_order: bool, in_the_way: set[str]) -> tuple[list[str], list[str]]:
     blockers: list[str] = []
     warnings: list[str] = []
     in_plan = {s.version for s in steps}
@@ -96,7 +133,10 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
                     f"{row.current_checksum}); restore the file or accept it with 'runway-tui accept {row.version}'")
             (warnings if ignore_drift else blockers).append(text + (" [ignored]" if ignore_drift else ""))
         if Problem.BROKEN in problems and row.script is not None:
-            if direction is Direction.UP or row.version in in_plan:
+            # up: a broken file blocks a request that would reach it (or one it cannot place: no version);
+            # one above where the plan stops is only a warning
+            reached = row.version is None or row.name in in_the_way
+            if (direction is Direction.UP and reached) or row.version in in_plan:
                 blockers.append(f"{row.script.path.name} is broken: {row.script.problem}")
             else:
                 warnings.append(f"{row.script.path.name} is broken: {row.script.problem}")

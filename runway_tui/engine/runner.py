@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
+import traceback
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -235,7 +236,7 @@ class StepRunner:
         try:
             if record is None and step.direction is Direction.UP:
                 app.repository.upsert(self._new_record(step, checksum))
-            fields: dict[str, Any] = {"error": message}
+            fields: dict[str, Any] = {"error": message, "error_traceback": _traceback(app, exc)}
             if ran and not in_transaction:
                 fields["state"] = State.FAILED.value  # effects may be half applied: block until `mark`
             app.repository.update(step.version, fields)
@@ -354,3 +355,11 @@ def utcnow() -> dt.datetime:
     """Naive UTC with millisecond precision (what BSON stores)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+TRACEBACK_CHARS = 8000  # the end of it: the migration's own frames and the error
+
+
+def _traceback(app: Any, exc: BaseException) -> str:
+    """The failure's traceback, secrets scrubbed, for the detail screen (the `error` stays one line)."""
+    return app.redact("".join(traceback.format_exception(exc)))[-TRACEBACK_CHARS:]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runway_tui.engine.models import MigrationRecord, Problem, State, StatusReport, StatusRow
 from runway_tui.engine.scripts import ScriptFile
+
+if TYPE_CHECKING:
+    from runway_tui.engine.config import AppConfig
 
 _UNSETTLED = {State.FAILED, State.APPLYING, State.REVERTING}
 
@@ -57,3 +62,12 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord]) ->
         seen.add(version)
     rows.sort(key=lambda r: (r.version if r.version is not None else 10**12, r.name))
     return StatusReport(rows=rows, current_version=newest_applied)
+
+
+def files_status(config: AppConfig) -> StatusReport:
+    """The migration files alone (no records: every state unknown), for a front end that cannot reach the
+    server yet; reading files needs no database."""
+    from runway_tui.engine.scripts import ScriptDirectory
+
+    scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway" / "scan-cache.json")
+    return compute_status(scripts.scan(), [])

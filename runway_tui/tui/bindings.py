@@ -23,6 +23,7 @@ class ActionSpec:
     help: str
     group: str
     mutating: bool = False
+    edits_files: bool = False  # no database write, but hidden in read-only too (an edited file is drift)
     footer: bool = False
     key_display: str | None = None
 
@@ -48,7 +49,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                footer=True),
     ActionSpec("new-migration", "n", "new_migration", "New", "Create a migration file from the template",
                "Files", mutating=True, footer=True),
-    ActionSpec("edit-migration", "e", "edit_migration", "Edit", "Open the selected migration in $EDITOR", "Files"),
+    ActionSpec("edit-migration", "e", "edit_migration", "Edit", "Open the selected migration in $EDITOR", "Files",
+               edits_files=True),
     ActionSpec("mark-applied", "M", "mark(True)", "Mark applied",
                "Record the selected migration as applied without running it (audited)", "Repair", mutating=True),
     ActionSpec("mark-pending", "P", "mark(False)", "Mark pending",
@@ -56,21 +58,29 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept-drift", "A", "accept_drift", "Accept drift",
                "Store the edited file's checksum for the selected applied migration (audited)", "Repair",
                mutating=True),
-    ActionSpec("unlock", "X", "unlock", "Unlock", "Remove an expired migration lock (audited)", "Repair",
+    ActionSpec("unlock", "X", "unlock", "Unlock", "Remove the migration lock (a live one only by force; audited)",
+               "Repair",
                mutating=True),
     # Navigation
     ActionSpec("focus-migrations", "1", "focus_pane('migrations')", "Migrations pane", "Focus pane 1", "Navigate"),
     ActionSpec("focus-database", "2", "focus_pane('database')", "Database pane", "Focus pane 2", "Navigate"),
     ActionSpec("focus-audit", "3", "focus_pane('audit')", "Audit pane", "Focus pane 3", "Navigate"),
     ActionSpec("focus-log", "4", "focus_pane('log')", "Live log pane", "Focus pane 4", "Navigate"),
-    ActionSpec("filter", "slash", "filter", "Filter", "Filter the migrations or the audit log by text",
+    ActionSpec("filter", "slash", "filter", "Filter", "Filter the migrations, the audit log or the live log by text",
                "Navigate", footer=True, key_display="/"),
+    ActionSpec("status-filter", "s", "status_filter", "Status filter",
+               "Show all migrations, only pending, only problems or only applied (cycles)", "Navigate"),
+    ActionSpec("next-problem", "exclamation_mark", "next_problem", "Next problem",
+               "Move to the next migration with a problem (failed, broken, drift, orphan, out of order)",
+               "Navigate", key_display="!"),
     ActionSpec("log-follow", "f", "log_follow", "Follow log", "Follow or pause the live log", "Live log"),
     ActionSpec("log-level", "l", "log_level", "Log level", "Cycle the live log's level filter", "Live log"),
     ActionSpec("audit-next-page", "right_square_bracket", "audit_page(1)", "Older audit page",
                "Show the next (older) page of the audit log", "Navigate", key_display="]"),
     ActionSpec("audit-prev-page", "left_square_bracket", "audit_page(-1)", "Newer audit page",
                "Show the previous (newer) page of the audit log", "Navigate", key_display="["),
+    ActionSpec("switch-app", "a", "switch_app", "Applications",
+               "Switch to another application of the config (each probed read-only first)", "App"),
     ActionSpec("show-keys", "question_mark", "show_keys", "Keys", "List every key", "App", footer=True,
                key_display="?"),
     ActionSpec("quit", "q", "quit_app", "Quit", "Quit (asks first while a step is running)", "App", footer=True),
@@ -78,6 +88,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 
 BY_ACTION: dict[str, ActionSpec] = {spec.action.split("(")[0]: spec for spec in ACTIONS}
 MUTATING_ACTIONS: frozenset[str] = frozenset(spec.action.split("(")[0] for spec in ACTIONS if spec.mutating)
+FILE_ACTIONS: frozenset[str] = frozenset(spec.action.split("(")[0] for spec in ACTIONS if spec.edits_files)
 
 
 def main_bindings() -> list[Binding]:

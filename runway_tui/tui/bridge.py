@@ -17,6 +17,7 @@ from runway_tui.engine.events import (
     HandlerFailedEvent,
     LockAcquiredEvent,
     LockReleasedEvent,
+    LockWaitingEvent,
     LogEvent,
     MigrationEvent,
     PlanComputedEvent,
@@ -53,6 +54,7 @@ class Drained:
     step_ended: bool = False
     state_changed: bool = False
     lock_changed: bool = False
+    lock_wait: tuple[str, float] | None = None  # (holder, seconds waited): the latest wait report
     dropped: int = 0
 
 
@@ -87,6 +89,9 @@ class EventBuffer:
                 pending.state_changed = True
             elif isinstance(event, LockAcquiredEvent | LockReleasedEvent):
                 pending.lock_changed = True
+                pending.lock_wait = None
+            elif isinstance(event, LockWaitingEvent) and event.holder is not None:
+                pending.lock_wait = (event.holder.holder, event.waited_s)
 
         self._push(apply)
 

@@ -8,12 +8,16 @@ UI catches up. Chatty engine events are buffered by the bridge and announced wit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 from runway_tui.engine.connection import ServerInfo
 from runway_tui.engine.models import LockInfo, MigrationAuditlogEntry, Plan, StatusReport
+from runway_tui.tui.state import Outcome
+
+if TYPE_CHECKING:
+    from runway_tui.tui.state import Override, PlanRequest
 
 
 @dataclass
@@ -96,19 +100,30 @@ class EngineActivity(Message):
 class PlanReady(Message):
     """A plan was computed for a step the user asked for; the UI asks for confirmation next."""
 
-    def __init__(self, plan: Plan, request: dict[str, Any]) -> None:
+    def __init__(self, plan: Plan, request: PlanRequest, override: Override | None = None) -> None:
         super().__init__()
         self.plan = plan
         self.request = request
+        self.override = override  # the blocked plan, let through by one flag (asked for separately)
+
+
+class FilesLoaded(Message):
+    """The server cannot be reached: the migration files as read from disk (they need no server)."""
+
+    def __init__(self, report: StatusReport) -> None:
+        super().__init__()
+        self.report = report
 
 
 class OperationFinished(Message):
-    """A mutating operation ended; `error` is the one-line message of a RunwayError, if any."""
+    """An operation (planning included) ended; `error` is one line, `outcome` its kind (never parsed)."""
 
     def __init__(self, operation: str, summary: str = "", error: str | None = None,
-                 details: list[str] | None = None, snapshot: Snapshot | None = None) -> None:
+                 details: list[str] | None = None, snapshot: Snapshot | None = None,
+                 outcome: Outcome = Outcome.OK) -> None:
         super().__init__()
         self.operation = operation
+        self.outcome = outcome
         self.summary = summary
         self.error = error
         self.details = details or []

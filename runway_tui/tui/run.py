@@ -5,34 +5,32 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runway_tui.engine.config import AppConfig, load_config
+from runway_tui.engine.config import load_config
 from runway_tui.engine.errors import RunwayError
-
-
-def resolve_read_only(app_config: AppConfig, *, read_only_flag: bool, write_flag: bool) -> bool:
-    """Flag beats config; a production application opens read-only unless --write is given."""
-    if read_only_flag:
-        return True
-    if write_flag:
-        return False
-    return app_config.production or app_config.read_only
+from runway_tui.engine.policy import resolve_access
 
 
 def run_tui(args: argparse.Namespace) -> int:
     try:
         config = load_config(getattr(args, "config", None))
         app_config = config.app(getattr(args, "app", None))
+        access = resolve_access(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
+                                write_flag=bool(getattr(args, "write", False)))
     except RunwayError as exc:
         sys.stderr.write(f"runway-tui: {exc}\n")
         return int(exc.exit_code)
-    if getattr(args, "read_only", False) and getattr(args, "write", False):
-        sys.stderr.write("runway-tui: give only one of --read-only and --write\n")
-        return 2
-    read_only = resolve_read_only(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
-                                  write_flag=bool(getattr(args, "write", False)))
     from runway_tui.tui.app import RunwayApp  # Textual only on this path
+    from runway_tui.tui.settings import settings_errors
 
-    app = RunwayApp(app_config, config.tui, read_only=read_only, theme=getattr(args, "theme", None))
+    errors = settings_errors(config.tui, config.path, getattr(args, "theme", None))
+    if errors:
+        for error in errors:
+            sys.stderr.write(f"runway-tui: {error}\n")
+        return 2
+
+    app = RunwayApp(app_config, config.tui, read_only=access.read_only, access=access,
+                    theme=getattr(args, "theme", None), handle_signals=True, project_config=config,
+                    launch_flags=(bool(getattr(args, "read_only", False)), bool(getattr(args, "write", False))))
     try:
         result = app.run()
     finally:

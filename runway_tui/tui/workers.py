@@ -7,27 +7,23 @@ thread, so the UI's busy guard, plus the engine's own one-operation-at-a-time lo
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pymongo.errors import ConnectionFailure, PyMongoError
 from textual import work
 from textual.worker import get_current_worker
 
-from runway_tui.engine.errors import (
-    EmbeddedServerError,
-    RunwayError,
-    ServerUnreachableError,
-    StepFailedError,
-)
-from runway_tui.engine.models import Direction
+from runway_tui.engine.errors import RunwayError, StepFailedError
+from runway_tui.engine.status import files_status
 from runway_tui.tui.components.audit_pane import PAGE_SIZE as AUDIT_PAGE
 from runway_tui.tui.messages import (
     AuditLoaded,
     AuditPage,
     ConnectionFailed,
     EngineConnected,
+    FilesLoaded,
     LockLoaded,
     OperationFinished,
     OverviewLoaded,
@@ -35,10 +31,12 @@ from runway_tui.tui.messages import (
     Snapshot,
     StateLoaded,
 )
+from runway_tui.tui.state import Outcome, PlanRequest, find_override, outcome_of
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
-    from runway_tui.engine.models import MigrationAuditlogEntry
+    from runway_tui.engine.config import AppConfig
+    from runway_tui.engine.models import MigrationAuditlogEntry, StatusReport
 
 
 Operation = Callable[["MigrationApp"], str]
@@ -68,12 +66,20 @@ class EngineWorkers:
 
     engine: MigrationApp | None
     engine_factory: Callable[[], MigrationApp]
+    app_config: AppConfig
 
     @work(thread=True, name="connect", group="engine", exit_on_error=False, description="connecting")
-    def connect_engine(self) -> None:
+    def connect_engine(self, stale: MigrationApp | None = None) -> None:
+        """Connect a new engine; `stale` (one whose embedded daemon died) is closed first, which reaps the
+        dead daemon and leaves its registration, so the new engine starts a fresh daemon."""
+        if stale is not None:
+            try:
+                stale.close()
+            except Exception as exc:  # noqa: BLE001 - closing a dead engine must not stop the reconnect
+                self.events.add("warning", f"closing the lost engine: {one_line(exc)}")  # type: ignore[attr-defined]
         try:
             engine = self.engine_factory()
-        except (RunwayError, PyMongoError) as exc:
+        except Exception as exc:  # noqa: BLE001 - RunwayError, or a bug: either way one line, and retry
             self.post_message(ConnectionFailed(one_line(exc), initial=True))  # type: ignore[attr-defined]
             return
         engine.subscribe(self.events.handle)  # type: ignore[attr-defined]
@@ -84,7 +90,7 @@ class EngineWorkers:
         """A read in a worker failed: a lost server becomes the disconnected state, anything else a log line."""
         if get_current_worker().is_cancelled:
             return
-        if isinstance(exc, ServerUnreachableError | EmbeddedServerError | ConnectionFailure):
+        if outcome_of(exc) is Outcome.CONNECTION_LOST:
             self.post_message(ConnectionFailed(one_line(exc), initial=False))  # type: ignore[attr-defined]
         else:
             self.events.add("error", f"reading {what} failed: {one_line(exc)}")  # type: ignore[attr-defined]
@@ -103,7 +109,7 @@ class EngineWorkers:
             return
         try:
             snapshot = self.read_snapshot(engine)
-        except (RunwayError, PyMongoError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the engine raises RunwayError; a bug is one line too
             self._read_failed(exc, "state")
             return
         if not get_current_worker().is_cancelled:
@@ -119,7 +125,7 @@ class EngineWorkers:
         try:
             started = time.monotonic()
             lock = engine.lock_info()
-        except (RunwayError, PyMongoError):
+        except Exception:  # noqa: BLE001
             return  # the step itself reports a lost server
         if not get_current_worker().is_cancelled:
             self.post_message(LockLoaded(lock, started))  # type: ignore[attr-defined]
@@ -143,7 +149,7 @@ class EngineWorkers:
             else:
                 entries = read_page(engine, AUDIT_PAGE + 1, before, text)
                 page = AuditPage(entries[:AUDIT_PAGE], len(entries) > AUDIT_PAGE, before, text, index, started)
-        except (RunwayError, PyMongoError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the engine raises RunwayError; a bug is one line too
             self._read_failed(exc, "the audit log")
             return
         if get_current_worker().is_cancelled:
@@ -176,40 +182,70 @@ class EngineWorkers:
                 if index == len(pending) or row["name"] == config.auditlog_collection or index % 8 == 0:
                     self.post_message(OverviewLoaded([dict(r) for r in rows],  # type: ignore[attr-defined]
                                                      complete=index == len(pending)))
-        except (RunwayError, PyMongoError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the engine raises RunwayError; a bug is one line too
             self._read_failed(exc, "the database overview")
             self.post_message(OverviewLoaded([], complete=True, failed=True))  # type: ignore[attr-defined]
 
+    @work(thread=True, name="files", group="files", exclusive=True, exit_on_error=False,
+          description="reading the migration files")
+    def load_files(self) -> None:
+        """The files alone, from disk: what pane 1 shows while the server cannot be reached."""
+        try:
+            report = files_status(self.app_config)
+        except Exception as exc:  # noqa: BLE001 - a broken folder is one line in the log
+            self.events.add("error", f"reading the migration files failed: {one_line(exc)}")  # type: ignore[attr-defined]
+            return
+        self.post_message(FilesLoaded(report))  # type: ignore[attr-defined]
+
     @work(thread=True, name="plan", group="engine", exit_on_error=False, description="planning")
-    def compute_plan(self, request: dict[str, Any]) -> None:
+    def compute_plan(self, request: PlanRequest, report: StatusReport | None = None) -> None:
+        """Always ends with a message (PlanReady or OperationFinished), so the busy state always clears."""
         engine = self.engine
         if engine is None:
+            self.post_message(OperationFinished("plan", error="not connected",  # type: ignore[attr-defined]
+                                                outcome=Outcome.CONNECTION_LOST))
             return
         try:
-            plan = engine.plan(Direction(request["direction"]), steps=request.get("steps"), to=request.get("to"),
-                               all_=request.get("all_", False), report=request.get("report"))
-        except (RunwayError, PyMongoError) as exc:
-            self.post_message(OperationFinished("plan", error=one_line(exc)))  # type: ignore[attr-defined]
+            report = report or engine.status()
+            plan = engine.plan(request.direction, steps=request.steps, to=request.to, all_=request.all_,
+                               report=report)
+            override = (find_override(report, request, engine.server_info.supports_transactions)
+                        if plan.blockers and not request.preview else None)
+        except Exception as exc:  # noqa: BLE001 - the engine raises RunwayError; a bug is one line too
+            self.post_message(OperationFinished("plan", error=one_line(exc),  # type: ignore[attr-defined]
+                                                outcome=outcome_of(exc)))
             return
-        self.post_message(PlanReady(plan, request))  # type: ignore[attr-defined]
+        self.post_message(PlanReady(plan, request, override))  # type: ignore[attr-defined]
 
     @work(thread=True, name="operation", group="engine", exit_on_error=False, description="running")
     def run_operation(self, operation: str, call: Operation) -> None:
         """Run one mutating engine call; the busy flag was set on the UI thread before this started."""
         engine = self.engine
         if engine is None:
-            self.post_message(OperationFinished(operation, error="not connected"))  # type: ignore[attr-defined]
+            self.post_message(OperationFinished(operation, error="not connected",  # type: ignore[attr-defined]
+                                                outcome=Outcome.CONNECTION_LOST))
             return
+        idle: threading.Event = self.operation_idle  # type: ignore[attr-defined]
+        self._running_label = self.busy or operation  # type: ignore[attr-defined]
+        idle.clear()
+        try:
+            self._operate(engine, operation, call)
+        finally:
+            idle.set()
+
+    def _operate(self, engine: MigrationApp, operation: str, call: Operation) -> None:
         try:
             summary = call(engine)
         except StepFailedError as exc:
             self.post_message(OperationFinished(operation, error=str(exc),  # type: ignore[attr-defined]
                                                 details=[f"completed before the failure: {c}" for c in exc.completed],
-                                                snapshot=self._snapshot_after(engine)))
+                                                snapshot=self._snapshot_after(engine), outcome=Outcome.FAILED))
             return
         except Exception as exc:  # noqa: BLE001 - a bug in a migration or the engine must not kill the UI
+            outcome = outcome_of(exc)
+            after = None if outcome is Outcome.CONNECTION_LOST else self._snapshot_after(engine)
             self.post_message(OperationFinished(operation, error=one_line(exc),  # type: ignore[attr-defined]
-                                                snapshot=self._snapshot_after(engine)))
+                                                snapshot=after, outcome=outcome))
             return
         self.post_message(OperationFinished(operation, summary=summary,  # type: ignore[attr-defined]
                                             snapshot=self._snapshot_after(engine)))

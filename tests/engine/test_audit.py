@@ -138,7 +138,7 @@ def test_blocked_run_writes_no_audit_entry(app, project, mongo_client):
     from runway_tui.engine.errors import BlockedError
 
     with pytest.raises(BlockedError):
-        app.upgrade()
+        app.upgrade(all_=True)  # reaches the broken 002 (one step would stop before it)
     assert raw_entries(mongo_client, project) == []  # Mongorunway B13 logged a "success" here
 
 

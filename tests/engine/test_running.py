@@ -188,8 +188,19 @@ def test_broken_file_blocks_up(app, project):
     project.write_migration(1, "a", data_migration(1))
     project.write_migration(2, "b", "version = 2\n")
     with pytest.raises(BlockedError, match="002_b.py is broken"):
-        app.upgrade()
+        app.upgrade(all_=True)
     assert app.session.get_current_version() is None
+
+
+def test_broken_file_blocks_only_plans_that_pass_it(app, project):
+    project.write_migration(1, "a", data_migration(1))
+    project.write_migration(2, "b", "version = 2\n")
+    plan = app.plan(steps=1)
+    assert not plan.blockers and any("002_b.py is broken" in w for w in plan.warnings)
+    app.upgrade()  # 001 stops before the broken 002
+    assert app.session.get_current_version() == 1
+    with pytest.raises(BlockedError, match="002_b.py is broken"):
+        app.upgrade()  # the broken file is what is pending now
 
 
 def test_migration_that_cannot_be_imported_fails_cleanly(app, project):

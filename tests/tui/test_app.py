@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from pymongo import MongoClient
 from textual.command import CommandList, CommandPalette
@@ -15,7 +13,6 @@ from runway_tui.tui.bridge import EventBuffer
 from runway_tui.tui.components.header_bar import HeaderBar
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
-from runway_tui.tui.run import resolve_read_only
 from runway_tui.tui.screens.confirm import ConfirmScreen
 from runway_tui.tui.screens.detail import AuditDetailScreen, CollectionDetailScreen, MigrationDetailScreen
 from runway_tui.tui.screens.error import ErrorScreen
@@ -344,15 +341,6 @@ async def test_palette_lists_rare_actions_with_keys_and_keymap_remaps(project, t
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, PromptScreen)
-
-
-def test_read_only_precedence():
-    config = dataclasses.make_dataclass("C", [("production", bool), ("read_only", bool)])
-    assert resolve_read_only(config(True, False), read_only_flag=False, write_flag=False) is True
-    assert resolve_read_only(config(True, False), read_only_flag=False, write_flag=True) is False
-    assert resolve_read_only(config(False, True), read_only_flag=False, write_flag=True) is False
-    assert resolve_read_only(config(False, False), read_only_flag=True, write_flag=False) is True
-    assert resolve_read_only(config(False, False), read_only_flag=False, write_flag=False) is False
 
 
 def test_event_buffer_coalesces_bursts():

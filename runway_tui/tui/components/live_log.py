@@ -7,7 +7,8 @@ from collections import deque
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, ProgressBar, RichLog
+from textual.markup import escape
+from textual.widgets import Input, Label, ProgressBar, RichLog
 
 from runway_tui.tui.bridge import LogEntry, Progress
 
@@ -30,9 +31,11 @@ class LiveLog(Vertical):
         self.history: deque[LogEntry] = deque(maxlen=max_lines)
         self.min_level = "info"
         self.following = True
+        self.text_filter = ""  # `/` in pane 4: only lines containing it (case-insensitive)
         self._rendered_width = 0
 
     def compose(self) -> ComposeResult:
+        yield Input(placeholder="search the live log · Esc clears", id="log-filter", classes="filter-input")
         with Horizontal(id="progress-row"):
             yield Label("", id="progress-label")
             yield ProgressBar(total=1, show_eta=False, id="progress")
@@ -50,8 +53,17 @@ class LiveLog(Vertical):
         log = self.log_widget
         for entry in entries:
             self.history.append(entry)
-            if _rank(entry.level) >= _rank(self.min_level):
+            if self._shown(entry):
                 log.write(self._line(entry), scroll_end=self.following)
+
+    def _shown(self, entry: LogEntry) -> bool:
+        return _rank(entry.level) >= _rank(self.min_level) and (
+            not self.text_filter or self.text_filter in entry.text.lower())
+
+    def set_text_filter(self, text: str) -> None:
+        self.text_filter = text.strip().lower()
+        self._rerender()
+        self._update_subtitle()
 
     def _line(self, entry: LogEntry) -> Text:
         style = LEVEL_STYLES.get(entry.level, "")
@@ -78,7 +90,7 @@ class LiveLog(Vertical):
         log = self.log_widget
         log.clear()
         for entry in self.history:
-            if _rank(entry.level) >= _rank(self.min_level):
+            if self._shown(entry):
                 log.write(self._line(entry), scroll_end=self.following)
 
     def toggle_follow(self) -> bool:
@@ -106,4 +118,5 @@ class LiveLog(Vertical):
 
     def _update_subtitle(self) -> None:
         mode = "following" if self.following else "paused"
-        self.border_subtitle = f"{mode} · {self.min_level}+ · f follow · l level"
+        search = f"“{self.text_filter}” · " if self.text_filter else ""
+        self.border_subtitle = escape(f"{search}{mode} · {self.min_level}+ · f follow · l level")

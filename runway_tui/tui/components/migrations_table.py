@@ -10,7 +10,7 @@ from textual import events
 from textual.markup import escape
 from textual.widgets import DataTable
 
-from runway_tui.engine.models import StatusReport, StatusRow
+from runway_tui.engine.models import Problem, StatusReport, StatusRow
 from runway_tui.tui.bindings import LIST_BINDINGS
 from runway_tui.tui.components.columns import Column, Step, cursor_row_key, fit
 from runway_tui.tui.format import clip, short_name, status_text, summary, version_text, when
@@ -24,6 +24,14 @@ GIVE_BACK = ["status", "description"]
 PATCH_LIMIT = 50  # more changed or removed rows than this: rebuild instead of patching
 CHUNK = 200  # rows added per turn of the event loop when the table is rebuilt
 CHUNK_PAUSE_S = 0.001
+
+
+STATUS_FILTERS = ("all", "pending", "problems", "applied")
+PROBLEMS = frozenset({Problem.FAILED, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT, Problem.OUT_OF_ORDER})
+
+
+def has_problem(row: StatusRow) -> bool:
+    return bool(PROBLEMS & set(row.problems))
 
 
 def row_key(row: StatusRow) -> str:
@@ -50,6 +58,8 @@ class MigrationsTable(DataTable[object]):
         self._pending_selection: str | None = None
         self._generation = 0
         self._fitted_width: object = None  # the size the columns were fitted to
+        self.offline = False  # the report is the files alone: the database state is unknown
+        self.status_filter = "all"  # all, pending, problems, applied (`s` cycles)
 
     @property
     def complete(self) -> bool:
@@ -63,10 +73,10 @@ class MigrationsTable(DataTable[object]):
     def _fit(self, rows: list[StatusRow]) -> dict[str, Column]:
         records = [r.record for r in rows if r.record is not None]
         columns = [
-            Column("status", ("Status", " "), max([len(status_text(r)) for r in rows] + [6]), compact=1),
+            Column("status", ("Status", " "), max([len(self._status(r)) for r in rows] + [6]), compact=1),
             Column("version", ("Ver",), max([len(version_text(r.version)) for r in rows] + [3])),
             Column("name", ("Name",), max([len(short_name(r.name, r.version)) for r in rows] + [4])),
-            Column("description", ("Description",), max([len(summary(r.description)) for r in rows] + [11])),
+            Column("description", ("Description",), max([len(self._description(r)) for r in rows] + [11])),
             Column("applied_at", ("Applied at (UTC)", "Applied at", "Applied", "At"), 16, compact=11),
             Column("applied_by", ("Applied by", "By"),
                    max([len(r.applied_by or "") for r in records] + [len("Applied by") if records else 2])),
@@ -77,23 +87,38 @@ class MigrationsTable(DataTable[object]):
         fit(columns, self.size.width - scrollbar, 2 * self.cell_padding, SHRINK, GIVE_BACK)
         return {c.key: c for c in columns}
 
-    def show(self, report: StatusReport) -> None:
-        self._report = report
+    def show(self, report: StatusReport, offline: bool = False) -> None:
+        """`offline`: the files as read from disk while the server cannot be reached (states unknown)."""
+        self._report, self.offline = report, offline
         self._render_rows()
+
+    @staticmethod
+    def _description(row: StatusRow) -> str | Text:
+        """A failed step shows its stored error and a broken file its reason, in place of a description."""
+        if Problem.FAILED in row.problems and row.record is not None and row.record.error:
+            return Text(summary(row.record.error), style="red")
+        if Problem.BROKEN in row.problems and row.script is not None and row.script.problem:
+            return Text(summary(row.script.problem), style="red")
+        return summary(row.description)
+
+    def _status(self, row: StatusRow) -> Text:
+        if self.offline and row.script is not None and not row.script.is_broken:
+            return Text("? unknown", style="dim")
+        return status_text(row)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip().lower()
         self._render_rows()
 
-    @staticmethod
-    def _row_fingerprint(row: StatusRow) -> tuple[object, ...]:
+    def _row_fingerprint(self, row: StatusRow) -> tuple[object, ...]:
         record = row.record
-        return (row.state, row.problems, row.name, row.description, record.applied_at if record else None,
+        return (self.offline, record.error if record else None, row.state, row.problems,
+                row.name, row.description, record.applied_at if record else None,
                 record.applied_by if record else None)
 
     def _cells(self, row: StatusRow, columns: dict[str, Column]) -> tuple[object, ...]:
         record = row.record
-        status = status_text(row)
+        status = self._status(row)
         if columns["status"].is_compact:
             status = Text(status.plain[:1], style=status.style)
         applied_at = ""
@@ -101,9 +126,11 @@ class MigrationsTable(DataTable[object]):
             applied_at = (record.applied_at.strftime("%m-%d %H:%M") if columns["applied_at"].is_compact
                           else when(record.applied_at))
         cells = {"status": status, "version": version_text(row.version),
-                 "name": short_name(row.name, row.version), "description": summary(row.description),
+                 "name": short_name(row.name, row.version), "description": self._description(row),
                  "applied_at": applied_at, "applied_by": (record.applied_by or "") if record else ""}
-        return tuple(cells[k] if isinstance(cells[k], Text) else clip(str(cells[k]), columns[k].width)
+        return tuple(cells[k] if isinstance(cells[k], Text) and k == "status" else
+                     Text(clip(cells[k].plain, columns[k].width), style=cells[k].style)
+                     if isinstance(cells[k], Text) else clip(str(cells[k]), columns[k].width)
                      for k in self.COLUMNS)
 
     def _render_rows(self) -> None:
@@ -195,13 +222,39 @@ class MigrationsTable(DataTable[object]):
             return
         counts: dict[str, int] = {}
         for row in rows:
-            word = status_text(row).plain
+            word = self._status(row).plain
             counts[word] = counts.get(word, 0) + 1
         legend = " · ".join(f"{word[:1]} {count} {word[2:]}" for word, count in counts.items())
-        shown = f"{len(rows)} of {len(self._report.rows)} · " if self.filter_text and self._report else ""
+        filtered = self.filter_text or self.status_filter != "all"
+        shown = f"{len(rows)} of {len(self._report.rows)} · " if filtered and self._report else ""
+        if self.status_filter != "all":
+            shown = f"{self.status_filter} only · {shown}"
         self.parent.border_subtitle = escape(shown + legend) if rows else "no migrations"
 
+    def cycle_status_filter(self) -> str:
+        self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]
+        self._render_rows()
+        return self.status_filter
+
+    def select_next_problem(self) -> StatusRow | None:
+        """The next row (after the cursor, wrapping) with a problem; None when there is none."""
+        keys = self._keys
+        if not keys:
+            return None
+        start = keys.index(self.selected_key) + 1 if self.selected_key in keys else 0
+        for key in keys[start:] + keys[:start]:
+            if has_problem(self.rows_by_key[key]):
+                self.move_cursor(row=self.get_row_index(key))
+                return self.rows_by_key[key]
+        return None
+
     def _matches(self, row: StatusRow) -> bool:
+        if self.status_filter == "problems" and not has_problem(row):
+            return False
+        if self.status_filter == "applied" and not row.is_applied:
+            return False
+        if self.status_filter == "pending" and (row.is_applied or has_problem(row) or row.version is None):
+            return False
         if not self.filter_text:
             return True
         haystack = f"{row.version} {row.name} {row.description} {row.state} {' '.join(p.value for p in row.problems)}"

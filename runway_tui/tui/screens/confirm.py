@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -27,8 +27,10 @@ class ConfirmRequest:
     typed: str | None = None  # production: the text (database name) to type
 
 
-def render_request(request: ConfirmRequest) -> Group:
-    """Facts as a two-column grid so long values wrap under themselves, then steps and warnings."""
+def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Group:
+    """Facts as a two-column grid so long values wrap under themselves, then steps and warnings.
+
+    With `max_steps`, a longer list shows its first steps and "… N more" (every step still runs)."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(justify="right", style="dim", no_wrap=True)
     grid.add_column(style="bold")
@@ -36,10 +38,15 @@ def render_request(request: ConfirmRequest) -> Group:
         grid.add_row(label, Text(value))
     parts: list[Table | Text] = [grid]
     if request.steps:
-        steps = Text()
-        for step in request.steps:
+        steps = Text(no_wrap=True, overflow="ellipsis")
+        shown = request.steps if max_steps is None or len(request.steps) <= max_steps else \
+            request.steps[:max(max_steps - 1, 1)]
+        for step in shown:
             steps.append("\n  • ", style="cyan")
             steps.append(step)
+        if len(shown) < len(request.steps):
+            steps.append(f"\n  … {len(request.steps) - len(shown)} more (all {len(request.steps)} run)",
+                         style="bold cyan")
         parts.append(steps)
     for warning in request.warnings:
         parts.append(Text.assemble(("\n! ", "bold yellow"), (warning, "yellow")))
@@ -55,14 +62,40 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", show=False),
     ]
 
+    # lines around the body: the screen's margin, border, padding, title, buttons (typed: hint, input, error)
+    CHROME_LINES = 12
+    TYPED_LINES = 7
+
     def __init__(self, request: ConfirmRequest) -> None:
         super().__init__(classes="-typed" if request.typed else "")
         self.request = request
+        self.hidden_steps = 0
+
+    def _body_lines(self) -> int:
+        return max(self.app.size.height - self.CHROME_LINES - (self.TYPED_LINES if self.request.typed else 0), 3)
+
+    def _max_steps(self) -> int | None:
+        """As many steps as fit beside the facts and warnings, so the buttons never leave the screen."""
+        request = self.request
+        if not request.steps:
+            return None
+        room = self._body_lines() - len(request.facts) - 2 * len(request.warnings) - 1
+        return len(request.steps) if room >= len(request.steps) else max(room, 2)
+
+    def body_text(self) -> str:
+        return self._rendered_text
 
     def compose(self) -> ComposeResult:
+        max_steps = self._max_steps()
+        if max_steps is not None and max_steps < len(self.request.steps):
+            self.hidden_steps = len(self.request.steps) - max(max_steps - 1, 1)
+        body = render_request(self.request, max_steps)
+        self._rendered_text = "\n".join(r.plain for r in body.renderables if isinstance(r, Text))
         with Vertical(id="dialog", classes="dialog"):
             yield Label(Text(self.request.title), id="dialog-title")
-            yield Static(render_request(self.request), id="dialog-body")
+            with VerticalScroll(id="dialog-scroll") as scroll:
+                scroll.styles.max_height = self._body_lines()
+                yield Static(body, id="dialog-body")
             if self.request.typed:
                 yield Label(Text.assemble("Production: type the database name ", (self.request.typed, "bold"),
                                           " and press Enter to confirm, Esc to cancel."), id="typed-hint")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from bson import json_util
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
@@ -17,6 +15,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.models import MigrationAuditlogEntry, StatusRow
+from runway_tui.engine.overview import document_json
 from runway_tui.tui.format import (
     action_name,
     duration,
@@ -49,10 +48,23 @@ class DetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail-back"),
         Binding("q", "back", "Back", show=False),
+        # the keys panel's promise (j k g G move), for whichever box has the focus
+        Binding("j", "scroll('down')", "Down", show=False),
+        Binding("k", "scroll('up')", "Up", show=False),
+        Binding("g", "scroll('home')", "Top", show=False),
+        Binding("G", "scroll('end')", "Bottom", show=False),
     ]
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_scroll(self, where: str) -> None:
+        focused = self.focused
+        if isinstance(focused, DataTable):
+            action = {"down": "cursor_down", "up": "cursor_up", "home": "scroll_top", "end": "scroll_bottom"}[where]
+            focused.run_action(action)
+        elif focused is not None:
+            getattr(focused, f"scroll_{where}")(animate=False)
 
     @property
     def engine(self) -> MigrationApp | None:
@@ -61,6 +73,18 @@ class DetailScreen(Screen[None]):
 
 class MigrationDetailScreen(DetailScreen):
     """Source with syntax highlighting, stored vs current checksum, and this migration's audit entries."""
+
+    BINDINGS = [Binding("c", "copy", "Copy error / path", id="detail-copy")]
+
+    def action_copy(self) -> None:
+        """The stored error (scrubbed by the engine) when the step failed, else the file's path (OSC 52)."""
+        row = self.row
+        record = row.record
+        text = ((record.error_traceback or record.error) if record and record.error else
+                str(row.script.path) if row.script else row.name)
+        self.app.copy_to_clipboard(text)
+        self.notify("copied the error" if row.record and row.record.error else f"copied {text}", timeout=2,
+                    markup=False)
 
     def __init__(self, row: StatusRow) -> None:
         super().__init__()
@@ -73,6 +97,11 @@ class MigrationDetailScreen(DetailScreen):
                              style="bold"),
                         classes="detail-title")
             yield Static(self._facts(), id="migration-facts")
+            record = row.record
+            if record is not None and record.error and record.error_traceback:
+                with VerticalScroll(id="traceback", classes="detail-box") as box:
+                    box.border_title = "traceback of the failed step (c copies it)"
+                    yield Static(Text(record.error_traceback, style="red"), id="traceback-text")
             with VerticalScroll(id="source", classes="detail-box") as scroll:
                 scroll.border_title = row.script.path.name if row.script else "no file"
                 yield Static(self._source(), id="source-text")
@@ -212,7 +241,7 @@ class AuditDetailScreen(DetailScreen):
             ("Took", duration(entry.duration_ms) or "—"),
             ("By", f"{entry.user}@{entry.host} (runway {entry.engine_version or '?'})"),
         ]
-        document = json.dumps(json.loads(json_util.dumps(entry.to_document())), indent=2, ensure_ascii=False)
+        document = document_json(entry.to_document())
         with Vertical(classes="detail"):
             yield Label(Text("Audit entry", style="bold"), classes="detail-title")
             yield Static(facts_text(facts), id="audit-facts")

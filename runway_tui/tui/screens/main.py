@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, RichLog
 
-from runway_tui.tui.bindings import MUTATING_ACTIONS, main_bindings
+from runway_tui.tui.bindings import FILE_ACTIONS, MUTATING_ACTIONS, main_bindings
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePane
 from runway_tui.tui.components.header_bar import HeaderBar
@@ -66,16 +66,34 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ guards
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only hides writes (False); busy or disconnected greys them (None)."""
+        """Read-only hides writes and editing (False); busy or disconnected greys writes (None)."""
+        if self.refusal(action) is None:
+            return True
+        return False if self._hidden(action) else None
+
+    def _hidden(self, action: str) -> bool:
+        return self.runway.read_only and (action in MUTATING_ACTIONS or action in FILE_ACTIONS)
+
+    def refusal(self, action: str) -> str | None:
+        """Why `action` cannot run now (what the toast says), or None."""
         app = self.runway
+        if self._hidden(action):
+            return ("read-only: files are not edited in this mode" if action in FILE_ACTIONS
+                    else "read-only: this would write to the database")
         if action in MUTATING_ACTIONS:
-            if app.read_only:
-                return False
-            if app.busy or app.engine is None or app.connection != "connected":
-                return None
-        if action in READ_ONLY_SAFE and app.busy:
-            return None
-        return True
+            return app.state.write_refusal(app.engine is not None)
+        if action in READ_ONLY_SAFE and app.state.busy is not None:
+            return f"busy: {app.state.busy.label}"
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action is hidden or greyed reaches here unhandled: say why instead of nothing."""
+        for binding in self._bindings.key_to_bindings.get(event.key, []):
+            reason = self.refusal(binding.action.split("(")[0])
+            if reason:
+                event.stop()
+                self.notify(reason, severity="warning", timeout=3, markup=False)
+                return
 
     # ------------------------------------------------------------------ navigation
     def action_focus_pane(self, name: str) -> None:
@@ -88,18 +106,22 @@ class MainScreen(Screen[None]):
         return None
 
     def action_filter(self) -> None:
-        target = "audit" if self.focused_pane() == "audit" else "migrations"
-        box = self.query_one("#audit-filter" if target == "audit" else "#migrations-filter", Input)
+        pane = self.focused_pane()
+        target = pane if pane in ("audit", "log") else "migrations"
+        box = self.query_one(f"#{target}-filter", Input)
         box.display = True
         box.focus()
 
     def action_back(self) -> None:
+        if self.runway.state.lock_wait:  # esc first cancels a wait for another runner's lock
+            self.runway.cancel_lock_wait()
+            return
         focused = self.focused
         if isinstance(focused, Input):
             self._close_filter(focused, clear=True)
             return
         pane = self.focused_pane()  # esc in a list clears the filter it shows
-        if pane in ("migrations", "audit"):
+        if pane in ("migrations", "audit", "log"):
             box = self.query_one(f"#{pane}-filter", Input)
             if box.value:
                 self._close_filter(box, clear=True)
@@ -109,10 +131,12 @@ class MainScreen(Screen[None]):
             box.value = ""
             if box.id == "audit-filter":
                 self.runway.set_audit_filter("")
+            if box.id == "log-filter":
+                self.query_one(LiveLog).set_text_filter("")
         if box.id == "migrations-filter":
             self.query_one(MigrationsTable).set_filter(box.value)
         box.display = bool(box.value)
-        self.query_one("#audit" if box.id == "audit-filter" else "#migrations").focus()
+        self.query_one({"audit-filter": "#audit", "log-filter": "#log"}.get(box.id or "", "#migrations")).focus()
 
     @on(Input.Changed, "#migrations-filter")
     def _migrations_filter(self, event: Input.Changed) -> None:
@@ -120,6 +144,14 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#migrations-filter")
     def _migrations_filter_done(self, event: Input.Submitted) -> None:
+        self._close_filter(event.input, clear=False)
+
+    @on(Input.Changed, "#log-filter")
+    def _log_filter(self, event: Input.Changed) -> None:
+        self.query_one(LiveLog).set_text_filter(event.value)
+
+    @on(Input.Submitted, "#log-filter")
+    def _log_filter_done(self, event: Input.Submitted) -> None:
         self._close_filter(event.input, clear=False)
 
     @on(Input.Submitted, "#audit-filter")
@@ -177,6 +209,17 @@ class MainScreen(Screen[None]):
     def action_unlock(self) -> None:
         self.runway.request_unlock()
 
+    def action_status_filter(self) -> None:
+        self.query_one(MigrationsTable).cycle_status_filter()  # the pane's subtitle says which
+
+    def action_next_problem(self) -> None:
+        table = self.query_one(MigrationsTable)
+        table.focus()
+        row = table.select_next_problem()
+        if row is None:
+            self.notify("no migration has a problem" + (" in this filter" if table.filter_text else ""),
+                        timeout=2)
+
     def action_log_follow(self) -> None:
         following = self.query_one(LiveLog).toggle_follow()
         self.notify("live log: following" if following else "live log: paused", timeout=2)
@@ -187,6 +230,9 @@ class MainScreen(Screen[None]):
 
     def action_audit_page(self, delta: int) -> None:
         self.runway.audit_page(delta)
+
+    def action_switch_app(self) -> None:
+        self.runway.request_switch_app()
 
     def action_show_keys(self) -> None:
         self.runway.show_keys()

@@ -1,0 +1,341 @@
+"""What happens when the user asks for something: guard, ask (dialog or prompt), then start a worker.
+
+Mixed into `RunwayApp`. Every refusal says why in a toast (read-only, busy, disconnected), and every
+write goes through a confirmation whose run is bound to what it showed (`Expected`).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import SuspendNotSupported
+
+from runway_tui.engine.models import Direction, Plan, Problem
+from runway_tui.engine.planner import Expected
+from runway_tui.tui.components.migrations_table import MigrationsTable
+from runway_tui.tui.dialogs import plan_confirmation, plan_preview, refresh_summary, run_summary
+from runway_tui.tui.format import short_name, summary, version_text
+from runway_tui.tui.screens.confirm import ConfirmRequest, ConfirmScreen
+from runway_tui.tui.screens.error import ErrorScreen
+from runway_tui.tui.screens.prompt import PromptScreen
+from runway_tui.tui.state import Activity, Override, PlanRequest
+
+if TYPE_CHECKING:
+    from runway_tui.engine.app import MigrationApp
+    from runway_tui.tui.app import RunwayApp
+
+
+class RequestFlows:
+    """User requests (UI thread): guards, dialogs, then the worker that does the work."""
+
+    # ------------------------------------------------------------------ guards
+    def refuse_write(self: RunwayApp) -> bool:
+        """True (and a toast saying why) when a write cannot start now; the same rule as check_action."""
+        reason = self.state.write_refusal(self.engine is not None)
+        if reason:
+            self.notify(reason, severity="warning", timeout=3, markup=False)
+        return reason is not None
+
+    def _facts(self: RunwayApp) -> list[tuple[str, str]]:
+        name = self.app_config.name + (" (PRODUCTION)" if self.production else "")
+        return [("Application", name), ("Server", self.header_state.address), ("Database", self.app_config.database)]
+
+    @property
+    def _typed(self: RunwayApp) -> str | None:
+        return self.app_config.database if self.production else None
+
+    # ------------------------------------------------------------------ up / down / plan
+    def request_step(self: RunwayApp, direction: str) -> None:
+        if self.refuse_write():
+            return
+        # planned on the status shown (read after the last step or poll): no second read before the dialog;
+        # the engine plans again under its lock and runs only what the dialog showed (see `Expected`)
+        self._plan(PlanRequest(Direction(direction), steps=1))
+
+    def request_step_to(self: RunwayApp, direction: str) -> None:
+        if self.refuse_write():
+            return
+        row = self.main.query_one(MigrationsTable).selected_row
+        default = str(row.version) if row and row.version is not None else ""
+
+        def validate(text: str) -> str | None:
+            return None if text.isdigit() else "a version number (0 or more)"
+
+        def chosen(value: str | None) -> None:
+            if value is None or self.refuse_write():
+                return
+            self._plan(PlanRequest(Direction(direction), to=int(value)))
+
+        hint = ("Apply pending migrations up to and including this version." if direction == "up"
+                else "Revert applied migrations above this version (0 reverts everything).")
+        self.push_screen(PromptScreen(f"{direction.capitalize()} to version", hint, value=default,
+                                      validate=validate), chosen)
+
+    def request_plan(self: RunwayApp) -> None:
+        reason = self.state.read_refusal(self.engine is not None)
+        if reason:
+            self.notify(reason, severity="warning", timeout=2, markup=False)
+            return
+        self._plan(PlanRequest(Direction.UP, all_=True, preview=True))
+
+    def _plan(self: RunwayApp, request: PlanRequest) -> None:
+        self.set_state(self.state.begin(Activity.PLANNING, request.label))
+        report = self.snapshot.status if self.snapshot is not None and not request.preview else None
+        self.compute_plan(request, report)
+
+    def plan_ready(self: RunwayApp, plan: Plan, request: PlanRequest, override: Override | None = None) -> None:
+        self.set_state(self.state.finish())
+        if request.preview:
+            head, lines = plan_preview(plan)
+            self.push_screen(ErrorScreen("Plan (nothing was run)", head, lines, kind="info"))
+            return
+        if plan.blockers:
+            self.log_line("error", f"refusing to run {plan.direction.value}: " + "; ".join(plan.blockers))
+            if override is not None:
+                self._offer_override(plan, override)
+                return
+            self.push_screen(ErrorScreen(f"Refusing to run {plan.direction.value}", "Fix these first:",
+                                         plan.blockers))
+            return
+        if not plan.steps:
+            what = "nothing to apply: every migration is applied" if plan.direction is Direction.UP \
+                else "nothing to revert: no migration is applied"
+            self.notify(what, timeout=3)
+            self.log_line("info", what)
+            return
+        self._confirm_run(plan)
+
+    def _offer_override(self: RunwayApp, blocked: Plan, override: Override) -> None:
+        """What the CLI offers as --ignore-drift / --allow-out-of-order: asked first, then the run's own
+        (typed on production) confirmation names every step with the blocker marked [ignored] / [allowed]."""
+        request = ConfirmRequest(f"Refusing to run {blocked.direction.value}", self._facts(),
+                                 warnings=[*blocked.blockers,
+                                           f"{override.label} for this run only? Nothing is accepted or recorded "
+                                           "as fixed; the next run is refused again."],
+                                 confirm_label=override.label)
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                self._confirm_run(override.plan, override)
+            else:
+                self.log_line("info", f"{blocked.direction.value} cancelled; nothing was run")
+
+        self.push_screen(ConfirmScreen(request), decided)
+
+    def _confirm_run(self: RunwayApp, plan: Plan, override: Override | None = None) -> None:
+        expected = Expected.of(plan)
+        target, direction = plan.target_version or 0, plan.direction
+        flags = {"ignore_drift": override.ignore_drift} if override else {}
+        if override and direction is Direction.UP:
+            flags["allow_out_of_order"] = override.allow_out_of_order
+
+        def decided(ok: bool | None) -> None:
+            if not ok:
+                self.log_line("info", f"{direction.value} cancelled; nothing was run")
+                return
+            if self.refuse_write():
+                return
+
+            def run(engine: MigrationApp) -> str:
+                # exactly the confirmed steps from the confirmed version, checked by the engine under its lock
+                result = (engine.upgrade(to=target, expect=expected, **flags) if direction is Direction.UP
+                          else engine.downgrade(to=target, expect=expected, **flags))
+                return run_summary(result)
+
+            self.set_state(self.state.begin(Activity.RUNNING, f"running {direction.value} to {version_text(target)}"))
+            self.run_operation(direction.value, run)
+
+        shown = plan_confirmation(plan, self._facts(), self.app_config.database, self.production)
+        self.push_screen(ConfirmScreen(shown), decided)
+
+    # ------------------------------------------------------------------ refresh / files
+    def request_refresh(self: RunwayApp) -> None:
+        if self.state.busy is not None:
+            self.notify(f"busy: {self.state.busy.label}", severity="warning", timeout=2, markup=False)
+            return
+        if self.engine is None or not self.state.connected:
+            self.retry_connection()
+            return
+        if self.read_only:
+            self.log_line("info", "reloading (read-only: files are compared, nothing is written)")
+            self.reload("refresh")
+            return
+        self.set_state(self.state.begin(Activity.WRITING, "refreshing"))
+        self.run_operation("refresh", lambda engine: refresh_summary(engine.refresh()))
+
+    def request_new_migration(self: RunwayApp) -> None:
+        if self.refuse_write():
+            return
+
+        def validate(text: str) -> str | None:
+            return None if any(c.isalnum() for c in text) else "a name with letters or digits, e.g. add_email_index"
+
+        def chosen(name: str | None) -> None:
+            if name is None or self.refuse_write():
+                return
+            self.set_state(self.state.begin(Activity.WRITING, "creating a migration file"))
+
+            def create(engine: MigrationApp) -> str:
+                return f"created {self._shown_path(engine.create_migration_file_template(name))} (e edits it)"
+
+            self.run_operation("new", create)
+
+        self.push_screen(PromptScreen("New migration", "What does it do? This becomes the file name and the "
+                                      "description.", placeholder="add_user_email_index", validate=validate), chosen)
+
+    def _shown_path(self: RunwayApp, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.app_config.config_path.parent))
+        except ValueError:
+            return str(path)
+
+    @staticmethod
+    def editor_command(path: Path) -> list[str]:
+        """$VISUAL or $EDITOR (with its arguments) followed by the file; vi when neither is set."""
+        return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi") + [str(path)]
+
+    def edit_selected(self: RunwayApp) -> None:
+        if self.read_only:  # editing an applied file is how drift is made: read-only means hands off
+            self.notify("read-only: files are not edited in this mode", severity="warning", timeout=3)
+            return
+        row = self.main.query_one(MigrationsTable).selected_row
+        if row is None or row.script is None:
+            self.notify("select a migration that has a file", severity="warning", timeout=3)
+            return
+        command = self.editor_command(row.script.path)
+        # Checked before the terminal is handed over: a failure inside `suspend()` leaves a blank screen.
+        if not command[0] or shutil.which(command[0]) is None:
+            self.notify(f"cannot open the editor: {command[0]!r} not found (set $EDITOR or $VISUAL)",
+                        severity="error", markup=False)
+            return
+        failure: OSError | None = None
+        try:
+            with self.suspend():
+                try:
+                    subprocess.run(command, check=False)
+                except OSError as exc:  # e.g. not executable: caught inside, so the terminal comes back
+                    failure = exc
+        except SuspendNotSupported:  # headless or web: no terminal to hand over
+            self.notify(f"cannot hand the terminal to an editor here; run: {shlex.join(command)}",
+                        severity="warning", timeout=6, markup=False)
+            return
+        if failure is not None:
+            self.notify(f"cannot open the editor: {failure}", severity="error", markup=False)
+            return
+        self.log_line("info", f"edited {self._shown_path(row.script.path)}")
+        self.reload("edit")
+
+    # ------------------------------------------------------------------ repairs (mark, accept, unlock)
+    def _selected_version(self: RunwayApp) -> int | None:
+        row = self.main.query_one(MigrationsTable).selected_row
+        if row is None or row.version is None:
+            self.notify("select a migration first (pane 1)", severity="warning", timeout=3)
+            return None
+        return row.version
+
+    def _migration_name(self: RunwayApp) -> str:
+        """The selected migration as the other dialogs show it: version, name and description."""
+        row = self.main.query_one(MigrationsTable).selected_row
+        if row is None or row.version is None:
+            return ""
+        text = f"{version_text(row.version)} {short_name(row.name, row.version)}"
+        return text + (f": {summary(row.description)}" if summary(row.description) else "")
+
+    def _confirm_then(self: RunwayApp, request: ConfirmRequest, label: str, operation: str,
+                      call: Callable[[MigrationApp], str]) -> None:
+        def decided(ok: bool | None) -> None:
+            if not ok:
+                self.log_line("info", f"{operation} cancelled; nothing was written")
+            elif not self.refuse_write():
+                self.set_state(self.state.begin(Activity.WRITING, label))
+                self.run_operation(operation, call)
+
+        self.push_screen(ConfirmScreen(request), decided)
+
+    def request_mark(self: RunwayApp, applied: bool) -> None:
+        if self.refuse_write():
+            return
+        version = self._selected_version()
+        if version is None:
+            return
+        state = "applied" if applied else "pending"
+        request = ConfirmRequest(f"Mark {version_text(version)} as {state}?",
+                                 [*self._facts(), ("Migration", self._migration_name()), ("New state", state)],
+                                 warnings=["Nothing runs: only the record changes (audited)."],
+                                 confirm_label="Mark", typed=self._typed)
+        self._confirm_then(request, f"marking {version_text(version)}", "mark",
+                           lambda engine: f"marked {engine.mark(version, applied=applied).name} as {state}")
+
+    def request_accept(self: RunwayApp) -> None:
+        if self.refuse_write():
+            return
+        version = self._selected_version()
+        if version is None:
+            return
+        row = self.main.query_one(MigrationsTable).selected_row
+        if row is not None and Problem.DRIFT not in row.problems:  # the engine refuses it too
+            self.notify(f"{version_text(version)} has no drift: its file matches the stored checksum",
+                        severity="warning", timeout=3)
+            return
+        request = ConfirmRequest(f"Accept the edited file of {version_text(version)}?",
+                                 [*self._facts(), ("Migration", self._migration_name())],
+                                 warnings=["The stored checksum becomes the file's; the edit is NOT run."],
+                                 confirm_label="Accept", typed=self._typed)
+        self._confirm_then(request, f"accepting {version_text(version)}", "accept",
+                           lambda engine: f"accepted the edited file of {engine.accept(version).name}")
+
+    def request_unlock(self: RunwayApp) -> None:
+        """An expired lease is removed after a confirmation; a live one only by force, said plainly (what
+        `unlock --force` does), typed on production. Both are audited by the engine."""
+        if self.refuse_write():
+            return
+        lock = self.snapshot.lock if self.snapshot else None
+        if lock is None:
+            self.notify("there is no migration lock to remove", timeout=3)
+            return
+        if self.engine is not None and self.engine.holds(lock):
+            self.notify("this session holds the lock (its step is running); it is released when the step ends",
+                        severity="warning", timeout=4)
+            return
+        force = not lock.expired
+        holder = f"{lock.user}@{lock.host} ({lock.operation}{', expired' if lock.expired else ''})"
+        until = f", renewed until {lock.expires_at:%H:%M:%S} UTC" if lock.expires_at else ""
+        warnings = ([f"The lease is LIVE{until}. If that runner is still migrating, removing its lock lets a "
+                     "second runner start beside it. Remove it only if you know the runner is dead."]
+                    if force else ["The lease has expired: its runner stopped renewing it."])
+        request = ConfirmRequest("Force-remove a LIVE migration lock?" if force else "Remove the migration lock?",
+                                 [*self._facts(), ("Held by", holder)], warnings=warnings,
+                                 confirm_label="Force unlock" if force else "Unlock", typed=self._typed)
+
+        def unlock(engine: MigrationApp) -> str:
+            removed = engine.unlock(force=force)
+            return f"removed the lock held by {removed.holder}" if removed else "there was no lock"
+
+        self._confirm_then(request, "force-unlocking" if force else "unlocking", "unlock", unlock)
+
+    # ------------------------------------------------------------------ quitting
+    def request_quit(self: RunwayApp) -> None:
+        if not self.state.running_step:
+            self.exit(0)
+            return
+        assert self.state.busy is not None
+        request = ConfirmRequest("A step is running", [*self._facts(), ("Running", self.state.busy.label)],
+                                 warnings=["Quitting now would interrupt it. Quit as soon as it ends "
+                                           "(the lock is released first)?"], confirm_label="Quit after it")
+
+        def decided(ok: bool | None) -> None:
+            if not ok:
+                return
+            if not self.state.busy:  # the step ended while the question was open
+                self.exit(0)
+                return
+            self.set_state(self.state.quit_after_step())
+            self.log_line("warning", "will quit when the running step ends")
+
+        self.push_screen(ConfirmScreen(request), decided)

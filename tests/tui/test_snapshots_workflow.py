@@ -1,0 +1,67 @@
+"""SVG snapshots of the screens added for the whole workflow (regenerate deliberately: --snapshot-update):
+the status filter with broken and failed rows, the override offered for drift, a long confirmation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.test_snapshots import applied_project, snapshot  # noqa: F401 - the fixture is used by name
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+
+
+@pytest.fixture
+def troubled_project(applied_project):  # noqa: F811
+    """Two applied, 001 edited afterwards (drift), one pending, one broken file."""
+    path = applied_project.scripts_dir / "001_create_things.py"
+    path.write_text(path.read_text() + "# edited after it was applied\n")
+    (applied_project.scripts_dir / "004_broken.py").write_text('"""Half written."""\nversion = 4\n')
+    return applied_project
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_problems_filter(snap_compare, troubled_project, size):
+    assert snapshot(snap_compare, troubled_project, size, press=["s", "s"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_override_drift_dialog(snap_compare, troubled_project, size):
+    (troubled_project.scripts_dir / "004_broken.py").unlink()  # drift alone: the override is offered
+    assert snapshot(snap_compare, troubled_project, size, press=["u"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_applications_list(snap_compare, applied_project, mongo_client, size):  # noqa: F811
+    import asyncio
+
+    from runway_tui.engine.config import load_config
+    from runway_tui.tui.app import RunwayApp
+    from tests.tui.conftest import ADDRESS, fixed_clock, settle
+
+    project = applied_project
+    other_db = project.db_name[:40] + "_b"
+    mongo_client.drop_database(other_db)
+    text = project.config_path.read_text()
+    block = text[text.index("  test:\n"):text.index("tui:")]
+    project.config_path.write_text(text.replace("tui:", block.replace("  test:\n", "  staging:\n").replace(
+        f"database: {project.db_name}", f"database: {other_db}") + "tui:", 1))
+    config = load_config(project.config_path)
+    app = RunwayApp(config.app("test"), config.tui, read_only=False, clock=fixed_clock, address=ADDRESS,
+                    poll_interval=3600, project_config=config)
+    app.cursor_blink = False
+
+    async def run_before(pilot) -> None:
+        await settle(app, pilot)
+        await pilot.press("a")
+        for _ in range(400):
+            await pilot.pause(0.02)
+            if all(p.server != "probing…" for p in app.screen.probes.values()):
+                break
+        await asyncio.sleep(0.1)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, run_before=run_before, terminal_size=size)
+    finally:
+        app.shutdown_engine()
+        mongo_client.drop_database(other_db)
