@@ -163,8 +163,8 @@ def _unlock_trial(project: Project, seed: int) -> str:
 
     rng = random.Random(seed)
     set_config(project, lock_ttl_s=60)
-    write_counter_migrations(project, 20, sleep=0.02)
-    unlock_after = rng.randint(1, 15)  # steps reported applied before the unlock: it lands mid-run
+    write_counter_migrations(project, 20, sleep=0.1)  # >= 1 s left after the unlock point: it lands mid-run
+    unlock_after = rng.randint(1, 10)  # steps reported applied before the unlock: it lands mid-run
     runner = spawn_cli(project, "up", "--all")
     reported = ReportedSteps(runner)
     with MongoClient(project.uri, serverSelectionTimeoutMS=5000) as client:
