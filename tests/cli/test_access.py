@@ -38,4 +38,5 @@ def test_cli_production_needs_write(main_cli, project, mongo_client):
 
 def test_cli_both_flags_is_one_line_error(main_cli, project):
     proc = main_cli("status", "--read-only", "--write")
-    assert proc.returncode == ExitCode.BAD_INPUT and "only one of --read-only and --write" in proc.stderr
+    assert proc.returncode == ExitCode.BAD_INPUT, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "--read-only and --write contradict each other" in proc.stderr

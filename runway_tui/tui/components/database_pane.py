@@ -28,11 +28,13 @@ class CollectionsTable(DataTable[object]):
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self._fingerprint: object = None
 
+    # runway's own collections are marked in the name column (◆), not in a column of their own,
+    # so that every column fits in half of a 120-column terminal.
+    COLUMNS = (("name", "Collection"), ("count", "Docs"), ("size", "Size"), ("indexes", "Idx"),
+               ("validator", "Valid"))
+
     def on_mount(self) -> None:
-        # runway's own collections are marked in the name column (◆), not in a column of their own,
-        # so that every column fits in half of a 120-column terminal.
-        for key, label in (("name", "Collection"), ("count", "Docs"), ("size", "Size"), ("indexes", "Idx"),
-                           ("validator", "Valid")):
+        for key, label in self.COLUMNS:
             self.add_column(label, key=key)
 
     def show(self, rows: list[dict[str, Any]], complete: bool = True) -> None:
@@ -44,25 +46,30 @@ class CollectionsTable(DataTable[object]):
             return
         self._fingerprint = fingerprint
         selected = self.selected_name
-        self.clear()
+        cells = []
         for row in rows:
             count = row.get("count")
             waiting = not complete and row.get("type", "collection") == "collection" and count is None
-            self.add_row(
+            cells.append((
                 Text(f"◆ {row['name']}", style="dim cyan") if row.get("ours") else Text(row["name"], style="bold"),
                 Text("…" if waiting else "" if count is None else f"~{count:,}", justify="right", style="dim"
                      if waiting else ""),
                 Text("…" if waiting else size(row.get("size")), justify="right", style="dim" if waiting else ""),
                 Text("" if row.get("indexes") is None else str(row["indexes"]), justify="right"),
                 Text("✓", style="green") if row.get("validator") else Text("—", style="dim"),
-                key=row["name"],
-            )
+            ))
+        # Each column is as wide as its widest cell, measured here rather than by the table when it is next
+        # idle: the pane shows its final layout at once (and the same one in every screenshot).
+        self.clear(columns=True)
+        for index, (key, label) in enumerate(self.COLUMNS):
+            width = max([len(label), *(row_cells[index].cell_len for row_cells in cells)])
+            self.add_column(label, key=key, width=width)
+        for row, row_cells in zip(rows, cells, strict=True):
+            self.add_row(*row_cells, key=row["name"])
         if selected is not None:
             for index, row in enumerate(rows):
                 if row["name"] == selected:
                     self.move_cursor(row=index)
-        # Column widths settle on idle; without a repaint then, a real terminal can keep header-wide columns.
-        self.set_timer(0.05, self.refresh)
 
     @property
     def selected_name(self) -> str | None:
