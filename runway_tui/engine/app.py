@@ -107,6 +107,9 @@ class MigrationApp:
         self.clock: Clock = clock or self._server_now
         self.user, self.host = _identity()
         self.session_id = Binary.from_uuid(uuid.uuid4(), UuidRepresentation.STANDARD)
+        # The date of each version's newest state-changing audit entry, read under the lock by the last plan:
+        # our next entry for that version is dated after it (see `audit_entry`).
+        self._evidence_dates: dict[int, dt.datetime] = {}
         # The scan cache lives beside the config (like the embedded data); it is content-addressed.
         self.scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway"
                                        / "scan-cache.json", origin=f"{config.config_path}: scripts_dir")
@@ -227,9 +230,16 @@ class MigrationApp:
 
     def audit_entry(self, transaction_name: str, model: MigrationReadModel | None, *, duration_ms: int | None = None,
                     exc: BaseException | None = None) -> MigrationAuditlogEntry:
+        date = self.now()
+        previous = self._evidence_dates.get(model.version) if model is not None else None
+        if previous is not None and date <= previous:
+            # Runners estimate the server's clock, each a few milliseconds off: the runner that took the lock
+            # after another could date its entry before the other's. Entries about one version are kept in the
+            # order they happened (the lock serialises them), so the newest is the audit log's evidence.
+            date = previous + dt.timedelta(milliseconds=1)
         return MigrationAuditlogEntry(
             session_id=self.session_id, transaction_name=transaction_name, migration_read_model=model,
-            date_fmt=DATE_FMT, date=self.now(), exc_name=type(exc).__name__ if exc else None,
+            date_fmt=DATE_FMT, date=date, exc_name=type(exc).__name__ if exc else None,
             exc_message=exception_message(exc, self.redact) if exc else None, duration_ms=duration_ms, user=self.user,
             host=self.host, engine_version=__version__)
 
@@ -334,6 +344,7 @@ class MigrationApp:
         migration); an operator's `mark` (audited) settles it."""
         with self._guard_connection("to read the audit log"):
             evidence = self.journal.last_state_changes([s.version for s in plan.steps])
+        self._evidence_dates = {v: e["date"] for v, e in evidence.items() if isinstance(e.get("date"), dt.datetime)}
         blockers = []
         for step in plan.steps:
             said = evidence.get(step.version)
@@ -519,6 +530,8 @@ class MigrationApp:
             self.repository.update(version, fields)
             record = self.repository.get(version)
             assert record is not None
+            self._evidence_dates = {v: e["date"] for v, e in self.journal.last_state_changes([version]).items()
+                                    if isinstance(e.get("date"), dt.datetime)}
             self.journal.append(self.audit_entry("MarkAppliedTransaction" if applied else "MarkPendingTransaction",
                                                  before or record.read_model))
         self.log("warning", f"marked {record.name} as {state.value} by hand")

@@ -152,3 +152,24 @@ def test_custom_collection_names_are_used(project, mongo_client):
     assert db["my_audit"].count_documents({}) == 1
     assert "is_applied_1__id_-1" in db["my_migrations"].index_information()  # Mongorunway B7
     assert "migrations" not in db.list_collection_names()
+
+
+def test_entries_about_one_version_keep_their_order_whatever_each_runners_clock(project, mongo_client):
+    """Runners date entries with their estimate of the server's clock, each a little off. A runner whose
+    estimate lags (here by 10 s) reverts what another applied a moment before: its entry must still be the
+    newest for that version, or the audit log's evidence would say "applied" for a pending migration and
+    block the next `up` (seen with 16 racing runners)."""
+    from runway_tui.engine.app import MigrationApp
+    from tests.engine.helpers import app_config
+
+    project.write_migration(1, "a", data_migration(1))
+    with open_app(project) as ahead:
+        lagging = MigrationApp(app_config(project), clock=lambda: ahead.now() - dt.timedelta(seconds=10))
+        with lagging:
+            assert ahead.upgrade_once() == 1
+            assert lagging.downgrade_once() == 1
+        entries = list(mongo_client[project.db_name]["auditlog"].find().sort("date", -1))
+        assert [e["transaction_name"] for e in entries] == ["DowngradeTransaction", "UpgradeTransaction"]
+        assert ahead.upgrade_once() == 1  # not blocked: the evidence says reverted, as the record does
+    state = mongo_client[project.db_name]["migrations"].find_one({"_id": 1})
+    assert state["state"] == "applied"
