@@ -141,9 +141,9 @@ def test_schema_sample_is_bounded(inspector: Inspector) -> None:
 def test_indexes_flags_and_usage(inspector: Inspector) -> None:
     report = inspector.indexes("people")
     by_name = {i.name: i for i in report.indexes}
-    assert set(by_name) == {"_id_", "email_1", "since_ttl", "status_partial", "city_sparse"}
+    assert set(by_name) == {"_id_", "email_1", "expires_ttl", "status_partial", "city_sparse"}
     assert by_name["email_1"].unique and by_name["email_1"].flags == ["unique"]
-    assert by_name["since_ttl"].ttl_s == 86400 and "TTL 86400s" in by_name["since_ttl"].flags
+    assert by_name["expires_ttl"].ttl_s == 86400 and "TTL 86400s" in by_name["expires_ttl"].flags
     assert by_name["status_partial"].partial == '{"status": {"$exists": true}}'
     assert by_name["city_sparse"].sparse
     assert report.usage_note is None and all(i.ops is not None for i in report.indexes)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from bson import Binary, Decimal128, ObjectId
 from pymongo import ASCENDING, MongoClient
 
-SEED_DB = "runway_snap_explorer"
+SEED_DB = "runway_explorer"
 BIG = "events"
 BIG_COUNT = 100_000
 SECRET_EMAIL = "ada@secret.example"
@@ -46,7 +46,8 @@ def seed(client: MongoClient, name: str = SEED_DB, big: int = BIG_COUNT) -> None
     db = client[name]
     db.people.insert_many([person(n) for n in range(1, 41)])
     db.people.create_index([("email", ASCENDING)], name="email_1", unique=True)
-    db.people.create_index([("profile.since", ASCENDING)], name="since_ttl", expireAfterSeconds=86400)
+    # a TTL index on a field no document has: the server's TTL monitor must not delete the seeded data
+    db.people.create_index([("expires_at", ASCENDING)], name="expires_ttl", expireAfterSeconds=86400)
     db.people.create_index([("status", ASCENDING)], name="status_partial",
                            partialFilterExpression={"status": {"$exists": True}})
     db.people.create_index([("address.city", ASCENDING)], name="city_sparse", sparse=True)
