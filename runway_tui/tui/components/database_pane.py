@@ -53,7 +53,8 @@ class CollectionsTable(DataTable[object]):
             if self.name_filter:
                 shown = f"{len(rows)} of {every} collections match {self.name_filter!r}"
             self.parent.border_subtitle = shown if complete else f"{shown} · reading statistics…"
-        fingerprint = (complete, self.name_filter, tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows))
+        fingerprint = (complete, self.name_filter,
+                       tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows))
         if fingerprint == self._fingerprint:
             return
         self._fingerprint = fingerprint
