@@ -199,3 +199,22 @@ def test_infer_schema_counts_a_document_once() -> None:
     fields = {f.path: f for f in infer_schema([{"a": [1, "x", 2]}, {"b": 1}])}
     assert fields["a[]"].present == 1 and dict(fields["a[]"].types) == {"int": 100.0, "string": 100.0}
     assert fields["a"].percent == 50.0
+
+
+def test_collections_named_by_a_migration_source() -> None:
+    from runway_tui.engine.inspect_refs import collections_named
+
+    source = '''
+def upgrade(ctx):
+    ctx.db["users"].update_many({}, {"$set": {"a": 1}}, session=ctx.session)
+    ctx.db.orders.create_index("customer_id")
+    ctx.db.create_collection("things", session=ctx.session)
+    db = ctx.db
+    db["audit"].find_one()
+    ctx.db.command("ping")
+    ctx.db.list_collection_names()
+    ctx.db[name_from_elsewhere].find()
+    ctx.db.users.find()
+'''
+    assert collections_named(source) == ["users", "orders", "things", "audit"]
+    assert collections_named("def broken(:") == []

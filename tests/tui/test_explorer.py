@@ -304,3 +304,40 @@ async def test_server_screen(explorer_app) -> None:
         assert members.row_count == 1 and str(members.get_row_at(0)[1]) == "PRIMARY"
         assert "running longer than 1 s" in plain(app.screen.query_one("#ops-note", Static))
         assert "current" in plain(app.screen.query_one("#connections", Static))
+
+
+TOUCHING = '''"""Backfill people.status from events."""
+
+version = 1
+
+
+def upgrade(ctx):
+    people = ctx.db["people"]
+    for event in ctx.db.events.find({"group": 1}, session=ctx.session):
+        people.update_one({"_id": event["_id"]}, {"$set": {"status": "active"}}, session=ctx.session)
+
+
+def downgrade(ctx):
+    pass
+'''
+
+
+async def test_migration_detail_jumps_to_the_collections_it_names(explorer_project: Project, explorer_app) -> None:
+    explorer_project.write_migration(1, "backfill_status", TOUCHING)
+    app = explorer_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        facts = plain(app.screen.query_one("#migration-facts", Static))
+        assert "people, events" in facts
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the second one: events
+        await wait_for(pilot, lambda: isinstance(app.screen, CollectionScreen))
+        assert app.screen.collection == "events"
+        await settle(app, pilot)
+        assert documents_table(app.screen).row_count == 50
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "MigrationDetailScreen" in type(app.screen).__name__
