@@ -341,3 +341,34 @@ async def test_migration_detail_jumps_to_the_collections_it_names(explorer_proje
         await pilot.press("escape")
         await pilot.pause()
         assert "MigrationDetailScreen" in type(app.screen).__name__
+
+
+async def test_a_read_only_user_sees_not_permitted_never_an_error_dialog(tmp_path, auth_server) -> None:
+    """`reader` has only `read` on the database: every collection view works; the server screen's
+    current operations and connections say "not permitted" in place."""
+    project = with_redaction(Project.create(tmp_path / "reader", uri=auth_server["reader"],
+                                            db_name=auth_server["database"]))
+    app = make_app(project, read_only=True)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(app, pilot)
+            assert app.connection == "connected"
+            screen = await open_collection(app, pilot, "people")
+            assert documents_table(screen).row_count == 40
+            for key in ("2", "3", "4"):
+                await pilot.press(key)
+                await settle(app, pilot)
+            assert screen.query_one("#schema-table", DataTable).row_count > 10
+            assert screen.query_one("#indexes-table", DataTable).row_count == 5
+            assert "moderate" not in plain(screen.query_one("#validation-facts", Static))  # people: no validator
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("i")
+            await wait_for(pilot, lambda: isinstance(app.screen, ServerScreen))
+            await settle(app, pilot)
+            server = app.screen
+            assert plain(server.query_one("#ops-note", Static)) == "not permitted"
+            assert plain(server.query_one("#connections", Static)) == "not permitted"
+            assert not any(isinstance(s, ErrorScreen) for s in app.screen_stack)
+    finally:
+        app.shutdown_engine()
