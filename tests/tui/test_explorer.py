@@ -372,3 +372,30 @@ async def test_a_read_only_user_sees_not_permitted_never_an_error_dialog(tmp_pat
             assert not any(isinstance(s, ErrorScreen) for s in app.screen_stack)
     finally:
         app.shutdown_engine()
+
+
+async def test_redaction_in_every_view(explorer_app) -> None:
+    """Each view of `people` and `rules`, the document view and the server screen, as a person sees them."""
+    app = explorer_app()
+    screens: list[str] = []
+    async with app.run_test(size=(160, 50)) as pilot:
+        for name in ("people", "rules"):
+            await open_collection(app, pilot, name)
+            for key in ("1", "2", "3", "4"):
+                await pilot.press(key)
+                await settle(app, pilot)
+                screens.append(app.export_screenshot())
+            await pilot.press("1", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, DocumentScreen))
+            screens.append(app.export_screenshot())
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("escape")
+            await settle(app, pilot)
+        await pilot.press("i")
+        await settle(app, pilot)
+        screens.append(app.export_screenshot())
+    text = "\n".join(screens)
+    for secret in (SECRET_EMAIL, SECRET_PASSWORD, SECRET_SSN):
+        assert secret not in text
+    assert text.count("***") >= 3
