@@ -155,7 +155,7 @@ def type_name(value: Any) -> str:
 def compact(value: Any, limit: int = CELL_CHARS) -> str:
     """One short line for a table cell: scalars as themselves, documents and arrays as one-line JSON."""
     if isinstance(value, str):
-        text = value
+        text = json.dumps(value, ensure_ascii=False) if _looks_like_json(value) else value
     elif value is None or isinstance(value, bool | int | float):
         text = json.dumps(value)
     elif isinstance(value, ObjectId):
@@ -168,6 +168,15 @@ def compact(value: Any, limit: int = CELL_CHARS) -> str:
         text = to_extended_json(value, indent=None)
     text = text.replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _looks_like_json(text: str) -> bool:
+    """A string that would read as a number, true/false/null or JSON: quoted in a cell, so "23" is not 23."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def plain(value: Any) -> Any:

@@ -64,7 +64,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("focus-audit", "3", "focus_pane('audit')", "Audit pane", "Focus pane 3", "Navigate"),
     ActionSpec("focus-log", "4", "focus_pane('log')", "Live log pane", "Focus pane 4", "Navigate"),
     ActionSpec("filter", "slash", "filter", "Filter",
-               "Filter the migrations, the collections (pane 2) or the audit log by text",
+               "Filter migrations, collections (pane 2) or the audit log by text",
                "Navigate", footer=True, key_display="/"),
     ActionSpec("log-follow", "f", "log_follow", "Follow log", "Follow or pause the live log", "Live log"),
     ActionSpec("log-level", "l", "log_level", "Log level", "Cycle the live log's level filter", "Live log"),

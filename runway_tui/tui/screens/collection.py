@@ -320,7 +320,6 @@ class CollectionScreen(Screen[None]):
             text.append(" · ] next" if page.has_more else " · last page")
             if len(self.anchors) > 1:
                 text.append(" · [ previous")
-            text.append(f" · {page.elapsed_ms:.0f} ms")
         count = self.count
         if count is not None:
             text.append(f" · {count.count:,} " + ("matching (exact)" if count.exact else "in all (estimated)"),
