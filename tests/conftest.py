@@ -90,7 +90,7 @@ def cli(project: Project) -> BoundCli:
 # ------------------------------------------------------------------ the explorer's seeded data (issue 12)
 @pytest.fixture(scope="session")
 def explorer_db(mongo_client: MongoClient) -> Iterator[str]:
-    """One seeded database for every explorer test (read only: 100k documents inserted once per session)."""
+    """One seeded database for every explorer test (read only, so shared by the session)."""
     from tests.support.explorer_data import SEED_DB, seed
 
     seed(mongo_client, SEED_DB)
@@ -98,10 +98,25 @@ def explorer_db(mongo_client: MongoClient) -> Iterator[str]:
     mongo_client.drop_database(SEED_DB)
 
 
+@pytest.fixture(scope="session")
+def explorer_big_db(mongo_client: MongoClient) -> Iterator[str]:
+    """100k documents for paging, inserted in bulk once per session (about 5 s)."""
+    from tests.support.explorer_data import BIG_DB, seed_big
+
+    seed_big(mongo_client, BIG_DB)
+    yield BIG_DB
+    mongo_client.drop_database(BIG_DB)
+
+
 @pytest.fixture
 def explorer_project(tmp_path: Path, mongo_uri: str, explorer_db: str) -> Project:
     """A project on the seeded database (no migrations): open the TUI or the engine on it."""
     return Project.create(tmp_path / "explorer", uri=mongo_uri, db_name=explorer_db)
+
+
+@pytest.fixture
+def explorer_big_project(tmp_path: Path, mongo_uri: str, explorer_big_db: str) -> Project:
+    return Project.create(tmp_path / "explorer-big", uri=mongo_uri, db_name=explorer_big_db)
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +127,7 @@ def auth_server(server_factory: ServerFactory) -> Iterator[dict[str, str]]:
 
     plain = server_factory.start()
     with MongoClient(plain.uri, serverSelectionTimeoutMS=5000) as client:
-        seed(client, SEED_DB, big=200)
+        seed(client, SEED_DB)
         client.admin.command("createUser", "admin", pwd="admin-pw", roles=["root"])
         client[SEED_DB].command("createUser", "reader", pwd="reader-pw", roles=[{"role": "read", "db": SEED_DB}])
     plain.stop()

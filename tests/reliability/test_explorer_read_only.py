@@ -16,7 +16,7 @@ from tests.support.project import Project
 from tests.tui.conftest import make_app, settle
 from tests.tui.test_explorer import TOUCHING, wait_for, with_redaction
 
-COLLECTIONS = ["people", "rules", "ring"]  # events (100k) is the same code on more data
+COLLECTIONS = ["people", "rules", "ring", "counters"]
 
 
 def _snapshot(client: MongoClient, db: str) -> dict[str, int]:

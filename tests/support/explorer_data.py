@@ -12,6 +12,7 @@ from bson import Binary, Decimal128, ObjectId
 from pymongo import ASCENDING, MongoClient
 
 SEED_DB = "runway_explorer"
+BIG_DB = "runway_explorer_big"  # apart, so that opening the TUI on the small one reads no 100k statistics
 BIG = "events"
 BIG_COUNT = 100_000
 SECRET_EMAIL = "ada@secret.example"
@@ -40,8 +41,17 @@ def person(n: int) -> dict:
     return doc
 
 
-def seed(client: MongoClient, name: str = SEED_DB, big: int = BIG_COUNT) -> None:
-    """(Re)create the database: people (40), events (`big`, paging), rules (validator), ring (capped)."""
+def seed_big(client: MongoClient, name: str = BIG_DB, count: int = BIG_COUNT) -> None:
+    """(Re)create `events`: `count` small documents with ids 0.. for paging, inserted in bulk."""
+    client.drop_database(name)
+    batch = 10_000
+    for start in range(0, count, batch):
+        client[name][BIG].insert_many([{"_id": i, "n": i, "group": i % 10}
+                                       for i in range(start, min(count, start + batch))], ordered=False)
+
+
+def seed(client: MongoClient, name: str = SEED_DB) -> None:
+    """(Re)create the database: people (40), rules (validator), ring (capped), counters (300, sorting)."""
     client.drop_database(name)
     db = client[name]
     db.people.insert_many([person(n) for n in range(1, 41)])
@@ -51,12 +61,9 @@ def seed(client: MongoClient, name: str = SEED_DB, big: int = BIG_COUNT) -> None
     db.people.create_index([("status", ASCENDING)], name="status_partial",
                            partialFilterExpression={"status": {"$exists": True}})
     db.people.create_index([("address.city", ASCENDING)], name="city_sparse", sparse=True)
-    batch = 10_000
-    for start in range(0, big, batch):
-        db[BIG].insert_many([{"_id": i, "n": i, "group": i % 10} for i in range(start, min(big, start + batch))],
-                            ordered=False)
     db.create_collection("rules", validator={"$jsonSchema": {"bsonType": "object", "required": ["email"],
                                                              "properties": {"email": {"bsonType": "string"}}}},
                          validationLevel="moderate", validationAction="warn")
     db.rules.insert_one({"_id": 1, "email": SECRET_EMAIL})
     db.create_collection("ring", capped=True, size=65536, max=100)
+    db.counters.insert_many([{"_id": i, "group": i % 10} for i in range(300)])

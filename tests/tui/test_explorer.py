@@ -29,19 +29,29 @@ def with_redaction(project: Project) -> Project:
     return project
 
 
-@pytest.fixture
-def explorer_app(explorer_project: Project) -> Iterator[Callable[..., RunwayApp]]:
+def app_builder(project: Project) -> Iterator[Callable[..., RunwayApp]]:
     made: list[RunwayApp] = []
-    with_redaction(explorer_project)
+    with_redaction(project)
 
     def build(**kwargs) -> RunwayApp:
-        app = make_app(explorer_project, **kwargs)
+        app = make_app(project, **kwargs)
         made.append(app)
         return app
 
     yield build
     for app in made:
         app.shutdown_engine()
+
+
+@pytest.fixture
+def explorer_app(explorer_project: Project) -> Iterator[Callable[..., RunwayApp]]:
+    yield from app_builder(explorer_project)
+
+
+@pytest.fixture
+def big_app(explorer_big_project: Project) -> Iterator[Callable[..., RunwayApp]]:
+    """The TUI on the 100k-document database (paging)."""
+    yield from app_builder(explorer_big_project)
 
 
 def plain(widget: Static) -> str:
@@ -82,8 +92,8 @@ def first_column(table: DataTable) -> list[str]:
     return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
 
 
-async def test_enter_opens_documents_and_pages_by_key(explorer_app) -> None:
-    app = explorer_app()
+async def test_enter_opens_documents_and_pages_by_key(big_app) -> None:
+    app = big_app()
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_collection(app, pilot, BIG)
         table = documents_table(screen)
@@ -111,7 +121,7 @@ async def test_slash_in_pane_2_filters_collections_by_name(explorer_app) -> None
         await pilot.press("2")
         await settle(app, pilot)
         table = app.main.query_one("#collections", DataTable)
-        await wait_for(pilot, lambda: table.row_count >= 4)
+        await wait_for(pilot, lambda: table.row_count >= 3)
         await pilot.press("slash")
         assert app.focused is app.main.query_one("#collections-filter", Input)
         await pilot.press(*"PEO")
@@ -128,7 +138,7 @@ async def test_slash_in_pane_2_filters_collections_by_name(explorer_app) -> None
         await pilot.pause()
         await pilot.press("escape")  # esc in the list clears its filter
         await pilot.pause()
-        assert table.row_count >= 4
+        assert table.row_count >= 3
 
 
 async def type_filter(app: RunwayApp, pilot, screen: CollectionScreen, text: str, box: str = "#query-filter") -> None:
@@ -152,8 +162,8 @@ async def test_filter_and_exact_count_answer_how_many_lack_status(explorer_app) 
         assert "10 matching (exact)" in plain(screen.query_one("#documents-status", Static))
 
 
-async def test_projection_and_sort_inputs(explorer_app) -> None:
-    app = explorer_app()
+async def test_projection_and_sort_inputs(big_app) -> None:
+    app = big_app()
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_collection(app, pilot, BIG)
         screen.query_one("#query-projection", Input).value = '{"group": 1}'
@@ -306,15 +316,15 @@ async def test_server_screen(explorer_app) -> None:
         assert "current" in plain(app.screen.query_one("#connections", Static))
 
 
-TOUCHING = '''"""Backfill people.status from events."""
+TOUCHING = '''"""Backfill people.status from rules."""
 
 version = 1
 
 
 def upgrade(ctx):
     people = ctx.db["people"]
-    for event in ctx.db.events.find({"group": 1}, session=ctx.session):
-        people.update_one({"_id": event["_id"]}, {"$set": {"status": "active"}}, session=ctx.session)
+    for rule in ctx.db.rules.find({}, session=ctx.session):
+        people.update_one({"_id": rule["_id"]}, {"$set": {"status": "active"}}, session=ctx.session)
 
 
 def downgrade(ctx):
@@ -330,14 +340,14 @@ async def test_migration_detail_jumps_to_the_collections_it_names(explorer_proje
         await pilot.press("enter")
         await settle(app, pilot)
         facts = plain(app.screen.query_one("#migration-facts", Static))
-        assert "people, events" in facts
+        assert "people, rules" in facts
         await pilot.press("o")
         await pilot.pause()
-        await pilot.press("down", "enter")  # the second one: events
+        await pilot.press("down", "enter")  # the second one: rules
         await wait_for(pilot, lambda: isinstance(app.screen, CollectionScreen))
-        assert app.screen.collection == "events"
+        assert app.screen.collection == "rules"
         await settle(app, pilot)
-        assert documents_table(app.screen).row_count == 50
+        assert documents_table(app.screen).row_count == 1
         await pilot.press("escape")
         await pilot.pause()
         assert "MigrationDetailScreen" in type(app.screen).__name__
