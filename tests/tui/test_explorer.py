@@ -409,3 +409,22 @@ async def test_redaction_in_every_view(explorer_app) -> None:
     for secret in (SECRET_EMAIL, SECRET_PASSWORD, SECRET_SSN):
         assert secret not in text
     assert text.count("***") >= 3
+
+
+def test_explorer_screens_import_neither_pymongo_nor_bson() -> None:
+    """The engine hands the explorer plain data and extended JSON text; the TUI side never sees BSON."""
+    import ast
+    from pathlib import Path
+
+    import runway_tui.tui as tui
+
+    root = Path(tui.__file__).parent
+    modules = [root / "explorer.py", root / "components" / "collection_views.py",
+               *sorted((root / "screens").glob("collection*.py")), root / "screens" / "document.py",
+               root / "screens" / "server.py"]
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] in ("pymongo", "bson") for n in names), f"{path.name} imports {names}"
+    assert len(modules) == 6  # explorer, views, collection, collection_pick, document, server
