@@ -108,6 +108,7 @@ class CollectionScreen(Screen[None]):
         self.loaded: set[str] = set()
         self.opened_at = time.monotonic()
         self.first_page_at: float | None = None  # when the first page was on screen (bench/explorer_bench.py)
+        self.count_after_page = False  # the estimated count waits for the page: both may cost a scan
 
     @property
     def inspector(self) -> Inspector | None:
@@ -202,8 +203,8 @@ class CollectionScreen(Screen[None]):
                               self.query_one("#query-projection", Input).value,
                               self.query_one("#query-sort", Input).value)
         self.query_state, self.anchors, self.count = query, [None], None
+        self.count_after_page = True
         self._read_page(new_query=True)
-        self._read_count(exact=False)
         self.query_one("#documents-table").focus()
 
     @on(DataTable.RowSelected, "#documents-table")
@@ -222,8 +223,8 @@ class CollectionScreen(Screen[None]):
 
     def _load(self, view: str) -> None:
         if view == "documents":
+            self.count_after_page = True
             self._read_page()
-            self._read_count(exact=False)
         else:
             self.tokens[view] += 1
             self._read_view(view, self.tokens[view])
@@ -309,6 +310,9 @@ class CollectionScreen(Screen[None]):
         if self.first_page_at is None:
             self.first_page_at = time.monotonic()
         self._show_documents_status()
+        if self.count_after_page:
+            self.count_after_page = False
+            self._read_count(exact=False)
 
     def _show_documents_status(self) -> None:
         page = self.page
