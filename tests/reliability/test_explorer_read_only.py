@@ -13,8 +13,8 @@ from textual.widgets import DataTable, Input
 from runway_tui.tui.screens.collection import CollectionScreen
 from tests.reliability.test_read_only import WRITES, recording
 from tests.support.project import Project
-from tests.tui.conftest import make_app, settle
-from tests.tui.test_explorer import TOUCHING, wait_for, with_redaction
+from tests.tui.conftest import make_app
+from tests.tui.test_explorer import TOUCHING, settle, wait_for, with_redaction
 
 COLLECTIONS = ["people", "rules", "ring", "counters"]
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from pymongo import MongoClient
 from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.worker import WorkerState
 
 from runway_tui.tui.app import RunwayApp
 from runway_tui.tui.screens.collection import CollectionScreen
@@ -18,7 +19,8 @@ from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.server import ServerScreen
 from tests.support.explorer_data import BIG, SECRET_EMAIL, SECRET_PASSWORD, SECRET_SSN
 from tests.support.project import Project
-from tests.tui.conftest import make_app, settle
+from tests.tui.conftest import make_app
+from tests.tui.conftest import settle as settle_main
 
 REDACT = '  redact_fields: [password, "*.ssn", email]\n  inspect_max_time_ms: 3000\n'
 
@@ -52,6 +54,24 @@ def explorer_app(explorer_project: Project) -> Iterator[Callable[..., RunwayApp]
 def big_app(explorer_big_project: Project) -> Iterator[Callable[..., RunwayApp]]:
     """The TUI on the 100k-document database (paging)."""
     yield from app_builder(explorer_big_project)
+
+
+async def settle(app: RunwayApp, pilot, timeout: float = 30.0) -> None:
+    """The main screen settled, then no worker pending or running twice in a row with the messages in
+    between handled: a read's result may start the next read (the count after the first page), and a
+    worker just asked for is PENDING, not yet running."""
+    await settle_main(app, pilot, timeout)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    quiet = 0
+    while loop.time() < deadline:
+        await pilot.pause()
+        busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 3:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the explorer did not settle")
 
 
 def plain(widget: Static) -> str:

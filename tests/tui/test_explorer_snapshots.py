@@ -6,8 +6,8 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from tests.support.project import Project
-from tests.tui.conftest import make_app, settle
-from tests.tui.test_explorer import wait_for, with_redaction
+from tests.tui.conftest import make_app
+from tests.tui.test_explorer import settle, wait_for, with_redaction
 
 
 def snapshot(snap_compare, project: Project, size, press=(), collection: str = "people") -> bool:

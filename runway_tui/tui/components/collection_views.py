@@ -25,6 +25,11 @@ def percent_bar(percent: float) -> Text:
     return text
 
 
+def settle_widths(table: DataTable[object]) -> None:
+    """Column widths settle on idle; a repaint then keeps a just-shown tab from keeping squeezed columns."""
+    table.set_timer(0.05, table.refresh)
+
+
 class ExplorerTable(DataTable[object]):
     BINDINGS = LIST_BINDINGS
 
@@ -68,6 +73,7 @@ class DocumentsView(Vertical):
         if not page.rows:
             table.add_row(*[Text("no documents match" if i == 0 else "", style="dim italic")
                             for i in range(len(columns))])
+        settle_widths(table)
 
 
 class SchemaView(Vertical):
@@ -97,6 +103,7 @@ class SchemaView(Vertical):
             types = Text(" · ".join(f"{kind} {share:.0f}%" if len(stat.types) > 1 else kind
                                     for kind, share in stat.types))
             table.add_row(name, percent_bar(stat.percent), types, key=stat.path)
+        settle_widths(table)
 
 
 class IndexesView(Vertical):
@@ -134,6 +141,7 @@ class IndexesView(Vertical):
                    Text("never used", style="yellow") if index.never_used else Text(f"{index.ops:,}"))
             table.add_row(Text(index.name, style="bold"), index.keys, flags, Text(size(index.size), justify="right"),
                           ops, index.since or "", key=index.name)
+        settle_widths(table)
 
 
 class ValidationView(VerticalScroll):

@@ -134,6 +134,7 @@ class CollectionScreen(Screen[None]):
             box.cursor_blink = blink
         self.query_one(DocumentsView).show_error(None)
         self.query_one("#documents-table").focus()
+        _ = self.inspector  # made on the UI thread, before any worker asks for it
         self._load("documents")
 
     # ------------------------------------------------------------------ actions
@@ -227,7 +228,8 @@ class CollectionScreen(Screen[None]):
             self._read_page()
         else:
             self.tokens[view] += 1
-            self._read_view(view, self.tokens[view])
+            self.run_worker(partial(self._read_view, view, self.tokens[view]), thread=True, name=f"inspect-{view}",
+                            group=f"{READS}-{view}", exclusive=True, exit_on_error=False)
 
     def _read_page(self, new_query: bool = False) -> None:
         self.tokens["documents"] += 1
@@ -253,8 +255,8 @@ class CollectionScreen(Screen[None]):
         self.tokens["count"] += 1
         self._count_worker(self.tokens["count"], self.query_state.filter, exact)
 
-    @work(thread=True, name="inspect-view", group="inspect-view", exit_on_error=False)
     def _read_view(self, view: str, token: int) -> None:
+        """Runs in the view's own worker (`inspect-schema`, `inspect-indexes`, `inspect-validation`)."""
         inspector = self.inspector
         readers: dict[str, Callable[[Inspector], Any]] = {
             "schema": lambda i: i.schema(self.collection),
