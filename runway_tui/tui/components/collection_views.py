@@ -25,6 +25,14 @@ def percent_bar(percent: float) -> Text:
     return text
 
 
+def reset(table: ExplorerTable, columns: tuple[str, ...]) -> ExplorerTable:
+    """Columns are (re)made with the rows, once the view is shown: auto widths then fit the content."""
+    table.clear(columns=True)
+    for label in columns:
+        table.add_column(label, key=label)
+    return table
+
+
 def settle_widths(table: DataTable[object]) -> None:
     """Column widths settle on idle; a repaint then keeps a just-shown tab from keeping squeezed columns."""
     table.set_timer(0.05, table.refresh)
@@ -81,10 +89,7 @@ class SchemaView(Vertical):
         yield Static(Text("loading…", style="italic dim"), id="schema-status")
         yield ExplorerTable(id="schema-table")
 
-    def on_mount(self) -> None:
-        table = self.query_one(ExplorerTable)
-        for label in ("Field", "In documents", "Types"):
-            table.add_column(label, key=label)
+    COLUMNS = ("Field", "In documents", "Types")
 
     def show_error(self, message: str) -> None:
         self.query_one("#schema-status", Static).update(Text(message, style="red"))
@@ -95,8 +100,7 @@ class SchemaView(Vertical):
         if missing:
             status.append(f" · {missing} fields missing from some documents", style="yellow")
         self.query_one("#schema-status", Static).update(status)
-        table = self.query_one(ExplorerTable)
-        table.clear()
+        table = reset(self.query_one(ExplorerTable), self.COLUMNS)
         for stat in report.fields:
             depth = stat.path.count(".") + stat.path.count("[]")
             name = Text("  " * depth + stat.path, style="bold" if depth == 0 else "")
@@ -111,10 +115,7 @@ class IndexesView(Vertical):
         yield Static(Text("loading…", style="italic dim"), id="indexes-status")
         yield ExplorerTable(id="indexes-table")
 
-    def on_mount(self) -> None:
-        table = self.query_one(ExplorerTable)
-        for label in ("Name", "Keys", "Flags", "Size", "Ops", "Since"):
-            table.add_column(label, key=label)
+    COLUMNS = ("Name", "Keys", "Flags", "Size", "Ops", "Since")
 
     def show_error(self, message: str) -> None:
         self.query_one("#indexes-status", Static).update(Text(message, style="red"))
@@ -131,8 +132,7 @@ class IndexesView(Vertical):
         if report.size_note:
             status.append(f" · sizes: {report.size_note}", style="yellow")
         self.query_one("#indexes-status", Static).update(status)
-        table = self.query_one(ExplorerTable)
-        table.clear()
+        table = reset(self.query_one(ExplorerTable), self.COLUMNS)
         for index in report.indexes:
             flags = Text(", ".join(index.flags) or "—", style="" if index.flags else "dim")
             if index.partial:

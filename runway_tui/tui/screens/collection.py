@@ -84,15 +84,15 @@ class CollectionCommands(Provider):
 class CollectionScreen(Screen[None]):
     COMMANDS = {CollectionCommands}
     BINDINGS = [
-        Binding("escape", "back", "Back / cancel", id="collection-back"),
+        Binding("escape", "back", "Back", id="collection-back", tooltip="Back; while a read runs, cancel it"),
         Binding("1", "view('documents')", "Documents", show=False, id="view-documents"),
         Binding("2", "view('schema')", "Schema", show=False, id="view-schema"),
         Binding("3", "view('indexes')", "Indexes", show=False, id="view-indexes"),
         Binding("4", "view('validation')", "Validation", show=False, id="view-validation"),
         Binding("slash", "edit_query", "Filter", key_display="/", id="documents-filter"),
-        Binding("c", "exact_count", "Exact count", id="documents-count"),
-        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", id="documents-next"),
-        Binding("left_square_bracket", "page(-1)", "Prev page", key_display="[", id="documents-prev"),
+        Binding("c", "exact_count", "Count", id="documents-count", tooltip="Count the matching documents exactly"),
+        Binding("right_square_bracket", "page(1)", "Next", key_display="]", id="documents-next"),
+        Binding("left_square_bracket", "page(-1)", "Prev", key_display="[", id="documents-prev"),
         Binding("r", "reload", "Reload", id="collection-reload"),
         Binding("q", "back", "Back", show=False),
     ]
