@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import explorer_bench  # noqa: E402
 import peers  # noqa: E402
 import workload  # noqa: E402
 from common import (  # noqa: E402
@@ -360,6 +361,8 @@ def main() -> int:
                         help="one daemon for every tool run (default: a fresh daemon per tool run)")
     parser.add_argument("--no-peers", action="store_true", help="measure runway-tui and the floor only")
     parser.add_argument("--json", type=Path, help="also write every sample to this JSON file")
+    parser.add_argument("--explorer-docs", type=int, default=1_000_000,
+                        help="documents in the explorer's collection (default 1,000,000; 0 skips the explorer)")
     args = parser.parse_args()
     sizes = args.n or [200]
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -438,13 +441,19 @@ def main() -> int:
         for what, message in bench.problems.items():
             print(f"  {what}: {message}")
 
+    explorer: dict[str, float] = {}
+    if args.explorer_docs > 0:
+        print(f"\n--- explorer: a collection of {args.explorer_docs:,} documents (bench/explorer_bench.py) ---",
+              flush=True)
+        explorer = explorer_bench.run(args.explorer_docs, 1000, 1)
+
     payload = {"machine": info, "args": {"n": sizes, "repeat": args.repeat, "quick": args.quick,
                                          "shared_daemon": args.shared_daemon},
                "peers": {k: v.version for k, v in available.items()},
                "samples": {n: {tool: {ph: {"samples": m.samples, "median": m.median, "note": m.note}
                                       for ph, m in phases.items()} for tool, phases in per.items()}
                            for n, per in bench.results.items()},
-               "extra": bench.extra, "verdicts": all_verdicts, "problems": bench.problems}
+               "extra": bench.extra, "explorer": explorer, "verdicts": all_verdicts, "problems": bench.problems}
     (workdir / "results.json").write_text(json.dumps(payload, indent=1, default=str))
     if args.json:
         args.json.write_text(json.dumps(payload, indent=1, default=str))

@@ -126,6 +126,43 @@ async def write_session(app: RunwayApp, gate: StepGate) -> None:
         await pilot.pause(0.3)
         shot(app, "keys")
         await pilot.press("escape")
+        await explorer_session(app, pilot)
+
+
+async def explorer_session(app: RunwayApp, pilot) -> None:
+    """The pending 004 (renames users.fullname): from its detail, `o` opens the collection it touches."""
+    from textual.widgets import Input
+
+    app.clear_notifications()
+    app.main.query_one(MigrationsTable).select_version(4)
+    await pilot.press("1", "enter")
+    await settle(app, pilot)
+    await pilot.press("o")
+    await settle(app, pilot)
+    screen = app.screen
+    screen.query_one("#query-filter", Input).value = '{"fullname": {"$exists": true}}'
+    screen.query_one("#query-filter", Input).focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
+    await pilot.press("c")
+    await settle(app, pilot)
+    await pilot.pause(0.3)
+    shot(app, "explorer_documents")
+    await pilot.press("2")
+    await settle(app, pilot)
+    await pilot.pause(0.3)
+    shot(app, "explorer_schema")
+    await pilot.press("3")
+    await settle(app, pilot)
+    await pilot.pause(0.3)
+    shot(app, "explorer_indexes")
+    await pilot.press("1", "enter")
+    await settle(app, pilot)
+    await pilot.pause(0.3)
+    shot(app, "explorer_document")
+    for _ in range(3):
+        await pilot.press("escape")
+        await pilot.pause(0.2)
 
         # drift on 001 (edited after it was applied): the problems filter, then the override it offers
         first = sorted(app.app_config.scripts_dir.glob("001_*.py"))[0]

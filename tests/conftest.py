@@ -98,3 +98,54 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         lines += [f"still waiting for {what}" for what in waiting.WAITING]
         report.sections.append(("what the test was waiting for", "\n".join(lines)))
     waiting.INTERRUPTED.clear()
+
+
+# ------------------------------------------------------------------ the explorer's seeded data (issue 12)
+@pytest.fixture(scope="session")
+def explorer_db(mongo_client: MongoClient) -> Iterator[str]:
+    """One seeded database for every explorer test (read only, so shared by the session)."""
+    from tests.support.explorer_data import SEED_DB, seed
+
+    seed(mongo_client, SEED_DB)
+    yield SEED_DB
+    mongo_client.drop_database(SEED_DB)
+
+
+@pytest.fixture(scope="session")
+def explorer_big_db(mongo_client: MongoClient) -> Iterator[str]:
+    """100k documents for paging, inserted in bulk once per session (about 5 s)."""
+    from tests.support.explorer_data import BIG_DB, seed_big
+
+    seed_big(mongo_client, BIG_DB)
+    yield BIG_DB
+    mongo_client.drop_database(BIG_DB)
+
+
+@pytest.fixture
+def explorer_project(tmp_path: Path, mongo_uri: str, explorer_db: str) -> Project:
+    """A project on the seeded database (no migrations): open the TUI or the engine on it."""
+    return Project.create(tmp_path / "explorer", uri=mongo_uri, db_name=explorer_db)
+
+
+@pytest.fixture
+def explorer_big_project(tmp_path: Path, mongo_uri: str, explorer_big_db: str) -> Project:
+    return Project.create(tmp_path / "explorer-big", uri=mongo_uri, db_name=explorer_big_db)
+
+
+@pytest.fixture(scope="session")
+def auth_server(server_factory: ServerFactory) -> Iterator[dict[str, str]]:
+    """A daemon with `--auth`: users are made before the restart with auth on (SecantusDB's way), then
+    `reader` has only `read` on the seeded database. Yields the URIs of `reader` and of `admin` (root)."""
+    from tests.support.explorer_data import SEED_DB, seed
+
+    plain = server_factory.start()
+    with MongoClient(plain.uri, serverSelectionTimeoutMS=5000) as client:
+        seed(client, SEED_DB)
+        client.admin.command("createUser", "admin", pwd="admin-pw", roles=["root"])
+        client[SEED_DB].command("createUser", "reader", pwd="reader-pw", roles=[{"role": "read", "db": SEED_DB}])
+    plain.stop()
+    secured = server_factory.start("--auth", storage_path=plain.storage_path)
+    address = f"127.0.0.1:{secured.port}"
+    yield {"reader": f"mongodb://reader:reader-pw@{address}/?directConnection=true&authSource={SEED_DB}",
+           "admin": f"mongodb://admin:admin-pw@{address}/?directConnection=true&authSource=admin",
+           "database": SEED_DB}

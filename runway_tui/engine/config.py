@@ -99,6 +99,12 @@ class TuiConfig:
     keymap: dict[str, str] = field(default_factory=dict)
     # the line of `theme` and of each `keymap.<id>` key: the TUI checks names the engine cannot know
     lines: dict[str, int] = field(default_factory=dict, compare=False)
+    # the read-only explorer (engine/inspect.py): every read is bounded, may go to a secondary, and redacts
+    redact_fields: tuple[str, ...] = ()  # field names (any depth) or glob paths such as "*.ssn"
+    inspect_read_preference: str = "primaryPreferred"
+    inspect_max_time_ms: int = 5000
+    schema_sample_size: int = 1000
+    slow_op_threshold_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 # --------------------------------------------------------------------------------------------- schema
 
 _STR, _BOOL, _INT, _NUM, _MAP, _STRMAP = "string", "boolean", "integer", "number", "mapping", "string map"
+_STRLIST = "list of strings"
+READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
 
 _TIMEOUT_KEYS: dict[str, str] = {
     "server_selection_ms": _INT,
@@ -195,7 +203,9 @@ _APP_KEYS: dict[str, str] = {
 }
 _WRITE_CONCERN_KEYS: dict[str, str] = {"w": _STR, "j": _BOOL, "wtimeout_ms": _INT}
 _APP_REQUIRED = ("uri", "database")
-_TUI_KEYS: dict[str, str] = {"theme": _STR, "poll_interval_s": _NUM, "log_max_lines": _INT, "keymap": _STRMAP}
+_TUI_KEYS: dict[str, str] = {"theme": _STR, "poll_interval_s": _NUM, "log_max_lines": _INT, "keymap": _STRMAP,
+                             "redact_fields": _STRLIST, "inspect_read_preference": _STR, "inspect_max_time_ms": _INT,
+                             "schema_sample_size": _INT, "slow_op_threshold_s": _NUM}
 _TOP_KEYS: dict[str, str] = {"scripts_dir": _STR, "default_app": _STR, "applications": _MAP, "tui": _MAP}
 _TOP_REQUIRED = ("scripts_dir", "applications")
 
@@ -359,6 +369,9 @@ class _Parser:
             if kind == _STRMAP:
                 kwargs[key] = self.string_map(values[key], f"tui.{key}")
                 continue
+            if kind == _STRLIST:
+                kwargs[key] = self.string_list(values[key], f"tui.{key}")
+                continue
             value = self.optional(values, key, kind, prefix="tui")
             if value is not None:
                 kwargs[key] = value
@@ -369,7 +382,22 @@ class _Parser:
         lines = {"theme": values["theme"].start_mark.line + 1} if "theme" in values else {}
         if isinstance(values.get("keymap"), yaml.MappingNode):
             lines |= {f"keymap.{k.value}": k.start_mark.line + 1 for k, _ in self.pairs(values["keymap"], "tui.keymap")}
+        self.check_inspect(values, kwargs)
         return TuiConfig(**kwargs, lines=lines)
+
+    def check_inspect(self, values: dict[str, yaml.Node], kwargs: dict[str, Any]) -> None:
+        """The explorer's keys: a known read preference, positive bounds, non-empty redaction patterns."""
+        preference = kwargs.get("inspect_read_preference")
+        if preference is not None and preference not in READ_PREFERENCES:
+            raise self.error(values["inspect_read_preference"], "tui.inspect_read_preference",
+                             f"{preference!r} is not a read preference"
+                             f"{_did_you_mean(preference, list(READ_PREFERENCES))}; use one of "
+                             f"{', '.join(READ_PREFERENCES)}")
+        for key in ("inspect_max_time_ms", "schema_sample_size", "slow_op_threshold_s"):
+            if key in kwargs and kwargs[key] <= 0:
+                raise self.error(values[key], f"tui.{key}", "must be a positive number")
+        if any(not pattern.strip() for pattern in kwargs.get("redact_fields", ())):
+            raise self.error(values["redact_fields"], "tui.redact_fields", "patterns must not be empty")
 
     # -- node helpers
     def pairs(self, node: yaml.MappingNode, prefix: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
@@ -457,6 +485,14 @@ class _Parser:
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, key, f"expected a mapping, got {_describe(node)}")
         return {k.value: self.scalar(v, f"{key}.{k.value}", _STR) for k, v in self.pairs(node, key)}
+
+    def string_list(self, node: yaml.Node, key: str) -> tuple[str, ...]:
+        if _is_null(node):
+            return ()
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, key,
+                             f"expected a list of strings, e.g. [password, \"*.ssn\"], got {_describe(node)}")
+        return tuple(self.scalar(item, f"{key}[{index}]", _STR) for index, item in enumerate(node.value))
 
     # -- value checks
     def check_uri(self, node: yaml.Node, key: str, uri: str) -> None:

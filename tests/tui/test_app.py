@@ -13,8 +13,9 @@ from runway_tui.tui.bridge import EventBuffer
 from runway_tui.tui.components.header_bar import HeaderBar
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
+from runway_tui.tui.screens.collection import CollectionScreen
 from runway_tui.tui.screens.confirm import ConfirmScreen
-from runway_tui.tui.screens.detail import AuditDetailScreen, CollectionDetailScreen, MigrationDetailScreen
+from runway_tui.tui.screens.detail import AuditDetailScreen, MigrationDetailScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.keys import KeysScreen
 from runway_tui.tui.screens.prompt import PromptScreen
@@ -311,7 +312,7 @@ async def test_detail_screens_open_and_close(project, tui_app):
         await pilot.press("escape")
         await pilot.press("2")
         await pilot.press("enter")
-        assert isinstance(app.screen, CollectionDetailScreen)
+        assert isinstance(app.screen, CollectionScreen)
         await settle(app, pilot)
         await pilot.press("escape")
         await pilot.press("3", "enter")

@@ -7,8 +7,10 @@ from textual.widgets import Button
 
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.screens.confirm import ConfirmScreen
-from runway_tui.tui.screens.detail import CollectionDetailScreen, MigrationDetailScreen
+from runway_tui.tui.screens.detail import MigrationDetailScreen
+from runway_tui.tui.screens.document import DocumentScreen
 from tests.engine.helpers import data_migration
+from tests.support.waiting import wait_until_async
 from tests.tui.conftest import settle, write_standard
 from tests.tui.test_app import SIZE
 
@@ -62,21 +64,17 @@ async def test_the_migration_source_scrolls_from_the_keyboard(project, tui_app):
         assert source.scroll_y == 0
 
 
-async def test_the_collection_detail_goes_to_the_end_with_G(project, tui_app, mongo_client):
+async def test_a_document_in_full_goes_to_the_end_with_G(project, tui_app):
+    """The collection detail became the explorer; its long view (one document in full) honours `G` and `g`."""
     write_standard(project, 1)
-    mongo_client[project.db_name]["wide"].insert_many([{"_id": n, "text": "x" * 400} for n in range(5)])
+    text = "{\n" + ",\n".join(f'  "field_{n}": "{"x" * 60}"' for n in range(80)) + "\n}"
     app = tui_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.push_screen(CollectionDetailScreen("wide"))
+        app.push_screen(DocumentScreen("wide", text))
         await pilot.pause()
-        await settle(app, pilot)
-        body = app.screen.query_one("#collection-body")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if body.max_scroll_y > 0:
-                break
-        assert body.max_scroll_y > 0
+        body = app.screen.query_one("#document-body")
+        await wait_until_async(lambda: body.max_scroll_y > 0, "the document to be laid out", pause=pilot.pause)
         await pilot.press("G")
         await pilot.pause()
         assert body.scroll_y == body.max_scroll_y

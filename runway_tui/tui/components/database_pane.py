@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from runway_tui.engine.connection import ServerInfo
 from runway_tui.tui.bindings import LIST_BINDINGS
@@ -27,6 +27,9 @@ class CollectionsTable(DataTable[object]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self._fingerprint: object = None
+        self._rows: list[dict[str, Any]] = []
+        self._complete = True
+        self.name_filter = ""  # `/` in pane 2: only collections whose name contains this (any case)
 
     # runway's own collections are marked in the name column (◆), not in a column of their own,
     # so that every column fits in half of a 120-column terminal.
@@ -37,11 +40,23 @@ class CollectionsTable(DataTable[object]):
         for key, label in self.COLUMNS:
             self.add_column(label, key=key)
 
+    def set_filter(self, text: str) -> None:
+        self.name_filter = text.strip()
+        self.show(self._rows, self._complete)
+
     def show(self, rows: list[dict[str, Any]], complete: bool = True) -> None:
+        self._rows, self._complete = rows, complete
+        every = len(rows)
+        if self.name_filter:
+            needle = self.name_filter.lower()
+            rows = [r for r in rows if needle in r["name"].lower()]
         if self.parent is not None:
             shown = f"{len(rows)} collections · ◆ runway's" if rows else "no collections yet"
+            if self.name_filter:
+                shown = f"{len(rows)} of {every} collections match {self.name_filter!r}"
             self.parent.border_subtitle = shown if complete else f"{shown} · reading statistics…"
-        fingerprint = (complete, tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows))
+        fingerprint = (complete, self.name_filter,
+                       tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows))
         if fingerprint == self._fingerprint:
             return
         self._fingerprint = fingerprint
@@ -79,6 +94,8 @@ class CollectionsTable(DataTable[object]):
 class DatabasePane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text("connecting…", style="italic dim"), id="server-info")
+        yield Input(placeholder="filter collections by name · Esc clears", id="collections-filter",
+                    classes="filter-input")
         yield CollectionsTable(id="collections")
 
     def show_server(self, server: ServerInfo, address: str, database: str) -> None:

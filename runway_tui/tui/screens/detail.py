@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from runway_tui.engine.errors import RunwayError
+from runway_tui.engine.inspect_refs import collections_in_file
 from runway_tui.engine.models import MigrationAuditlogEntry, StatusRow
 from runway_tui.engine.overview import document_json
 from runway_tui.tui.format import (
@@ -72,9 +73,11 @@ class DetailScreen(Screen[None]):
 
 
 class MigrationDetailScreen(DetailScreen):
-    """Source with syntax highlighting, stored vs current checksum, and this migration's audit entries."""
+    """Source with syntax highlighting, stored vs current checksum, and this migration's audit entries.
+    `o` opens a collection the source names, so the data a pending step will touch can be seen first."""
 
-    BINDINGS = [Binding("c", "copy", "Copy error / path", id="detail-copy")]
+    BINDINGS = [Binding("o", "open_collection", "Open collection", id="detail-open-collection"),
+                Binding("c", "copy", "Copy error / path", id="detail-copy")]
 
     def action_copy(self) -> None:
         """The stored error (scrubbed by the engine) when the step failed, else the file's path (OSC 52)."""
@@ -89,6 +92,26 @@ class MigrationDetailScreen(DetailScreen):
     def __init__(self, row: StatusRow) -> None:
         super().__init__()
         self.row = row
+        self.collections = collections_in_file(row.script.path) if row.script is not None else []
+
+    def action_open_collection(self) -> None:
+        from runway_tui.tui.screens.collection import CollectionScreen
+        from runway_tui.tui.screens.collection_pick import CollectionPickScreen
+
+        if not self.collections:
+            self.notify("this migration's source names no collection (ctx.db[\"name\"] or ctx.db.name)",
+                        severity="warning", timeout=3, markup=False)
+            return
+        if len(self.collections) == 1:
+            self.app.push_screen(CollectionScreen(self.collections[0]))
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.app.push_screen(CollectionScreen(name))
+
+        self.app.push_screen(CollectionPickScreen(f"Collections named by {version_text(self.row.version)}",
+                                                  self.collections), chosen)
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -125,6 +148,8 @@ class MigrationDetailScreen(DetailScreen):
             ("Description", summary(row.description) or "—"),
             ("Problems", ", ".join(p.value.replace("_", " ") for p in row.problems) or "none"),
             ("Checksum", checksum),
+            ("Collections", Text(", ".join(self.collections) + "  (o opens one, read only)")
+             if self.collections else Text("none named in the source", style="dim")),
             ("Transaction", "—" if script is None else ("runs in a transaction (when the server supports it)"
                                                         if script.transactional else "runs without a transaction")),
         ]
@@ -177,51 +202,6 @@ class MigrationDetailScreen(DetailScreen):
             table.add_row("", Text("no audit entries for this migration yet", style="dim"), "", "", "")
 
 
-class CollectionDetailScreen(DetailScreen):
-    """Indexes, validator and a sample of documents, loaded in a worker (values truncated by the engine)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.collection = name
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="detail"):
-            yield Label(Text(f"Collection {self.collection}", style="bold"), classes="detail-title")
-            with VerticalScroll(id="collection-body", classes="detail-box") as scroll:
-                scroll.border_title = "indexes · validator · sample (read only)"
-                yield Static(Text("loading…", style="italic dim"), id="collection-text")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#collection-body").focus()
-        self.load_detail()
-
-    @work(thread=True, name="collection-detail", group="detail", exit_on_error=False)
-    def load_detail(self) -> None:
-        engine = self.engine
-        if engine is None:
-            return
-        try:
-            detail = engine.collection_detail(self.collection)
-        except RunwayError as exc:
-            self.app.call_from_thread(self._show_error, str(exc))
-            return
-        self.app.call_from_thread(self._show, detail)
-
-    def _show_error(self, message: str) -> None:
-        self.query_one("#collection-text", Static).update(Text(message, style="red"))
-
-    def _show(self, detail: dict[str, Any]) -> None:
-        if not detail.get("exists", True):
-            self._show_error("this collection no longer exists")
-            return
-        parts = ["// indexes", "[" + ",\n".join(detail["indexes"]) + "]", "", "// validator",
-                 detail["validator"] or "null", "", f"// sample ({len(detail['sample'])} documents)"]
-        parts += detail["sample"] or ["(empty)"]
-        self.query_one("#collection-text", Static).update(
-            Syntax("\n".join(parts), "json", word_wrap=True, theme="monokai"))
-
-
 class AuditDetailScreen(DetailScreen):
     """One audit entry in full."""
 
@@ -254,4 +234,4 @@ class AuditDetailScreen(DetailScreen):
         self.query_one("#audit-doc").focus()
 
 
-__all__ = ["AuditDetailScreen", "CollectionDetailScreen", "MigrationDetailScreen", "row_status"]
+__all__ = ["AuditDetailScreen", "MigrationDetailScreen", "row_status"]

@@ -17,7 +17,9 @@ from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePa
 from runway_tui.tui.components.header_bar import HeaderBar
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
-from runway_tui.tui.screens.detail import AuditDetailScreen, CollectionDetailScreen, MigrationDetailScreen
+from runway_tui.tui.screens.collection import CollectionScreen
+from runway_tui.tui.screens.detail import AuditDetailScreen, MigrationDetailScreen
+from runway_tui.tui.screens.server import ServerScreen
 
 if TYPE_CHECKING:
     from runway_tui.tui.app import RunwayApp
@@ -107,8 +109,8 @@ class MainScreen(Screen[None]):
 
     def action_filter(self) -> None:
         pane = self.focused_pane()
-        target = pane if pane in ("audit", "log") else "migrations"
-        box = self.query_one(f"#{target}-filter", Input)
+        target = pane if pane in ("audit", "log", "database") else "migrations"
+        box = self.query_one("#collections-filter" if target == "database" else f"#{target}-filter", Input)
         box.display = True
         box.focus()
 
@@ -121,8 +123,8 @@ class MainScreen(Screen[None]):
             self._close_filter(focused, clear=True)
             return
         pane = self.focused_pane()  # esc in a list clears the filter it shows
-        if pane in ("migrations", "audit", "log"):
-            box = self.query_one(f"#{pane}-filter", Input)
+        if pane in ("migrations", "audit", "log", "database"):
+            box = self.query_one("#collections-filter" if pane == "database" else f"#{pane}-filter", Input)
             if box.value:
                 self._close_filter(box, clear=True)
 
@@ -135,8 +137,11 @@ class MainScreen(Screen[None]):
                 self.query_one(LiveLog).set_text_filter("")
         if box.id == "migrations-filter":
             self.query_one(MigrationsTable).set_filter(box.value)
+        if box.id == "collections-filter":
+            self.query_one(CollectionsTable).set_filter(box.value)
         box.display = bool(box.value)
-        self.query_one({"audit-filter": "#audit", "log-filter": "#log"}.get(box.id or "", "#migrations")).focus()
+        self.query_one({"audit-filter": "#audit", "log-filter": "#log", "collections-filter": "#collections"}.get(
+            box.id or "", "#migrations")).focus()
 
     @on(Input.Changed, "#migrations-filter")
     def _migrations_filter(self, event: Input.Changed) -> None:
@@ -152,6 +157,14 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#log-filter")
     def _log_filter_done(self, event: Input.Submitted) -> None:
+        self._close_filter(event.input, clear=False)
+
+    @on(Input.Changed, "#collections-filter")
+    def _collections_filter(self, event: Input.Changed) -> None:
+        self.query_one(CollectionsTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#collections-filter")
+    def _collections_filter_done(self, event: Input.Submitted) -> None:
         self._close_filter(event.input, clear=False)
 
     @on(Input.Submitted, "#audit-filter")
@@ -170,7 +183,7 @@ class MainScreen(Screen[None]):
     def _open_collection(self) -> None:
         name = self.query_one(CollectionsTable).selected_name
         if name is not None:
-            self.app.push_screen(CollectionDetailScreen(name))
+            self.app.push_screen(CollectionScreen(name))
 
     @on(DataTable.RowSelected, "#audit")
     def _open_audit(self) -> None:
@@ -233,6 +246,9 @@ class MainScreen(Screen[None]):
 
     def action_switch_app(self) -> None:
         self.runway.request_switch_app()
+
+    def action_server_info(self) -> None:
+        self.app.push_screen(ServerScreen())
 
     def action_show_keys(self) -> None:
         self.runway.show_keys()

@@ -1,0 +1,549 @@
+"""The read-only explorer: documents, schema, indexes, validation and the server, safe to run on production.
+
+Every read is bounded by `maxTimeMS` (`tui.inspect_max_time_ms`) and sent with the inspection read
+preference (`tui.inspect_read_preference`, default primaryPreferred, so it may go to a secondary).
+Documents are paged by key (`_id`, after the user's sort if any), never by `skip`. Every value leaves
+this module redacted (`tui.redact_fields`) and as plain data or extended JSON text: the TUI never sees
+a BSON type. A read the user may not make raises `NotPermittedError`; each section of the server
+report degrades to "not permitted" on its own. Nothing here writes: this module sends only find,
+aggregate ($sample, $indexStats, $currentOp), count, listCollections, listIndexes, collStats,
+replSetGetStatus and serverStatus.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError
+from pymongo.read_preferences import ReadPreference
+
+from runway_tui.engine.errors import ServerUnreachableError
+from runway_tui.engine.inspect_values import (
+    InspectInputError,
+    InspectRefusedError,
+    InspectTimeoutError,
+    NotPermittedError,
+    Redactor,
+    compact,
+    parse_json_object,
+    parse_sort,
+    plain,
+    to_extended_json,
+    type_name,
+)
+from runway_tui.engine.uri import scrub
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
+
+    from runway_tui.engine.app import MigrationApp
+    from runway_tui.engine.config import TuiConfig
+
+UNAUTHORIZED = (13, 18)  # Unauthorized, AuthenticationFailed
+MAX_TIME_EXPIRED = 50
+NOT_PERMITTED = "not permitted"
+MAX_COLUMNS = 8
+PREFERENCES = {"primary": ReadPreference.PRIMARY, "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
+               "secondary": ReadPreference.SECONDARY, "secondaryPreferred": ReadPreference.SECONDARY_PREFERRED,
+               "nearest": ReadPreference.NEAREST}
+
+
+@dataclass(frozen=True)
+class InspectSettings:
+    """How the explorer reads: bounds, where reads may go, what it hides."""
+
+    max_time_ms: int = 5000
+    read_preference: str = "primaryPreferred"
+    sample_size: int = 1000
+    slow_op_s: float = 1.0
+    redact_fields: tuple[str, ...] = ()
+    page_size: int = 50
+
+    @classmethod
+    def from_tui(cls, tui: TuiConfig) -> InspectSettings:
+        return cls(max_time_ms=tui.inspect_max_time_ms, read_preference=tui.inspect_read_preference,
+                   sample_size=tui.schema_sample_size, slow_op_s=tui.slow_op_threshold_s,
+                   redact_fields=tuple(tui.redact_fields))
+
+
+@dataclass(frozen=True)
+class DocumentQuery:
+    """What the user typed (extended JSON text); parsed by the engine, so a bad one is one line of error."""
+
+    filter: str = ""
+    projection: str = ""
+    sort: str = ""
+
+    @property
+    def is_default(self) -> bool:
+        return not (self.filter.strip() or self.projection.strip() or self.sort.strip())
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    """One page: table cells (compact, redacted; None where a document lacks the field) and the full
+    redacted extended JSON of each document. `next_anchor` is opaque: hand it back for the next page."""
+
+    collection: str
+    query: DocumentQuery
+    columns: list[str]
+    rows: list[list[str | None]]
+    documents: list[str]
+    has_more: bool
+    next_anchor: Any
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class DocumentCount:
+    count: int
+    exact: bool
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class FieldStat:
+    """One field path of the sample: in how many documents it occurs, and its types' shares there."""
+
+    path: str
+    present: int
+    percent: float
+    types: list[tuple[str, float]]
+
+    @property
+    def always(self) -> bool:
+        return self.present > 0 and self.percent >= 100.0
+
+
+@dataclass(frozen=True)
+class SchemaReport:
+    collection: str
+    sampled: int
+    requested: int
+    fields: list[FieldStat]
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    name: str
+    keys: str
+    unique: bool = False
+    sparse: bool = False
+    partial: str | None = None
+    ttl_s: int | None = None
+    hidden: bool = False
+    size: int | None = None
+    ops: int | None = None
+    since: str | None = None
+
+    @property
+    def never_used(self) -> bool:
+        return self.ops == 0
+
+    @property
+    def flags(self) -> list[str]:
+        shown = [name for name, on in (("unique", self.unique), ("sparse", self.sparse),
+                                        ("partial", self.partial is not None), ("hidden", self.hidden)) if on]
+        if self.ttl_s is not None:
+            shown.append(f"TTL {self.ttl_s}s")
+        return shown
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    collection: str
+    indexes: list[IndexInfo]
+    usage_note: str | None = None  # "not permitted" when $indexStats is refused
+    size_note: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    collection: str
+    exists: bool
+    validator: str | None = None
+    level: str | None = None
+    action: str | None = None
+    options: list[tuple[str, str]] = field(default_factory=list)
+    kind: str = "collection"
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    state: str
+    healthy: bool
+    lag_s: float | None
+    is_self: bool = False
+
+
+@dataclass(frozen=True)
+class CurrentOp:
+    opid: str
+    secs: float
+    op: str
+    ns: str
+    client: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the server report: its rows, or why there are none ("not permitted", an error)."""
+
+    rows: list[Any] | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ServerReport:
+    version: str
+    topology: str
+    set_name: str | None
+    members: Section
+    operations: Section
+    connections: Section  # rows: [(label, value)]
+    threshold_s: float
+    database: str
+
+
+class Inspector:
+    """Read-only views of one database. Thread-safe (pymongo is): call it from worker threads."""
+
+    def __init__(self, database: Database[dict[str, Any]], settings: InspectSettings | None = None,
+                 secrets: list[str] | None = None, ours: set[str] | None = None) -> None:
+        self.settings = settings or InspectSettings()
+        preference = PREFERENCES.get(self.settings.read_preference, ReadPreference.PRIMARY_PREFERRED)
+        self.preference = preference
+        self.db = database.client.get_database(database.name, read_preference=preference)
+        self.admin = database.client.get_database("admin", read_preference=preference)
+        self.redactor = Redactor(self.settings.redact_fields)
+        self.secrets = secrets or []
+        self.ours = ours or set()
+
+    @classmethod
+    def for_app(cls, engine: MigrationApp, settings: InspectSettings) -> Inspector:
+        config = engine.config
+        ours = {config.migrations_collection, config.auditlog_collection, config.lock_collection}
+        return cls(engine.database, settings, secrets=config.secrets, ours=ours)
+
+    # ------------------------------------------------------------------ errors
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """Driver errors become the explorer's one-line errors (never a traceback, never a password)."""
+        try:
+            yield
+        except OperationFailure as exc:
+            if exc.code in UNAUTHORIZED or (exc.details or {}).get("codeName") == "Unauthorized":
+                raise NotPermittedError(f"{what}: {NOT_PERMITTED}") from None
+            if exc.code == MAX_TIME_EXPIRED or isinstance(exc, ExecutionTimeout):
+                raise InspectTimeoutError(
+                    f"{what}: took longer than {self.settings.max_time_ms} ms (maxTimeMS) and was stopped; "
+                    "narrow the filter or raise tui.inspect_max_time_ms") from None
+            raise InspectRefusedError(f"{what}: the server refused it: {self._reason(exc)}") from None
+        except ConnectionFailure as exc:
+            raise ServerUnreachableError(f"cannot reach the server: {self._reason(exc)}") from None
+        except PyMongoError as exc:
+            raise InspectRefusedError(f"{what}: {self._reason(exc)}") from None
+
+    def _reason(self, exc: PyMongoError) -> str:
+        details = getattr(exc, "details", None) or {}
+        text = details.get("errmsg") if isinstance(details, dict) else None
+        text = text or str(exc).split(", full error:")[0].split(", Timeout:")[0]
+        return scrub(text.splitlines()[0] if text else type(exc).__name__, self.secrets)[:300]
+
+    # ------------------------------------------------------------------ documents
+    def documents(self, collection: str, query: DocumentQuery | None = None, after: Any = None,
+                  columns: list[str] | None = None) -> DocumentPage:
+        """One page of `page_size` documents after `after` (None: the first page), in the sort's order then
+        `_id`'s. `columns` keeps the first page's columns while paging."""
+        query = query or DocumentQuery()
+        started = time.monotonic()
+        spec = parse_json_object(query.filter, "filter")
+        projection = parse_json_object(query.projection, "projection") or None
+        sort = self._keyset_sort(parse_sort(query.sort))
+        projection = self._projection_with_keys(projection, sort)
+        condition = spec if after is None else self._and(spec, self._after(sort, after))
+        limit = self.settings.page_size
+        cursor = self.db[collection].find(condition, projection).sort(sort).limit(limit + 1)
+        cursor = cursor.max_time_ms(self.settings.max_time_ms)
+        if not spec and sort == [("_id", 1)]:
+            cursor = cursor.hint([("_id", 1)])  # the first page of a huge collection: the _id index, not a scan
+        with self._reading("documents"):
+            raw = list(cursor)
+        has_more = len(raw) > limit
+        raw = raw[:limit]
+        anchor = tuple(_get(raw[-1], name) for name, _ in sort) if has_more and raw else None
+        shown = [self.redactor.apply(doc) for doc in raw]
+        columns = columns or top_fields(shown)
+        rows = [[compact(doc[name]) if name in doc else None for name in columns] for doc in shown]
+        return DocumentPage(collection, query, columns, rows, [to_extended_json(doc) for doc in shown], has_more,
+                            anchor, (time.monotonic() - started) * 1000)
+
+    @staticmethod
+    def _keyset_sort(sort: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        if not any(name == "_id" for name, _ in sort):
+            sort = [*sort, ("_id", sort[-1][1] if sort else 1)]
+        return sort
+
+    @staticmethod
+    def _projection_with_keys(projection: dict[str, Any] | None,
+                              sort: list[tuple[str, int]]) -> dict[str, Any] | None:
+        """The page's anchor needs the sort fields: an inclusion projection gets them, an exclusion may not
+        drop them."""
+        if not projection:
+            return projection
+        including = any(v not in (0, False) for k, v in projection.items() if k != "_id")
+        for name, _ in sort:
+            if including:
+                projection.setdefault(name, 1)
+            elif projection.get(name) in (0, False):
+                raise InspectInputError(f"projection: {name!r} is a sort key (pages follow it); do not exclude it")
+        return projection
+
+    @staticmethod
+    def _and(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+        return second if not first else {"$and": [first, second]}
+
+    @staticmethod
+    def _after(sort: list[tuple[str, int]], anchor: tuple[Any, ...]) -> dict[str, Any]:
+        """Keyset condition: (k1, k2, ...) strictly after the anchor in the sort's order.
+
+        A missing or null value sorts first; values of another BSON type than the anchor's are compared the
+        way the server's `$gt`/`$lt` compare them (within one type), so a sort over a field of mixed types
+        pages within the anchor's type."""
+        branches = []
+        for index, (name, direction) in enumerate(sort):
+            equal = {sort[i][0]: anchor[i] for i in range(index)}
+            value = anchor[index]
+            if value is None:
+                if direction < 0:
+                    continue  # nothing sorts before null when descending
+                beyond: dict[str, Any] = {"$ne": None}
+            else:
+                beyond = {"$gt" if direction > 0 else "$lt": value}
+            branches.append({**equal, name: beyond})
+        return {"$or": branches} if len(branches) > 1 else (branches[0] if branches else {"_id": {"$in": []}})
+
+    def count(self, collection: str, filter_text: str = "", exact: bool = False) -> DocumentCount | None:
+        """The collection's estimated count (metadata, no scan), or with `exact` the documents matching the
+        filter counted by the server; None when only an exact count can answer (a filter, not asked)."""
+        spec = parse_json_object(filter_text, "filter")
+        started = time.monotonic()
+        coll = self.db[collection]
+        with self._reading("count"):
+            if not exact:
+                if spec:
+                    return None
+                value = coll.estimated_document_count(maxTimeMS=self.settings.max_time_ms)
+            else:
+                value = coll.count_documents(spec, maxTimeMS=self.settings.max_time_ms)
+        return DocumentCount(int(value), exact, (time.monotonic() - started) * 1000)
+
+    # ------------------------------------------------------------------ schema
+    def schema(self, collection: str, sample_size: int | None = None) -> SchemaReport:
+        """Field paths of a `$sample`: nested documents as `a.b`, array elements as `tags[]` (documents inside
+        arrays as `items[].sku`), with the share of sampled documents that have each and its types."""
+        size = sample_size or self.settings.sample_size
+        started = time.monotonic()
+        with self._reading("schema"):
+            docs = list(self.db[collection].aggregate([{"$sample": {"size": size}}],
+                                                      maxTimeMS=self.settings.max_time_ms))
+        return SchemaReport(collection, len(docs), size, infer_schema(docs), (time.monotonic() - started) * 1000)
+
+    # ------------------------------------------------------------------ indexes
+    def indexes(self, collection: str) -> IndexReport:
+        """Each index with its flags, its size (collStats) and its use since the server started ($indexStats)."""
+        with self._reading("indexes"):
+            reply = self.db.command({"listIndexes": collection, "cursor": {}}, maxTimeMS=self.settings.max_time_ms,
+                                    read_preference=self.preference)
+        specs = list(reply.get("cursor", {}).get("firstBatch", []))
+        usage: dict[str, dict[str, Any]] = {}
+        usage_note = None
+        try:
+            with self._reading("index usage"):
+                for row in self.db[collection].aggregate([{"$indexStats": {}}], maxTimeMS=self.settings.max_time_ms):
+                    usage[row.get("name")] = row.get("accesses") or {}
+        except (NotPermittedError, InspectRefusedError, InspectTimeoutError) as exc:
+            usage_note = NOT_PERMITTED if isinstance(exc, NotPermittedError) else str(exc)
+        sizes: dict[str, int] = {}
+        size_note = None
+        try:
+            with self._reading("index sizes"):
+                stats = self.db.command("collStats", collection, maxTimeMS=self.settings.max_time_ms,
+                                        read_preference=self.preference)
+            sizes = {k: int(v) for k, v in (stats.get("indexSizes") or {}).items()}
+        except (NotPermittedError, InspectRefusedError, InspectTimeoutError) as exc:
+            size_note = NOT_PERMITTED if isinstance(exc, NotPermittedError) else str(exc)
+        rows = []
+        for spec in specs:
+            name = str(spec.get("name"))
+            accesses = usage.get(name)
+            since = accesses.get("since") if accesses else None
+            ttl = spec.get("expireAfterSeconds")
+            partial = spec.get("partialFilterExpression")
+            rows.append(IndexInfo(
+                name=name, keys=to_extended_json(spec.get("key", {}), indent=None),
+                unique=bool(spec.get("unique")), sparse=bool(spec.get("sparse")),
+                partial=to_extended_json(self.redactor.apply(partial), indent=None) if partial else None,
+                ttl_s=int(ttl) if ttl is not None else None, hidden=bool(spec.get("hidden")), size=sizes.get(name),
+                ops=int(accesses.get("ops", 0)) if accesses is not None else None,
+                since=since.isoformat(sep=" ", timespec="seconds") if hasattr(since, "isoformat") else None))
+        return IndexReport(collection, rows, usage_note, size_note)
+
+    # ------------------------------------------------------------------ validation and options
+    def validation(self, collection: str) -> ValidationReport:
+        with self._reading("collection options"):
+            infos = list(self.db.list_collections(filter={"name": collection}, maxTimeMS=self.settings.max_time_ms))
+        if not infos:
+            return ValidationReport(collection, exists=False)
+        info = infos[0]
+        options = dict(info.get("options") or {})
+        validator = options.pop("validator", None)
+        level = options.pop("validationLevel", None)
+        action = options.pop("validationAction", None)
+        shown: list[tuple[str, str]] = []
+        if options.get("capped"):
+            limits = ", ".join(f"{k} {options[k]:,}" for k in ("size", "max") if options.get(k))
+            shown.append(("capped", f"yes ({limits})" if limits else "yes"))
+        else:
+            shown.append(("capped", "no"))
+        for key, label in (("timeseries", "time series"), ("collation", "collation"),
+                           ("clusteredIndex", "clustered")):
+            shown.append((label, to_extended_json(plain(options[key]), indent=None) if options.get(key) else "no"))
+        for key in sorted(set(options) - {"capped", "size", "max", "timeseries", "collation", "clusteredIndex"}):
+            shown.append((key, compact(plain(options[key]), 120)))
+        return ValidationReport(
+            collection, exists=True,
+            validator=to_extended_json(self.redactor.apply(validator)) if validator else None,
+            level=level or ("strict" if validator else None), action=action or ("error" if validator else None),
+            options=shown, kind=str(info.get("type", "collection")))
+
+    # ------------------------------------------------------------------ server
+    def server(self, version: str, topology: str, set_name: str | None) -> ServerReport:
+        """Version and topology (from the connect probe), then three sections, each on its own privilege."""
+        return ServerReport(version, topology, set_name, self._members(topology), self._operations(),
+                            self._connections(), self.settings.slow_op_s, self.db.name)
+
+    def _section(self, what: str, read: Any) -> Section:
+        try:
+            with self._reading(what):
+                return Section(read())
+        except NotPermittedError:
+            return Section(None, NOT_PERMITTED)
+        except (InspectRefusedError, InspectTimeoutError) as exc:
+            return Section(None, str(exc))
+
+    def _members(self, topology: str) -> Section:
+        if topology != "replica set":
+            return Section(None, f"{topology}: no replica set members")
+
+        def read() -> list[Member]:
+            status = self.admin.command("replSetGetStatus", maxTimeMS=self.settings.max_time_ms,
+                                        read_preference=self.preference)
+            members = status.get("members") or []
+            primary = next((m.get("optimeDate") for m in members if m.get("stateStr") == "PRIMARY"), None)
+            rows = []
+            for m in members:
+                optime = m.get("optimeDate")
+                lag = (primary - optime).total_seconds() if primary is not None and optime is not None else None
+                rows.append(Member(str(m.get("name")), str(m.get("stateStr", m.get("state"))),
+                                   m.get("health", 1) == 1, lag, bool(m.get("self"))))
+            return rows
+
+        return self._section("replica set status", read)
+
+    def _operations(self) -> Section:
+        prefix = f"{self.db.name}."
+
+        def read() -> list[CurrentOp]:
+            ops = self.admin.aggregate([{"$currentOp": {"allUsers": True, "idleConnections": False}}],
+                                       maxTimeMS=self.settings.max_time_ms)
+            rows = []
+            for op in ops:
+                secs = op.get("secs_running")
+                secs = float(secs if secs is not None else (op.get("microsecs_running") or 0) / 1e6)
+                ns = str(op.get("ns") or "")
+                if not ns.startswith(prefix) or secs < self.settings.slow_op_s:
+                    continue
+                command = self.redactor.apply(plain(op.get("command") or {}))
+                command.pop("lsid", None)
+                command.pop("$clusterTime", None)
+                rows.append(CurrentOp(str(op.get("opid", "")), secs, str(op.get("op", "")), ns,
+                                      str(op.get("client", "")), compact(command, 120)))
+            return sorted(rows, key=lambda r: -r.secs)
+
+        return self._section("current operations", read)
+
+    def _connections(self) -> Section:
+        def read() -> list[tuple[str, str]]:
+            status = self.admin.command("serverStatus", maxTimeMS=self.settings.max_time_ms,
+                                        read_preference=self.preference)
+            conns = status.get("connections") or {}
+            return [(key, f"{int(conns[key]):,}") for key in ("current", "available", "totalCreated", "active")
+                    if key in conns]
+
+        return self._section("connections", read)
+
+
+def _get(doc: dict[str, Any], path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def top_fields(docs: list[dict[str, Any]], limit: int = MAX_COLUMNS) -> list[str]:
+    """The most common top-level fields of these documents (`_id` first), in first-seen order among equals."""
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for doc in docs:
+        for key in doc:
+            counts[key] += 1
+            first.setdefault(key, len(first))
+    ranked = sorted(counts, key=lambda k: (k != "_id", -counts[k], first[k]))
+    return ranked[:limit]
+
+
+def infer_schema(docs: list[dict[str, Any]]) -> list[FieldStat]:
+    """Per path: the documents that have it and, among those, the share of each type (a document counts once)."""
+    present: Counter[str] = Counter()
+    types: dict[str, Counter[str]] = {}
+    for doc in docs:
+        seen: dict[str, set[str]] = {}
+        _walk(doc, "", seen)
+        for path, kinds in seen.items():
+            present[path] += 1
+            counter = types.setdefault(path, Counter())
+            for kind in kinds:
+                counter[kind] += 1
+    total = len(docs) or 1
+    fields = []
+    for path in sorted(present, key=lambda p: (p != "_id", p.lower())):
+        count = present[path]
+        shares = sorted(((kind, 100.0 * n / count) for kind, n in types[path].items()), key=lambda t: (-t[1], t[0]))
+        fields.append(FieldStat(path, count, 100.0 * count / total, shares))
+    return fields
+
+
+def _walk(value: dict[str, Any], prefix: str, seen: dict[str, set[str]]) -> None:
+    for key, item in value.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        _record(path, item, seen)
+
+
+def _record(path: str, item: Any, seen: dict[str, set[str]]) -> None:
+    seen.setdefault(path, set()).add(type_name(item))
+    if isinstance(item, dict):
+        _walk(item, path, seen)
+    elif isinstance(item, list):
+        for element in item:
+            _record(f"{path}[]", element, seen)

@@ -1,0 +1,172 @@
+"""The four views of the Collection screen. They only render what the engine returned (plain data and
+extended JSON text, already redacted); the screen reads in workers and hands results to them."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, Static
+
+from runway_tui.engine.inspect import DocumentPage, IndexReport, SchemaReport, ValidationReport
+from runway_tui.tui.bindings import LIST_BINDINGS
+from runway_tui.tui.format import size
+
+MISSING = Text("·", style="dim")
+BAR = 10
+
+
+def percent_bar(percent: float) -> Text:
+    filled = round(percent / 100 * BAR)
+    text = Text(f"{percent:5.1f}% ", style="" if percent >= 100 else "yellow")
+    text.append("█" * filled, style="green" if percent >= 100 else "yellow")
+    text.append("░" * (BAR - filled), style="dim")
+    return text
+
+
+def reset(table: ExplorerTable, columns: tuple[str, ...]) -> ExplorerTable:
+    """Columns are (re)made with the rows, once the view is shown: auto widths then fit the content."""
+    table.clear(columns=True)
+    for label in columns:
+        table.add_column(label, key=label)
+    return table
+
+
+def settle_widths(table: DataTable[object]) -> None:
+    """Column widths settle on idle; a repaint then keeps a just-shown tab from keeping squeezed columns."""
+    table.set_timer(0.05, table.refresh)
+
+
+class ExplorerTable(DataTable[object]):
+    BINDINGS = LIST_BINDINGS
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+
+
+class DocumentsView(Vertical):
+    """Filter, projection and sort inputs (extended JSON), one line for a bad one, then the page."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="query-row"):
+            yield Input(placeholder='/ filter  {"status": {"$exists": false}}', id="query-filter",
+                        classes="query-input")
+            yield Input(placeholder='projection  {"name": 1}', id="query-projection", classes="query-input")
+            yield Input(placeholder='sort  {"age": -1}', id="query-sort", classes="query-input")
+        yield Static("", id="query-error")
+        yield ExplorerTable(id="documents-table")
+        yield Static(Text("loading…", style="italic dim"), id="documents-status")
+
+    def show_error(self, message: str | None) -> None:
+        box = self.query_one("#query-error", Static)
+        box.update(Text(message, style="bold red", no_wrap=True, overflow="ellipsis") if message else "")
+        box.display = bool(message)
+
+    def show_status(self, text: Text | str) -> None:
+        self.query_one("#documents-status", Static).update(text)
+
+    def show_page(self, page: DocumentPage) -> None:
+        table = self.query_one(ExplorerTable)
+        columns = page.columns or ["_id"]
+        keys = [str(c.value) for c in table.columns]
+        if keys != columns:
+            table.clear(columns=True)
+            for name in columns:
+                table.add_column(name, key=name)
+        else:
+            table.clear()
+        for index, row in enumerate(page.rows):
+            table.add_row(*[MISSING if cell is None else Text(cell, no_wrap=True) for cell in row], key=str(index))
+        if not page.rows:
+            table.add_row(*[Text("no documents match" if i == 0 else "", style="dim italic")
+                            for i in range(len(columns))])
+        settle_widths(table)
+
+
+class SchemaView(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading…", style="italic dim"), id="schema-status")
+        yield ExplorerTable(id="schema-table")
+
+    COLUMNS = ("Field", "In documents", "Types")
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#schema-status", Static).update(Text(message, style="red"))
+
+    def show(self, report: SchemaReport) -> None:
+        status = Text(f"{report.sampled:,} documents sampled ($sample of {report.requested:,})", style="dim")
+        missing = sum(1 for f in report.fields if not f.always)
+        if missing:
+            status.append(f" · {missing} fields missing from some documents", style="yellow")
+        self.query_one("#schema-status", Static).update(status)
+        table = reset(self.query_one(ExplorerTable), self.COLUMNS)
+        for stat in report.fields:
+            depth = stat.path.count(".") + stat.path.count("[]")
+            name = Text("  " * depth + stat.path, style="bold" if depth == 0 else "")
+            types = Text(" · ".join(f"{kind} {share:.0f}%" if len(stat.types) > 1 else kind
+                                    for kind, share in stat.types))
+            table.add_row(name, percent_bar(stat.percent), types, key=stat.path)
+        settle_widths(table)
+
+
+class IndexesView(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading…", style="italic dim"), id="indexes-status")
+        yield ExplorerTable(id="indexes-table")
+
+    COLUMNS = ("Name", "Keys", "Flags", "Size", "Ops", "Since")
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#indexes-status", Static).update(Text(message, style="red"))
+
+    def show(self, report: IndexReport) -> None:
+        status = Text(f"{len(report.indexes)} indexes", style="dim")
+        if report.usage_note:
+            status.append(f" · usage ($indexStats): {report.usage_note}", style="yellow")
+        else:
+            unused = sum(1 for i in report.indexes if i.never_used)
+            status.append(" · usage since the server started", style="dim")
+            if unused:
+                status.append(f" · {unused} never used", style="yellow")
+        if report.size_note:
+            status.append(f" · sizes: {report.size_note}", style="yellow")
+        self.query_one("#indexes-status", Static).update(status)
+        table = reset(self.query_one(ExplorerTable), self.COLUMNS)
+        for index in report.indexes:
+            flags = Text(", ".join(index.flags) or "—", style="" if index.flags else "dim")
+            if index.partial:
+                flags.append(f" {index.partial}", style="dim")
+            ops = (Text("?", style="dim") if index.ops is None else
+                   Text("never used", style="yellow") if index.never_used else Text(f"{index.ops:,}"))
+            table.add_row(Text(index.name, style="bold"), index.keys, flags, Text(size(index.size), justify="right"),
+                          ops, index.since or "", key=index.name)
+        settle_widths(table)
+
+
+class ValidationView(VerticalScroll):
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading…", style="italic dim"), id="validation-facts")
+        yield Static("", id="validation-json")
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#validation-facts", Static).update(Text(message, style="red"))
+
+    def show(self, report: ValidationReport) -> None:
+        if not report.exists:
+            self.show_error("this collection no longer exists")
+            return
+        facts = Text()
+        rows = [("type", report.kind), ("validator", "yes" if report.validator else "none"),
+                ("validation level", report.level or "—"), ("validation action", report.action or "—"),
+                *report.options]
+        width = max(len(label) for label, _ in rows)
+        for index, (label, value) in enumerate(rows):
+            if index:
+                facts.append("\n")
+            facts.append(f"{label:>{width}}  ", style="dim")
+            facts.append(value)
+        self.query_one("#validation-facts", Static).update(facts)
+        self.query_one("#validation-json", Static).update(
+            Syntax(report.validator, "json", theme="monokai", word_wrap=True) if report.validator
+            else Text("No validator: the server accepts any document.", style="dim italic"))
