@@ -20,6 +20,19 @@ def gated_body(gate: Gate) -> str:
     return 'ctx.db["things"].insert_one({"_id": 1}, session=ctx.session)\n' + gate.wait_code(indent=0)
 
 
+def upgrade_in_thread(app) -> tuple[threading.Thread, dict]:
+    """A thread that runs `app.upgrade()` once started; the step's failure lands in `outcome["error"]`."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            app.upgrade()
+        except StepFailedError as exc:
+            outcome["error"] = exc
+
+    return threading.Thread(target=run, name="upgrade"), outcome
+
+
 def lease(mongo_client, project) -> dict | None:
     return mongo_client[project.db_name]["migrations_lock"].find_one({"_id": "runway"})
 
@@ -196,15 +209,7 @@ def test_a_runner_that_lost_its_lease_does_not_commit(project, mongo_client, tmp
     gate = Gate(tmp_path)
     project.write_migration(1, "slow", migration(1, up=gated_body(gate)))
     app = open_app(project, lock_ttl_s=0.6)
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            app.upgrade()
-        except StepFailedError as exc:
-            outcome["error"] = exc
-
-    runner = threading.Thread(target=run)
+    runner, outcome = upgrade_in_thread(app)
     try:
         runner.start()
         gate.wait_entered()
@@ -240,15 +245,7 @@ def test_a_step_outliving_its_unrenewed_lease_does_not_commit(project, mongo_cli
     gate = Gate(tmp_path)
     project.write_migration(1, "slow", migration(1, up=gated_body(gate)))
     app = open_app(project, lock_ttl_s=1)
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            app.upgrade()
-        except StepFailedError as exc:
-            outcome["error"] = exc
-
-    runner = threading.Thread(target=run)
+    runner, outcome = upgrade_in_thread(app)
     try:
         runner.start()
         gate.wait_entered()

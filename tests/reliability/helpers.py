@@ -44,6 +44,20 @@ def downgrade(ctx):
 '''
 
 
+# A migration that writes one marker {v}: a double apply shows as two markers.
+GOOD = '''"""Good step {v}"""
+version = {v}
+
+
+def upgrade(ctx):
+    ctx.db.markers.insert_one({{"v": {v}}}, session=ctx.session)
+
+
+def downgrade(ctx):
+    ctx.db.markers.delete_one({{"v": {v}}}, session=ctx.session)
+'''
+
+
 def write_counter_migrations(project: Project, count: int, sleep: float = 0.0) -> None:
     for v in range(1, count + 1):
         project.write_migration(v, f"counter_{v}", COUNTER_MIGRATION.format(v=v, sleep=sleep))

@@ -16,21 +16,9 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from tests.reliability.helpers import no_traceback, run_inproc, set_config
+from tests.reliability.helpers import GOOD, no_traceback, run_inproc, set_config
 from tests.support.cli import run_cli
 from tests.support.project import Project
-
-GOOD = '''"""Good step {v}"""
-version = {v}
-
-
-def upgrade(ctx):
-    ctx.db.markers.insert_one({{"v": {v}}}, session=ctx.session)
-
-
-def downgrade(ctx):
-    ctx.db.markers.delete_one({{"v": {v}}}, session=ctx.session)
-'''
 
 
 def _snapshot(client: MongoClient, db: str) -> dict[str, Any]:

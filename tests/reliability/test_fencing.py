@@ -16,6 +16,7 @@ import pytest
 from pymongo import MongoClient
 
 from tests.reliability.helpers import (
+    GOOD,
     no_traceback,
     one_line_error,
     read_state,
@@ -50,17 +51,6 @@ def upgrade(ctx):
 
 def downgrade(ctx):
     ctx.db.markers.delete_one({{"v": 1}}, session=ctx.session)
-'''
-GOOD = '''"""Good step {v}"""
-version = {v}
-
-
-def upgrade(ctx):
-    ctx.db.markers.insert_one({{"v": {v}}}, session=ctx.session)
-
-
-def downgrade(ctx):
-    ctx.db.markers.delete_one({{"v": {v}}}, session=ctx.session)
 '''
 
 

@@ -13,20 +13,9 @@ from dataclasses import dataclass
 import pytest
 from pymongo import MongoClient
 
-from tests.reliability.helpers import no_traceback, one_line_error, record_figures, run_inproc
+from tests.reliability.helpers import GOOD, no_traceback, one_line_error, record_figures, run_inproc
 from tests.support.project import Project
 
-GOOD = '''"""Good step {v}"""
-version = {v}
-
-
-def upgrade(ctx):
-    ctx.db.markers.insert_one({{"v": {v}}}, session=ctx.session)
-
-
-def downgrade(ctx):
-    ctx.db.markers.delete_one({{"v": {v}}}, session=ctx.session)
-'''
 MISUSE = '''"""Misusing step"""
 version = 3
 
