@@ -37,11 +37,6 @@ def fill(table: DataTable[object], columns: tuple[str, ...], rows: list[tuple[st
         table.add_row(*cells, key=key)
 
 
-def settle_widths(table: DataTable[object]) -> None:
-    """Column widths settle on idle; a repaint then keeps a just-shown tab from keeping squeezed columns."""
-    table.set_timer(0.05, table.refresh)
-
-
 class ExplorerTable(DataTable[object]):
     BINDINGS = LIST_BINDINGS
 
@@ -71,21 +66,13 @@ class DocumentsView(Vertical):
         self.query_one("#documents-status", Static).update(text)
 
     def show_page(self, page: DocumentPage) -> None:
-        table = self.query_one(ExplorerTable)
-        columns = page.columns or ["_id"]
-        keys = [str(c.value) for c in table.columns]
-        if keys != columns:
-            table.clear(columns=True)
-            for name in columns:
-                table.add_column(name, key=name)
-        else:
-            table.clear()
-        for index, row in enumerate(page.rows):
-            table.add_row(*[MISSING if cell is None else Text(cell, no_wrap=True) for cell in row], key=str(index))
-        if not page.rows:
-            table.add_row(*[Text("no documents match" if i == 0 else "", style="dim italic")
-                            for i in range(len(columns))])
-        settle_widths(table)
+        columns = tuple(page.columns or ["_id"])
+        rows = [(str(index), [MISSING if cell is None else Text(cell, no_wrap=True) for cell in row])
+                for index, row in enumerate(page.rows)]
+        if not rows:
+            rows = [("none", [Text("no documents match" if i == 0 else "", style="dim italic")
+                              for i in range(len(columns))])]
+        fill(self.query_one(ExplorerTable), columns, rows)
 
 
 class SchemaView(Vertical):
