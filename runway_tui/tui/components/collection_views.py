@@ -25,17 +25,16 @@ def percent_bar(percent: float) -> Text:
     return text
 
 
-def reset(table: ExplorerTable, columns: tuple[str, ...]) -> ExplorerTable:
-    """Columns are (re)made with the rows, once the view is shown: auto widths then fit the content."""
+def fill(table: DataTable[object], columns: tuple[str, ...], rows: list[tuple[str, list[Text]]],
+         cap: int = 60) -> None:
+    """Columns with widths measured from their cells (at most `cap`), then the rows: a table filled while
+    its tab is being shown could otherwise keep the header-wide widths it measured first."""
     table.clear(columns=True)
-    for label in columns:
-        table.add_column(label, key=label)
-    return table
-
-
-def settle_widths(table: DataTable[object]) -> None:
-    """Column widths settle on idle; a repaint then keeps a just-shown tab from keeping squeezed columns."""
-    table.set_timer(0.05, table.refresh)
+    for index, label in enumerate(columns):
+        width = max([len(label), *(cells[index].cell_len for _, cells in rows)])
+        table.add_column(label, key=label, width=min(width, cap))
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
 
 
 class ExplorerTable(DataTable[object]):
@@ -67,21 +66,13 @@ class DocumentsView(Vertical):
         self.query_one("#documents-status", Static).update(text)
 
     def show_page(self, page: DocumentPage) -> None:
-        table = self.query_one(ExplorerTable)
-        columns = page.columns or ["_id"]
-        keys = [str(c.value) for c in table.columns]
-        if keys != columns:
-            table.clear(columns=True)
-            for name in columns:
-                table.add_column(name, key=name)
-        else:
-            table.clear()
-        for index, row in enumerate(page.rows):
-            table.add_row(*[MISSING if cell is None else Text(cell, no_wrap=True) for cell in row], key=str(index))
-        if not page.rows:
-            table.add_row(*[Text("no documents match" if i == 0 else "", style="dim italic")
-                            for i in range(len(columns))])
-        settle_widths(table)
+        columns = tuple(page.columns or ["_id"])
+        rows = [(str(index), [MISSING if cell is None else Text(cell, no_wrap=True) for cell in row])
+                for index, row in enumerate(page.rows)]
+        if not rows:
+            rows = [("none", [Text("no documents match" if i == 0 else "", style="dim italic")
+                              for i in range(len(columns))])]
+        fill(self.query_one(ExplorerTable), columns, rows)
 
 
 class SchemaView(Vertical):
@@ -100,14 +91,14 @@ class SchemaView(Vertical):
         if missing:
             status.append(f" · {missing} fields missing from some documents", style="yellow")
         self.query_one("#schema-status", Static).update(status)
-        table = reset(self.query_one(ExplorerTable), self.COLUMNS)
+        rows = []
         for stat in report.fields:
             depth = stat.path.count(".") + stat.path.count("[]")
             name = Text("  " * depth + stat.path, style="bold" if depth == 0 else "")
             types = Text(" · ".join(f"{kind} {share:.0f}%" if len(stat.types) > 1 else kind
                                     for kind, share in stat.types))
-            table.add_row(name, percent_bar(stat.percent), types, key=stat.path)
-        settle_widths(table)
+            rows.append((stat.path, [name, percent_bar(stat.percent), types]))
+        fill(self.query_one(ExplorerTable), self.COLUMNS, rows)
 
 
 class IndexesView(Vertical):
@@ -132,16 +123,16 @@ class IndexesView(Vertical):
         if report.size_note:
             status.append(f" · sizes: {report.size_note}", style="yellow")
         self.query_one("#indexes-status", Static).update(status)
-        table = reset(self.query_one(ExplorerTable), self.COLUMNS)
+        rows = []
         for index in report.indexes:
             flags = Text(", ".join(index.flags) or "—", style="" if index.flags else "dim")
             if index.partial:
                 flags.append(f" {index.partial}", style="dim")
             ops = (Text("?", style="dim") if index.ops is None else
                    Text("never used", style="yellow") if index.never_used else Text(f"{index.ops:,}"))
-            table.add_row(Text(index.name, style="bold"), index.keys, flags, Text(size(index.size), justify="right"),
-                          ops, index.since or "", key=index.name)
-        settle_widths(table)
+            rows.append((index.name, [Text(index.name, style="bold"), Text(index.keys), flags,
+                                      Text(size(index.size), justify="right"), ops, Text(index.since or "")]))
+        fill(self.query_one(ExplorerTable), self.COLUMNS, rows)
 
 
 class ValidationView(VerticalScroll):
