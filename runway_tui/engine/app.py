@@ -338,13 +338,17 @@ class MigrationApp:
         self.emit(PlanComputedEvent(self, plan))
         return plan
 
+    def _remember_evidence(self, evidence: dict[int, dict[str, Any]]) -> None:
+        """The newest state change of each version just read: our next entry about it is dated after it."""
+        self._evidence_dates = {v: e["date"] for v, e in evidence.items() if isinstance(e.get("date"), dt.datetime)}
+
     def _audit_contradictions(self, plan: Plan) -> list[str]:
         """The audit log is evidence: a step it shows already done (applied for up, reverted for down) is never
         run again on the word of the migrations collection alone (dropped or rewritten by hand or by a
         migration); an operator's `mark` (audited) settles it."""
         with self._guard_connection("to read the audit log"):
             evidence = self.journal.last_state_changes([s.version for s in plan.steps])
-        self._evidence_dates = {v: e["date"] for v, e in evidence.items() if isinstance(e.get("date"), dt.datetime)}
+        self._remember_evidence(evidence)
         blockers = []
         for step in plan.steps:
             said = evidence.get(step.version)
@@ -530,8 +534,7 @@ class MigrationApp:
             self.repository.update(version, fields)
             record = self.repository.get(version)
             assert record is not None
-            self._evidence_dates = {v: e["date"] for v, e in self.journal.last_state_changes([version]).items()
-                                    if isinstance(e.get("date"), dt.datetime)}
+            self._remember_evidence(self.journal.last_state_changes([version]))
             self.journal.append(self.audit_entry("MarkAppliedTransaction" if applied else "MarkPendingTransaction",
                                                  before or record.read_model))
         self.log("warning", f"marked {record.name} as {state.value} by hand")
