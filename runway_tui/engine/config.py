@@ -69,6 +69,14 @@ class AppConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     write_concern: WriteConcernConfig = field(default_factory=WriteConcernConfig)
     write_concern_explicit: bool = False  # given in the config: wins over w=/journal= in the URI
+    # The project's conventions (top-level keys, copied into every application, since they describe the
+    # script directory and the record shapes): `compat: mongorunway` keeps Mongorunway's exact record and
+    # audit fields and writes Mongorunway-format templates; `filename_strategy` says how a file name gives
+    # its version ("numerical": `001_name.py`, "unix_timestamp": `1796172596_name.py`, version from the
+    # file's `version` variable); `use_filename_strategy: false` accepts any name.
+    compat: str = "runway"
+    filename_strategy: str = "numerical"
+    use_filename_strategy: bool = True
 
     @property
     def is_embedded(self) -> bool:
@@ -206,7 +214,10 @@ _APP_REQUIRED = ("uri", "database")
 _TUI_KEYS: dict[str, str] = {"theme": _STR, "poll_interval_s": _NUM, "log_max_lines": _INT, "keymap": _STRMAP,
                              "redact_fields": _STRLIST, "inspect_read_preference": _STR, "inspect_max_time_ms": _INT,
                              "schema_sample_size": _INT, "slow_op_threshold_s": _NUM}
-_TOP_KEYS: dict[str, str] = {"scripts_dir": _STR, "default_app": _STR, "applications": _MAP, "tui": _MAP}
+_TOP_KEYS: dict[str, str] = {"scripts_dir": _STR, "default_app": _STR, "applications": _MAP, "tui": _MAP,
+                             "compat": _STR, "filename_strategy": _STR, "use_filename_strategy": _BOOL}
+COMPAT_MODES = ("runway", "mongorunway")
+FILENAME_STRATEGIES = ("numerical", "unix_timestamp")
 _TOP_REQUIRED = ("scripts_dir", "applications")
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -265,6 +276,7 @@ class _Parser:
 
         default_app = self.optional(top, "default_app", _STR)
         tui = self.parse_tui(top.get("tui"))
+        conventions = self.parse_conventions(top)
 
         apps_node = top["applications"]
         if not isinstance(apps_node, yaml.MappingNode) or not apps_node.value:
@@ -274,7 +286,7 @@ class _Parser:
         for name_node, app_node in self.pairs(apps_node, "applications"):
             name = name_node.value
             try:
-                applications[name] = self.parse_app(name, app_node, scripts_dir)
+                applications[name] = self.parse_app(name, app_node, scripts_dir, conventions)
             except _InterpolationError as exc:
                 app_errors[name] = exc.error
         if default_app is not None and default_app not in applications and default_app not in app_errors:
@@ -286,7 +298,24 @@ class _Parser:
         return Config(self.path, scripts_dir, default_app, tui, applications, app_errors)
 
     # -- sections
-    def parse_app(self, name: str, node: yaml.Node, scripts_dir: Path) -> AppConfig:
+    def parse_conventions(self, top: dict[str, yaml.Node]) -> dict[str, Any]:
+        """The project-wide keys every application inherits (`compat`, `filename_strategy`, ...)."""
+        conventions: dict[str, Any] = {}
+        for key, allowed in (("compat", COMPAT_MODES), ("filename_strategy", FILENAME_STRATEGIES)):
+            value = self.optional(top, key, _STR)
+            if value is None:
+                continue
+            if value not in allowed:
+                raise self.error(top[key], key, f"{value!r} is not one of {', '.join(allowed)}"
+                                                f"{_did_you_mean(value, list(allowed))}")
+            conventions[key] = value
+        use = self.optional(top, "use_filename_strategy", _BOOL)
+        if use is not None:
+            conventions["use_filename_strategy"] = use
+        return conventions
+
+    def parse_app(self, name: str, node: yaml.Node, scripts_dir: Path,
+                  conventions: dict[str, Any] | None = None) -> AppConfig:
         prefix = f"applications.{name}"
         values = self.mapping(node, prefix, _APP_KEYS, _APP_REQUIRED)
         uri_node = values["uri"]
@@ -316,7 +345,7 @@ class _Parser:
             kwargs["write_concern"] = self.parse_write_concern(values["write_concern"], f"{prefix}.write_concern")
             kwargs["write_concern_explicit"] = True
         return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
-                         config_path=self.path, **kwargs)
+                         config_path=self.path, **(conventions or {}), **kwargs)
 
     def parse_timeouts(self, node: yaml.Node, prefix: str) -> Timeouts:
         values = self.mapping(node, prefix, _TIMEOUT_KEYS, ())
