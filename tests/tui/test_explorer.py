@@ -22,18 +22,18 @@ from tests.support.project import Project
 from tests.tui.conftest import make_app
 from tests.tui.conftest import settle as settle_main
 
-REDACT = '  redact_fields: [password, "*.ssn", email]\n  inspect_max_time_ms: 3000\n'
-
-
-def with_redaction(project: Project) -> Project:
+def with_redaction(project: Project, max_time_ms: int = 3000) -> Project:
     text = project.config_path.read_text()
-    project.config_path.write_text(text.replace("  keymap: {}\n", "  keymap: {}\n" + REDACT))
+    settings = f'  redact_fields: [password, "*.ssn", email]\n  inspect_max_time_ms: {max_time_ms}\n'
+    project.config_path.write_text(text.replace("  keymap: {}\n", "  keymap: {}\n" + settings))
     return project
 
 
-def app_builder(project: Project) -> Iterator[Callable[..., RunwayApp]]:
+def app_builder(project: Project, max_time_ms: int = 3000) -> Iterator[Callable[..., RunwayApp]]:
+    """Apps on `project` with redaction; `max_time_ms` bounds each read (the small database's timeout tests
+    name 3000 ms; the 100k database needs more, as a test server without indexes scans it on every read)."""
     made: list[RunwayApp] = []
-    with_redaction(project)
+    with_redaction(project, max_time_ms)
 
     def build(**kwargs) -> RunwayApp:
         app = make_app(project, **kwargs)
@@ -53,7 +53,7 @@ def explorer_app(explorer_project: Project) -> Iterator[Callable[..., RunwayApp]
 @pytest.fixture
 def big_app(explorer_big_project: Project) -> Iterator[Callable[..., RunwayApp]]:
     """The TUI on the 100k-document database (paging)."""
-    yield from app_builder(explorer_big_project)
+    yield from app_builder(explorer_big_project, max_time_ms=120_000)
 
 
 async def settle(app: RunwayApp, pilot, timeout: float = 30.0) -> None:
