@@ -24,8 +24,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/runway-tui --config sample_config.yaml
 
+# Two workers (pytest-xdist), each with its own SecantusDB daemon: the suite is mostly waiting on the
+# server, so two halves overlap well on two cores. Against one shared server (RUNWAY_TEST_MONGODB_URI)
+# the tests run in one process, as fail points set by one test would reach the other worker's.
+TEST_WORKERS ?= $(if $(RUNWAY_TEST_MONGODB_URI),0,2)
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow -o timeout=1800
