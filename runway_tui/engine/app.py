@@ -69,7 +69,7 @@ from runway_tui.engine.models import (
 )
 from runway_tui.engine.planner import Expected, check_expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
-from runway_tui.engine.repository import AuditJournal, MigrationRepository
+from runway_tui.engine.repository import AuditJournal, MigrationRepository, StepStore
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.status import compute_status
@@ -150,6 +150,8 @@ class MigrationApp:
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
                                   user=self.user, host=self.host, pid=os.getpid(),
                                   ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s)
+        self.store = StepStore(self.client, self.repository, self.journal, self.lock.collection,
+                               combined=self.server_info.supports_client_bulk_write)
         self.runner = StepRunner(self)
         self.emit(StartingEvent(self))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sys
 import time
 import traceback
 import types
@@ -37,6 +38,7 @@ from runway_tui.engine.models import (
     Step,
     StepResult,
 )
+from runway_tui.engine.repository import StepOutcome, StepWrite
 from runway_tui.engine.scripts import checksum_text
 
 if TYPE_CHECKING:
@@ -52,21 +54,28 @@ class StepRunner:
     def __init__(self, app: MigrationApp) -> None:
         self.app = app
         self._lost_in: int | None = None  # the step during which the lease was found taken away
+        # Compiled migrations by (path, checksum of the text): a long-lived app (the TUI) steps the same files
+        # up and down; a changed file has another checksum and is compiled again.
+        self._compiled: dict[tuple[str, str], types.CodeType] = {}
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
         """Import the migration from exactly the text we checksum (only up/down ever runs a file)."""
         text = path.read_bytes().decode("utf-8")
+        checksum = checksum_text(text)
+        key = (str(path), checksum)
+        code = self._compiled.get(key)
+        if code is None:
+            code = compile(text.removeprefix("\ufeff"), str(path), "exec")
+            self._compiled[key] = code
         module = types.ModuleType(f"runway_migration_{step.version}")
         module.__file__ = str(path)
-        import sys
-
         sys.path.insert(0, str(path.parent))  # lets a migration import helpers (files starting with "_")
         try:
-            exec(compile(text.removeprefix("\ufeff"), str(path), "exec"), module.__dict__)  # noqa: S102 - running migrations is our job
+            exec(code, module.__dict__)  # noqa: S102 - running migrations is our job
         finally:
             sys.path.remove(str(path.parent))
-        return module, checksum_text(text)
+        return module, checksum
 
     # ------------------------------------------------------------------ running
     def run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
@@ -140,10 +149,9 @@ class StepRunner:
                 if misuse is not None:
                     effects_may_remain = misuse.committed
                     raise misuse
-                app.lock.verify(session)  # fenced: the lease, read in the transaction that commits the step
+                app.lock.check()  # locally; the server-side fence goes with the step's write, in its transaction
                 duration = _ms(started)
-                self._write_success(step, record, checksum, duration, session)
-                app.journal.append(self._entry(step, before, duration), session=session)
+                self._write_success(step, record, checksum, duration, session, self._entry(step, before, duration))
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
             with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
@@ -193,8 +201,7 @@ class StepRunner:
         try:  # the step ran: its audit entry first (never lost), then the state; a failure leaves it `failed`
             with deferred():
                 app.lock.verify()  # no transaction: checked just before the writes (window: see RELIABILITY.md)
-                app.journal.append(self._entry(step, before, duration))
-                self._write_success(step, record, checksum, duration, None)
+                self._write_success(step, record, checksum, duration, None, self._entry(step, before, duration))
         except Exception as exc:
             with deferred(), _cleanup_budget(exc):
                 self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
@@ -204,7 +211,9 @@ class StepRunner:
 
     # ------------------------------------------------------------------ state writes
     def _write_success(self, step: Step, record: MigrationRecord | None, checksum: str, duration: int,
-                       session: Any) -> None:
+                       session: Any, entry: MigrationAuditlogEntry) -> None:
+        """The step's record and audit entry: one command in its transaction (see `StepStore.write_step`);
+        without a transaction, the audit entry first (it is never lost)."""
         app = self.app
         if step.direction is Direction.UP:
             fields = {"is_applied": True, "state": State.APPLIED.value, "checksum": checksum,
@@ -215,9 +224,13 @@ class StepRunner:
             fields = {"is_applied": False, "state": State.PENDING.value, "applied_at": None, "applied_by": None,
                       "duration_ms": duration, "error": None, "run_id": app.lock.owner}
             expect_state = [State.APPLIED.value, State.REVERTING.value, None]
-        if record is None and step.direction is Direction.UP:
-            app.repository.upsert(self._new_record(step, checksum), session=session)
-        if not app.repository.update(step.version, fields, session=session, expect={"state": {"$in": expect_state}}):
+        new = self._new_record(step, checksum) if record is None and step.direction is Direction.UP else None
+        outcome = app.store.write_step(StepWrite(step.version, fields, expect_state, entry, new), session,
+                                       lease_filter=app.lock.lease_filter() if session is not None else None,
+                                       audit_first=session is None)
+        if outcome is StepOutcome.LEASE_LOST:
+            raise app.lock.taken_away()
+        if outcome is StepOutcome.RECORD_CHANGED:
             if app.repository.get(step.version, session=session) is None:
                 raise StepFailedError(f"{step.name}: its record vanished during the step: the migrations collection "
                                       "was dropped or rewritten (by the migration itself?); nothing was recorded")
