@@ -41,6 +41,8 @@ def run_command(args: argparse.Namespace) -> int:
         config = load_config(args.config).app(args.app)
         if args.command == "new":  # authoring needs no database
             return cmd_new(args, config, printer)
+        if args.command == "embedded":  # about the daemon itself: no connection
+            return cmd_embedded(args, config, printer)
         app = MigrationApp(config, access=_access(args, config))
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
@@ -187,6 +189,23 @@ def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
     else:
         printer.line(f"created {path}")
     return ExitCode.OK
+
+
+def cmd_embedded(args: argparse.Namespace, config: Any, printer: Printer) -> int:
+    from runway_tui.engine.embedded import EmbeddedServer
+
+    if not config.is_embedded:
+        printer.error(f"{config.config_path}: applications.{config.name}.uri is not 'embedded': there is no embedded "
+                      "database to stop")
+        return int(ExitCode.BAD_INPUT)
+    stopped = EmbeddedServer(config.embedded_dir, config.timeouts.embedded_start_s).stop_now()
+    if args.json:
+        printer.json({"ok": True, "stopped": stopped is not None, "pid": stopped["pid"] if stopped else None})
+    elif stopped:
+        printer.line(f"stopped the embedded database (pid {stopped['pid']})")
+    else:
+        printer.line("the embedded database was not running")
+    return int(ExitCode.OK)
 
 
 def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:

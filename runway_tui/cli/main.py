@@ -23,6 +23,7 @@ COMMANDS_HELP = """commands:
   mark VERSION           record a migration --applied or --pending without running it (audited)
   accept VERSION         accept the edited file of an applied migration (audited)
   unlock                 remove an expired lock (--force: any lock; audited)
+  embedded stop          stop the idle embedded database now (instead of after its grace period)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
             4 validation failed, 5 cannot reach the server, 130 interrupted"""
@@ -99,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version", type=_version_arg, metavar="VERSION")
     p = command("unlock", "remove an expired migration lock")
     p.add_argument("--force", action="store_true", help="remove the lock even if it has not expired")
+    p = command("embedded", "the embedded database (uri: embedded)")
+    p.add_argument("action", choices=["stop"], help="stop: stop the idle daemon now, not after its grace period")
     return parser
 
 

@@ -130,7 +130,8 @@ class MigrationApp:
         uri = self.config.uri
         shown = mask_uri(uri)  # shown_address is displayed by the front ends: never the password
         if self.config.is_embedded:
-            self._embedded = EmbeddedServer(self.config.embedded_dir, self.config.timeouts.embedded_start_s)
+            self._embedded = EmbeddedServer(self.config.embedded_dir, self.config.timeouts.embedded_start_s,
+                                            grace_s=self.config.timeouts.embedded_grace_s)
             uri = self._embedded.start()
             shown = f"embedded ({uri.split('?')[0]})"
         self.shown_address = shown

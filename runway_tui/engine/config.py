@@ -33,6 +33,9 @@ class Timeouts:
     lock_wait_s: float = 30.0
     lock_ttl_s: float = 60.0
     embedded_start_s: float = 30.0
+    # An idle embedded daemon stays up this long after its last user left, so that the next command
+    # connects at once; 0 stops it with its last user.
+    embedded_grace_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ _TIMEOUT_KEYS: dict[str, str] = {
     "lock_wait_s": _NUM,
     "lock_ttl_s": _NUM,
     "embedded_start_s": _NUM,
+    "embedded_grace_s": _NUM,
 }
 _APP_KEYS: dict[str, str] = {
     "uri": _STR,
@@ -354,7 +358,7 @@ class _Parser:
             value = self.optional(values, key, kind, prefix=prefix, interpolate_app=True)
             if value is None:
                 continue
-            if value < 0 or (value == 0 and key not in ("socket_ms",)):
+            if value < 0 or (value == 0 and key not in ("socket_ms", "embedded_grace_s")):
                 raise self.error(values[key], f"{prefix}.{key}", "must be a positive number")
             ceiling = _MAX_MS if key.endswith("_ms") else _MAX_S
             if value > ceiling:
