@@ -155,7 +155,7 @@ def cmd_plan(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> i
 def cmd_step(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
     direction = Direction(args.command)
     request: dict[str, Any] = {"steps": args.steps, "to": args.to, "all_": args.all_,
-                               "ignore_drift": args.ignore_drift}
+                               "ignore_drift": args.ignore_drift, "group": args.group}
     if direction is Direction.UP:
         request["allow_out_of_order"] = args.allow_out_of_order
     if args.dry_run:
@@ -295,9 +295,13 @@ def _show_plan(plan: Plan, args: argparse.Namespace, printer: Printer, dry_run: 
     else:
         printer.line(f"would {verb} {len(plan.steps)} migration(s): {_v(plan.current_version)} -> "
                      f"{_v(plan.target_version)} (dry run: nothing was run)")
+        in_txn = "group" if plan.group else "yes"
         rows = [[plan.direction.value, str(s.version), s.name, s.description.splitlines()[0][:50] if s.description
-                 else "", "yes" if s.transactional and plan.uses_transactions else "no"] for s in plan.steps]
+                 else "", in_txn if s.transactional and plan.uses_transactions else "no"] for s in plan.steps]
         printer.table(["STEP", "VERSION", "NAME", "DESCRIPTION", "TRANSACTION"], rows)
+        if plan.group:
+            printer.line(f"--group: one transaction for the whole run: all {len(plan.steps)} migration(s) commit "
+                         "together, or none does")
     for warning in plan.warnings:
         printer.line(printer.paint(f"warning: {warning}", "yellow"))
     for blocker in plan.blockers:

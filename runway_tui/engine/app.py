@@ -9,6 +9,7 @@ at a time per app, and take the migration lock for anything that writes state.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import getpass
 import logging
@@ -333,13 +334,28 @@ class MigrationApp:
 
     def plan(self, direction: Direction | str = Direction.UP, *, steps: int | None = None, to: int | None = None,
              all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,
-             report: StatusReport | None = None) -> Plan:
+             group: bool | None = None, report: StatusReport | None = None) -> Plan:
+        """`group`: the whole run in one transaction (None: the application's `group` setting)."""
         plan = plan_steps(report or self.status(), Direction(direction), steps=steps, to=to, all_=all_,
                           ignore_drift=ignore_drift, allow_out_of_order=allow_out_of_order,
                           supports_transactions=self.server_info.supports_transactions)
+        if self.config.group if group is None else group:
+            plan = dataclasses.replace(plan, group=True)
+            plan.blockers.extend(self._group_blockers(plan))
         plan.blockers.extend(self._audit_contradictions(plan))
         self.emit(PlanComputedEvent(self, plan))
         return plan
+
+    def _group_blockers(self, plan: Plan) -> list[str]:
+        """Why this run cannot be one transaction: the server has none, or a file opts out of them."""
+        if not plan.steps:
+            return []
+        if not self.server_info.supports_transactions:
+            return [f"--group runs the whole run in one transaction, and the server at {self.shown_address} has no "
+                    f"transactions ({self.server_info.topology}); drop --group (or set group: false for "
+                    f"application {self.name!r})"]
+        return [f"--group: {s.name} sets transactional = False, so it cannot run inside the run's transaction; "
+                "drop --group, or run it on its own first" for s in plan.steps if not s.transactional]
 
     def _remember_evidence(self, evidence: dict[int, dict[str, Any]]) -> None:
         """The newest state change of each version just read: our next entry about it is dated after it."""
@@ -454,14 +470,16 @@ class MigrationApp:
 
     def upgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
                 ignore_drift: bool = False, allow_out_of_order: bool = False,
-                expect: Expected | None = None) -> RunResult:
-        """`expect`: what a person confirmed (`Expected.of(plan)`); anything else is refused, nothing runs."""
+                expect: Expected | None = None, group: bool | None = None) -> RunResult:
+        """`expect`: what a person confirmed (`Expected.of(plan)`); anything else is refused, nothing runs.
+        `group`: the whole run in one transaction, all or nothing (None: the application's `group`)."""
         return self._run(Direction.UP, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
-                         allow_out_of_order=allow_out_of_order)
+                         allow_out_of_order=allow_out_of_order, group=group)
 
     def downgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
-                  ignore_drift: bool = False, expect: Expected | None = None) -> RunResult:
-        return self._run(Direction.DOWN, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift)
+                  ignore_drift: bool = False, expect: Expected | None = None, group: bool | None = None) -> RunResult:
+        return self._run(Direction.DOWN, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
+                         group=group)
 
     def upgrade_once(self) -> int:
         return len(self.upgrade().completed)
@@ -495,7 +513,9 @@ class MigrationApp:
                 self.log("warning", warning)
             completed: list[StepResult] = []
             try:
-                for index, step in enumerate(plan.steps, start=1):
+                if plan.group and plan.steps:
+                    completed = self.runner.run_group(plan.steps, rows)
+                for index, step in enumerate([] if plan.group else plan.steps, start=1):
                     self.lock.check()
                     completed.append(self.runner.run(step, rows.get(step.version), index, len(plan.steps)))
             except StepFailedError as exc:

@@ -69,6 +69,8 @@ class AppConfig:
     auditlog_limit: int | None = None
     read_only: bool = False
     production: bool = False
+    # Runs of several steps in ONE transaction with all their records (`up --all --group`): all or nothing.
+    group: bool = False
     timeouts: Timeouts = field(default_factory=Timeouts)
     write_concern: WriteConcernConfig = field(default_factory=WriteConcernConfig)
     write_concern_explicit: bool = False  # given in the config: wins over w=/journal= in the URI
@@ -210,6 +212,7 @@ _APP_KEYS: dict[str, str] = {
     "auditlog_limit": _INT,
     "read_only": _BOOL,
     "production": _BOOL,
+    "group": _BOOL,
     "timeouts": _MAP,
     "write_concern": _MAP,
 }
@@ -333,7 +336,7 @@ class _Parser:
                 value = self.scalar(values[key], f"{prefix}.{key}", _STR, interpolate_app=True)
                 self.check_collection(values[key], f"{prefix}.{key}", value)
                 kwargs[key] = value
-        for key in ("auditlog_limit", "read_only", "production"):
+        for key in ("auditlog_limit", "read_only", "production", "group"):
             value = self.optional(values, key, _APP_KEYS[key], prefix=prefix, interpolate_app=True)
             if value is not None:
                 kwargs[key] = value

@@ -254,12 +254,13 @@ class Plan:
     blockers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     uses_transactions: bool = False
+    group: bool = False  # the whole run in one transaction (`--group`): every step commits or none does
 
     def to_json(self) -> dict[str, Any]:
         return {"direction": self.direction.value, "current_version": self.current_version,
                 "target_version": self.target_version, "steps": [s.to_json() for s in self.steps],
                 "blockers": self.blockers, "warnings": self.warnings,
-                "server_transactions": self.uses_transactions}
+                "server_transactions": self.uses_transactions, "group": self.group}
 
 
 @dataclass(frozen=True)

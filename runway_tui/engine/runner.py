@@ -113,6 +113,96 @@ class StepRunner:
             return self._run_in_transaction(step, row.record, function, checksum, started)
         return self._run_without_transaction(step, row.record, function, checksum, started)
 
+    # ------------------------------------------------------------------ group mode
+    def run_group(self, steps: list[Step], rows: dict[int, StatusRow]) -> list[StepResult]:
+        """`--group`: the whole run in ONE transaction with all its records and audit entries, so either
+        every step commits or none does. A failure rolls everything back and records the failed attempt."""
+        with deferred():
+            return self._run_group(steps, rows)
+
+    def _run_group(self, steps: list[Step], rows: dict[int, StatusRow]) -> list[StepResult]:
+        app = self.app
+        session = app.run_session
+        assert session is not None, "steps run only while the app holds the lock"
+        done: list[tuple[Step, int]] = []
+        current: tuple[Step, MigrationRecord | None, str, float] | None = None
+        committing = False
+        with deferred():
+            session.start_transaction()
+            transaction = _transaction_number(session)
+        try:
+            for index, step in enumerate(steps, start=1):
+                app.lock.check()
+                row = rows.get(step.version)
+                if row is None or row.script is None:
+                    raise StepFailedError(f"{step.name}: the migration file is missing")
+                app.emit(StepStartedEvent(app, step, index, len(steps), True))
+                started = time.monotonic()
+                current = (step, row.record, row.script.checksum or "", started)
+                with allowed(), self._captured(step):
+                    module, checksum = self.load(step, row.script.path)
+                current = (step, row.record, checksum, started)
+                function = getattr(module, "upgrade" if step.direction is Direction.UP else "downgrade", None)
+                if not callable(function):
+                    raise TypeError(f"{row.script.path.name} has no callable {step.direction.value}grade(ctx)")
+                before = self._read_model(step, row.record, checksum)
+                self._call(step, function, session)
+                with deferred():
+                    misuse = _session_misuse(session, transaction)
+                    if misuse is not None:
+                        raise misuse
+                    app.lock.check()
+                    duration = _ms(started)
+                    self._write_success(step, row.record, checksum, duration, session,
+                                        self._entry(step, before, duration))
+                done.append((step, duration))
+            committing = True
+            with deferred():
+                self._commit(session)
+        except BaseException as exc:  # noqa: BLE001 - every way out of the run is a recorded attempt
+            failure = self._group_failed(steps, done, current, committing, exc)
+            if failure is not None:
+                raise failure from exc
+        for step, duration in done:
+            app.emit(StepAppliedEvent(app, step, duration, True))
+        return [StepResult(step, duration, True) for step, duration in done]
+
+    def _group_failed(self, steps: list[Step], done: list[tuple[Step, int]],
+                      current: tuple[Step, MigrationRecord | None, str, float] | None, committing: bool,
+                      exc: BaseException) -> StepFailedError | None:
+        """Abort the run's transaction, record the failed attempt, and say that nothing of the run is applied
+        (None: the commit's error hid a commit that happened)."""
+        app = self.app
+        session = app.run_session
+        assert session is not None
+        committed_by_migration = isinstance(exc, SessionMisuseError) and exc.committed
+        with deferred(), _cleanup_budget(exc):
+            if session.in_transaction:
+                with contextlib.suppress(PyMongoError):
+                    session.abort_transaction()
+            elif committing:  # the commit failed: end the server's transaction now (see _run_in_transaction)
+                with contextlib.suppress(PyMongoError):
+                    app.client.admin.command("killSessions", [session.session_id])
+                app.run_session = app.client.start_session()
+                if done and self._committed_anyway(done[-1][0], exc):
+                    return None
+            if current is None:  # before the first step started: nothing to record
+                return StepFailedError(f"--group run failed before its first step: {exception_line(exc, app.redact)}")
+            step, record, checksum, started = current
+            self._record_failure(step, record, checksum, exc, started, in_transaction=not committed_by_migration,
+                                 ran=True)
+        failed = self._failed(step, exc, rolled_back=not committed_by_migration)
+        if committed_by_migration:
+            return type(failed)(f"{failed} (--group: the migration committed the run's transaction itself, so the "
+                                f"{len(done)} step(s) before it are applied)")
+        advice = ""
+        if _too_big(exc):
+            advice = ("; the run's transaction outgrew the server's limits (size or lifetime): drop --group (or set "
+                      "group: false) to run each migration in its own transaction")
+        where = "at its commit" if committing else f"at step {len(done) + 1} of {len(steps)}"
+        return type(failed)(f"{failed} (--group: the run failed {where} and was rolled back as a whole: none of "
+                            f"its {len(steps)} migration(s) is applied{advice})")
+
     def _captured(self, step: Step) -> contextlib.AbstractContextManager[None]:
         """The migration's print()/stderr output becomes log lines (never our stdout: `up --json`)."""
         app = self.app
@@ -329,6 +419,20 @@ class SessionMisuseError(StepFailedError):
     def __init__(self, message: str, committed: bool) -> None:
         super().__init__(message)
         self.committed = committed  # its writes may be in the database: the step cannot be rolled back
+
+
+# Server errors of a transaction grown past its limits: too big (TransactionTooLarge, BSONObjectTooLarge,
+# TransactionTooLargeForCache), too long (TransactionExceededLifetimeLimitSeconds, or the server aborted it
+# for that and it is gone: NoSuchTransaction).
+TOO_BIG_CODES = frozenset({10334, 257, 332, 290, 251})
+
+
+def _too_big(exc: BaseException) -> bool:
+    code = getattr(exc, "code", None)
+    if code in TOO_BIG_CODES:
+        return True
+    text = str(exc)
+    return any(word in text for word in ("TransactionTooLarge", "too large", "ExceededLifetime"))
 
 
 def _transaction_number(session: Any) -> Any:
