@@ -11,6 +11,7 @@ from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, InsertOne, Mon
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import ClientBulkWriteException, PyMongoError, WriteConcernError, WriteError
 
 from runway_tui.engine import audit_pages
 from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, State
@@ -229,7 +230,10 @@ class StepStore:
                 models.append(ReplaceOne({"_id": query_or_doc["_id"]}, query_or_doc, upsert=True, namespace=namespace))
             else:
                 models.append(UpdateOne(query_or_doc, change, namespace=namespace))
-        result = self.client.bulk_write(models, session=session, ordered=True, verbose_results=True)
+        try:
+            result = self.client.bulk_write(models, session=session, ordered=True, verbose_results=True)
+        except ClientBulkWriteException as exc:
+            raise _unwrapped(exc) from None
         return [result.update_results[i].matched_count if i in result.update_results else None
                 for i in range(len(ops))]
 
@@ -250,3 +254,15 @@ class StepStore:
             if matched[-1] == 0:
                 break  # the step cannot be recorded: the caller aborts; later writes would be discarded
         return matched + [None] * (len(ops) - len(matched))
+
+
+def _unwrapped(exc: ClientBulkWriteException) -> PyMongoError:
+    """The error a client bulkWrite wraps, as the separate commands would raise it (a network error stays a
+    ConnectionFailure: the step's outcome is then unknown, exit 5)."""
+    if isinstance(exc.error, PyMongoError):
+        return exc.error
+    for error in exc.write_errors or []:
+        return WriteError(error.get("errmsg", "write error"), error.get("code"), error)
+    for error in exc.write_concern_errors or []:
+        return WriteConcernError(error.get("errmsg", "write concern error"), error.get("code"), error)
+    return exc
