@@ -118,6 +118,9 @@ class MigrationApp:
         self._cancel_wait = threading.Event()  # set by cancel_lock_wait() from another thread
         self._closed = False
         self._indexes_ready = False
+        # The status right after our last run, built from the run's own status and the records it changed
+        # (re-read by id): a front end shows it instead of rescanning every file and re-reading every record.
+        self._status_after_run: StatusReport | None = None
         self._embedded: EmbeddedServer | None = None
         self._server_info: ServerInfo | None = None
         self.run_session: ClientSession | None = None  # set while an operation holds the lock
@@ -257,6 +260,7 @@ class MigrationApp:
         """One engine operation at a time per app, refused (not queued) when busy."""
         if not self._operation.acquire(blocking=False):
             raise UsageError(f"cannot {action}: another operation is running")
+        self._status_after_run = None  # whatever this operation changes, the kept status no longer says it
         try:
             yield
         finally:
@@ -468,6 +472,24 @@ class MigrationApp:
             status = compute_status(scripts, self.repository.all())
         return report, status
 
+    def _after(self, report: StatusReport, versions: list[int]) -> StatusReport:
+        """`report` (read under the lock) with the records of `versions` read again: one query of the records
+        the run touched, no file scan (the run changed no file)."""
+        changed = {r.version: r for r in self.repository.some(versions)} if versions else {}
+        scripts = [r.script for r in report.rows if r.script is not None]
+        records = {r.record.version: r.record for r in report.rows if r.record is not None}
+        records.update(changed)
+        for version in versions:
+            if version not in changed:
+                records.pop(version, None)
+        return compute_status(scripts, sorted(records.values(), key=lambda r: r.version))
+
+    def take_status_after_run(self) -> StatusReport | None:
+        """The status right after this app's last run, once (None: read `status()`). Only our own lock was
+        held until then, so it is the state as of the run's end; anything after is for the next poll."""
+        report, self._status_after_run = self._status_after_run, None
+        return report
+
     def upgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
                 ignore_drift: bool = False, allow_out_of_order: bool = False,
                 expect: Expected | None = None, group: bool | None = None) -> RunResult:
@@ -528,6 +550,8 @@ class MigrationApp:
                 kind = StepInterruptedError if isinstance(exc, StepInterruptedError) else StepFailedError
                 raise kind(str(exc) + summary, done) from exc
             finally:
+                with contextlib.suppress(PyMongoError), pymongo.timeout(2.0):  # the server may be gone
+                    self._status_after_run = self._after(report, [s.version for s in plan.steps])
                 self.emit(StateChangedEvent(self, direction.value))
                 with contextlib.suppress(PyMongoError):
                     self.journal.trim()

@@ -32,6 +32,11 @@ class MigrationRepository:
         cursor = self.collection.find({}).sort("_id", ASCENDING).batch_size(100_000)  # one round trip
         return [MigrationRecord.from_document(d) for d in cursor]
 
+    def some(self, versions: list[int]) -> list[MigrationRecord]:
+        """The records of these versions (one query by `_id`)."""
+        cursor = self.collection.find({"_id": {"$in": versions}}).batch_size(100_000)
+        return [MigrationRecord.from_document(d) for d in cursor]
+
     def get(self, version: int, session: ClientSession | None = None) -> MigrationRecord | None:
         doc = self.collection.find_one({"_id": version}, session=session)
         return MigrationRecord.from_document(doc) if doc else None
