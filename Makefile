@@ -54,7 +54,7 @@ screenshots: $(STAMP)
 	$(BIN)/python scripts/make_screenshots.py
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --n 300 --n 1000 --repeat 1 --quick
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache snapshot_report.html bench/.cache

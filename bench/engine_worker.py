@@ -14,7 +14,6 @@ transaction commits.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import time
@@ -114,11 +113,6 @@ def run_cli(config_path: str, argv: list[str]) -> dict[str, Any]:
 
 def main() -> None:
     mode, config_path, *rest = sys.argv[1:]
-    patches = [p for p in os.environ.get("RUNWAY_BENCH_PATCHES", "").split(",") if p and p != "exit"]
-    if patches:  # measure the recommendations (bench/prototype.py) in the long-lived engine too
-        import prototype
-
-        prototype.apply(patches)
     limit = int(rest[0]) if mode == "steps" and rest else None
     result = run_steps(config_path, limit) if mode == "steps" else run_cli(config_path, rest)
     sys.stdout.flush()

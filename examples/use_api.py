@@ -26,6 +26,8 @@ def fresh_project() -> Path:
     uri = os.environ.get("RUNWAY_EXAMPLE_URI")
     if uri:
         text = text.replace("uri: embedded", f'uri: "{uri}"', 1)
+    # A throw-away folder: its embedded database stops with the example, not after the grace period.
+    text = text.replace("embedded_grace_s: 60", "embedded_grace_s: 0", 1)
     (folder / "sample_config.yaml").write_text(text, encoding="utf-8")
     return folder
 

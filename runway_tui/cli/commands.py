@@ -41,6 +41,8 @@ def run_command(args: argparse.Namespace) -> int:
         config = load_config(args.config).app(args.app)
         if args.command == "new":  # authoring needs no database
             return cmd_new(args, config, printer)
+        if args.command == "embedded":  # about the daemon itself: no connection
+            return cmd_embedded(args, config, printer)
         app = MigrationApp(config, access=_access(args, config))
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
@@ -153,7 +155,7 @@ def cmd_plan(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> i
 def cmd_step(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
     direction = Direction(args.command)
     request: dict[str, Any] = {"steps": args.steps, "to": args.to, "all_": args.all_,
-                               "ignore_drift": args.ignore_drift}
+                               "ignore_drift": args.ignore_drift, "group": args.group}
     if direction is Direction.UP:
         request["allow_out_of_order"] = args.allow_out_of_order
     if args.dry_run:
@@ -187,6 +189,23 @@ def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
     else:
         printer.line(f"created {path}")
     return ExitCode.OK
+
+
+def cmd_embedded(args: argparse.Namespace, config: Any, printer: Printer) -> int:
+    from runway_tui.engine.embedded import EmbeddedServer
+
+    if not config.is_embedded:
+        printer.error(f"{config.config_path}: applications.{config.name}.uri is not 'embedded': there is no embedded "
+                      "database to stop")
+        return int(ExitCode.BAD_INPUT)
+    stopped = EmbeddedServer(config.embedded_dir, config.timeouts.embedded_start_s).stop_now()
+    if args.json:
+        printer.json({"ok": True, "stopped": stopped is not None, "pid": stopped["pid"] if stopped else None})
+    elif stopped:
+        printer.line(f"stopped the embedded database (pid {stopped['pid']})")
+    else:
+        printer.line("the embedded database was not running")
+    return int(ExitCode.OK)
 
 
 def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
@@ -276,9 +295,13 @@ def _show_plan(plan: Plan, args: argparse.Namespace, printer: Printer, dry_run: 
     else:
         printer.line(f"would {verb} {len(plan.steps)} migration(s): {_v(plan.current_version)} -> "
                      f"{_v(plan.target_version)} (dry run: nothing was run)")
+        in_txn = "group" if plan.group else "yes"
         rows = [[plan.direction.value, str(s.version), s.name, s.description.splitlines()[0][:50] if s.description
-                 else "", "yes" if s.transactional and plan.uses_transactions else "no"] for s in plan.steps]
+                 else "", in_txn if s.transactional and plan.uses_transactions else "no"] for s in plan.steps]
         printer.table(["STEP", "VERSION", "NAME", "DESCRIPTION", "TRANSACTION"], rows)
+        if plan.group:
+            printer.line(f"--group: one transaction for the whole run: all {len(plan.steps)} migration(s) commit "
+                         "together, or none does")
     for warning in plan.warnings:
         printer.line(printer.paint(f"warning: {warning}", "yellow"))
     for blocker in plan.blockers:

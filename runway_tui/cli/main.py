@@ -15,7 +15,8 @@ from runway_tui.engine.errors import ExitCode
 COMMANDS_HELP = """commands:
   status                 files vs database: every migration and its state (never writes)
   plan                   the exact steps 'up --all' would run (never writes)
-  up / down              step the database: 1 step by default, --steps N, --to VERSION, --all, --dry-run
+  up / down              step the database: 1 step by default, --steps N, --to VERSION, --all, --dry-run,
+                         --group (the whole run in one transaction: all or nothing)
   new NAME               create the next migration file from the template
   refresh                synchronise files with the migrations collection
   history                the audit log, newest first (--limit N)
@@ -23,6 +24,7 @@ COMMANDS_HELP = """commands:
   mark VERSION           record a migration --applied or --pending without running it (audited)
   accept VERSION         accept the edited file of an applied migration (audited)
   unlock                 remove an expired lock (--force: any lock; audited)
+  embedded stop          stop the idle embedded database now (instead of after its grace period)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
             4 validation failed, 5 cannot reach the server, 130 interrupted"""
@@ -76,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="go to this version" + (" (0 reverts everything)" if name == "down" else ""))
         group.add_argument("--all", action="store_true", dest="all_", help=f"{verb} every migration")
         p.add_argument("--dry-run", action="store_true", help="show the exact steps without running anything")
+        p.add_argument("--group", action="store_const", const=True, default=None,
+                       help="run the whole run in ONE transaction with all its records: every step commits or "
+                            "none does (default: the application's 'group' setting)")
         p.add_argument("--ignore-drift", action="store_true",
                        help="run even though an applied migration's file changed")
         if name == "up":
@@ -99,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version", type=_version_arg, metavar="VERSION")
     p = command("unlock", "remove an expired migration lock")
     p.add_argument("--force", action="store_true", help="remove the lock even if it has not expired")
+    p = command("embedded", "the embedded database (uri: embedded)")
+    p.add_argument("action", choices=["stop"], help="stop: stop the idle daemon now, not after its grace period")
     return parser
 
 

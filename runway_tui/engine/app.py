@@ -9,6 +9,7 @@ at a time per app, and take the migration lock for anything that writes state.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import getpass
 import logging
@@ -69,7 +70,7 @@ from runway_tui.engine.models import (
 )
 from runway_tui.engine.planner import Expected, check_expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
-from runway_tui.engine.repository import AuditJournal, MigrationRepository
+from runway_tui.engine.repository import AuditJournal, MigrationRepository, StepStore
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.status import compute_status
@@ -117,6 +118,9 @@ class MigrationApp:
         self._cancel_wait = threading.Event()  # set by cancel_lock_wait() from another thread
         self._closed = False
         self._indexes_ready = False
+        # The status right after our last run, built from the run's own status and the records it changed
+        # (re-read by id): a front end shows it instead of rescanning every file and re-reading every record.
+        self._status_after_run: StatusReport | None = None
         self._embedded: EmbeddedServer | None = None
         self._server_info: ServerInfo | None = None
         self.run_session: ClientSession | None = None  # set while an operation holds the lock
@@ -130,7 +134,8 @@ class MigrationApp:
         uri = self.config.uri
         shown = mask_uri(uri)  # shown_address is displayed by the front ends: never the password
         if self.config.is_embedded:
-            self._embedded = EmbeddedServer(self.config.embedded_dir, self.config.timeouts.embedded_start_s)
+            self._embedded = EmbeddedServer(self.config.embedded_dir, self.config.timeouts.embedded_start_s,
+                                            grace_s=self.config.timeouts.embedded_grace_s)
             uri = self._embedded.start()
             shown = f"embedded ({uri.split('?')[0]})"
         self.shown_address = shown
@@ -150,6 +155,8 @@ class MigrationApp:
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
                                   user=self.user, host=self.host, pid=os.getpid(),
                                   ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s)
+        self.store = StepStore(self.client, self.repository, self.journal, self.lock.collection,
+                               combined=self.server_info.supports_client_bulk_write)
         self.runner = StepRunner(self)
         self.emit(StartingEvent(self))
 
@@ -253,6 +260,7 @@ class MigrationApp:
         """One engine operation at a time per app, refused (not queued) when busy."""
         if not self._operation.acquire(blocking=False):
             raise UsageError(f"cannot {action}: another operation is running")
+        self._status_after_run = None  # whatever this operation changes, the kept status no longer says it
         try:
             yield
         finally:
@@ -330,13 +338,28 @@ class MigrationApp:
 
     def plan(self, direction: Direction | str = Direction.UP, *, steps: int | None = None, to: int | None = None,
              all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,
-             report: StatusReport | None = None) -> Plan:
+             group: bool | None = None, report: StatusReport | None = None) -> Plan:
+        """`group`: the whole run in one transaction (None: the application's `group` setting)."""
         plan = plan_steps(report or self.status(), Direction(direction), steps=steps, to=to, all_=all_,
                           ignore_drift=ignore_drift, allow_out_of_order=allow_out_of_order,
                           supports_transactions=self.server_info.supports_transactions)
+        if self.config.group if group is None else group:
+            plan = dataclasses.replace(plan, group=True)
+            plan.blockers.extend(self._group_blockers(plan))
         plan.blockers.extend(self._audit_contradictions(plan))
         self.emit(PlanComputedEvent(self, plan))
         return plan
+
+    def _group_blockers(self, plan: Plan) -> list[str]:
+        """Why this run cannot be one transaction: the server has none, or a file opts out of them."""
+        if not plan.steps:
+            return []
+        if not self.server_info.supports_transactions:
+            return [f"--group runs the whole run in one transaction, and the server at {self.shown_address} has no "
+                    f"transactions ({self.server_info.topology}); drop --group (or set group: false for "
+                    f"application {self.name!r})"]
+        return [f"--group: {s.name} sets transactional = False, so it cannot run inside the run's transaction; "
+                "drop --group, or run it on its own first" for s in plan.steps if not s.transactional]
 
     def _remember_evidence(self, evidence: dict[int, dict[str, Any]]) -> None:
         """The newest state change of each version just read: our next entry about it is dated after it."""
@@ -449,16 +472,36 @@ class MigrationApp:
             status = compute_status(scripts, self.repository.all())
         return report, status
 
+    def _after(self, report: StatusReport, versions: list[int]) -> StatusReport:
+        """`report` (read under the lock) with the records of `versions` read again: one query of the records
+        the run touched, no file scan (the run changed no file)."""
+        changed = {r.version: r for r in self.repository.some(versions)} if versions else {}
+        scripts = [r.script for r in report.rows if r.script is not None]
+        records = {r.record.version: r.record for r in report.rows if r.record is not None}
+        records.update(changed)
+        for version in versions:
+            if version not in changed:
+                records.pop(version, None)
+        return compute_status(scripts, sorted(records.values(), key=lambda r: r.version))
+
+    def take_status_after_run(self) -> StatusReport | None:
+        """The status right after this app's last run, once (None: read `status()`). Only our own lock was
+        held until then, so it is the state as of the run's end; anything after is for the next poll."""
+        report, self._status_after_run = self._status_after_run, None
+        return report
+
     def upgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
                 ignore_drift: bool = False, allow_out_of_order: bool = False,
-                expect: Expected | None = None) -> RunResult:
-        """`expect`: what a person confirmed (`Expected.of(plan)`); anything else is refused, nothing runs."""
+                expect: Expected | None = None, group: bool | None = None) -> RunResult:
+        """`expect`: what a person confirmed (`Expected.of(plan)`); anything else is refused, nothing runs.
+        `group`: the whole run in one transaction, all or nothing (None: the application's `group`)."""
         return self._run(Direction.UP, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
-                         allow_out_of_order=allow_out_of_order)
+                         allow_out_of_order=allow_out_of_order, group=group)
 
     def downgrade(self, *, steps: int | None = None, to: int | None = None, all_: bool = False,
-                  ignore_drift: bool = False, expect: Expected | None = None) -> RunResult:
-        return self._run(Direction.DOWN, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift)
+                  ignore_drift: bool = False, expect: Expected | None = None, group: bool | None = None) -> RunResult:
+        return self._run(Direction.DOWN, expect, steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
+                         group=group)
 
     def upgrade_once(self) -> int:
         return len(self.upgrade().completed)
@@ -492,7 +535,9 @@ class MigrationApp:
                 self.log("warning", warning)
             completed: list[StepResult] = []
             try:
-                for index, step in enumerate(plan.steps, start=1):
+                if plan.group and plan.steps:
+                    completed = self.runner.run_group(plan.steps, rows)
+                for index, step in enumerate([] if plan.group else plan.steps, start=1):
                     self.lock.check()
                     completed.append(self.runner.run(step, rows.get(step.version), index, len(plan.steps)))
             except StepFailedError as exc:
@@ -505,6 +550,8 @@ class MigrationApp:
                 kind = StepInterruptedError if isinstance(exc, StepInterruptedError) else StepFailedError
                 raise kind(str(exc) + summary, done) from exc
             finally:
+                with contextlib.suppress(PyMongoError), pymongo.timeout(2.0):  # the server may be gone
+                    self._status_after_run = self._after(report, [s.version for s in plan.steps])
                 self.emit(StateChangedEvent(self, direction.value))
                 with contextlib.suppress(PyMongoError):
                     self.journal.trim()

@@ -33,6 +33,9 @@ class Timeouts:
     lock_wait_s: float = 30.0
     lock_ttl_s: float = 60.0
     embedded_start_s: float = 30.0
+    # An idle embedded daemon stays up this long after its last user left, so that the next command
+    # connects at once; 0 stops it with its last user.
+    embedded_grace_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class AppConfig:
     auditlog_limit: int | None = None
     read_only: bool = False
     production: bool = False
+    # Runs of several steps in ONE transaction with all their records (`up --all --group`): all or nothing.
+    group: bool = False
     timeouts: Timeouts = field(default_factory=Timeouts)
     write_concern: WriteConcernConfig = field(default_factory=WriteConcernConfig)
     write_concern_explicit: bool = False  # given in the config: wins over w=/journal= in the URI
@@ -196,6 +201,7 @@ _TIMEOUT_KEYS: dict[str, str] = {
     "lock_wait_s": _NUM,
     "lock_ttl_s": _NUM,
     "embedded_start_s": _NUM,
+    "embedded_grace_s": _NUM,
 }
 _APP_KEYS: dict[str, str] = {
     "uri": _STR,
@@ -206,6 +212,7 @@ _APP_KEYS: dict[str, str] = {
     "auditlog_limit": _INT,
     "read_only": _BOOL,
     "production": _BOOL,
+    "group": _BOOL,
     "timeouts": _MAP,
     "write_concern": _MAP,
 }
@@ -329,7 +336,7 @@ class _Parser:
                 value = self.scalar(values[key], f"{prefix}.{key}", _STR, interpolate_app=True)
                 self.check_collection(values[key], f"{prefix}.{key}", value)
                 kwargs[key] = value
-        for key in ("auditlog_limit", "read_only", "production"):
+        for key in ("auditlog_limit", "read_only", "production", "group"):
             value = self.optional(values, key, _APP_KEYS[key], prefix=prefix, interpolate_app=True)
             if value is not None:
                 kwargs[key] = value
@@ -354,7 +361,7 @@ class _Parser:
             value = self.optional(values, key, kind, prefix=prefix, interpolate_app=True)
             if value is None:
                 continue
-            if value < 0 or (value == 0 and key not in ("socket_ms",)):
+            if value < 0 or (value == 0 and key not in ("socket_ms", "embedded_grace_s")):
                 raise self.error(values[key], f"{prefix}.{key}", "must be a positive number")
             ceiling = _MAX_MS if key.endswith("_ms") else _MAX_S
             if value > ceiling:

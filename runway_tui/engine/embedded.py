@@ -3,7 +3,10 @@
 SecantusDB is GPL-licensed, so it is never imported: we start its daemon and talk to it over
 the wire. Data lives under `<config dir>/.runway/embedded/` and survives restarts. Several
 runway-tui processes may share one daemon: each registers itself under `users/`, the first one
-starts the daemon, and the last one to leave stops it (SIGTERM, wait, then SIGKILL).
+starts the daemon, and the last one to leave stops it (SIGTERM, wait, then SIGKILL), or, with a
+grace period, leaves it idle for that long: the next command within it connects at once. An idle
+daemon is stopped by a small reaper process the last user starts (`python -m
+runway_tui.engine.embedded_reaper FOLDER`), which exits with it; `runway-tui embedded stop` stops it now.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from runway_tui.engine.errors import EmbeddedNotInstalledError, EmbeddedServerError
 
@@ -72,6 +76,25 @@ def _zombie(pid: int) -> bool:
         return False
 
 
+def _is_reaper(pid: int) -> bool:
+    """Whether `pid` is a live reaper (not just any process that got its pid since)."""
+    if not pid or not _alive(pid):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"embedded_reaper" in cmdline.read()
+    except OSError:
+        return True  # no /proc: trust the pid
+
+
+def _is_daemon(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return DAEMON.encode() in cmdline.read()
+    except OSError:
+        return False
+
+
 def _answers(port: int, timeout: float = 0.5) -> bool:
     """True when something accepts TCP connections on the port (cheap, no driver needed)."""
     try:
@@ -84,10 +107,12 @@ def _answers(port: int, timeout: float = 0.5) -> bool:
 class EmbeddedServer:
     """One shared daemon per data folder, reference-counted across processes."""
 
-    def __init__(self, folder: Path, start_timeout_s: float = 30.0, stop_timeout_s: float = 15.0) -> None:
+    def __init__(self, folder: Path, start_timeout_s: float = 30.0, stop_timeout_s: float = 15.0,
+                 grace_s: float = 0.0) -> None:
         self.folder = folder
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
+        self.grace_s = grace_s  # how long an idle daemon waits for the next user before it is stopped
         self.port: int | None = None
         self._registered = False
         # One registration per instance (not per process): two apps in one process each hold the daemon.
@@ -132,12 +157,19 @@ class EmbeddedServer:
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
 
-    def _read_state(self) -> dict[str, int] | None:
+    def _read_state(self) -> dict[str, Any] | None:
+        """`pid` and `port` of the daemon; when idle, `idle_until` (wall clock) and the `reaper`'s pid."""
         try:
             state = json.loads(self._state_file.read_text())
-            return {"pid": int(state["pid"]), "port": int(state["port"])}
+            return {"pid": int(state["pid"]), "port": int(state["port"]),
+                    "idle_until": float(state.get("idle_until") or 0.0), "reaper": int(state.get("reaper") or 0)}
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        temporary = self._state_file.with_name(f"daemon.json.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(state))
+        os.replace(temporary, self._state_file)
 
     def _live_users(self) -> list[int]:
         users = []
@@ -213,7 +245,7 @@ class EmbeddedServer:
         return False
 
     def stop(self) -> None:
-        """Leave the daemon; stop it when no other live process uses it."""
+        """Leave the daemon; when no other live process uses it, stop it, or after the grace period."""
         if not self._registered:
             return
         self._registered = False
@@ -222,9 +254,66 @@ class EmbeddedServer:
             if self._live_users():
                 return
             state = self._read_state()
+            if state and _alive(state["pid"]) and self.grace_s > 0:
+                state["idle_until"] = time.time() + self.grace_s
+                if not _is_reaper(state["reaper"]):  # a live reaper re-reads `idle_until`
+                    state["reaper"] = self._spawn_reaper()
+                self._write_state(state)
+                return
             if state and _alive(state["pid"]):
                 self._terminate(state["pid"])
             self._state_file.unlink(missing_ok=True)
+
+    def _spawn_reaper(self) -> int:
+        """The process that stops the idle daemon at the end of the grace period (unless a user came back)."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "runway_tui.engine.embedded_reaper", str(self.folder)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a closed terminal does not end it before it has done its job
+            cwd=self.folder)
+        return process.pid
+
+    def reap(self) -> None:
+        """The reaper's loop: wait for `idle_until`, then stop the daemon if nobody uses it, and leave.
+        A user that came back makes it leave at once; the next last user starts another reaper."""
+        first = self._read_state()
+        daemon = first["pid"] if first else 0
+        while True:
+            if not self.folder.is_dir():  # the folder was deleted under it: stop the daemon it was left in charge of
+                if daemon and _is_daemon(daemon):
+                    self._terminate(daemon)
+                return
+            with self._exclusive():
+                state = self._read_state()
+                if state is None or state["reaper"] != os.getpid() or not _alive(state["pid"]):
+                    return  # stopped meanwhile (`embedded stop`), or another reaper is in charge
+                if self._live_users():
+                    state["reaper"], state["idle_until"] = 0, 0.0
+                    self._write_state(state)
+                    return
+                left = state["idle_until"] - time.time()
+                if left <= 0:
+                    self._terminate(state["pid"])
+                    self._state_file.unlink(missing_ok=True)
+                    return
+            time.sleep(min(left, 1.0))  # a user may arrive and leave again: re-read the state each second
+
+    def stop_now(self) -> dict[str, Any] | None:
+        """`runway-tui embedded stop`: stop the folder's daemon now. Refused while a process uses it.
+        Returns what was stopped (None: it was not running)."""
+        with self._exclusive():
+            users = self._live_users()
+            if users:
+                raise EmbeddedServerError(
+                    f"the embedded database is in use by runway-tui process(es) {', '.join(map(str, users))}; "
+                    "close them first (it stops when the last one leaves and its grace period ends)")
+            state = self._read_state()
+            if not state or not _alive(state["pid"]):
+                self._state_file.unlink(missing_ok=True)
+                return None
+            self._terminate(state["pid"])
+            self._state_file.unlink(missing_ok=True)
+            return state
 
     def _terminate(self, pid: int) -> None:
         with contextlib.suppress(ProcessLookupError):

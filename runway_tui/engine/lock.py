@@ -134,9 +134,17 @@ class MigrationLock:
         raise LockLostError, before any write, when another runner or an operator took it away."""
         self.check()
         if not self.holds_on_server(session):
-            self._lost = ("the migration lock was taken away while we held it (by 'unlock --force', or by another "
-                          "runner after our lease expired); nothing more was written")
-            raise LockLostError(self._lost)
+            raise self.taken_away()
+
+    def lease_filter(self) -> dict[str, Any]:
+        """Matches the lease only while it carries our token: the fence a step's write is checked against."""
+        return {"_id": LOCK_ID, "owner": self.owner, "token": self.token}
+
+    def taken_away(self) -> LockLostError:
+        """Note (and return) the loss found by a fenced write or read: nothing more may be written."""
+        self._lost = ("the migration lock was taken away while we held it (by 'unlock --force', or by another "
+                      "runner after our lease expired); nothing more was written")
+        return LockLostError(self._lost)
 
     def acquire(self, operation: str, on_wait: Callable[[LockInfo, float], None] | None = None,
                 txn_session: dict[str, Any] | None = None) -> None:

@@ -50,7 +50,9 @@ class MigrationReadModel:
     is_applied: bool
 
     def to_document(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand, not dataclasses.asdict (a recursive deep copy): this runs for every step's audit entry.
+        return {"name": self.name, "version": self.version, "checksum": self.checksum,
+                "description": self.description, "is_applied": self.is_applied}
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MigrationReadModel:
@@ -123,10 +125,13 @@ class MigrationAuditlogEntry:
         return self.exc_name is None
 
     def to_document(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("id")
-        doc["migration_read_model"] = self.migration_read_model.to_document() if self.migration_read_model else None
-        return doc
+        # By hand, not dataclasses.asdict (a recursive deep copy): one per step, on the hot path.
+        model = self.migration_read_model
+        return {"session_id": self.session_id, "transaction_name": self.transaction_name,
+                "migration_read_model": model.to_document() if model is not None else None,
+                "date_fmt": self.date_fmt, "date": self.date, "exc_name": self.exc_name,
+                "exc_message": self.exc_message, "duration_ms": self.duration_ms, "user": self.user,
+                "host": self.host, "engine_version": self.engine_version}
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MigrationAuditlogEntry:
@@ -249,12 +254,13 @@ class Plan:
     blockers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     uses_transactions: bool = False
+    group: bool = False  # the whole run in one transaction (`--group`): every step commits or none does
 
     def to_json(self) -> dict[str, Any]:
         return {"direction": self.direction.value, "current_version": self.current_version,
                 "target_version": self.target_version, "steps": [s.to_json() for s in self.steps],
                 "blockers": self.blockers, "warnings": self.warnings,
-                "server_transactions": self.uses_transactions}
+                "server_transactions": self.uses_transactions, "group": self.group}
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, InsertOne, MongoClient, ReplaceOne, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import ClientBulkWriteException, PyMongoError, WriteConcernError, WriteError
 
 from runway_tui.engine import audit_pages
 from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, State
@@ -27,6 +30,11 @@ class MigrationRepository:
 
     def all(self) -> list[MigrationRecord]:
         cursor = self.collection.find({}).sort("_id", ASCENDING).batch_size(100_000)  # one round trip
+        return [MigrationRecord.from_document(d) for d in cursor]
+
+    def some(self, versions: list[int]) -> list[MigrationRecord]:
+        """The records of these versions (one query by `_id`)."""
+        cursor = self.collection.find({"_id": {"$in": versions}}).batch_size(100_000)
         return [MigrationRecord.from_document(d) for d in cursor]
 
     def get(self, version: int, session: ClientSession | None = None) -> MigrationRecord | None:
@@ -148,3 +156,118 @@ class AuditJournal:
         if start is not None or end is not None:
             query["date"] = {k: v for k, v in (("$gte", start), ("$lte", end)) if v is not None}
         return query
+
+
+# ---------------------------------------------------------------------------------------------- one step's write
+class StepOutcome(enum.Enum):
+    RECORDED = "recorded"
+    LEASE_LOST = "lease lost"  # the lease no longer carries our token: nothing may be committed
+    RECORD_CHANGED = "record changed"  # the record is not in the state the step expects (another runner?)
+
+
+@dataclass(frozen=True)
+class StepWrite:
+    """Everything a step records about itself: its record's new fields and its audit entry."""
+
+    version: int
+    fields: dict[str, Any]
+    expect_states: list[str | None]  # the record must be in one of these (None: a Mongorunway record)
+    entry: MigrationAuditlogEntry
+    new_record: MigrationRecord | None = None  # written first when the step has no record yet
+
+
+class StepStore:
+    """The one place a step's bookkeeping is written (record state + audit entry, and the lease fence).
+
+    On a server with the cross-collection `bulkWrite` command (MongoDB 8.0, wire version 25) all of it
+    goes in ONE command inside the step's transaction; otherwise one command per write, as before.
+    Writes that must go with a step (e.g. compatibility side collections) belong in `_operations`,
+    so that they share the step's command and transaction.
+    """
+
+    def __init__(self, client: MongoClient[dict[str, Any]], repository: MigrationRepository, journal: AuditJournal,
+                 lease: Collection[dict[str, Any]], *, combined: bool) -> None:
+        self.client = client
+        self.repository = repository
+        self.journal = journal
+        self.lease = lease
+        self.combined = combined
+
+    def write_step(self, write: StepWrite, session: ClientSession | None, *, lease_filter: dict[str, Any] | None,
+                   audit_first: bool) -> StepOutcome:
+        """Write the step's record and audit entry (the audit entry first when `audit_first`: without a
+        transaction it must never be lost). `lease_filter` fences the write: in a transaction, the lease is
+        matched by a no-op update in the same command (a snapshot read, like `find`, that never conflicts
+        with the heartbeat); LEASE_LOST or RECORD_CHANGED mean the caller must abort the transaction."""
+        ops = self._operations(write, lease_filter, audit_first)
+        matched = self._run_combined(ops, session) if self.combined else self._run_separately(ops, session)
+        for (kind, _collection, *_rest), count in zip(ops, matched, strict=True):
+            if kind == "lease" and count != 1:
+                return StepOutcome.LEASE_LOST
+            if kind == "record" and count != 1:
+                return StepOutcome.RECORD_CHANGED
+        return StepOutcome.RECORDED
+
+    def _operations(self, write: StepWrite, lease_filter: dict[str, Any] | None,
+                    audit_first: bool) -> list[tuple[Any, ...]]:
+        """(kind, collection, filter or document, update) in the order they must be applied."""
+        ops: list[tuple[Any, ...]] = []
+        if lease_filter is not None:
+            ops.append(("lease", self.lease, lease_filter, {"$set": {"token": lease_filter["token"]}}))
+        audit = ("audit", self.journal.collection, write.entry.to_document(), None)
+        if audit_first:
+            ops.append(audit)
+        if write.new_record is not None:
+            ops.append(("new", self.repository.collection, write.new_record.to_document(), None))
+        ops.append(("record", self.repository.collection,
+                    {"_id": write.version, "state": {"$in": write.expect_states}}, {"$set": write.fields}))
+        if not audit_first:
+            ops.append(audit)
+        return ops
+
+    def _run_combined(self, ops: list[tuple[Any, ...]], session: ClientSession | None) -> list[int | None]:
+        models: list[Any] = []
+        for kind, collection, query_or_doc, change in ops:
+            namespace = collection.full_name
+            if kind == "audit":
+                models.append(InsertOne(query_or_doc, namespace=namespace))
+            elif kind == "new":
+                models.append(ReplaceOne({"_id": query_or_doc["_id"]}, query_or_doc, upsert=True, namespace=namespace))
+            else:
+                models.append(UpdateOne(query_or_doc, change, namespace=namespace))
+        try:
+            result = self.client.bulk_write(models, session=session, ordered=True, verbose_results=True)
+        except ClientBulkWriteException as exc:
+            raise _unwrapped(exc) from None
+        return [result.update_results[i].matched_count if i in result.update_results else None
+                for i in range(len(ops))]
+
+    def _run_separately(self, ops: list[tuple[Any, ...]], session: ClientSession | None) -> list[int | None]:
+        matched: list[int | None] = []
+        for kind, collection, query_or_doc, change in ops:
+            if kind == "lease":  # a read, as a fence: never a write that could conflict with the heartbeat
+                found = collection.find_one(query_or_doc, {"_id": 1}, session=session)
+                matched.append(1 if found is not None else 0)
+            elif kind == "audit":
+                collection.insert_one(query_or_doc, session=session)
+                matched.append(None)
+            elif kind == "new":
+                collection.replace_one({"_id": query_or_doc["_id"]}, query_or_doc, upsert=True, session=session)
+                matched.append(None)
+            else:
+                matched.append(collection.update_one(query_or_doc, change, session=session).matched_count)
+            if matched[-1] == 0:
+                break  # the step cannot be recorded: the caller aborts; later writes would be discarded
+        return matched + [None] * (len(ops) - len(matched))
+
+
+def _unwrapped(exc: ClientBulkWriteException) -> PyMongoError:
+    """The error a client bulkWrite wraps, as the separate commands would raise it (a network error stays a
+    ConnectionFailure: the step's outcome is then unknown, exit 5)."""
+    if isinstance(exc.error, PyMongoError):
+        return exc.error
+    for error in exc.write_errors or []:
+        return WriteError(error.get("errmsg", "write error"), error.get("code"), error)
+    for error in exc.write_concern_errors or []:
+        return WriteConcernError(error.get("errmsg", "write concern error"), error.get("code"), error)
+    return exc

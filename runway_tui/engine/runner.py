@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sys
 import time
 import traceback
 import types
@@ -37,6 +38,7 @@ from runway_tui.engine.models import (
     Step,
     StepResult,
 )
+from runway_tui.engine.repository import StepOutcome, StepWrite
 from runway_tui.engine.scripts import checksum_text
 
 if TYPE_CHECKING:
@@ -52,21 +54,28 @@ class StepRunner:
     def __init__(self, app: MigrationApp) -> None:
         self.app = app
         self._lost_in: int | None = None  # the step during which the lease was found taken away
+        # Compiled migrations by (path, checksum of the text): a long-lived app (the TUI) steps the same files
+        # up and down; a changed file has another checksum and is compiled again.
+        self._compiled: dict[tuple[str, str], types.CodeType] = {}
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
         """Import the migration from exactly the text we checksum (only up/down ever runs a file)."""
         text = path.read_bytes().decode("utf-8")
+        checksum = checksum_text(text)
+        key = (str(path), checksum)
+        code = self._compiled.get(key)
+        if code is None:
+            code = compile(text.removeprefix("\ufeff"), str(path), "exec")
+            self._compiled[key] = code
         module = types.ModuleType(f"runway_migration_{step.version}")
         module.__file__ = str(path)
-        import sys
-
         sys.path.insert(0, str(path.parent))  # lets a migration import helpers (files starting with "_")
         try:
-            exec(compile(text.removeprefix("\ufeff"), str(path), "exec"), module.__dict__)  # noqa: S102 - running migrations is our job
+            exec(code, module.__dict__)  # noqa: S102 - running migrations is our job
         finally:
             sys.path.remove(str(path.parent))
-        return module, checksum_text(text)
+        return module, checksum
 
     # ------------------------------------------------------------------ running
     def run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
@@ -104,6 +113,96 @@ class StepRunner:
             return self._run_in_transaction(step, row.record, function, checksum, started)
         return self._run_without_transaction(step, row.record, function, checksum, started)
 
+    # ------------------------------------------------------------------ group mode
+    def run_group(self, steps: list[Step], rows: dict[int, StatusRow]) -> list[StepResult]:
+        """`--group`: the whole run in ONE transaction with all its records and audit entries, so either
+        every step commits or none does. A failure rolls everything back and records the failed attempt."""
+        with deferred():
+            return self._run_group(steps, rows)
+
+    def _run_group(self, steps: list[Step], rows: dict[int, StatusRow]) -> list[StepResult]:
+        app = self.app
+        session = app.run_session
+        assert session is not None, "steps run only while the app holds the lock"
+        done: list[tuple[Step, int]] = []
+        current: tuple[Step, MigrationRecord | None, str, float] | None = None
+        committing = False
+        with deferred():
+            session.start_transaction()
+            transaction = _transaction_number(session)
+        try:
+            for index, step in enumerate(steps, start=1):
+                app.lock.check()
+                row = rows.get(step.version)
+                if row is None or row.script is None:
+                    raise StepFailedError(f"{step.name}: the migration file is missing")
+                app.emit(StepStartedEvent(app, step, index, len(steps), True))
+                started = time.monotonic()
+                current = (step, row.record, row.script.checksum or "", started)
+                with allowed(), self._captured(step):
+                    module, checksum = self.load(step, row.script.path)
+                current = (step, row.record, checksum, started)
+                function = getattr(module, "upgrade" if step.direction is Direction.UP else "downgrade", None)
+                if not callable(function):
+                    raise TypeError(f"{row.script.path.name} has no callable {step.direction.value}grade(ctx)")
+                before = self._read_model(step, row.record, checksum)
+                self._call(step, function, session)
+                with deferred():
+                    misuse = _session_misuse(session, transaction)
+                    if misuse is not None:
+                        raise misuse
+                    app.lock.check()
+                    duration = _ms(started)
+                    self._write_success(step, row.record, checksum, duration, session,
+                                        self._entry(step, before, duration))
+                done.append((step, duration))
+            committing = True
+            with deferred():
+                self._commit(session)
+        except BaseException as exc:  # noqa: BLE001 - every way out of the run is a recorded attempt
+            failure = self._group_failed(steps, done, current, committing, exc)
+            if failure is not None:
+                raise failure from exc
+        for step, duration in done:
+            app.emit(StepAppliedEvent(app, step, duration, True))
+        return [StepResult(step, duration, True) for step, duration in done]
+
+    def _group_failed(self, steps: list[Step], done: list[tuple[Step, int]],
+                      current: tuple[Step, MigrationRecord | None, str, float] | None, committing: bool,
+                      exc: BaseException) -> StepFailedError | None:
+        """Abort the run's transaction, record the failed attempt, and say that nothing of the run is applied
+        (None: the commit's error hid a commit that happened)."""
+        app = self.app
+        session = app.run_session
+        assert session is not None
+        committed_by_migration = isinstance(exc, SessionMisuseError) and exc.committed
+        with deferred(), _cleanup_budget(exc):
+            if session.in_transaction:
+                with contextlib.suppress(PyMongoError):
+                    session.abort_transaction()
+            elif committing:  # the commit failed: end the server's transaction now (see _run_in_transaction)
+                with contextlib.suppress(PyMongoError):
+                    app.client.admin.command("killSessions", [session.session_id])
+                app.run_session = app.client.start_session()
+                if done and self._committed_anyway(done[-1][0], exc):
+                    return None
+            if current is None:  # before the first step started: nothing to record
+                return StepFailedError(f"--group run failed before its first step: {exception_line(exc, app.redact)}")
+            step, record, checksum, started = current
+            self._record_failure(step, record, checksum, exc, started, in_transaction=not committed_by_migration,
+                                 ran=True)
+        failed = self._failed(step, exc, rolled_back=not committed_by_migration)
+        if committed_by_migration:
+            return type(failed)(f"{failed} (--group: the migration committed the run's transaction itself, so the "
+                                f"{len(done)} step(s) before it are applied)")
+        advice = ""
+        if _too_big(exc):
+            advice = ("; the run's transaction outgrew the server's limits (size or lifetime): drop --group (or set "
+                      "group: false) to run each migration in its own transaction")
+        where = "at its commit" if committing else f"at step {len(done) + 1} of {len(steps)}"
+        return type(failed)(f"{failed} (--group: the run failed {where} and was rolled back as a whole: none of "
+                            f"its {len(steps)} migration(s) is applied{advice})")
+
     def _captured(self, step: Step) -> contextlib.AbstractContextManager[None]:
         """The migration's print()/stderr output becomes log lines (never our stdout: `up --json`)."""
         app = self.app
@@ -140,10 +239,9 @@ class StepRunner:
                 if misuse is not None:
                     effects_may_remain = misuse.committed
                     raise misuse
-                app.lock.verify(session)  # fenced: the lease, read in the transaction that commits the step
+                app.lock.check()  # locally; the server-side fence goes with the step's write, in its transaction
                 duration = _ms(started)
-                self._write_success(step, record, checksum, duration, session)
-                app.journal.append(self._entry(step, before, duration), session=session)
+                self._write_success(step, record, checksum, duration, session, self._entry(step, before, duration))
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
             with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
@@ -193,8 +291,7 @@ class StepRunner:
         try:  # the step ran: its audit entry first (never lost), then the state; a failure leaves it `failed`
             with deferred():
                 app.lock.verify()  # no transaction: checked just before the writes (window: see RELIABILITY.md)
-                app.journal.append(self._entry(step, before, duration))
-                self._write_success(step, record, checksum, duration, None)
+                self._write_success(step, record, checksum, duration, None, self._entry(step, before, duration))
         except Exception as exc:
             with deferred(), _cleanup_budget(exc):
                 self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
@@ -204,7 +301,9 @@ class StepRunner:
 
     # ------------------------------------------------------------------ state writes
     def _write_success(self, step: Step, record: MigrationRecord | None, checksum: str, duration: int,
-                       session: Any) -> None:
+                       session: Any, entry: MigrationAuditlogEntry) -> None:
+        """The step's record and audit entry: one command in its transaction (see `StepStore.write_step`);
+        without a transaction, the audit entry first (it is never lost)."""
         app = self.app
         if step.direction is Direction.UP:
             fields = {"is_applied": True, "state": State.APPLIED.value, "checksum": checksum,
@@ -215,9 +314,13 @@ class StepRunner:
             fields = {"is_applied": False, "state": State.PENDING.value, "applied_at": None, "applied_by": None,
                       "duration_ms": duration, "error": None, "run_id": app.lock.owner}
             expect_state = [State.APPLIED.value, State.REVERTING.value, None]
-        if record is None and step.direction is Direction.UP:
-            app.repository.upsert(self._new_record(step, checksum), session=session)
-        if not app.repository.update(step.version, fields, session=session, expect={"state": {"$in": expect_state}}):
+        new = self._new_record(step, checksum) if record is None and step.direction is Direction.UP else None
+        outcome = app.store.write_step(StepWrite(step.version, fields, expect_state, entry, new), session,
+                                       lease_filter=app.lock.lease_filter() if session is not None else None,
+                                       audit_first=session is None)
+        if outcome is StepOutcome.LEASE_LOST:
+            raise app.lock.taken_away()
+        if outcome is StepOutcome.RECORD_CHANGED:
             if app.repository.get(step.version, session=session) is None:
                 raise StepFailedError(f"{step.name}: its record vanished during the step: the migrations collection "
                                       "was dropped or rewritten (by the migration itself?); nothing was recorded")
@@ -316,6 +419,20 @@ class SessionMisuseError(StepFailedError):
     def __init__(self, message: str, committed: bool) -> None:
         super().__init__(message)
         self.committed = committed  # its writes may be in the database: the step cannot be rolled back
+
+
+# Server errors of a transaction grown past its limits: too big (TransactionTooLarge, BSONObjectTooLarge,
+# TransactionTooLargeForCache), too long (TransactionExceededLifetimeLimitSeconds, or the server aborted it
+# for that and it is gone: NoSuchTransaction).
+TOO_BIG_CODES = frozenset({10334, 257, 332, 290, 251})
+
+
+def _too_big(exc: BaseException) -> bool:
+    code = getattr(exc, "code", None)
+    if code in TOO_BIG_CODES:
+        return True
+    text = str(exc)
+    return any(word in text for word in ("TransactionTooLarge", "too large", "ExceededLifetime"))
 
 
 def _transaction_number(session: Any) -> Any:

@@ -358,8 +358,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
             self.load_state("changed")
             self.reload_audit("changed")
             self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
-        elif drained.step_ended and self.state.running_step and self.engine is not None:
-            self.load_state("step")  # a run of several steps: the header and pane 1 follow each one
+        elif drained.step_ended and drained.more_steps and self.state.running_step and self.engine is not None:
+            self.load_state("step")  # a run of several steps: the header and pane 1 follow each one (the
+            # last one's state comes with the run's result, without reading every record again)
         elif drained.lock_changed and self.busy and self.engine is not None:
             self.load_lock()  # show our own lock in the header while the step runs (polls pause while busy)
 

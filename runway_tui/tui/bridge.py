@@ -52,6 +52,7 @@ class Drained:
     entries: list[LogEntry] = field(default_factory=list)
     progress: Progress | None = None
     step_ended: bool = False
+    more_steps: bool = False  # the step that ended is not its run's last (the run's result brings the last)
     state_changed: bool = False
     lock_changed: bool = False
     lock_wait: tuple[str, float] | None = None  # (holder, seconds waited): the latest wait report
@@ -68,6 +69,7 @@ class EventBuffer:
         self._pending = Drained()
         self._entries: deque[LogEntry] = deque(maxlen=MAX_BUFFERED)
         self._announced = False
+        self._more_steps = False  # whether the step running now is followed by others in its run
 
     def add(self, level: str, text: str) -> None:
         self._push(lambda pending: self._append(LogEntry(level, self._timestamp(), text)))
@@ -79,12 +81,14 @@ class EventBuffer:
                 self._append(LogEntry(level, self._timestamp(), text))
             if isinstance(event, StepStartedEvent) and event.step is not None:
                 pending.progress = Progress(_step_label(event), 0, 0)
+                self._more_steps = event.index < event.total
             elif isinstance(event, StepProgressEvent) and event.step is not None:
                 pending.progress = Progress(f"{event.step.direction.value} {event.step.name}", event.done,
                                             event.total)
             elif isinstance(event, StepAppliedEvent | StepFailedEvent):
                 pending.progress = None
                 pending.step_ended = True
+                pending.more_steps = self._more_steps
             elif isinstance(event, StateChangedEvent):
                 pending.state_changed = True
             elif isinstance(event, LockAcquiredEvent | LockReleasedEvent):

@@ -31,7 +31,10 @@ def plan_confirmation(plan: Plan, facts: list[tuple[str, str]], database: str, p
                   ("Description", summary(step.description) or "(none)")]
     else:
         steps = [step_line(s, tx) for s, tx in zip(plan.steps, in_tx, strict=True)]
-    if all(in_tx):
+    if plan.group and count > 1:
+        facts.append(("Transaction", f"ONE for the whole run (group): all {count} {noun} and their records commit "
+                                     "together, or none does"))
+    elif all(in_tx):
         facts.append(("Transaction", "yes: the step and its record commit or roll back together"))
     elif not plan.uses_transactions:
         facts.append(("Transaction", "NO: this server has no transactions; a failure may leave partial work"))
@@ -49,6 +52,8 @@ def plan_preview(plan: Plan) -> tuple[str, list[str]]:
     """What `p` shows: the head line and one line per step, warning and blocker."""
     lines = [step_line(s) for s in plan.steps]
     lines += [f"warning: {w}" for w in plan.warnings] + [f"blocked: {b}" for b in plan.blockers]
+    if plan.group and plan.steps:
+        lines.append("group: one transaction for the whole run: every step commits, or none does")
     head = (f"'up all' would run {len(plan.steps)} step(s): {version_text(plan.current_version)} -> "
             f"{version_text(plan.target_version)}" if plan.steps else "'up all' has nothing to run")
     return head, lines

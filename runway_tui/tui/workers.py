@@ -254,6 +254,10 @@ class EngineWorkers:
         """The new state, read in the same worker right after the operation: the panes show the new version
         with the operation's own message, without a second worker and a second trip through the UI."""
         try:
+            started = time.monotonic()
+            kept = engine.take_status_after_run()  # a run's: no rescan of every file and record
+            if kept is not None:
+                return Snapshot(kept, engine.lock_info(), started)
             return self.read_snapshot(engine)
         except Exception:  # noqa: BLE001 - the app reloads the usual way (and reports) when this fails
             return None

@@ -28,6 +28,7 @@ applications:
     timeouts:
       lock_wait_s: 20
       embedded_start_s: 30
+      embedded_grace_s: 0
 """
 
 

@@ -64,12 +64,12 @@ class Case:
 
 
 CASES = [
-    # replica set: state update, audit insert and the migration's own write all run in the step's transaction
+    # replica set: the migration's own write and the step's bookkeeping (lease fence, state and audit entry: one
+    # client bulkWrite) all run in the step's transaction
     Case("rs-migration-write", "replica-set", ("insert",), 1, "pending"),
     Case("rs-migration-write-close", "replica-set", ("insert",), 5, "pending", close=True),
-    Case("rs-state-update", "replica-set", ("update",), 1, "pending"),  # the step's first update: its state
-    Case("rs-state-update-close", "replica-set", ("update",), 5, "pending", close=True),
-    Case("rs-audit-insert", "replica-set", ("insert",), 1, "pending", skip=1),
+    Case("rs-step-write", "replica-set", ("bulkWrite",), 1, "pending"),
+    Case("rs-step-write-close", "replica-set", ("bulkWrite",), 5, "pending", close=True),
     Case("rs-commit", "replica-set", ("commitTransaction",), 1, "pending"),
     Case("rs-commit-close", "replica-set", ("commitTransaction",), 0, "applied", close=True),  # driver retries
     Case("rs-lock-acquire", "replica-set", ("findAndModify",), 1, "pending"),
@@ -83,8 +83,7 @@ CASES = [
     Case("sa-state-applying", "standalone", ("update",), 1, "pending"),
     Case("sa-state-applying-close", "standalone", ("update",), 5, "pending", close=True),
     Case("sa-migration-write", "standalone", ("insert",), 1, "failed"),
-    Case("sa-state-applied", "standalone", ("update",), 1, "failed", skip=1),
-    Case("sa-audit-insert", "standalone", ("insert",), 1, "failed", skip=1),
+    Case("sa-step-write", "standalone", ("bulkWrite",), 1, "failed"),  # audit entry + state applied, one command
     Case("sa-lock-acquire", "standalone", ("findAndModify",), 1, "pending"),
     Case("sa-lock-release", "standalone", ("delete",), 0, "applied", ttl=2),
 ]

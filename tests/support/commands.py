@@ -29,6 +29,11 @@ class SeenCommand:
     reply: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
+    def collections(self) -> set[str]:
+        """The collections it writes to (a client `bulkWrite` names several: "db.a,db.b")."""
+        return {namespace.rsplit(".", 1)[-1] for namespace in self.target.split(",")}
+
+    @property
     def network_failure(self) -> bool:
         return self.outcome == "failed" and self.errtype in NETWORK_ERRORS
 
@@ -40,6 +45,8 @@ class _Watch(monitoring.CommandListener):
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         target = f"{event.database_name}.{event.command.get(event.command_name)}"
+        if event.command_name == "bulkWrite":  # the client-level command: its namespaces are listed apart
+            target = ",".join(str(info.get("ns")) for info in event.command.get("nsInfo", []))
         with self._lock:
             for seen in self._active:
                 seen[event.request_id] = SeenCommand(event.command_name, target, "sent",

@@ -25,6 +25,7 @@ applications:
       lock_wait_s: 5
       lock_ttl_s: 5
       embedded_start_s: 30
+      embedded_grace_s: 0
 tui:
   theme: textual-dark
   poll_interval_s: 2.0
