@@ -196,7 +196,9 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
         return ExitCode.OK
     parts = [("new", report.new), ("updated (pending, file changed)", report.updated),
              ("removed (pending, file deleted)", report.removed), ("drift (applied, file changed)", report.drift),
-             ("orphans (file missing)", report.orphans), ("out of order", report.out_of_order)]
+             ("orphans (file missing)", report.orphans),
+             ("kept (pending; a file that may be its own exists, fix it)", report.kept),
+             ("out of order", report.out_of_order)]
     shown = False
     for label, versions in parts:
         if versions:
@@ -205,6 +207,8 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
     for broken in report.broken:
         printer.line(f"broken: {broken}")
         shown = True
+    if report.orphans:
+        printer.line("orphans are kept: restore their files, or remove a record with 'runway-tui forget VERSION'")
     if not shown:
         printer.line("in sync: nothing new")
     return ExitCode.OK
@@ -247,6 +251,15 @@ def cmd_accept(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
     return ExitCode.OK
 
 
+def cmd_forget(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    record = app.forget(args.version)
+    if args.json:
+        printer.json({"ok": True, "version": record.version, "name": record.name, "was": record.state.value})
+    else:
+        printer.line(f"forgot the record of {record.name} (it was {record.state.value}); nothing was run")
+    return ExitCode.OK
+
+
 def cmd_unlock(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
     removed = app.unlock(force=args.force)
     if args.json:
@@ -261,6 +274,7 @@ def cmd_unlock(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
 HANDLERS: dict[str, Callable[[argparse.Namespace, MigrationApp, Printer], int]] = {
     "status": cmd_status, "check": cmd_check, "plan": cmd_plan, "up": cmd_step, "down": cmd_step,
     "refresh": cmd_refresh, "history": cmd_history, "mark": cmd_mark, "accept": cmd_accept, "unlock": cmd_unlock,
+    "forget": cmd_forget,
 }
 
 
@@ -332,7 +346,8 @@ def _detail(row: StatusRow, problem: Problem) -> str:
         return (f"file changed after it was applied ({row.stored_checksum} -> {row.current_checksum}); "
                 f"restore it or run 'runway-tui accept {row.version}'")
     if problem is Problem.ORPHAN:
-        return "recorded in the database but the file is missing"
+        return (f"recorded in the database but the file is missing; restore it, or remove the record with "
+                f"'runway-tui forget {row.version}'")
     if problem is Problem.FAILED:
         error = f" ({row.record.error})" if row.record and row.record.error else ""
         return f"state {row.state}{error}: resolve with 'runway-tui mark {row.version} --applied' or '--pending'"

@@ -23,6 +23,7 @@ COMMANDS_HELP = """commands:
   mark VERSION           record a migration --applied or --pending without running it (audited)
   accept VERSION         accept the edited file of an applied migration (audited)
   unlock                 remove an expired lock (--force: any lock; audited)
+  forget VERSION         remove the record of a migration whose file is gone (an orphan; audited)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
             4 validation failed, 5 cannot reach the server, 130 interrupted"""
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--applied", action="store_true")
     state.add_argument("--pending", action="store_true")
     p = command("accept", "accept the edited file of an applied migration")
+    p.add_argument("version", type=_version_arg, metavar="VERSION")
+    p = command("forget", "remove the record of a migration whose file is gone (an orphan), without running it")
     p.add_argument("version", type=_version_arg, metavar="VERSION")
     p = command("unlock", "remove an expired migration lock")
     p.add_argument("--force", action="store_true", help="remove the lock even if it has not expired")

@@ -69,6 +69,7 @@ from runway_tui.engine.models import (
 )
 from runway_tui.engine.planner import Expected, check_expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
+from runway_tui.engine.record_files import file_of
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
@@ -435,11 +436,13 @@ class MigrationApp:
                                         "description": script.description}
                     report.updated.append(version)
             elif script is None and record is not None:
-                if record.state is State.PENDING and not record.is_applied:
+                if record.state is not State.PENDING or record.is_applied:
+                    report.orphans.append(version)  # never removed here: 'forget VERSION' does, audited
+                elif file_of(record, scripts, self.config.scripts_dir) is not None:
+                    report.kept.append(version)  # a file that may be its own exists: never lose its state
+                else:
                     removals.append(version)
                     report.removed.append(version)
-                else:
-                    report.orphans.append(version)
             if Problem.DRIFT in row.problems and version is not None:
                 report.drift.append(version)
         self.repository.sync(new, updates, removals)
@@ -561,6 +564,27 @@ class MigrationApp:
         self.log("warning", f"accepted the edited file of {record.name} (checksum {before.checksum} -> "
                             f"{record.checksum})")
         self.emit(StateChangedEvent(self, "accept"))
+        return record
+
+    def forget(self, version: int) -> MigrationRecord:
+        """Remove the record of a migration whose file is gone (an orphan), without running anything (audited).
+
+        Refresh never does this itself; a record whose file may still exist is refused, since forgetting it
+        would only lose its state (the file would come back as new)."""
+        self._writable(f"forget version {version}")
+        with self._exclusive("forget"), self._locked("forget"), self._guard_connection():
+            record = self.repository.get(version)
+            if record is None:
+                raise UsageError(f"version {version} has no record in the database; nothing to forget")
+            path = file_of(record, self.scripts.scan(), self.config.scripts_dir)
+            if path is not None:
+                raise UsageError(f"version {version}: its file {path.name} exists; forget only removes the record "
+                                 f"of a deleted file (to revert it, use 'down' or 'mark {version} --pending')")
+            self._remember_evidence(self.journal.last_state_changes([version]))
+            self.repository.remove(version)
+            self.journal.append(self.audit_entry("ForgetTransaction", record.read_model))
+        self.log("warning", f"forgot the record of {record.name} (was {record.state.value}; its file is missing)")
+        self.emit(StateChangedEvent(self, "forget"))
         return record
 
     def unlock(self, *, force: bool = False) -> LockInfo | None:

@@ -287,6 +287,7 @@ class RefreshReport:
     drift: list[int] = field(default_factory=list)  # applied records whose file changed
     orphans: list[int] = field(default_factory=list)  # applied/failed records whose file is gone
     removed: list[int] = field(default_factory=list)  # pending records whose file is gone
+    kept: list[int] = field(default_factory=list)  # pending records kept: a file that may be theirs exists
     out_of_order: list[int] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)  # "file: reason"
 

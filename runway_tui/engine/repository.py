@@ -57,6 +57,10 @@ class MigrationRepository:
         result = self.collection.update_one({"_id": version, **(expect or {})}, {"$set": fields}, session=session)
         return result.matched_count == 1
 
+    def remove(self, version: int, session: ClientSession | None = None) -> bool:
+        """Delete one record (`forget`: an orphan, explicitly and audited; refresh never calls this)."""
+        return self.collection.delete_one({"_id": version}, session=session).deleted_count == 1
+
     def upsert(self, record: MigrationRecord, session: ClientSession | None = None) -> None:
         self.collection.replace_one({"_id": record.version}, record.to_document(), upsert=True, session=session)
 
