@@ -38,7 +38,10 @@ def run_command(args: argparse.Namespace) -> int:
     # SIGTERM (CI cancelling a job) must unwind like Ctrl-C so the lock is released and the daemon stopped.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        config = load_config(args.config).app(args.app)
+        project = load_config(args.config)
+        for note in project.notes:  # keys read but without meaning for us (a mongorunway.yaml): one line each
+            printer.note(f"note: {note}", "yellow")
+        config = project.app(args.app)
         if args.command == "new":  # authoring needs no database
             return cmd_new(args, config, printer)
         app = MigrationApp(config, access=_access(args, config))

@@ -122,6 +122,10 @@ class MigrationApp:
         self._server_info: ServerInfo | None = None
         self.run_session: ClientSession | None = None  # set while an operation holds the lock
         self.session = MigrationSession(self)
+        if config.event_handlers:  # a mongorunway.yaml's app_events: subscribed before StartingEvent is sent
+            from runway_tui.compat.mongorunway.events import subscribe_configured
+
+            subscribe_configured(self)
         if connect:
             self.connect()
 
@@ -240,7 +244,7 @@ class MigrationApp:
             date = previous + dt.timedelta(milliseconds=1)
         return MigrationAuditlogEntry(
             session_id=self.session_id, transaction_name=transaction_name, migration_read_model=model,
-            date_fmt=DATE_FMT, date=date, exc_name=type(exc).__name__ if exc else None,
+            date_fmt=self.config.date_format or DATE_FMT, date=date, exc_name=type(exc).__name__ if exc else None,
             exc_message=exception_message(exc, self.redact) if exc else None, duration_ms=duration_ms, user=self.user,
             host=self.host, engine_version=__version__)
 
