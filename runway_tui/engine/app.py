@@ -70,10 +70,10 @@ from runway_tui.engine.models import (
 from runway_tui.engine.planner import Expected, check_expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.record_files import file_of
-from runway_tui.engine.repository import AuditJournal, MigrationRepository
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.status import compute_status
+from runway_tui.engine.storage import storage_for
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.version import __version__
 
@@ -148,8 +148,8 @@ class MigrationApp:
                 self._embedded.stop()
             raise
         self.database = self.client[self.config.database]
-        self.repository = MigrationRepository(self.database, self.config.migrations_collection)
-        self.journal = AuditJournal(self.database, self.config.auditlog_collection, self.config.auditlog_limit)
+        # ours, or Mongorunway's exact shapes with our fields beside them (compat: mongorunway)
+        self.repository, self.journal = storage_for(self.config, self.database)
         timeouts = self.config.timeouts
         self.lock = MigrationLock(self.database[self.config.lock_collection],
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),

@@ -85,7 +85,7 @@ class AppConfig:
     timezone: str = "UTC"
     fail_when_nothing_to_do: bool = False
     event_handlers: tuple[tuple[str, str, int | None], ...] = ()
-    mongorunway_auditlog: bool = False
+    mongorunway_auditlog: bool = True
 
     @property
     def is_embedded(self) -> bool:

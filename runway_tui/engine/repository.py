@@ -57,6 +57,11 @@ class MigrationRepository:
         result = self.collection.update_one({"_id": version, **(expect or {})}, {"$set": fields}, session=session)
         return result.matched_count == 1
 
+    def run_id(self, version: int, session: ClientSession | None = None) -> Any:
+        """The run that last wrote the record's state (to tell whether an unknown commit went through)."""
+        doc = self.collection.find_one({"_id": version}, {"run_id": 1}, session=session)
+        return doc.get("run_id") if doc else None
+
     def remove(self, version: int, session: ClientSession | None = None) -> bool:
         """Delete one record (`forget`: an orphan, explicitly and audited; refresh never calls this)."""
         return self.collection.delete_one({"_id": version}, session=session).deleted_count == 1
