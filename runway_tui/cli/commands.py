@@ -254,6 +254,18 @@ def cmd_accept(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
     return ExitCode.OK
 
 
+def cmd_baseline(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    recorded = app.baseline(args.to)
+    if args.json:
+        printer.json({"ok": True, "to": args.to, "recorded": recorded})
+    elif recorded:
+        printer.line(f"baseline: recorded {len(recorded)} migration(s) as applied up to version {args.to} "
+                     "(nothing was run)")
+    else:
+        printer.line(f"baseline: every version up to {args.to} was already applied")
+    return ExitCode.OK
+
+
 def cmd_forget(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
     record = app.forget(args.version)
     if args.json:
@@ -277,7 +289,7 @@ def cmd_unlock(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
 HANDLERS: dict[str, Callable[[argparse.Namespace, MigrationApp, Printer], int]] = {
     "status": cmd_status, "check": cmd_check, "plan": cmd_plan, "up": cmd_step, "down": cmd_step,
     "refresh": cmd_refresh, "history": cmd_history, "mark": cmd_mark, "accept": cmd_accept, "unlock": cmd_unlock,
-    "forget": cmd_forget,
+    "forget": cmd_forget, "baseline": cmd_baseline,
 }
 
 

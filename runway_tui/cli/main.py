@@ -23,6 +23,7 @@ COMMANDS_HELP = """commands:
   mark VERSION           record a migration --applied or --pending without running it (audited)
   accept VERSION         accept the edited file of an applied migration (audited)
   unlock                 remove an expired lock (--force: any lock; audited)
+  baseline --to VERSION  record every version up to VERSION as applied without running it (audited)
   forget VERSION         remove the record of a migration whose file is gone (an orphan; audited)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
@@ -98,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--pending", action="store_true")
     p = command("accept", "accept the edited file of an applied migration")
     p.add_argument("version", type=_version_arg, metavar="VERSION")
+    p = command("baseline", "record every version up to VERSION as applied without running it (adopting a "
+                            "database migrated by another tool)")
+    p.add_argument("--to", type=_version_arg, metavar="VERSION", required=True)
     p = command("forget", "remove the record of a migration whose file is gone (an orphan), without running it")
     p.add_argument("version", type=_version_arg, metavar="VERSION")
     p = command("unlock", "remove an expired migration lock")

@@ -548,6 +548,49 @@ class MigrationApp:
         self.emit(StateChangedEvent(self, "mark"))
         return record
 
+    def baseline(self, to: int) -> list[int]:
+        """Record every version up to `to` as applied without running it (audited, one entry per version):
+        adopting a database that another tool or hand-run scripts brought to a known version. Returns the
+        versions recorded; those already applied are left as they are."""
+        self._writable(f"baseline to version {to}")
+        with self._exclusive("baseline"), self._locked("baseline"), self._guard_connection():
+            _refresh, status = self._sync()
+            known = sorted({r.version for r in status.rows if r.version is not None})
+            if to not in known:
+                listing = ", ".join(map(str, known[:8])) + (" ..." if len(known) > 8 else "") or "none"
+                raise UsageError(f"version {to} does not exist (known versions: {listing}); baseline to an "
+                                 "existing version")
+            rows = [r for r in status.rows if r.version is not None and r.version <= to and not r.is_applied]
+            problems = [f"{r.script.path.name}: {r.script.problem}" for r in rows
+                        if r.script is not None and r.script.is_broken]
+            problems += [f"{r.name} is {r.state}: resolve it with 'runway-tui mark {r.version}' first" for r in rows
+                         if Problem.FAILED in r.problems]
+            if problems:
+                raise BlockedError(f"refusing to baseline to {to}: " + "; ".join(problems) + "; nothing was recorded")
+            self._remember_evidence(self.journal.last_state_changes([r.version for r in rows if r.version]))
+            recorded = []
+            for row in rows:
+                version = row.version
+                assert version is not None
+                if row.record is None:
+                    assert row.script is not None
+                    self.repository.upsert(MigrationRecord(version, row.script.name, row.script.checksum or "",
+                                                           row.script.description, False))
+                before = self.repository.get(version)
+                assert before is not None
+                fields: dict[str, Any] = {"is_applied": True, "state": State.APPLIED.value, "error": None,
+                                          "applied_at": self.now(), "applied_by": self.identity}
+                if row.script is not None and row.script.checksum:
+                    fields["checksum"] = row.script.checksum
+                self.repository.update(version, fields)
+                self.journal.append(self.audit_entry("BaselineTransaction", before.read_model))
+                recorded.append(version)
+        if recorded:
+            self.log("warning", f"baseline: recorded {len(recorded)} migration(s) up to version {to} as applied "
+                                "without running them")
+        self.emit(StateChangedEvent(self, "baseline"))
+        return recorded
+
     def accept(self, version: int) -> MigrationRecord:
         """Accept an applied migration's edited file: store its current checksum (audited)."""
         self._writable(f"accept version {version}")

@@ -72,6 +72,7 @@ class MigrationRepository:
 
 # What each successful audit entry says about the state of its migration afterwards.
 STATE_CHANGES = {"UpgradeTransaction": State.APPLIED.value, "MarkAppliedTransaction": State.APPLIED.value,
+                 "BaselineTransaction": State.APPLIED.value,
                  "DowngradeTransaction": State.PENDING.value, "MarkPendingTransaction": State.PENDING.value}
 
 

@@ -396,3 +396,14 @@ def test_forget_an_orphan_from_the_cli(main_cli, project):
     assert "001_gone" in main_cli("history", "--limit", "1").stdout
     again = main_cli("forget", "1")
     assert again.returncode == ExitCode.BAD_INPUT and "version 1 has no record" in again.stderr
+
+
+def test_baseline_from_the_cli(main_cli, project):
+    for version in (1, 2):
+        project.write_migration(version, f"m{version}", data_migration(version))
+    assert main_cli("baseline", "--to", "1", "--read-only").returncode == ExitCode.BAD_INPUT
+    done = main_cli("baseline", "--to", "1")
+    assert done.returncode == 0
+    assert "recorded 1 migration(s) as applied up to version 1 (nothing was run)" in done.stdout
+    assert json.loads(main_cli("status", "--json").stdout)["current_version"] == 1
+    assert "baseline" in main_cli("--help").stdout

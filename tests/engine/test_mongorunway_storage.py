@@ -101,3 +101,17 @@ def test_mongorunway_moving_a_record_is_the_truth(compat_project, mongo_client: 
         assert app.upgrade(all_=True).current_version == 2
     assert sorted(d["_id"] for d in db["things"].find()) == [1, 2]
     _assert_mongorunway_shapes(db)
+
+
+def test_baseline_in_compat_mode(compat_project, mongo_client: MongoClient):
+    project = compat_project
+    db = mongo_client[project.db_name]
+    for version in (1, 2):
+        project.write_migration(version, f"m{version}", data_migration(version))
+    with open_app(project) as app:
+        assert app.baseline(2) == [1, 2]
+        assert app.status().current_version == 2
+        assert [e.transaction_name for e in app.history()] == ["BaselineTransaction"] * 2
+    _assert_mongorunway_shapes(db)
+    assert db["auditlog"].count_documents({}) == 0  # Mongorunway knows only up and down
+    assert db["migrations"].count_documents({"is_applied": True}) == 2

@@ -34,6 +34,7 @@ from runway_tui.engine.errors import ConfigError
 CONFIG_NAMES = ("mongorunway.yaml", "mongorunway.yml")
 SKIPPED_FOLDERS = frozenset({".venv", ".git", "node_modules"})
 DEFAULT_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+MAX_FOLDERS = 20_000  # discovery searches at most this many folders below the current one
 
 # filesystem.filename_strategy: the class name (any dotted prefix) -> our conventions
 STRATEGIES: dict[str, dict[str, Any]] = {
@@ -83,7 +84,9 @@ def is_mongorunway_file(path: Path) -> bool:
 def find_mongorunway_config(start: Path) -> Path | None:
     """The first `mongorunway.yaml`/`.yml` searching down from `start` (Mongorunway's discovery), skipping
     virtualenvs, `.git` and `node_modules`; the folder's own file first, then sub-folders in name order."""
-    for folder, subfolders, files in _walk(start):
+    for visited, (folder, subfolders, files) in enumerate(_walk(start)):
+        if visited >= MAX_FOLDERS:  # a home directory or a monorepo: stop rather than hang
+            return None
         for name in CONFIG_NAMES:
             if name in files:
                 return Path(folder) / name

@@ -106,8 +106,10 @@ class MongorunwayRepository(MigrationRepository):
             ops.append(DeleteOne({"_id": version, "is_applied": False}))
         if ops:
             self.collection.bulk_write(ops, ordered=False)
-        if removals:
-            self.side.delete_many({"_id": {"$in": removals}})
+        # a new record starts clean: extras left by a record Mongorunway removed (safe-remove) are not its own
+        stale = removals + [r.version for r in upserts]
+        if stale:
+            self.side.delete_many({"_id": {"$in": stale}})
 
     def update(self, version: int, fields: dict[str, Any], session: ClientSession | None = None,
                expect: dict[str, Any] | None = None) -> bool:
