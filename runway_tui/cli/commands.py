@@ -169,6 +169,10 @@ def cmd_step(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> i
     if not result.completed:
         printer.line(f"nothing to {'apply' if direction is Direction.UP else 'revert'}; "
                      f"current version {_v(result.current_version)}")
+        if getattr(args, "mongorunway_verb", None) and app.config.fail_when_nothing_to_do:
+            printer.error(f"nothing to {args.mongorunway_verb} (raise_on_transaction_failure is true in "
+                          f"{app.config.config_path.name})")
+            return ExitCode.STEP_FAILED
     else:
         verb = "applied" if direction is Direction.UP else "reverted"
         printer.line(f"{verb} {len(result.completed)} migration(s); current version {_v(result.current_version)}")
@@ -218,7 +222,7 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
 
 
 def cmd_history(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
-    entries = app.history(limit=args.limit, version=args.version_filter)
+    entries = app.history(limit=args.limit, version=args.version_filter, ascending=getattr(args, "ascending", False))
     if args.json:
         printer.json({"ok": True, "entries": [_entry_json(e) for e in entries]})
         return ExitCode.OK
@@ -266,6 +270,18 @@ def cmd_baseline(args: argparse.Namespace, app: MigrationApp, printer: Printer) 
     return ExitCode.OK
 
 
+def cmd_version(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    report = app.status()
+    recorded = sum(1 for r in report.rows if r.record is not None)
+    if args.json:
+        printer.json({"ok": True, "current_version": report.current_version, "applied": len(report.applied),
+                      "recorded": recorded})
+    else:
+        printer.line(f"current version {_v(report.current_version)} ({len(report.applied)} applied of "
+                     f"{recorded} recorded)")
+    return ExitCode.OK
+
+
 def cmd_forget(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
     record = app.forget(args.version)
     if args.json:
@@ -289,7 +305,7 @@ def cmd_unlock(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
 HANDLERS: dict[str, Callable[[argparse.Namespace, MigrationApp, Printer], int]] = {
     "status": cmd_status, "check": cmd_check, "plan": cmd_plan, "up": cmd_step, "down": cmd_step,
     "refresh": cmd_refresh, "history": cmd_history, "mark": cmd_mark, "accept": cmd_accept, "unlock": cmd_unlock,
-    "forget": cmd_forget, "baseline": cmd_baseline,
+    "forget": cmd_forget, "baseline": cmd_baseline, "version": cmd_version,
 }
 
 

@@ -26,6 +26,9 @@ COMMANDS_HELP = """commands:
   baseline --to VERSION  record every version up to VERSION as applied without running it (audited)
   forget VERSION         remove the record of a migration whose file is gone (an orphan; audited)
 
+Mongorunway's verbs work too: upgrade APP [+N|N|all], downgrade APP [-N|N|all], version APP,
+auditlog APP -l N, check-files APP, refresh APP, create-template APP -n NAME (see README)
+
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
             4 validation failed, 5 cannot reach the server, 130 interrupted"""
 
@@ -86,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("new", "create the next migration file from the template")
     p.add_argument("name", help="what the migration does, e.g. add_user_email_index")
     p.add_argument("--description", help="first line of the docstring (default: the name)")
-    command("refresh", "synchronise files with the migrations collection")
+    command("refresh", "synchronise files with the migrations collection").add_argument(
+        "application", nargs="?", metavar="APP", help="the application (Mongorunway's form; same as --app)")
     p = command("history", "the audit log, newest first")
     p.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="entries to show (default 20)")
     p.add_argument("--version-filter", dest="version_filter", type=_version_arg, metavar="VERSION",
@@ -106,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version", type=_version_arg, metavar="VERSION")
     p = command("unlock", "remove an expired migration lock")
     p.add_argument("--force", action="store_true", help="remove the lock even if it has not expired")
+    from runway_tui.cli.aliases import add_alias_parsers
+
+    add_alias_parsers(command)
     return parser
 
 
@@ -147,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "write", False) and getattr(args, "read_only", False):
         parser.error("--read-only and --write contradict each other; give one of them")
+    from runway_tui.cli.aliases import translate
+
+    translate(args, parser.error)  # Mongorunway's verbs become our commands
     if args.command is None:
         from runway_tui.cli.launch import launch_tui  # Textual is imported only on this path
 
