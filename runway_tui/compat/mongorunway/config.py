@@ -225,6 +225,9 @@ class _MongorunwayParser(_Parser):
                 raise self.error(values["app_timezone"], f"{prefix}.app_timezone",
                                  f"{timezone!r} is not an IANA time zone (e.g. UTC, Europe/Paris)") from None
             kwargs["timezone"] = timezone.strip()
+            if kwargs["timezone"] != "UTC":
+                self.note(values["app_timezone"], f"{prefix}.app_timezone", "dates are stored in UTC, as Mongorunway "
+                                                                            "stores them, and runway-tui shows UTC")
         date_format = self.optional(values, "app_date_format", _STR, prefix=prefix)
         if date_format is not None:
             kwargs["date_format"] = date_format
