@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 VERBS = ("upgrade", "downgrade", "version", "auditlog", "check-files", "create-template")
 OURS = {"upgrade": "up", "downgrade": "down", "version": "version", "auditlog": "history", "check-files": "check",
-        "create-template": "new", "refresh": "refresh"}
+        "create-template": "new", "refresh": "refresh", "status": "status"}
 
 
 def add_alias_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -47,7 +47,7 @@ def add_alias_parsers(command: Callable[[str, str], argparse.ArgumentParser]) ->
 def translate(args: argparse.Namespace, error: Callable[[str], None]) -> None:
     """Turn a Mongorunway verb into the namespace of our command, in place (`error` reports bad forms)."""
     verb = args.command
-    if verb not in OURS:
+    if verb not in OURS or (verb in ("refresh", "status") and getattr(args, "application", None) is None):
         return
     application = getattr(args, "application", None)
     if verb in ("upgrade", "downgrade") and application is not None and args.expression in ("+", "-") \

@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p, suppress=True)
         return p
 
-    command("status", "files vs database: every migration and its state")
+    command("status", "files vs database: every migration and its state").add_argument(
+        "application", nargs="?", metavar="APP", help="the application (Mongorunway's form; same as --app)")
     command("plan", "the exact steps 'up --all' would run")
     for name, verb in (("up", "apply"), ("down", "revert")):
         p = command(name, f"{verb} migrations (one step by default)")

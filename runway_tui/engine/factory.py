@@ -34,7 +34,10 @@ def create_app(name: str | None = None, configuration: str | os.PathLike[str] | 
         if isinstance(source, AppConfig):
             app_config = source
         else:
-            app_config = (source if isinstance(source, Config) else load_config(source)).app(name)
+            project = source if isinstance(source, Config) else load_config(source)
+            for note in project.notes:  # a mongorunway.yaml's keys without meaning for us
+                logger.warning("note: %s", note)
+            app_config = project.app(name)
         app = MigrationApp(app_config, read_only=read_only, clock=clock, **kwargs)
         _close_at_exit(app)
         return app

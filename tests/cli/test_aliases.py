@@ -48,6 +48,7 @@ def test_the_other_verbs(main_cli, project):
     oldest = main_cli("auditlog", "test", "-l", "1", "-a")
     assert "001_m1" in oldest.stdout and "002_m2" not in oldest.stdout
     assert main_cli("check-files", "test").returncode == 0
+    assert "002_m2" in main_cli("status", "test").stdout
     (project.scripts_dir / "001_m1.py").write_text(data_migration(1) + "# edited\n")
     assert main_cli("check-files", "test").returncode == ExitCode.VALIDATION_FAILED
     made = main_cli("create-template", "test", "-n", "add_index")
