@@ -38,7 +38,10 @@ def run_command(args: argparse.Namespace) -> int:
     # SIGTERM (CI cancelling a job) must unwind like Ctrl-C so the lock is released and the daemon stopped.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        config = load_config(args.config).app(args.app)
+        project = load_config(args.config)
+        for note in project.notes:  # keys read but without meaning for us (a mongorunway.yaml): one line each
+            printer.note(f"note: {note}", "yellow")
+        config = project.app(args.app)
         if args.command == "new":  # authoring needs no database
             return cmd_new(args, config, printer)
         if args.command == "embedded":  # about the daemon itself: no connection
@@ -168,6 +171,10 @@ def cmd_step(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> i
     if not result.completed:
         printer.line(f"nothing to {'apply' if direction is Direction.UP else 'revert'}; "
                      f"current version {_v(result.current_version)}")
+        if getattr(args, "mongorunway_verb", None) and app.config.fail_when_nothing_to_do:
+            printer.error(f"nothing to {args.mongorunway_verb} (raise_on_transaction_failure is true in "
+                          f"{app.config.config_path.name})")
+            return ExitCode.STEP_FAILED
     else:
         verb = "applied" if direction is Direction.UP else "reverted"
         printer.line(f"{verb} {len(result.completed)} migration(s); current version {_v(result.current_version)}")
@@ -215,7 +222,9 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
         return ExitCode.OK
     parts = [("new", report.new), ("updated (pending, file changed)", report.updated),
              ("removed (pending, file deleted)", report.removed), ("drift (applied, file changed)", report.drift),
-             ("orphans (file missing)", report.orphans), ("out of order", report.out_of_order)]
+             ("orphans (file missing)", report.orphans),
+             ("kept (pending; a file that may be its own exists, fix it)", report.kept),
+             ("out of order", report.out_of_order)]
     shown = False
     for label, versions in parts:
         if versions:
@@ -224,13 +233,15 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
     for broken in report.broken:
         printer.line(f"broken: {broken}")
         shown = True
+    if report.orphans:
+        printer.line("orphans are kept: restore their files, or remove a record with 'runway-tui forget VERSION'")
     if not shown:
         printer.line("in sync: nothing new")
     return ExitCode.OK
 
 
 def cmd_history(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
-    entries = app.history(limit=args.limit, version=args.version_filter)
+    entries = app.history(limit=args.limit, version=args.version_filter, ascending=getattr(args, "ascending", False))
     if args.json:
         printer.json({"ok": True, "entries": [_entry_json(e) for e in entries]})
         return ExitCode.OK
@@ -266,6 +277,39 @@ def cmd_accept(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
     return ExitCode.OK
 
 
+def cmd_baseline(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    recorded = app.baseline(args.to)
+    if args.json:
+        printer.json({"ok": True, "to": args.to, "recorded": recorded})
+    elif recorded:
+        printer.line(f"baseline: recorded {len(recorded)} migration(s) as applied up to version {args.to} "
+                     "(nothing was run)")
+    else:
+        printer.line(f"baseline: every version up to {args.to} was already applied")
+    return ExitCode.OK
+
+
+def cmd_version(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    report = app.status()
+    recorded = sum(1 for r in report.rows if r.record is not None)
+    if args.json:
+        printer.json({"ok": True, "current_version": report.current_version, "applied": len(report.applied),
+                      "recorded": recorded})
+    else:
+        printer.line(f"current version {_v(report.current_version)} ({len(report.applied)} applied of "
+                     f"{recorded} recorded)")
+    return ExitCode.OK
+
+
+def cmd_forget(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    record = app.forget(args.version)
+    if args.json:
+        printer.json({"ok": True, "version": record.version, "name": record.name, "was": record.state.value})
+    else:
+        printer.line(f"forgot the record of {record.name} (it was {record.state.value}); nothing was run")
+    return ExitCode.OK
+
+
 def cmd_unlock(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
     removed = app.unlock(force=args.force)
     if args.json:
@@ -280,6 +324,7 @@ def cmd_unlock(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
 HANDLERS: dict[str, Callable[[argparse.Namespace, MigrationApp, Printer], int]] = {
     "status": cmd_status, "check": cmd_check, "plan": cmd_plan, "up": cmd_step, "down": cmd_step,
     "refresh": cmd_refresh, "history": cmd_history, "mark": cmd_mark, "accept": cmd_accept, "unlock": cmd_unlock,
+    "forget": cmd_forget, "baseline": cmd_baseline, "version": cmd_version,
 }
 
 
@@ -355,7 +400,8 @@ def _detail(row: StatusRow, problem: Problem) -> str:
         return (f"file changed after it was applied ({row.stored_checksum} -> {row.current_checksum}); "
                 f"restore it or run 'runway-tui accept {row.version}'")
     if problem is Problem.ORPHAN:
-        return "recorded in the database but the file is missing"
+        return (f"recorded in the database but the file is missing; restore it, or remove the record with "
+                f"'runway-tui forget {row.version}'")
     if problem is Problem.FAILED:
         error = f" ({row.record.error})" if row.record and row.record.error else ""
         return f"state {row.state}{error}: resolve with 'runway-tui mark {row.version} --applied' or '--pending'"

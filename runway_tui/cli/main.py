@@ -25,6 +25,11 @@ COMMANDS_HELP = """commands:
   accept VERSION         accept the edited file of an applied migration (audited)
   unlock                 remove an expired lock (--force: any lock; audited)
   embedded stop          stop the idle embedded database now (instead of after its grace period)
+  baseline --to VERSION  record every version up to VERSION as applied without running it (audited)
+  forget VERSION         remove the record of a migration whose file is gone (an orphan; audited)
+
+Mongorunway's verbs work too: upgrade APP [+N|N|all], downgrade APP [-N|N|all], version APP,
+auditlog APP -l N, check-files APP, refresh APP, create-template APP -n NAME (see README)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
             4 validation failed, 5 cannot reach the server, 130 interrupted"""
@@ -68,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p, suppress=True)
         return p
 
-    command("status", "files vs database: every migration and its state")
+    command("status", "files vs database: every migration and its state").add_argument(
+        "application", nargs="?", metavar="APP", help="the application (Mongorunway's form; same as --app)")
     command("plan", "the exact steps 'up --all' would run")
     for name, verb in (("up", "apply"), ("down", "revert")):
         p = command(name, f"{verb} migrations (one step by default)")
@@ -89,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("new", "create the next migration file from the template")
     p.add_argument("name", help="what the migration does, e.g. add_user_email_index")
     p.add_argument("--description", help="first line of the docstring (default: the name)")
-    command("refresh", "synchronise files with the migrations collection")
+    command("refresh", "synchronise files with the migrations collection").add_argument(
+        "application", nargs="?", metavar="APP", help="the application (Mongorunway's form; same as --app)")
     p = command("history", "the audit log, newest first")
     p.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="entries to show (default 20)")
     p.add_argument("--version-filter", dest="version_filter", type=_version_arg, metavar="VERSION",
@@ -102,10 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--pending", action="store_true")
     p = command("accept", "accept the edited file of an applied migration")
     p.add_argument("version", type=_version_arg, metavar="VERSION")
+    p = command("baseline", "record every version up to VERSION as applied without running it (adopting a "
+                            "database migrated by another tool)")
+    p.add_argument("--to", type=_version_arg, metavar="VERSION", required=True)
+    p = command("forget", "remove the record of a migration whose file is gone (an orphan), without running it")
+    p.add_argument("version", type=_version_arg, metavar="VERSION")
     p = command("unlock", "remove an expired migration lock")
     p.add_argument("--force", action="store_true", help="remove the lock even if it has not expired")
     p = command("embedded", "the embedded database (uri: embedded)")
     p.add_argument("action", choices=["stop"], help="stop: stop the idle daemon now, not after its grace period")
+    from runway_tui.cli.aliases import add_alias_parsers
+
+    add_alias_parsers(command)
     return parser
 
 
@@ -147,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "write", False) and getattr(args, "read_only", False):
         parser.error("--read-only and --write contradict each other; give one of them")
+    from runway_tui.cli.aliases import translate
+
+    translate(args, parser.error)  # Mongorunway's verbs become our commands
     if args.command is None:
         from runway_tui.cli.launch import launch_tui  # Textual is imported only on this path
 

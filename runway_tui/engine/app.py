@@ -70,10 +70,12 @@ from runway_tui.engine.models import (
 )
 from runway_tui.engine.planner import Expected, check_expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
-from runway_tui.engine.repository import AuditJournal, MigrationRepository, StepStore
+from runway_tui.engine.record_files import file_of
+from runway_tui.engine.repository import StepStore
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.status import compute_status
+from runway_tui.engine.storage import storage_for
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.version import __version__
 
@@ -125,6 +127,10 @@ class MigrationApp:
         self._server_info: ServerInfo | None = None
         self.run_session: ClientSession | None = None  # set while an operation holds the lock
         self.session = MigrationSession(self)
+        if config.event_handlers:  # a mongorunway.yaml's app_events: subscribed before StartingEvent is sent
+            from runway_tui.compat.mongorunway.events import subscribe_configured
+
+            subscribe_configured(self)
         if connect:
             self.connect()
 
@@ -148,8 +154,8 @@ class MigrationApp:
                 self._embedded.stop()
             raise
         self.database = self.client[self.config.database]
-        self.repository = MigrationRepository(self.database, self.config.migrations_collection)
-        self.journal = AuditJournal(self.database, self.config.auditlog_collection, self.config.auditlog_limit)
+        # ours, or Mongorunway's exact shapes with our fields beside them (compat: mongorunway)
+        self.repository, self.journal = storage_for(self.config, self.database)
         timeouts = self.config.timeouts
         self.lock = MigrationLock(self.database[self.config.lock_collection],
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
@@ -246,7 +252,7 @@ class MigrationApp:
             date = previous + dt.timedelta(milliseconds=1)
         return MigrationAuditlogEntry(
             session_id=self.session_id, transaction_name=transaction_name, migration_read_model=model,
-            date_fmt=DATE_FMT, date=date, exc_name=type(exc).__name__ if exc else None,
+            date_fmt=self.config.date_format or DATE_FMT, date=date, exc_name=type(exc).__name__ if exc else None,
             exc_message=exception_message(exc, self.redact) if exc else None, duration_ms=duration_ms, user=self.user,
             host=self.host, engine_version=__version__)
 
@@ -458,11 +464,13 @@ class MigrationApp:
                                         "description": script.description}
                     report.updated.append(version)
             elif script is None and record is not None:
-                if record.state is State.PENDING and not record.is_applied:
+                if record.state is not State.PENDING or record.is_applied:
+                    report.orphans.append(version)  # never removed here: 'forget VERSION' does, audited
+                elif file_of(record, scripts, self.config.scripts_dir) is not None:
+                    report.kept.append(version)  # a file that may be its own exists: never lose its state
+                else:
                     removals.append(version)
                     report.removed.append(version)
-                else:
-                    report.orphans.append(version)
             if Problem.DRIFT in row.problems and version is not None:
                 report.drift.append(version)
         self.repository.sync(new, updates, removals)
@@ -588,6 +596,49 @@ class MigrationApp:
         self.emit(StateChangedEvent(self, "mark"))
         return record
 
+    def baseline(self, to: int) -> list[int]:
+        """Record every version up to `to` as applied without running it (audited, one entry per version):
+        adopting a database that another tool or hand-run scripts brought to a known version. Returns the
+        versions recorded; those already applied are left as they are."""
+        self._writable(f"baseline to version {to}")
+        with self._exclusive("baseline"), self._locked("baseline"), self._guard_connection():
+            _refresh, status = self._sync()
+            known = sorted({r.version for r in status.rows if r.version is not None})
+            if to not in known:
+                listing = ", ".join(map(str, known[:8])) + (" ..." if len(known) > 8 else "") or "none"
+                raise UsageError(f"version {to} does not exist (known versions: {listing}); baseline to an "
+                                 "existing version")
+            rows = [r for r in status.rows if r.version is not None and r.version <= to and not r.is_applied]
+            problems = [f"{r.script.path.name}: {r.script.problem}" for r in rows
+                        if r.script is not None and r.script.is_broken]
+            problems += [f"{r.name} is {r.state}: resolve it with 'runway-tui mark {r.version}' first" for r in rows
+                         if Problem.FAILED in r.problems]
+            if problems:
+                raise BlockedError(f"refusing to baseline to {to}: " + "; ".join(problems) + "; nothing was recorded")
+            self._remember_evidence(self.journal.last_state_changes([r.version for r in rows if r.version]))
+            recorded = []
+            for row in rows:
+                version = row.version
+                assert version is not None
+                if row.record is None:
+                    assert row.script is not None
+                    self.repository.upsert(MigrationRecord(version, row.script.name, row.script.checksum or "",
+                                                           row.script.description, False))
+                before = self.repository.get(version)
+                assert before is not None
+                fields: dict[str, Any] = {"is_applied": True, "state": State.APPLIED.value, "error": None,
+                                          "applied_at": self.now(), "applied_by": self.identity}
+                if row.script is not None and row.script.checksum:
+                    fields["checksum"] = row.script.checksum
+                self.repository.update(version, fields)
+                self.journal.append(self.audit_entry("BaselineTransaction", before.read_model))
+                recorded.append(version)
+        if recorded:
+            self.log("warning", f"baseline: recorded {len(recorded)} migration(s) up to version {to} as applied "
+                                "without running them")
+        self.emit(StateChangedEvent(self, "baseline"))
+        return recorded
+
     def accept(self, version: int) -> MigrationRecord:
         """Accept an applied migration's edited file: store its current checksum (audited)."""
         self._writable(f"accept version {version}")
@@ -608,6 +659,27 @@ class MigrationApp:
         self.log("warning", f"accepted the edited file of {record.name} (checksum {before.checksum} -> "
                             f"{record.checksum})")
         self.emit(StateChangedEvent(self, "accept"))
+        return record
+
+    def forget(self, version: int) -> MigrationRecord:
+        """Remove the record of a migration whose file is gone (an orphan), without running anything (audited).
+
+        Refresh never does this itself; a record whose file may still exist is refused, since forgetting it
+        would only lose its state (the file would come back as new)."""
+        self._writable(f"forget version {version}")
+        with self._exclusive("forget"), self._locked("forget"), self._guard_connection():
+            record = self.repository.get(version)
+            if record is None:
+                raise UsageError(f"version {version} has no record in the database; nothing to forget")
+            path = file_of(record, self.scripts.scan(), self.config.scripts_dir)
+            if path is not None:
+                raise UsageError(f"version {version}: its file {path.name} exists; forget only removes the record "
+                                 f"of a deleted file (to revert it, use 'down' or 'mark {version} --pending')")
+            self._remember_evidence(self.journal.last_state_changes([version]))
+            self.repository.remove(version)
+            self.journal.append(self.audit_entry("ForgetTransaction", record.read_model))
+        self.log("warning", f"forgot the record of {record.name} (was {record.state.value}; its file is missing)")
+        self.emit(StateChangedEvent(self, "forget"))
         return record
 
     def unlock(self, *, force: bool = False) -> LockInfo | None:

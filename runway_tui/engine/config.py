@@ -82,6 +82,15 @@ class AppConfig:
     compat: str = "runway"
     filename_strategy: str = "numerical"
     use_filename_strategy: bool = True
+    # From a mongorunway.yaml (runway_tui/compat/mongorunway/config.py): the audit entries' `date_fmt` and the
+    # zone Mongorunway users read dates in; "nothing to do" as a failure (raise_on_transaction_failure, for
+    # the Mongorunway verbs); app_events handlers (event class name, dotted path, priority); and whether the
+    # audit collection is Mongorunway's own (use_auditlog), which it reads back.
+    date_format: str = "%Y-%m-%d %H:%M:%S"
+    timezone: str = "UTC"
+    fail_when_nothing_to_do: bool = False
+    event_handlers: tuple[tuple[str, str, int | None], ...] = ()
+    mongorunway_auditlog: bool = True
 
     @property
     def is_embedded(self) -> bool:
@@ -132,6 +141,8 @@ class Config:
     # Interpolation errors are kept per application so that a missing `${PROD_PASSWORD}`
     # only stops someone who actually selects `prod`.
     app_errors: dict[str, ConfigError] = field(default_factory=dict)
+    # One line per key read but without meaning for us (a mongorunway.yaml): shown, never silently dropped.
+    notes: tuple[str, ...] = ()
 
     @property
     def app_names(self) -> list[str]:
@@ -163,7 +174,8 @@ class Config:
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """`--config PATH` > `RUNWAY_CONFIG` > `./runway.yaml`."""
+    """`--config PATH` > `RUNWAY_CONFIG` > `./runway.yaml` > the first `mongorunway.yaml`/`.yml` searching
+    down from the current directory (as Mongorunway finds its own)."""
     if explicit is not None and not str(explicit).strip():
         raise ConfigError("--config is empty; give the path of the configuration file or leave --config out")
     candidate = explicit or os.environ.get("RUNWAY_CONFIG")
@@ -175,9 +187,14 @@ def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
         return path.resolve()
     path = Path.cwd() / DEFAULT_CONFIG_NAME
     if not path.is_file():
+        from runway_tui.compat.mongorunway.config import find_mongorunway_config
+
+        found = find_mongorunway_config(Path.cwd())
+        if found is not None:
+            return found.resolve()
         raise ConfigError(
             f"no configuration found: pass --config PATH, set RUNWAY_CONFIG, or create ./{DEFAULT_CONFIG_NAME} "
-            "(sample_config.yaml documents every key)"
+            "(sample_config.yaml documents every key; a mongorunway.yaml below this folder is found too)"
         )
     return path.resolve()
 
@@ -185,6 +202,10 @@ def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read, interpolate and validate a configuration file (see `find_config_path` for discovery)."""
     config_path = find_config_path(path)
+    from runway_tui.compat.mongorunway.config import is_mongorunway_file, read_mongorunway_config
+
+    if is_mongorunway_file(config_path):
+        return read_mongorunway_config(config_path)
     return _Parser(config_path).parse()
 
 

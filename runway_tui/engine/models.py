@@ -114,10 +114,11 @@ class MigrationAuditlogEntry:
     date: dt.datetime
     exc_name: str | None = None
     exc_message: str | None = None
-    duration_ms: int | None = None
-    user: str | None = None
-    host: str | None = None
-    engine_version: str | None = None
+    # ours, beyond Mongorunway's seven fields: not in the repr, so `pprint(entry)` shows Mongorunway's shape
+    duration_ms: int | None = field(default=None, repr=False)
+    user: str | None = field(default=None, repr=False)
+    host: str | None = field(default=None, repr=False)
+    engine_version: str | None = field(default=None, repr=False)
     id: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -293,6 +294,7 @@ class RefreshReport:
     drift: list[int] = field(default_factory=list)  # applied records whose file changed
     orphans: list[int] = field(default_factory=list)  # applied/failed records whose file is gone
     removed: list[int] = field(default_factory=list)  # pending records whose file is gone
+    kept: list[int] = field(default_factory=list)  # pending records kept: a file that may be theirs exists
     out_of_order: list[int] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)  # "file: reason"
 

@@ -65,12 +65,22 @@ class MigrationRepository:
         result = self.collection.update_one({"_id": version, **(expect or {})}, {"$set": fields}, session=session)
         return result.matched_count == 1
 
+    def run_id(self, version: int, session: ClientSession | None = None) -> Any:
+        """The run that last wrote the record's state (to tell whether an unknown commit went through)."""
+        doc = self.collection.find_one({"_id": version}, {"run_id": 1}, session=session)
+        return doc.get("run_id") if doc else None
+
+    def remove(self, version: int, session: ClientSession | None = None) -> bool:
+        """Delete one record (`forget`: an orphan, explicitly and audited; refresh never calls this)."""
+        return self.collection.delete_one({"_id": version}, session=session).deleted_count == 1
+
     def upsert(self, record: MigrationRecord, session: ClientSession | None = None) -> None:
         self.collection.replace_one({"_id": record.version}, record.to_document(), upsert=True, session=session)
 
 
 # What each successful audit entry says about the state of its migration afterwards.
 STATE_CHANGES = {"UpgradeTransaction": State.APPLIED.value, "MarkAppliedTransaction": State.APPLIED.value,
+                 "BaselineTransaction": State.APPLIED.value,
                  "DowngradeTransaction": State.PENDING.value, "MarkPendingTransaction": State.PENDING.value}
 
 

@@ -361,11 +361,11 @@ class StepRunner:
             return False
         try:
             record = self.app.repository.get(step.version)
-            doc = self.app.repository.collection.find_one({"_id": step.version}, {"run_id": 1}) or {}
+            run_id = self.app.repository.run_id(step.version)
         except PyMongoError:
             return False
         want = State.APPLIED if step.direction is Direction.UP else State.PENDING
-        return record is not None and record.state is want and doc.get("run_id") == self.app.lock.owner
+        return record is not None and record.state is want and run_id == self.app.lock.owner
 
     @staticmethod
     def _commit(session: Any) -> None:

@@ -71,7 +71,7 @@ def run_summary(result: RunResult) -> str:
 def refresh_summary(report: RefreshReport) -> str:
     parts = []
     for label, items in (("new", report.new), ("updated", report.updated), ("removed", report.removed),
-                         ("drift", report.drift), ("orphan", report.orphans),
+                         ("drift", report.drift), ("orphan", report.orphans), ("kept", report.kept),
                          ("out of order", report.out_of_order), ("broken", report.broken)):
         if items:
             parts.append(f"{len(items)} {label}")

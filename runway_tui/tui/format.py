@@ -11,7 +11,8 @@ from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
 ACTION_NAMES = {
     "UpgradeTransaction": "up", "DowngradeTransaction": "down", "MarkAppliedTransaction": "mark applied",
     "MarkPendingTransaction": "mark pending", "AcceptChecksumTransaction": "accept drift",
-    "UnlockTransaction": "unlock", "ForceUnlockTransaction": "force unlock",
+    "UnlockTransaction": "unlock", "ForceUnlockTransaction": "force unlock", "ForgetTransaction": "forget",
+    "BaselineTransaction": "baseline",
 }
 
 # (mark, word, style): the word keeps the state readable without colour.

@@ -13,6 +13,8 @@ from runway_tui.engine.policy import resolve_access
 def run_tui(args: argparse.Namespace) -> int:
     try:
         config = load_config(getattr(args, "config", None))
+        for note in config.notes:  # a mongorunway.yaml's keys without meaning for us: seen again after the TUI
+            sys.stderr.write(f"runway-tui: note: {note}\n")
         app_config = config.app(getattr(args, "app", None))
         access = resolve_access(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
                                 write_flag=bool(getattr(args, "write", False)))

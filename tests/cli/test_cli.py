@@ -380,3 +380,30 @@ def test_status_check_refresh_show_every_problem(main_cli, project):
     blocked = main_cli("up", "--all")
     assert blocked.returncode == ExitCode.VALIDATION_FAILED
     assert "006_half (version 6) is failed" in blocked.stderr
+
+
+def test_forget_an_orphan_from_the_cli(main_cli, project):
+    project.write_migration(1, "gone", data_migration(1))
+    assert main_cli("up").returncode == 0
+    (project.scripts_dir / "001_gone.py").unlink()
+    refresh = main_cli("refresh")
+    assert "orphans (file missing): 1" in refresh.stdout and "'runway-tui forget VERSION'" in refresh.stdout
+    refused = main_cli("forget", "1", "--read-only")
+    assert refused.returncode == ExitCode.BAD_INPUT and "refusing to forget version 1" in refused.stderr
+    forgot = main_cli("forget", "1")
+    assert forgot.returncode == 0, forgot.stderr
+    assert "forgot the record of 001_gone (it was applied); nothing was run" in forgot.stdout
+    assert "001_gone" in main_cli("history", "--limit", "1").stdout
+    again = main_cli("forget", "1")
+    assert again.returncode == ExitCode.BAD_INPUT and "version 1 has no record" in again.stderr
+
+
+def test_baseline_from_the_cli(main_cli, project):
+    for version in (1, 2):
+        project.write_migration(version, f"m{version}", data_migration(version))
+    assert main_cli("baseline", "--to", "1", "--read-only").returncode == ExitCode.BAD_INPUT
+    done = main_cli("baseline", "--to", "1")
+    assert done.returncode == 0
+    assert "recorded 1 migration(s) as applied up to version 1 (nothing was run)" in done.stdout
+    assert json.loads(main_cli("status", "--json").stdout)["current_version"] == 1
+    assert "baseline" in main_cli("--help").stdout

@@ -1,0 +1,5 @@
+"""`migration_service.MigrationService(app.session)`, as Mongorunway's scripts create it."""
+
+from runway_tui.engine.service import MigrationService
+
+__all__ = ["MigrationService"]

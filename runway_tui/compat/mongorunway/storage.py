@@ -1,0 +1,228 @@
+"""Records and audit entries in Mongorunway's exact shape, with everything runway-tui adds kept beside them.
+
+With `compat: mongorunway` both tools share one database. Mongorunway 1.0.7a0 builds its models from the
+stored documents with no room for another field (`MigrationReadModel.__init__() got an unexpected keyword
+argument 'state'`), so:
+
+- its migrations collection holds exactly `_id, name, version, checksum, description, is_applied`;
+  our `state`, `applied_at/by`, `duration_ms`, `error`, `run_id` live in `<collection>_runway`, keyed by
+  version, with the `is_applied` they were written with. When Mongorunway has moved the record since (its
+  own upgrade or downgrade), that snapshot no longer matches and the extras are ignored: its record is
+  the truth.
+- its audit collection receives only its own seven fields, and only for up and down (the two transaction
+  kinds it knows). Every entry we write, with our fields (duration, user, host, engine version), and every
+  mark/accept/unlock/forget entry, is in `<collection>_runway`, under the same `_id` for the shared ones.
+  Reading merges both: Mongorunway's own entries appear, ours appear once.
+
+The engine sees the same `MigrationRepository`/`AuditJournal` interface either way (engine/storage.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord
+from runway_tui.engine.repository import AuditJournal, MigrationRepository
+
+CORE_FIELDS = ("name", "version", "checksum", "description", "is_applied")  # Mongorunway's record, besides _id
+AUDIT_FIELDS = ("session_id", "transaction_name", "migration_read_model", "date_fmt", "date", "exc_name",
+                "exc_message")
+MONGORUNWAY_TRANSACTIONS = ("UpgradeTransaction", "DowngradeTransaction")
+SIDE_SUFFIX = "_runway"
+
+
+def _split(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    core = {k: v for k, v in fields.items() if k in CORE_FIELDS}
+    extra = {k: v for k, v in fields.items() if k not in CORE_FIELDS and k != "_id"}
+    return core, extra
+
+
+def _merged(doc: dict[str, Any], side: dict[str, Any] | None) -> dict[str, Any]:
+    """Our extras count only while Mongorunway's `is_applied` is the one they were written with."""
+    if side is None or side.get("is_applied") != doc.get("is_applied"):
+        return doc
+    return {**doc, **{k: v for k, v in side.items() if k not in ("_id", "is_applied")}}
+
+
+def _matches(doc: dict[str, Any], expect: dict[str, Any]) -> bool:
+    """The engine's few optimistic conditions (`{"state": {"$in": [...]}}`), checked on the merged record."""
+    for key, condition in expect.items():
+        value = doc.get(key)
+        if isinstance(condition, dict) and "$in" in condition:
+            if value not in condition["$in"]:
+                return False
+        elif value != condition:
+            return False
+    return True
+
+
+class MongorunwayRepository(MigrationRepository):
+    """Mongorunway's migrations collection, our extras in `<name>_runway` (see the module docstring)."""
+
+    def __init__(self, database: Database[dict[str, Any]], name: str) -> None:
+        super().__init__(database, name)
+        self.side = database[name + SIDE_SUFFIX]
+
+    def ensure_indexes(self) -> None:
+        # Mongorunway's own index (`init --indexes` makes the same), nothing it does not know
+        self.collection.create_indexes([IndexModel([("is_applied", ASCENDING), ("_id", DESCENDING)],
+                                                   name="is_applied_1__id_-1")])
+
+    def _doc(self, version: int, session: ClientSession | None) -> dict[str, Any] | None:
+        doc = self.collection.find_one({"_id": version}, session=session)
+        if doc is None:
+            return None
+        return _merged(doc, self.side.find_one({"_id": version}, session=session))
+
+    def all(self) -> list[MigrationRecord]:
+        docs = list(self.collection.find({}).sort("_id", ASCENDING).batch_size(100_000))
+        sides = {d["_id"]: d for d in self.side.find({}).batch_size(100_000)}
+        return [MigrationRecord.from_document(_merged(d, sides.get(d["_id"]))) for d in docs]
+
+    def get(self, version: int, session: ClientSession | None = None) -> MigrationRecord | None:
+        doc = self._doc(version, session)
+        return MigrationRecord.from_document(doc) if doc else None
+
+    def run_id(self, version: int, session: ClientSession | None = None) -> Any:
+        doc = self._doc(version, session)
+        return doc.get("run_id") if doc else None
+
+    def sync(self, upserts: list[MigrationRecord], updates: dict[int, dict[str, Any]], removals: list[int]) -> None:
+        """A refresh: new records (pending: no extras to keep), pending records rewritten, removals."""
+        ops: list[Any] = []
+        for record in upserts:
+            core, _extra = _split(record.to_document())
+            ops.append(UpdateOne({"_id": record.version}, {"$setOnInsert": core}, upsert=True))
+        for version, fields in updates.items():
+            core, _extra = _split(fields)
+            ops.append(UpdateOne({"_id": version, "is_applied": False}, {"$set": core}))
+        for version in removals:
+            ops.append(DeleteOne({"_id": version, "is_applied": False}))
+        if ops:
+            self.collection.bulk_write(ops, ordered=False)
+        # a new record starts clean: extras left by a record Mongorunway removed (safe-remove) are not its own
+        stale = removals + [r.version for r in upserts]
+        if stale:
+            self.side.delete_many({"_id": {"$in": stale}})
+
+    def update(self, version: int, fields: dict[str, Any], session: ClientSession | None = None,
+               expect: dict[str, Any] | None = None) -> bool:
+        current = self.collection.find_one({"_id": version}, session=session)
+        if current is None:
+            return False
+        side = self.side.find_one({"_id": version}, session=session)
+        if expect and not _matches(_merged(current, side), expect):
+            return False
+        core, extra = _split(fields)
+        if core:
+            self.collection.update_one({"_id": version}, {"$set": core}, session=session)
+        is_applied = core.get("is_applied", current.get("is_applied"))
+        valid = side is not None and side.get("is_applied") == current.get("is_applied")
+        if extra or (valid and "is_applied" in core):
+            if valid:  # still ours: keep what this write does not change
+                self.side.update_one({"_id": version}, {"$set": {**extra, "is_applied": is_applied}},
+                                     session=session)
+            else:  # none yet, or Mongorunway moved the record since: start afresh
+                self.side.replace_one({"_id": version}, {**extra, "is_applied": is_applied}, upsert=True,
+                                      session=session)
+        return True
+
+    def upsert(self, record: MigrationRecord, session: ClientSession | None = None) -> None:
+        doc = record.to_document()
+        core, extra = _split(doc)
+        self.collection.replace_one({"_id": record.version}, {"_id": record.version, **core}, upsert=True,
+                                    session=session)
+        self.side.replace_one({"_id": record.version}, {**extra, "is_applied": record.is_applied}, upsert=True,
+                              session=session)
+
+    def remove(self, version: int, session: ClientSession | None = None) -> bool:
+        self.side.delete_one({"_id": version}, session=session)
+        return super().remove(version, session=session)
+
+
+class MongorunwayJournal(AuditJournal):
+    """Mongorunway's audit collection (its seven fields, up and down only) and ours, read as one log."""
+
+    def __init__(self, database: Database[dict[str, Any]], name: str, limit: int | None) -> None:
+        super().__init__(database, name + SIDE_SUFFIX, limit)  # ours: every entry we write, in full
+        self.theirs: AuditJournal | None = AuditJournal(database, name, limit)
+
+    def ensure_indexes(self) -> None:
+        super().ensure_indexes()
+        if self.theirs is not None:
+            self.theirs.ensure_indexes()
+
+    def append(self, entry: MigrationAuditlogEntry, session: ClientSession | None = None) -> None:
+        doc = {"_id": ObjectId(), **entry.to_document()}
+        if self.theirs is not None and entry.transaction_name in MONGORUNWAY_TRANSACTIONS \
+                and entry.migration_read_model is not None:
+            self.theirs.collection.insert_one({k: doc[k] for k in ("_id", *AUDIT_FIELDS)}, session=session)
+        self.collection.insert_one(doc, session=session)
+
+    def trim(self) -> int:
+        return super().trim() + (self.theirs.trim() if self.theirs is not None else 0)
+
+    def last_state_changes(self, versions: list[int]) -> dict[int, dict[str, Any]]:
+        result = super().last_state_changes(versions)
+        if self.theirs is not None:
+            for version, change in self.theirs.last_state_changes(versions).items():
+                ours = result.get(version)
+                if ours is None or _later(change.get("date"), ours.get("date")):
+                    result[version] = change
+        return result
+
+    def history(self, limit: int | None = 10, skip: int = 0, ascending: bool = False, version: int | None = None,
+                text: str | None = None, start: Any = None, end: Any = None,
+                before: MigrationAuditlogEntry | None = None,
+                now: dt.datetime | None = None) -> list[MigrationAuditlogEntry]:
+        window = (limit + skip) if limit else None
+        args = {"limit": window, "ascending": ascending, "version": version, "text": text, "start": start,
+                "end": end, "before": before, "now": now}
+        merged = self._merge(super().history(**args),
+                             self.theirs.history(**args) if self.theirs is not None else [], ascending)
+        merged = merged[skip:]
+        return merged[:limit] if limit else merged
+
+    def newer_than(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
+        ours = super().newer_than(shown, limit)
+        theirs = self.theirs.newer_than(shown, limit) if self.theirs is not None else []
+        if ours is None or theirs is None:
+            return None
+        merged = self._merge(ours, theirs, ascending=False)
+        return None if len(merged) >= limit else merged
+
+    def count(self, version: int | None = None, text: str | None = None) -> int:
+        ours = super().count(version=version, text=text)
+        if self.theirs is None:
+            return ours
+        theirs = self.theirs.count(version=version, text=text)
+        shared = self.collection.count_documents({**self._query(version, text, None, None),
+                                                  "transaction_name": {"$in": list(MONGORUNWAY_TRANSACTIONS)}})
+        return ours + max(theirs - shared, 0)
+
+    @staticmethod
+    def _merge(ours: list[MigrationAuditlogEntry], theirs: list[MigrationAuditlogEntry],
+               ascending: bool) -> list[MigrationAuditlogEntry]:
+        """One log: Mongorunway's own entries and ours (ours win for the shared `_id`), in date order."""
+        known = {e.id for e in ours}
+        entries = ours + [e for e in theirs if e.id not in known]
+        entries.sort(key=lambda e: (e.date or dt.datetime.min, str(e.id)), reverse=not ascending)
+        return entries
+
+
+def _later(a: Any, b: Any) -> bool:
+    return isinstance(a, dt.datetime) and (not isinstance(b, dt.datetime) or a > b)
+
+
+def mongorunway_storage(config: Any, database: Database[dict[str, Any]]) -> tuple[MigrationRepository, AuditJournal]:
+    """Mongorunway's migrations collection (our extras beside it) and its audit log merged with ours."""
+    repository = MongorunwayRepository(database, config.migrations_collection)
+    if not config.mongorunway_auditlog:  # its audit log is off: ours is a collection it never reads
+        return repository, AuditJournal(database, config.auditlog_collection, config.auditlog_limit)
+    return repository, MongorunwayJournal(database, config.auditlog_collection, config.auditlog_limit)
