@@ -23,14 +23,18 @@ OURS = {"upgrade": "up", "downgrade": "down", "version": "version", "auditlog": 
         "create-template": "new", "refresh": "refresh", "status": "status"}
 
 
-def add_alias_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """The verbs as subcommands (`command(name, help)` makes one with our common options)."""
+def add_alias_parsers(command: Callable[[str, str], argparse.ArgumentParser],
+                      run_flags: Callable[[argparse.ArgumentParser, str], None]) -> None:
+    """The verbs as subcommands (`command(name, help)` makes one with our common options; `run_flags(p, "up")`
+    adds the options `up` has besides its target, so `upgrade` takes `--dry-run`, `--group`...)."""
     p = command("upgrade", "Mongorunway's verb: upgrade APP [+|+N|N|all] (= up)")
     p.add_argument("application", nargs="?", metavar="APP")
     p.add_argument("expression", nargs="?", default="+", metavar="+|+N|N|all")
+    run_flags(p, "up")
     p = command("downgrade", "Mongorunway's verb: downgrade APP [-|-N|N|0|all] (= down)")
     p.add_argument("application", nargs="?", metavar="APP")
     p.add_argument("expression", nargs="?", default="-", metavar="-|-N|N|all")
+    run_flags(p, "down")
     p = command("version", "Mongorunway's verb: version APP (the current version)")
     p.add_argument("application", nargs="?", metavar="APP")
     p = command("auditlog", "Mongorunway's verb: auditlog APP [-l N] (= history)")
@@ -61,7 +65,6 @@ def translate(args: argparse.Namespace, error: Callable[[str], None]) -> None:
     args.command = OURS[verb]
     if verb in ("upgrade", "downgrade"):
         args.steps, args.to, args.all_ = _expression(verb, args.expression, error)
-        args.dry_run = args.ignore_drift = args.allow_out_of_order = False
     elif verb == "auditlog":
         if args.limit < 1:
             error(f"--limit must be 1 or more, got {args.limit}")

@@ -60,6 +60,20 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="show tracebacks")
 
 
+def _run_flags(p: argparse.ArgumentParser, name: str) -> None:
+    """The options of a run besides its target, shared by `up`/`down` and Mongorunway's `upgrade`/`downgrade`
+    (so an alias has every attribute its command reads, with the same defaults)."""
+    p.add_argument("--dry-run", action="store_true", help="show the exact steps without running anything")
+    p.add_argument("--group", action="store_const", const=True, default=None,
+                   help="run the whole run in ONE transaction with all its records: every step commits or "
+                        "none does (default: the application's 'group' setting)")
+    p.add_argument("--ignore-drift", action="store_true",
+                   help="run even though an applied migration's file changed")
+    if name == "up":
+        p.add_argument("--allow-out-of-order", action="store_true",
+                       help="apply pending migrations older than the current version")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="runway-tui", description="MongoDB schema migrations: terminal UI and headless CLI.",
                      epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -83,15 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.add_argument("--to", type=_version_arg, metavar="VERSION",
                            help="go to this version" + (" (0 reverts everything)" if name == "down" else ""))
         group.add_argument("--all", action="store_true", dest="all_", help=f"{verb} every migration")
-        p.add_argument("--dry-run", action="store_true", help="show the exact steps without running anything")
-        p.add_argument("--group", action="store_const", const=True, default=None,
-                       help="run the whole run in ONE transaction with all its records: every step commits or "
-                            "none does (default: the application's 'group' setting)")
-        p.add_argument("--ignore-drift", action="store_true",
-                       help="run even though an applied migration's file changed")
-        if name == "up":
-            p.add_argument("--allow-out-of-order", action="store_true",
-                           help="apply pending migrations older than the current version")
+        _run_flags(p, name)
     p = command("new", "create the next migration file from the template")
     p.add_argument("name", help="what the migration does, e.g. add_user_email_index")
     p.add_argument("--description", help="first line of the docstring (default: the name)")
@@ -120,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["stop"], help="stop: stop the idle daemon now, not after its grace period")
     from runway_tui.cli.aliases import add_alias_parsers
 
-    add_alias_parsers(command)
+    add_alias_parsers(command, _run_flags)
     return parser
 
 

@@ -20,6 +20,10 @@ from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, St
 class MigrationRepository:
     """One document per known migration, `_id` = version (Mongorunway's schema, extended)."""
 
+    # The collection holds exactly `MigrationRecord.to_document()`, so a step's write can be built as raw
+    # write models (StepStore). A storage that reshapes documents (compat/mongorunway) says False.
+    plain_documents = True
+
     def __init__(self, database: Database[dict[str, Any]], name: str) -> None:
         self.collection: Collection[dict[str, Any]] = database[name]
 
@@ -86,6 +90,8 @@ STATE_CHANGES = {"UpgradeTransaction": State.APPLIED.value, "MarkAppliedTransact
 
 class AuditJournal:
     """Append-only history: one entry per attempt, never deleted by a down step."""
+
+    plain_documents = True  # see MigrationRepository.plain_documents
 
     def __init__(self, database: Database[dict[str, Any]], name: str, limit: int | None) -> None:
         self.collection: Collection[dict[str, Any]] = database[name]
@@ -209,6 +215,8 @@ class StepStore:
         transaction it must never be lost). `lease_filter` fences the write: in a transaction, the lease is
         matched by a no-op update in the same command (a snapshot read, like `find`, that never conflicts
         with the heartbeat); LEASE_LOST or RECORD_CHANGED mean the caller must abort the transaction."""
+        if not (self.repository.plain_documents and self.journal.plain_documents):
+            return self._write_through_storage(write, session, lease_filter, audit_first)
         ops = self._operations(write, lease_filter, audit_first)
         matched = self._run_combined(ops, session) if self.combined else self._run_separately(ops, session)
         for (kind, _collection, *_rest), count in zip(ops, matched, strict=True):
@@ -216,6 +224,23 @@ class StepStore:
                 return StepOutcome.LEASE_LOST
             if kind == "record" and count != 1:
                 return StepOutcome.RECORD_CHANGED
+        return StepOutcome.RECORDED
+
+    def _write_through_storage(self, write: StepWrite, session: ClientSession | None,
+                               lease_filter: dict[str, Any] | None, audit_first: bool) -> StepOutcome:
+        """A storage that reshapes documents (Mongorunway's exact records, our fields beside them) writes
+        through its own methods, one command each, in the same transaction."""
+        if lease_filter is not None and self.lease.find_one(lease_filter, {"_id": 1}, session=session) is None:
+            return StepOutcome.LEASE_LOST
+        if audit_first:
+            self.journal.append(write.entry, session=session)
+        if write.new_record is not None:
+            self.repository.upsert(write.new_record, session=session)
+        if not self.repository.update(write.version, write.fields, session=session,
+                                      expect={"state": {"$in": write.expect_states}}):
+            return StepOutcome.RECORD_CHANGED
+        if not audit_first:
+            self.journal.append(write.entry, session=session)
         return StepOutcome.RECORDED
 
     def _operations(self, write: StepWrite, lease_filter: dict[str, Any] | None,

@@ -65,6 +65,8 @@ def _matches(doc: dict[str, Any], expect: dict[str, Any]) -> bool:
 class MongorunwayRepository(MigrationRepository):
     """Mongorunway's migrations collection, our extras in `<name>_runway` (see the module docstring)."""
 
+    plain_documents = False  # a step writes through update/upsert (engine/repository.py StepStore)
+
     def __init__(self, database: Database[dict[str, Any]], name: str) -> None:
         super().__init__(database, name)
         self.side = database[name + SIDE_SUFFIX]
@@ -148,6 +150,8 @@ class MongorunwayRepository(MigrationRepository):
 
 class MongorunwayJournal(AuditJournal):
     """Mongorunway's audit collection (its seven fields, up and down only) and ours, read as one log."""
+
+    plain_documents = False
 
     def __init__(self, database: Database[dict[str, Any]], name: str, limit: int | None) -> None:
         super().__init__(database, name + SIDE_SUFFIX, limit)  # ours: every entry we write, in full
