@@ -48,7 +48,7 @@ class Daemon:
 
 
 @contextlib.contextmanager
-def secantus_daemon(workdir: Path, start_timeout_s: float = 60.0) -> Iterator[Daemon]:
+def secantus_daemon(workdir: Path, start_timeout_s: float = 60.0, *extra_args: str) -> Iterator[Daemon]:
     exe = shutil.which("secantusd-py", path=str(VENV_BIN)) or shutil.which("secantusd-py")
     if not exe:
         raise SystemExit("secantusd-py not found: install the project with the 'embedded' extra (make install)")
@@ -57,7 +57,7 @@ def secantus_daemon(workdir: Path, start_timeout_s: float = 60.0) -> Iterator[Da
     log_path = workdir / "secantusd.log"
     log = log_path.open("wb")
     process = subprocess.Popen([exe, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage),
-                                "--log-level", "WARNING"], stdout=log, stderr=subprocess.STDOUT,
+                                "--log-level", "WARNING", *extra_args], stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     daemon = Daemon(port, storage, process, log_path)
     try:

@@ -12,6 +12,10 @@ Reports, against the issue's targets:
   its own oversleep; apart, the worst delay of a 10 ms Textual timer on the App (it waits behind the
   App's message queue, so it also counts time the App spends in handlers such as a tab switch)
 
+Then the same TUI run on a small collection whose every read the server holds for 300 ms without working
+(a `failCommand` fail point that blocks the connection): the server's time is then idle, not CPU taken
+from the UI on this 2-core machine, so the stall left is the UI's own.
+
 Same SecantusDB daemon setup as bench/run.py (a child process on a free port).
 """
 
@@ -182,7 +186,32 @@ async def tui_figures(config_path: Path, timeout: float) -> dict[str, float]:
     return result
 
 
-def run(docs: int, sample: int, repeat: int, timeout: float = 600.0) -> dict[str, float]:
+UI_ALONE_SERVER_MS = 300  # how long the fail point holds each of the explorer's reads
+
+
+def ui_alone(docs: int, sample: int, timeout: float) -> dict[str, float]:
+    """The TUI figures with the server idle while it answers (see the module docstring)."""
+    from pymongo import MongoClient
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="explorer-ui-", dir=CACHE))
+    with secantus_daemon(workdir, 60.0, "--enable-test-commands") as daemon:
+        seed(daemon.uri, docs)
+        project = workdir / "project"
+        (project / "migrations").mkdir(parents=True)
+        config_path = project / "runway.yaml"
+        config_path.write_text(CONFIG.format(uri=daemon.uri, sample=min(sample, docs)))
+        with MongoClient(daemon.uri) as client:
+            client.admin.command("configureFailPoint", "failCommand", mode="alwaysOn",
+                                 data={"failCommands": ["find", "aggregate", "count"], "blockConnection": True,
+                                       "blockTimeMS": UI_ALONE_SERVER_MS, "appName": "runway-tui"})
+            try:
+                return asyncio.run(tui_figures(config_path, timeout))
+            finally:
+                client.admin.command("configureFailPoint", "failCommand", mode="off")
+
+
+def run(docs: int, sample: int, repeat: int, timeout: float = 600.0, ui_alone_docs: int = 2000) -> dict[str, float]:
     """Measure and print; returns the medians (bench/run.py calls this for `make bench`)."""
     runs: list[dict[str, float]] = []
     for index in range(repeat):
@@ -211,6 +240,18 @@ def run(docs: int, sample: int, repeat: int, timeout: float = 600.0) -> dict[str
                                 ("schema view of the sample", res["schema_view_ms"], 1000),
                                 ("worst event-loop stall while loading", res["worst_stall_ms"], 50)):
         print(f"  [{'PASS' if value <= limit else 'FAIL'}] {label}: {value:.0f} ms (target <= {limit} ms)")
+    if ui_alone_docs > 0:
+        alone = ui_alone(ui_alone_docs, sample, timeout)
+        print(f"\nthe UI alone: {ui_alone_docs:,} documents, the server holding every read "
+              f"{UI_ALONE_SERVER_MS} ms while idle (failCommand blockConnection), milliseconds")
+        for key, value in alone.items():
+            print(f"  {key:<30} {value:10.1f}")
+        added = alone["first_page_after_enter_ms"] - alone["first_page_read_in_worker_ms"]
+        print(f"  the UI added {added:.0f} ms to the first page")
+        stall = alone["worst_stall_ms"]
+        print(f"  [{'PASS' if stall <= 50 else 'FAIL'}] the UI's own worst event-loop stall while loading: "
+              f"{stall:.0f} ms (target <= 50 ms)")
+        res.update({f"ui_alone_{key}": value for key, value in alone.items()})
     return res
 
 
@@ -220,8 +261,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for any one view")
+    parser.add_argument("--ui-alone-docs", type=int, default=2000,
+                        help="documents for the run with an idle, slow server (0 skips it)")
     args = parser.parse_args()
-    run(args.docs, args.sample, args.repeat, args.timeout)
+    run(args.docs, args.sample, args.repeat, args.timeout, args.ui_alone_docs)
 
 
 if __name__ == "__main__":
