@@ -88,6 +88,7 @@ def downgrade() -> typing.Sequence[mongorunway.MigrationCommand]:
 import pymongo
 
 import mongorunway
+from mongorunway.infrastructure import commands
 
 version = 2
 
@@ -100,8 +101,8 @@ def upgrade():
         mongorunway.update_one("items", {"sku": "a"}, {"$set": {"price": 10}}),
         mongorunway.update_many("items", {}, {"$set": {"currency": "EUR"}}),
         mongorunway.replace_one("items", {"sku": "b"}, {"sku": "b", "price": 20, "currency": "EUR"}),
-        mongorunway.bulk_write("items", [pymongo.InsertOne({"sku": "d", "price": 4}),
-                                         pymongo.DeleteOne({"sku": "d"})]),
+        commands.bulk_write("items", [pymongo.InsertOne({"sku": "d", "price": 4}),
+                                      pymongo.DeleteOne({"sku": "d"})]),  # not exported at the top level
     ]
 
 
