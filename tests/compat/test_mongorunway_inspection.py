@@ -157,3 +157,12 @@ def test_a_runway_project_keeps_runway_templates(tmp_path):
     path = ScriptDirectory(tmp_path / "m").create_template("plain")
     script = inspect_file(path)
     assert (script.format, script.problem) == ("runway", None) and "def upgrade(ctx):" in path.read_text()
+
+
+def test_the_collections_a_mongorunway_file_names_are_found():
+    from runway_tui.engine.inspect_refs import collections_named
+
+    assert collections_named(MIGRATIONS["001_create_items.py"]) == ["items"]
+    assert collections_named(MIGRATIONS["004_validate_and_archive.py"]) == ["items_staging", "archive"]
+    pymongo_calls = 'def upgrade(ctx):\n    users = ctx.db["users"]\n    users.create_index("email")\n'
+    assert collections_named(pymongo_calls) == ["users"]  # a pymongo index call is not a command
