@@ -168,3 +168,21 @@ def test_check_calls_a_file_of_unknown_format_broken(project, cli):
     assert result.returncode != 0
     assert "001_odd: broken file" in result.stdout + result.stderr
     assert "the decorator nearest to def upgrade is @odd" in result.stdout + result.stderr
+
+
+def test_unix_timestamp_files_are_recorded_by_their_version_and_run(project, mongo_client):
+    use_mongorunway_conventions(project, "filename_strategy: unix_timestamp")
+    (project.scripts_dir / "1796172596_create_items.py").write_text(
+        mongorunway_file(1, up='[mongorunway.insert_one("items", {"_id": 1})]',
+                         down='[mongorunway.delete_one("items", {"_id": 1})]'))
+    (project.scripts_dir / "1796172700_more_items.py").write_text(
+        mongorunway_file(2, up='[mongorunway.insert_one("items", {"_id": 2})]'))
+    db = mongo_client[project.db_name]
+    with open_app(project) as app:
+        assert app.refresh().new == [1, 2]
+        report = app.refresh()
+        assert (report.new, report.removed, report.broken) == ([], [], [])
+        assert [(r.version, r.name) for r in app.repository.all()] == [
+            (1, "1796172596_create_items"), (2, "1796172700_more_items")]
+        app.upgrade(all_=True)
+        assert sorted(d["_id"] for d in db["items"].find()) == [1, 2]
