@@ -186,3 +186,14 @@ def test_unix_timestamp_files_are_recorded_by_their_version_and_run(project, mon
             (1, "1796172596_create_items"), (2, "1796172700_more_items")]
         app.upgrade(all_=True)
         assert sorted(d["_id"] for d in db["items"].find()) == [1, 2]
+
+
+def test_an_edit_to_the_projects_package_is_seen_by_the_next_step(mr_app, mr_project, mongo_client):
+    db = mongo_client[mr_project.db_name]
+    mr_app.upgrade(to=3)
+    assert db["items"].count_documents({"tag": "new"}) == 3
+    mr_app.downgrade(steps=1)
+    commands = mr_project.scripts_dir / "lib" / "commands.py"
+    commands.write_text(commands.read_text().replace('{"$set": {"tag": self.tag}}', '{"$set": {"tag": "edited"}}'))
+    mr_app.upgrade(steps=1)  # the same process: lib.commands is imported afresh, not reused from the last step
+    assert db["items"].count_documents({"tag": "edited"}) == 3

@@ -79,9 +79,12 @@ def _from_project(module: types.ModuleType | None, roots: list[str]) -> bool:
     if not location:
         return False
     real = os.path.realpath(location)
-    if "site-packages" in real or "dist-packages" in real:
-        return False
+    if "site-packages" in real or "dist-packages" in real or real.startswith(_INSTALLATION):
+        return False  # the standard library or an installed package (a virtualenv inside the project too)
     return any(real.startswith(root) for root in roots)
+
+
+_INSTALLATION = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
 
 
 def entry_point(module: types.ModuleType, function_name: str, rules_ctx: Any, session_id: str) -> Callable[[Any], None]:
