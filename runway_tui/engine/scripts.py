@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 # ASCII digits only: `\d` would take "٠٠١_x.py" (Arabic-Indic digits) as version 1.
 FILE_NAME = re.compile(r"^(?P<digits>[0-9]{3,})[_-](?P<slug>[A-Za-z0-9_-]+)\.py$")
 UNIX_FILE_NAME = re.compile(r"^[0-9]{10,}")  # Mongorunway's UnixFilenameStrategy: a timestamp prefix
+# Mongorunway's NumericalFilenameStrategy checks only the leading digits ("001_add users.py" is valid there).
+MONGORUNWAY_FILE_NAME = re.compile(r"^(?P<digits>[0-9]{3,})(?![0-9]).*\.py$")
 MAX_VERSION = 2**63 - 1  # versions are stored as BSON 64-bit integers
 CACHE_FORMAT = 2  # bump when the analysis below changes, so old cache files are ignored
 MAX_FILE_BYTES = 1024 * 1024  # a migration larger than 1 MiB is almost surely a mistake (data belongs elsewhere)
@@ -80,10 +82,11 @@ class Naming:
 
     strategy: str = "numerical"  # or "unix_timestamp"
     strict: bool = True
+    mongorunway: bool = False  # a Mongorunway project: its looser names ("001_add users.py") are accepted
 
     @property
     def key(self) -> str:
-        return self.strategy if self.strict else "any"
+        return (self.strategy + ("-mongorunway" if self.mongorunway else "")) if self.strict else "any"
 
     @property
     def versions_from_names(self) -> bool:
@@ -98,7 +101,7 @@ class Naming:
                 return None, None
             return None, ("file name must start with a Unix timestamp of at least 10 digits, e.g. "
                           "1796172596_name.py (filename_strategy: unix_timestamp)")
-        match = FILE_NAME.match(file_name)
+        match = FILE_NAME.match(file_name) or (MONGORUNWAY_FILE_NAME.match(file_name) if self.mongorunway else None)
         if not match:
             return None, ("file name must be NNN_name.py (version of at least 3 digits, then letters, digits, "
                           "_ or -)")
@@ -245,8 +248,9 @@ class ScriptDirectory:
     def for_app(cls, config: AppConfig, *, cached: bool = True) -> ScriptDirectory:
         """The script directory of an application, with the project's naming and format conventions."""
         cache_file = config.config_path.parent / ".runway" / "scan-cache.json" if cached else None
+        naming = Naming(config.filename_strategy, config.use_filename_strategy, config.compat == "mongorunway")
         return cls(config.scripts_dir, cache_file=cache_file, origin=f"{config.config_path}: scripts_dir",
-                   naming=Naming(config.filename_strategy, config.use_filename_strategy), compat=config.compat)
+                   naming=naming, compat=config.compat)
 
     def _load_cache(self) -> dict[str, list[object]]:
         if self._cache is None:
@@ -335,7 +339,8 @@ class ScriptDirectory:
     def _versions(self) -> dict[str, int]:
         """File name -> version: from the names ("numerical"), else from each file's `version` variable."""
         if self.naming.versions_from_names:
-            return {e: int(m.group("digits")) for e in self._names() if (m := FILE_NAME.match(e))}
+            return {e: version for e in self._names() if e.endswith(".py") and not e.startswith("_")
+                    and (version := self.naming.check(e)[0]) is not None}
         found = {}
         for entry in self._names():
             if entry.endswith(".py") and not entry.startswith("_"):

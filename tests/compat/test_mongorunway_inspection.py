@@ -166,3 +166,12 @@ def test_the_collections_a_mongorunway_file_names_are_found():
     assert collections_named(MIGRATIONS["004_validate_and_archive.py"]) == ["items_staging", "archive"]
     pymongo_calls = 'def upgrade(ctx):\n    users = ctx.db["users"]\n    users.create_index("email")\n'
     assert collections_named(pymongo_calls) == ["users"]  # a pymongo index call is not a command
+
+
+def test_a_mongorunway_project_accepts_mongorunways_looser_numbered_names(tmp_path):
+    folder = tmp_path / "m"
+    write(folder, "001_add users.py", mongorunway_file(1))  # what `create-template -n "add users"` writes
+    write(folder, "002second.py", mongorunway_file(2))
+    loose = ScriptDirectory(folder, naming=Naming(mongorunway=True)).scan()
+    assert [(s.name, s.version, s.problem) for s in loose] == [("001_add users", 1, None), ("002second", 2, None)]
+    assert all("file name must be NNN_name.py" in s.problem for s in ScriptDirectory(folder).scan())
