@@ -303,7 +303,7 @@ class ScriptDirectory:
             seen[entry.name] = (key, script)
             files.append(script)
         self._seen = seen
-        current = {f"{f.path.name}:{f.checksum}" for f in files if f.checksum}
+        current = {f"{self.naming.key}:{f.path.name}:{f.checksum}" for f in files if f.checksum}
         if len(cache) != before or len(cache) > len(current):
             self._save_cache(cache, current)
         by_version: dict[int, list[ScriptFile]] = {}

@@ -175,3 +175,16 @@ def test_a_mongorunway_project_accepts_mongorunways_looser_numbered_names(tmp_pa
     loose = ScriptDirectory(folder, naming=Naming(mongorunway=True)).scan()
     assert [(s.name, s.version, s.problem) for s in loose] == [("001_add users", 1, None), ("002second", 2, None)]
     assert all("file name must be NNN_name.py" in s.problem for s in ScriptDirectory(folder).scan())
+
+
+def test_the_scan_cache_keeps_one_entry_per_file_and_naming(tmp_path):
+    import json
+
+    folder, cache = tmp_path / "m", tmp_path / ".runway" / "scan-cache.json"
+    path = write(folder, "1796172596_first.py", mongorunway_file(1))
+    [script] = ScriptDirectory(folder, cache_file=cache, naming=UNIX).scan()
+    entries = json.loads(cache.read_text())["entries"]
+    assert list(entries) == [f"unix_timestamp:{path.name}:{script.checksum}"]
+    assert entries[f"unix_timestamp:{path.name}:{script.checksum}"][-1] == "mongorunway"
+    [again] = ScriptDirectory(folder, cache_file=cache, naming=UNIX).scan()  # read back from the cache
+    assert again == script
