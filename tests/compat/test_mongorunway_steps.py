@@ -29,6 +29,8 @@ def test_a_mongorunway_project_runs_up_and_down(mr_app, mr_project, mongo_client
     db = mongo_client[mr_project.db_name]
     result = mr_app.upgrade(all_=True)
     assert [r.step.version for r in result.completed] == [1, 2, 3, 4]
+    # files with DDL commands (collections, indexes, collMod) run without a transaction, the others in one
+    assert [r.in_transaction for r in result.completed] == [False, True, True, False]
     assert list(db["items"].find({}, {"_id": 0}, sort=[("sku", 1)])) == [
         {"sku": "a", "price": 10, "currency": "EUR", "tag": "new"},
         {"sku": "b", "price": 20, "currency": "EUR", "tag": "new"},
