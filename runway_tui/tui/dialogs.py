@@ -36,8 +36,8 @@ def plan_confirmation(plan: Plan, facts: list[tuple[str, str]], database: str, p
     elif not plan.uses_transactions:
         facts.append(("Transaction", "NO: this server has no transactions; a failure may leave partial work"))
     elif count == 1:
-        facts.append(("Transaction", "NO: this migration runs without one (transactional = False, or "
-                                     "Mongorunway DDL commands); a failure may leave partial work"))
+        facts.append(("Transaction", "NO: this migration opts out (transactional = False); a failure may "
+                                     "leave partial work"))
     else:
         facts.append(("Transaction", "NOT for every step (see below); a failure may leave partial work"))
     title = f"Apply {count} {noun} to {database}?" if up else f"Revert {count} {noun} on {database}?"
