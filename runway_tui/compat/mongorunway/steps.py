@@ -15,6 +15,7 @@ import importlib.abc
 import importlib.machinery
 import os
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ from runway_tui.compat.mongorunway.binding import bind
 from runway_tui.compat.mongorunway.shim.domain import MigrationContext, MigrationProcess, check_rules
 
 _NOT_IN_TRANSACTION = 263  # OperationNotSupportedInTransaction
+# sys.modules and sys.path belong to the process: two apps running Mongorunway steps in two threads take turns.
+_PROCESS_WIDE = threading.RLock()
 
 
 def _is_mongorunway(name: str) -> bool:
@@ -47,6 +50,11 @@ class _MissingMongorunwayModule(importlib.abc.MetaPathFinder):
 @contextlib.contextmanager
 def environment(paths: Sequence[Path]) -> Iterator[None]:
     """The shim as `mongorunway` and `paths` importable, for the duration of one step."""
+    with _PROCESS_WIDE:
+        yield from _swapped(paths)
+
+
+def _swapped(paths: Sequence[Path]) -> Iterator[None]:
     saved = {name: module for name, module in sys.modules.items() if _is_mongorunway(name)}
     before = set(sys.modules)
     for name in saved:
