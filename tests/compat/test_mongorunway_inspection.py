@@ -88,6 +88,11 @@ BROKEN = {
               "downgrade must be a plain function decorated with @mongorunway.migration"),
     "no downgrade": (mongorunway_file(1).split("\n\n\n@mongorunway.migration\ndef downgrade")[0],
                      "missing downgrade"),
+    "a name the stand-in lacks": (mongorunway_file(1, up="[mongorunway.create_view('v')]"),
+                                  "line 9: mongorunway.create_view is not provided by runway-tui's Mongorunway "
+                                  "compatibility layer"),
+    "a module the stand-in lacks": (mongorunway_file(1, head="import mongorunway\nimport mongorunway.presentation\n"),
+                                    "line 3: mongorunway.presentation is not provided"),
     "decorator from elsewhere": (mongorunway_file(1, head="import mongorunway\nfrom mylib import migration\n",
                                                   decorator="@migration"),
                                  "the decorator nearest to def upgrade is @migration"),

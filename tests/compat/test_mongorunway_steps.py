@@ -135,10 +135,20 @@ def test_a_real_mongorunway_module_is_put_back_after_the_step(mr_app):
         del sys.modules["mongorunway"]
 
 
-def test_what_the_stand_in_lacks_is_named(project):
+def test_what_the_stand_in_lacks_is_named_before_running_or_when_the_package_imports_it(project):
     use_mongorunway_conventions(project)
     project.write_migration(1, "seed", mongorunway_file(
         1, head="import mongorunway\nfrom mongorunway.application.services import migration_service\n"))
+    with open_app(project) as app:
+        [row] = app.status().rows
+        assert row.script.is_broken  # known from the file alone: status and check never call it runnable
+        assert row.script.problem.startswith("line 3: mongorunway.application.services is not provided")
+    # the project's own package is only seen when the step imports it
+    (project.scripts_dir / "001_seed.py").unlink()
+    (project.scripts_dir / "__init__.py").write_text("")
+    (project.scripts_dir / "lib").mkdir()
+    (project.scripts_dir / "lib" / "__init__.py").write_text("from mongorunway.application.services import x\n")
+    project.write_migration(1, "seed", mongorunway_file(1, head="import mongorunway\nimport migrations.lib\n"))
     with open_app(project) as app, pytest.raises(StepFailedError) as failed:
         app.upgrade(all_=True)
     assert "No module named 'mongorunway.application.services' in runway-tui's Mongorunway compatibility layer" in str(

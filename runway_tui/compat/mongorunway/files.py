@@ -8,6 +8,7 @@ the function when the file is loaded and wraps the returned commands into a `Mig
 from __future__ import annotations
 
 import ast
+import typing
 from dataclasses import dataclass
 
 # Commands that change collections, indexes or databases, or send an arbitrary command: MongoDB refuses most of
@@ -129,6 +130,49 @@ def analyse(tree: ast.Module, functions: dict[str, ast.stmt], version_line: int 
         if version_line is not None and version_line > node.lineno:
             return FileAnalysis(f"line {version_line}: 'version' is assigned after {name} (line {node.lineno}); "
                                 "@mongorunway.migration reads it when the file is loaded, so assign it first")
+    missing = _unprovided(tree, resolve)
+    if missing is not None:
+        return FileAnalysis(missing)
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     used |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     return FileAnalysis(uses_ddl=bool(used & DDL_COMMANDS))
+
+
+def _unprovided(tree: ast.Module, resolve: typing.Callable[[ast.expr], str | None]) -> str | None:
+    """The first Mongorunway module or name the file uses that runway-tui's stand-in does not provide."""
+    from runway_tui.compat.mongorunway.shim import modules
+
+    provided = modules()
+
+    def exists(path: str) -> bool:
+        if path in provided:
+            return True
+        parent, _, attribute = path.rpartition(".")
+        return parent in provided and attribute in vars(provided[parent])
+
+    def problem(line: int, path: str) -> str:
+        return (f"line {line}: {path} is not provided by runway-tui's Mongorunway compatibility layer (it "
+                "provides what migration files use: commands, rules, processes, the context, ux)")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _is_mongorunway(alias.name) and alias.name not in provided:
+                    return problem(node.lineno, alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and _is_mongorunway(node.module):
+            if node.module not in provided:
+                return problem(node.lineno, node.module)
+            for alias in node.names:
+                if alias.name != "*" and not exists(f"{node.module}.{alias.name}"):
+                    return problem(node.lineno, f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            path = resolve(node)
+            base = resolve(node.value)
+            # only the first step past a module: `mongorunway.insert_one`, not `mongorunway.ux.ValidationLevel.STRICT`
+            if path and base in provided and _is_mongorunway(path) and not exists(path):
+                return problem(node.lineno, path)
+    return None
+
+
+def _is_mongorunway(name: str) -> bool:
+    return name == "mongorunway" or name.startswith("mongorunway.")
