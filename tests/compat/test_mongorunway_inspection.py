@@ -193,3 +193,12 @@ def test_the_scan_cache_keeps_one_entry_per_file_and_naming(tmp_path):
     assert entries[f"unix_timestamp:{path.name}:{script.checksum}"][-1] == "mongorunway"
     [again] = ScriptDirectory(folder, cache_file=cache, naming=UNIX).scan()  # read back from the cache
     assert again == script
+
+
+def test_a_name_the_stand_in_lacks_may_stand_in_a_postponed_annotation(tmp_path):
+    text = mongorunway_file(1, head="from __future__ import annotations\n\nimport mongorunway\n").replace(
+        "def upgrade():", "def upgrade() -> mongorunway.Migration:")
+    assert inspect_file(write(tmp_path, "001_annotated.py", text)).problem is None
+    evaluated = text.replace("from __future__ import annotations\n", "")
+    assert "mongorunway.Migration is not provided" in inspect_file(write(tmp_path, "002_x.py", evaluated.replace(
+        "version = 1", "version = 2"))).problem

@@ -154,7 +154,10 @@ def _unprovided(tree: ast.Module, resolve: typing.Callable[[ast.expr], str | Non
         return (f"line {line}: {path} is not provided by runway-tui's Mongorunway compatibility layer (it "
                 "provides what migration files use: commands, rules, processes, the context, ux)")
 
+    unevaluated = _postponed_annotations(tree)
     for node in ast.walk(tree):
+        if id(node) in unevaluated:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if _is_mongorunway(alias.name) and alias.name not in provided:
@@ -176,3 +179,23 @@ def _unprovided(tree: ast.Module, resolve: typing.Callable[[ast.expr], str | Non
 
 def _is_mongorunway(name: str) -> bool:
     return name == "mongorunway" or name.startswith("mongorunway.")
+
+
+def _postponed_annotations(tree: ast.Module) -> set[int]:
+    """The nodes of annotations never evaluated (`from __future__ import annotations`): a name the stand-in
+    lacks may appear there (`-> mongorunway.Migration`) and the file still runs."""
+    future = any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations"
+                 for a in n.names) for n in tree.body)
+    if not future:
+        return set()
+    roots: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                     *([arguments.vararg] if arguments.vararg else []), *([arguments.kwarg] if arguments.kwarg else [])]
+            roots += [a.annotation for a in every if a.annotation is not None]
+            roots += [node.returns] if node.returns is not None else []
+        elif isinstance(node, ast.AnnAssign):
+            roots.append(node.annotation)
+    return {id(n) for root in roots for n in ast.walk(root)}
