@@ -189,8 +189,7 @@ def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
     if access.read_only:
         raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file "
                             f"({access.reason})")
-    path = ScriptDirectory(config.scripts_dir, origin=f"{config.config_path}: scripts_dir").create_template(
-        args.name, args.description)
+    path = ScriptDirectory.for_app(config, cached=False).create_template(args.name, args.description)
     if args.json:
         printer.json({"ok": True, "path": str(path)})
     else:

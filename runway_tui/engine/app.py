@@ -114,8 +114,7 @@ class MigrationApp:
         # our next entry for that version is dated after it (see `audit_entry`).
         self._evidence_dates: dict[int, dt.datetime] = {}
         # The scan cache lives beside the config (like the embedded data); it is content-addressed.
-        self.scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway"
-                                       / "scan-cache.json", origin=f"{config.config_path}: scripts_dir")
+        self.scripts = ScriptDirectory.for_app(config)
         self._operation = threading.Lock()
         self._cancel_wait = threading.Event()  # set by cancel_lock_wait() from another thread
         self._closed = False

@@ -187,6 +187,7 @@ class StatusRow:
             "file": str(self.script.path) if self.script else None,
             "broken_reason": self.script.problem if self.script else None,
             "transactional": self.script.transactional if self.script else None,
+            "format": self.script.format if self.script else None,
             "checksum": self.current_checksum, "stored_checksum": self.stored_checksum,
             "applied_at": record.applied_at.isoformat() + "Z" if record and record.applied_at else None,
             "applied_by": record.applied_by if record else None,

@@ -39,7 +39,7 @@ from runway_tui.engine.models import (
     StepResult,
 )
 from runway_tui.engine.repository import StepOutcome, StepWrite
-from runway_tui.engine.scripts import checksum_text
+from runway_tui.engine.scripts import ScriptFile, checksum_text
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
@@ -96,22 +96,43 @@ class StepRunner:
         in_transaction = app.server_info.supports_transactions and step.transactional
         app.emit(StepStartedEvent(app, step, index, total, in_transaction))
         started = time.monotonic()
-        module = None
         checksum = row.script.checksum or ""
-        try:
-            with allowed(), self._captured(step):
-                module, checksum = self.load(step, row.script.path)
-            function = getattr(module, "upgrade" if step.direction is Direction.UP else "downgrade", None)
-            if not callable(function):
-                raise TypeError(f"{row.script.path.name} has no callable {step.direction.value}grade(ctx)")
-        except BaseException as exc:  # noqa: BLE001 - sys.exit() or Ctrl-C at import is a failed attempt too
-            with deferred():
-                self._record_failure(step, row.record, checksum, exc, started, in_transaction=False, ran=False)
-            raise self._failed(step, exc, rolled_back=True) from exc
+        with self._environment(row.script):
+            try:
+                with allowed(), self._captured(step):
+                    module, checksum = self.load(step, row.script.path)
+                    function = self._entry_point(step, row.script, module)
+            except BaseException as exc:  # noqa: BLE001 - sys.exit() or Ctrl-C at import is a failed attempt too
+                with deferred():
+                    self._record_failure(step, row.record, checksum, exc, started, in_transaction=False, ran=False)
+                raise self._failed(step, exc, rolled_back=True) from exc
 
-        if in_transaction:
-            return self._run_in_transaction(step, row.record, function, checksum, started)
-        return self._run_without_transaction(step, row.record, function, checksum, started)
+            if in_transaction:
+                return self._run_in_transaction(step, row.record, function, checksum, started)
+            return self._run_without_transaction(step, row.record, function, checksum, started)
+
+    def _environment(self, script: ScriptFile) -> contextlib.AbstractContextManager[Any]:
+        """What a file needs importable while its step runs: for Mongorunway's format, the `mongorunway`
+        stand-in and the project's folders (`import migrations`), as its CLI had them."""
+        if script.format != "mongorunway":
+            return contextlib.nullcontext()
+        from runway_tui.compat.mongorunway import steps
+
+        config = self.app.config
+        return steps.environment([config.config_path.parent, config.scripts_dir.parent])
+
+    def _entry_point(self, step: Step, script: ScriptFile, module: types.ModuleType) -> Callable[..., Any]:
+        """The function the step calls with its context. A Mongorunway file's business rules are checked
+        here: before the step's transaction, as Mongorunway does; a broken rule fails the step."""
+        name = "upgrade" if step.direction is Direction.UP else "downgrade"
+        if script.format == "mongorunway":
+            from runway_tui.compat.mongorunway import steps
+
+            return steps.entry_point(module, name, self._context(step, None), self.app.session_id.hex())
+        function = getattr(module, name, None)
+        if not callable(function):
+            raise TypeError(f"{script.path.name} has no callable {name}(ctx)")
+        return function
 
     # ------------------------------------------------------------------ group mode
     def run_group(self, steps: list[Step], rows: dict[int, StatusRow]) -> list[StepResult]:
@@ -139,14 +160,13 @@ class StepRunner:
                 app.emit(StepStartedEvent(app, step, index, len(steps), True))
                 started = time.monotonic()
                 current = (step, row.record, row.script.checksum or "", started)
-                with allowed(), self._captured(step):
-                    module, checksum = self.load(step, row.script.path)
-                current = (step, row.record, checksum, started)
-                function = getattr(module, "upgrade" if step.direction is Direction.UP else "downgrade", None)
-                if not callable(function):
-                    raise TypeError(f"{row.script.path.name} has no callable {step.direction.value}grade(ctx)")
-                before = self._read_model(step, row.record, checksum)
-                self._call(step, function, session)
+                with self._environment(row.script):
+                    with allowed(), self._captured(step):
+                        module, checksum = self.load(step, row.script.path)
+                        current = (step, row.record, checksum, started)
+                        function = self._entry_point(step, row.script, module)
+                    before = self._read_model(step, row.record, checksum)
+                    self._call(step, function, session)
                 with deferred():
                     misuse = _session_misuse(session, transaction)
                     if misuse is not None:

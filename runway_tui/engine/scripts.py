@@ -3,6 +3,11 @@
 A migration file is `NNN_slug.py` (zero-padded version, at least three digits) with a module
 docstring (the description), `version = N`, `def upgrade(ctx)` and `def downgrade(ctx)`, and an
 optional `transactional = False`. Files starting with `_` are helpers, not migrations.
+
+Files in Mongorunway's format (`import mongorunway`, `@mongorunway.migration`) are recognised too
+(`compat/mongorunway/files.py`). The project's `filename_strategy` says what a name must look like:
+"numerical" (`001_name.py`, the digits are the version) or "unix_timestamp" (`1796172596_name.py`, the
+version is the file's `version` variable); `use_filename_strategy: false` accepts any name.
 """
 
 from __future__ import annotations
@@ -15,16 +20,25 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from runway_tui.compat.mongorunway import files as mongorunway_files
 from runway_tui.engine.errors import ConfigError, UsageError
 
+if TYPE_CHECKING:
+    from runway_tui.engine.config import AppConfig
+
 # ASCII digits only: `\d` would take "٠٠١_x.py" (Arabic-Indic digits) as version 1.
-FILE_NAME = re.compile(r"^(?P<digits>[0-9]{3,})_(?P<slug>[A-Za-z0-9_]+)\.py$")
+FILE_NAME = re.compile(r"^(?P<digits>[0-9]{3,})[_-](?P<slug>[A-Za-z0-9_-]+)\.py$")
+UNIX_FILE_NAME = re.compile(r"^[0-9]{10,}")  # Mongorunway's UnixFilenameStrategy: a timestamp prefix
+# Mongorunway's NumericalFilenameStrategy checks only the leading digits ("001_add users.py" is valid there).
+MONGORUNWAY_FILE_NAME = re.compile(r"^(?P<digits>[0-9]{3,})(?![0-9]).*\.py$")
 MAX_VERSION = 2**63 - 1  # versions are stored as BSON 64-bit integers
-CACHE_FORMAT = 1  # bump when the analysis below changes, so old cache files are ignored
+CACHE_FORMAT = 2  # bump when the analysis below changes, so old cache files are ignored
 MAX_FILE_BYTES = 1024 * 1024  # a migration larger than 1 MiB is almost surely a mistake (data belongs elsewhere)
 
 TEMPLATE = '''"""{description}"""
@@ -55,10 +69,43 @@ class ScriptFile:
     checksum: str | None
     transactional: bool = True
     problem: str | None = None
+    format: str = "runway"  # "runway": def upgrade(ctx); "mongorunway": @mongorunway.migration command lists
 
     @property
     def is_broken(self) -> bool:
         return self.problem is not None
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How file names give versions: the project's `filename_strategy` and `use_filename_strategy`."""
+
+    strategy: str = "numerical"  # or "unix_timestamp"
+    strict: bool = True
+    mongorunway: bool = False  # a Mongorunway project: its looser names ("001_add users.py") are accepted
+
+    @property
+    def key(self) -> str:
+        return (self.strategy + ("-mongorunway" if self.mongorunway else "")) if self.strict else "any"
+
+    @property
+    def versions_from_names(self) -> bool:
+        return self.strict and self.strategy == "numerical"
+
+    def check(self, file_name: str) -> tuple[int | None, str | None]:
+        """The version the name gives (None: the file's own `version` decides), or why the name is refused."""
+        if not self.strict:
+            return None, None
+        if self.strategy == "unix_timestamp":
+            if UNIX_FILE_NAME.match(file_name):
+                return None, None
+            return None, ("file name must start with a Unix timestamp of at least 10 digits, e.g. "
+                          "1796172596_name.py (filename_strategy: unix_timestamp)")
+        match = FILE_NAME.match(file_name) or (MONGORUNWAY_FILE_NAME.match(file_name) if self.mongorunway else None)
+        if not match:
+            return None, ("file name must be NNN_name.py (version of at least 3 digits, then letters, digits, "
+                          "_ or -)")
+        return int(match.group("digits")), None
 
 
 def checksum_text(text: str) -> str:
@@ -67,15 +114,15 @@ def checksum_text(text: str) -> str:
     return hashlib.md5(normalised.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def inspect_file(path: Path, cache: dict[str, list[object]] | None = None) -> ScriptFile:
+def inspect_file(path: Path, cache: dict[str, list[object]] | None = None, naming: Naming | None = None) -> ScriptFile:
     """Parse one file with `ast`; any defect becomes `problem` instead of an exception.
 
-    The file is always read and checksummed; `cache` maps "file name:checksum" to the result of
+    The file is always read and checksummed; `cache` maps "naming:file name:checksum" to the result of
     the `ast` analysis, so unchanged content is never parsed twice (content-addressed: never stale).
     """
+    naming = naming or Naming()
     name = path.stem
-    match = FILE_NAME.match(path.name)
-    name_version = int(match.group("digits")) if match else None
+    name_version, name_problem = naming.check(path.name)
     if name_version is not None and name_version > MAX_VERSION:
         return ScriptFile(path=path, name=name, version=None, description="", checksum=None,
                           problem=f"the version in the file name is beyond 64-bit integers (at most {MAX_VERSION})")
@@ -84,8 +131,8 @@ def inspect_file(path: Path, cache: dict[str, list[object]] | None = None) -> Sc
         fields = {"version": name_version, "description": "", "checksum": None, **extra}
         return ScriptFile(path=path, name=name, problem=problem, **fields)  # type: ignore[arg-type]
 
-    if not match:
-        return broken("file name must be NNN_name.py (version of at least 3 digits, then letters, digits or _)")
+    if name_problem is not None:
+        return broken(name_problem)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -98,14 +145,15 @@ def inspect_file(path: Path, cache: dict[str, list[object]] | None = None) -> Sc
     except UnicodeDecodeError as exc:
         return broken(f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
     checksum = checksum_text(text)
-    key = f"{path.name}:{checksum}"
-    if cache is not None and isinstance(hit := cache.get(key), list) and len(hit) == 4:
-        version, description, transactional, problem = hit
+    key = f"{naming.key}:{path.name}:{checksum}"
+    if cache is not None and isinstance(hit := cache.get(key), list) and len(hit) == 5:
+        version, description, transactional, problem, file_format = hit
         return ScriptFile(path=path, name=name, version=version, description=description,  # type: ignore[arg-type]
-                          checksum=checksum, transactional=bool(transactional), problem=problem)  # type: ignore[arg-type]
+                          checksum=checksum, transactional=bool(transactional), problem=problem,  # type: ignore[arg-type]
+                          format=str(file_format))
     result = _analyse(path, name, name_version, text, checksum)
     if cache is not None:
-        cache[key] = [result.version, result.description, result.transactional, result.problem]
+        cache[key] = [result.version, result.description, result.transactional, result.problem, result.format]
     return result
 
 
@@ -123,10 +171,14 @@ def _analyse(path: Path, name: str, name_version: int | None, text: str, checksu
     except ValueError as exc:  # e.g. null bytes
         return broken(f"cannot be parsed: {exc}", checksum=checksum)
 
-    description = (ast.get_docstring(tree) or "").strip()
+    file_format = "mongorunway" if mongorunway_files.uses_mongorunway(tree) else "runway"
+    if file_format == "mongorunway":  # Mongorunway's description is the raw module docstring
+        description = ast.get_docstring(tree, clean=False) or ""
+    else:
+        description = (ast.get_docstring(tree) or "").strip()
     version_nodes: list[ast.expr] = []
-    functions: set[str] = set()
-    transactional = True
+    functions: dict[str, ast.stmt] = {}
+    transactional: bool | None = None
     for node in tree.body:
         targets: list[ast.expr] = []
         value: ast.expr | None = None
@@ -143,11 +195,11 @@ def _analyse(path: Path, name: str, name_version: int | None, text: str, checksu
                 else:
                     return broken(f"line {node.lineno}: transactional must be True or False", checksum=checksum,
                                   description=description)
-        if isinstance(node, ast.FunctionDef) and node.name in ("upgrade", "downgrade"):
-            functions.add(node.name)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in ("upgrade", "downgrade"):
+            functions[node.name] = node
 
     def fail(problem: str) -> ScriptFile:
-        return broken(problem, checksum=checksum, description=description)
+        return broken(problem, checksum=checksum, description=description, format=file_format)
 
     if not version_nodes:
         return fail("missing module-level 'version = N'")
@@ -161,25 +213,44 @@ def _analyse(path: Path, name: str, name_version: int | None, text: str, checksu
         return fail(f"line {value.lineno}: version must be 1 or more, got {version}")
     if version > MAX_VERSION:
         return fail(f"line {value.lineno}: version is beyond 64-bit integers (at most {MAX_VERSION})")
-    if version != name_version:
+    if name_version is not None and version != name_version:
         return fail(f"line {value.lineno}: version = {version} disagrees with the file name ({name_version})")
-    missing = [f for f in ("upgrade", "downgrade") if f not in functions]
-    if missing:
-        return fail(f"missing {' and '.join(f'def {m}(ctx)' for m in missing)}")
+    if file_format == "mongorunway":
+        analysis = mongorunway_files.analyse(tree, functions, value.lineno)
+        if analysis.problem is not None:
+            return fail(analysis.problem)
+        if transactional is None:  # DDL cannot run in a transaction (and never did under Mongorunway)
+            transactional = not analysis.uses_ddl
+    else:
+        missing = [f for f in ("upgrade", "downgrade") if not isinstance(functions.get(f), ast.FunctionDef)]
+        if missing:
+            return fail(f"missing {' and '.join(f'def {m}(ctx)' for m in missing)}")
     return ScriptFile(path=path, name=name, version=version, description=description,
-                      checksum=checksum, transactional=transactional)
+                      checksum=checksum, transactional=True if transactional is None else transactional,
+                      format=file_format)
 
 
 class ScriptDirectory:
     """The migration files of a project (Alembic's "script directory")."""
 
-    def __init__(self, path: Path, cache_file: Path | None = None, origin: str = "scripts_dir") -> None:
+    def __init__(self, path: Path, cache_file: Path | None = None, origin: str = "scripts_dir",
+                 naming: Naming | None = None, compat: str = "runway") -> None:
         self.path = path
+        self.naming = naming or Naming()
+        self.compat = compat  # "mongorunway": new files are written in Mongorunway's format
         self.origin = origin  # where the folder was configured, for error messages ("runway.yaml: scripts_dir")
         self.cache_file = cache_file
         self._cache: dict[str, list[object]] | None = None
         # In-process: files whose (mtime, size, inode) did not change are not even re-read (as git does).
         self._seen: dict[str, tuple[tuple[int, int, int], ScriptFile]] = {}
+
+    @classmethod
+    def for_app(cls, config: AppConfig, *, cached: bool = True) -> ScriptDirectory:
+        """The script directory of an application, with the project's naming and format conventions."""
+        cache_file = config.config_path.parent / ".runway" / "scan-cache.json" if cached else None
+        naming = Naming(config.filename_strategy, config.use_filename_strategy, config.compat == "mongorunway")
+        return cls(config.scripts_dir, cache_file=cache_file, origin=f"{config.config_path}: scripts_dir",
+                   naming=naming, compat=config.compat)
 
     def _load_cache(self) -> dict[str, list[object]]:
         if self._cache is None:
@@ -227,11 +298,12 @@ class ScriptDirectory:
                 continue
             key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             known = self._seen.get(entry.name)
-            script = known[1] if known and known[0] == key else inspect_file(self.path / entry.name, cache)
+            script = known[1] if known and known[0] == key else inspect_file(self.path / entry.name, cache,
+                                                                             self.naming)
             seen[entry.name] = (key, script)
             files.append(script)
         self._seen = seen
-        current = {f"{f.path.name}:{f.checksum}" for f in files if f.checksum}
+        current = {f"{self.naming.key}:{f.path.name}:{f.checksum}" for f in files if f.checksum}
         if len(cache) != before or len(cache) > len(current):
             self._save_cache(cache, current)
         by_version: dict[int, list[ScriptFile]] = {}
@@ -243,9 +315,7 @@ class ScriptDirectory:
             twins = by_version.get(script.version or -1, [])
             if len(twins) > 1 and script in twins:
                 others = ", ".join(t.path.name for t in twins if t is not script)
-                script = ScriptFile(script.path, script.name, script.version, script.description,
-                                    script.checksum, script.transactional,
-                                    problem=f"version {script.version} is also used by {others}")
+                script = replace(script, problem=f"version {script.version} is also used by {others}")
             result.append(script)
         result.sort(key=lambda s: (s.version if s.version is not None else 10**12, s.name))
         return result
@@ -264,8 +334,20 @@ class ScriptDirectory:
                               "of the migration files")
 
     def next_version(self) -> int:
-        versions = [int(m.group("digits")) for e in self._names() if (m := FILE_NAME.match(e))]
-        return max(versions, default=0) + 1
+        return max(self._versions().values(), default=0) + 1
+
+    def _versions(self) -> dict[str, int]:
+        """File name -> version: from the names ("numerical"), else from each file's `version` variable."""
+        if self.naming.versions_from_names:
+            return {e: version for e in self._names() if e.endswith(".py") and not e.startswith("_")
+                    and (version := self.naming.check(e)[0]) is not None}
+        found = {}
+        for entry in self._names():
+            if entry.endswith(".py") and not entry.startswith("_"):
+                script = inspect_file(self.path / entry, self._load_cache(), self.naming)
+                if script.version is not None:
+                    found[entry] = script.version
+        return found
 
     def _names(self) -> list[str]:
         return os.listdir(self.path) if self.path.is_dir() else []
@@ -301,15 +383,21 @@ class ScriptDirectory:
 
     def _create_locked(self, name: str, slug: str, description: str | None) -> Path:
         width = max([3] + [len(m.group("digits")) for e in self._names() if (m := FILE_NAME.match(e))])
+        stamp = int(time.time())
         for _attempt in range(100):
             version = self.next_version()
             if version > MAX_VERSION:
                 raise UsageError(f"{self.path}: the next version would be beyond 64-bit integers; rename the "
                                  "file with the highest version")
-            path = self.path / f"{version:0{width}d}_{slug}.py"
+            if self.naming.strategy == "unix_timestamp":
+                path = self.path / f"{stamp}_{slug}.py"
+                stamp += 1  # the same name in the same second: the next second's name
+            else:
+                path = self.path / f"{version:0{width}d}_{slug}.py"
             # Escape so any name/description gives a valid docstring that reads back as written.
             escaped = _docstring_text(description or name.strip())
-            text = TEMPLATE.format(description=escaped, version=version)
+            template = mongorunway_files.TEMPLATE if self.compat == "mongorunway" else TEMPLATE
+            text = template.format(description=escaped, version=version)
             try:
                 # O_EXCL: a file that appeared since we listed the folder is never overwritten.
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -330,9 +418,8 @@ class ScriptDirectory:
         raise UsageError(f"{self.path}: could not find a free version number; is another process creating files?")
 
     def _version_taken_by_other(self, version: int, mine: Path) -> bool:
-        for entry in self._names():
-            match = FILE_NAME.match(entry)
-            if match and int(match.group("digits")) == version and entry != mine.name:
+        for entry, taken in self._versions().items():
+            if taken == version and entry != mine.name:
                 # Keep the file whose name sorts first; the other creator retries.
                 return entry < mine.name
         return False

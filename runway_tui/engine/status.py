@@ -69,5 +69,4 @@ def files_status(config: AppConfig) -> StatusReport:
     server yet; reading files needs no database."""
     from runway_tui.engine.scripts import ScriptDirectory
 
-    scripts = ScriptDirectory(config.scripts_dir, cache_file=config.config_path.parent / ".runway" / "scan-cache.json")
-    return compute_status(scripts.scan(), [])
+    return compute_status(ScriptDirectory.for_app(config).scan(), [])

@@ -153,6 +153,8 @@ class MigrationDetailScreen(DetailScreen):
             ("Transaction", "—" if script is None else ("runs in a transaction (when the server supports it)"
                                                         if script.transactional else "runs without a transaction")),
         ]
+        if script is not None and script.format == "mongorunway":
+            facts.append(("Format", "Mongorunway (@mongorunway.migration command lists)"))
         if record is not None:
             facts.append(("Applied", f"{when(record.applied_at, seconds=True) or '—'} by "
                                      f"{record.applied_by or '—'} in {duration(record.duration_ms) or '—'}"))
