@@ -10,6 +10,7 @@ import types
 
 import pytest
 
+from runway_tui.compat.mongorunway.storage import SIDE_SUFFIX
 from runway_tui.engine.errors import StepFailedError
 from runway_tui.engine.models import State
 from tests.compat.conftest import use_mongorunway_conventions
@@ -18,7 +19,8 @@ from tests.engine.helpers import open_app
 
 
 def user_collections(db) -> list[str]:
-    return sorted(n for n in db.list_collection_names() if n not in ("migrations", "auditlog", "migrations_lock"))
+    ours = ("migrations", "auditlog", "migrations_lock", "migrations" + SIDE_SUFFIX, "auditlog" + SIDE_SUFFIX)
+    return sorted(n for n in db.list_collection_names() if n not in ours)
 
 
 def test_mongorunway_is_not_installed_here():

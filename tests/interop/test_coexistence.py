@@ -2,8 +2,8 @@
 works (`version`, `status`, `auditlog`, `check-files`, `upgrade`, `downgrade`), and after each of its own,
 runway-tui reads the truth. The project is Mongorunway's own (`mongorunway.yaml`, found without --config).
 
-The files run under both tools: Mongorunway's commands when `mongorunway` is importable (its virtualenv),
-runway-tui's `upgrade(ctx)` otherwise (ours, where Mongorunway is not installed)."""
+The files are in Mongorunway's own format: both tools run them unchanged (runway-tui with its stand-in,
+Mongorunway not installed in our environment)."""
 
 from __future__ import annotations
 
@@ -18,29 +18,21 @@ from runway_tui.engine.config import load_config
 from tests.support.mongorunway_peer import MongorunwayProject
 
 BOTH_TOOLS = '''"""Insert thing {version}."""
+from __future__ import annotations
+
+import mongorunway
+
 version = {version}
 
 
-def upgrade(ctx):
-    ctx.db["things"].insert_one({{"_id": {version}}}, session=ctx.session)
+@mongorunway.migration
+def upgrade():
+    return [mongorunway.insert_one("things", {{"_id": {version}}})]
 
 
-def downgrade(ctx):
-    ctx.db["things"].delete_one({{"_id": {version}}}, session=ctx.session)
-
-
-try:
-    import mongorunway
-except ImportError:  # runway-tui: the functions above
-    pass
-else:  # Mongorunway: the same effect with its commands
-    @mongorunway.migration
-    def upgrade():
-        return [mongorunway.insert_one("things", {{"_id": {version}}})]
-
-    @mongorunway.migration
-    def downgrade():
-        return [mongorunway.delete_one("things", {{"_id": {version}}})]
+@mongorunway.migration
+def downgrade():
+    return [mongorunway.delete_one("things", {{"_id": {version}}})]
 '''
 
 
