@@ -90,7 +90,10 @@ def prepare(root: Path, uri: str, n: int, audit: int, spacing_s: float) -> Path:
         date += dt.timedelta(seconds=gaps[i])
         v = i % n + 1
         session = Binary.from_uuid(uuid.UUID(int=rng.getrandbits(128)), UuidRepresentation.STANDARD)
-        up = i % 2 == 0
+        # Each migration went up and down in turns, its newest entry a down: the log agrees with the
+        # records (all pending). (An up last would be evidence that it is applied, and the engine refuses to
+        # run a step that the audit log shows done.)
+        up = ((audit - 1 - i) // n) % 2 == 1
         failed = rng.random() < 0.01
         user, host = users[i % 3]
         batch.append({"session_id": session, "transaction_name": "UpgradeTransaction" if up else

@@ -218,7 +218,17 @@ class StepStore:
         if not (self.repository.plain_documents and self.journal.plain_documents):
             return self._write_through_storage(write, session, lease_filter, audit_first)
         ops = self._operations(write, lease_filter, audit_first)
-        matched = self._run_combined(ops, session) if self.combined else self._run_separately(ops, session)
+        if self.combined and session is not None:
+            if not _transaction_started(session) and ops[0][0] == "lease":
+                # The migration sent nothing in its transaction (a no-op, an index build): the first command
+                # carries the session's readConcern, which `bulkWrite` does not take on every server. The
+                # lease is read first, as a find; the record and the audit entry still go in one command.
+                first = self._run_separately(ops[:1], session)
+                matched = first + (self._run_combined(ops[1:], session) if first[0] == 1 else [None] * (len(ops) - 1))
+            else:
+                matched = self._run_combined(ops, session)
+        else:  # without a transaction: separate commands, each durable on its own (as the write concern asks)
+            matched = self._run_separately(ops, session)
         for (kind, _collection, *_rest), count in zip(ops, matched, strict=True):
             if kind == "lease" and count != 1:
                 return StepOutcome.LEASE_LOST
@@ -306,3 +316,11 @@ def _unwrapped(exc: ClientBulkWriteException) -> PyMongoError:
     for error in exc.write_concern_errors or []:
         return WriteConcernError(error.get("errmsg", "write concern error"), error.get("code"), error)
     return exc
+
+
+_TXN_IN_PROGRESS = 3  # pymongo's _TxnState.IN_PROGRESS: the transaction's first command was sent
+
+
+def _transaction_started(session: ClientSession) -> bool:
+    """Whether a command already ran in the session's transaction (so the next one carries no readConcern)."""
+    return getattr(getattr(session, "_transaction", None), "state", None) == _TXN_IN_PROGRESS

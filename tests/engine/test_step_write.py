@@ -103,3 +103,30 @@ def test_an_edited_file_runs_its_new_code_in_a_long_lived_app(project, mongo_cli
         app.upgrade()
     db = mongo_client[project.db_name]
     assert db["things"].count_documents({}) == 0 and db["other"].count_documents({"_id": 1}) == 1
+
+
+def test_a_migration_that_sends_nothing_in_its_transaction_is_recorded(recorder, project, mongo_client):
+    """Its transaction's first command is then ours: the lease is read first (a find takes the session's
+    readConcern, which bulkWrite does not on every server), the record and audit entry still in one command."""
+    project.write_migration(1, "noop", migration(1))
+    with open_app(project) as app:
+        app.refresh()
+        recorder.clear()
+        app.upgrade()
+        names = recorder.names()
+    commit = names.index("commitTransaction")
+    assert names[commit - 2:commit + 1] == ["find", "bulkWrite", "commitTransaction"]
+    db = mongo_client[project.db_name]
+    assert db["migrations"].find_one({"_id": 1})["state"] == "applied"
+    assert [e["exc_name"] for e in db["auditlog"].find()] == [None]
+
+
+def test_without_a_transaction_the_step_writes_are_separate_commands(recorder, standalone_project):
+    standalone_project.write_migration(1, "one", data_migration(1))
+    with open_app(standalone_project) as app:
+        app.refresh()
+        recorder.clear()
+        app.upgrade()
+        assert "bulkWrite" not in recorder.names()
+        assert app.repository.get(1).state.value == "applied"
+        assert [e.exc_name for e in app.history()] == [None]
