@@ -12,7 +12,7 @@ from typing import Any
 from runway_tui.cli.output import Printer, fmt_time
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import load_config
-from runway_tui.engine.errors import BlockedError, ExitCode, RunwayError, StepFailedError
+from runway_tui.engine.errors import BlockedError, ConfigError, ExitCode, RunwayError, StepFailedError
 from runway_tui.engine.events import (
     LockWaitingEvent,
     LogEvent,
@@ -45,13 +45,17 @@ def run_command(args: argparse.Namespace) -> int:
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
-        message = one_line(safe_str(exc), limit=MAX_ERROR_LINE, redact=_redactor(app, config))
+        # several config errors are several lines, in file order; any other error is one line
+        problems = exc.problems if isinstance(exc, ConfigError) else [safe_str(exc)]
+        lines = [one_line(problem, limit=MAX_ERROR_LINE, redact=_redactor(app, config)) for problem in problems]
         if args.debug:
             _print_traceback(exc, app, config)
         if args.json:
-            printer.json({"ok": False, "error": message, "exit_code": int(exc.exit_code),
+            printer.json({"ok": False, "error": "; ".join(lines), "exit_code": int(exc.exit_code),
+                          **({"errors": lines} if len(lines) > 1 else {}),
                           **({"completed": exc.completed} if isinstance(exc, StepFailedError) else {})})
-        printer.error(message)
+        for line in lines:
+            printer.error(line)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         printer.error("interrupted; the lock was released and nothing further was run")

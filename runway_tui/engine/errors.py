@@ -29,6 +29,26 @@ class RunwayError(Exception):
 class ConfigError(RunwayError):
     """The configuration file is missing, malformed or invalid."""
 
+    line: int = 0  # the line of the file it is about (0: the whole file); orders several errors
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per problem (a `ConfigErrors` has several): front ends print each as its own line."""
+        return [str(self)]
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration errors found in one read, in file order, so one edit can fix them all."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        super().__init__("\n".join(str(error) for error in errors))
+        self.errors = errors
+        self.line = errors[0].line if errors else 0
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(error) for error in self.errors]
+
 
 class UsageError(RunwayError):
     """A command was asked for something that cannot be done (unknown version, bad step count...)."""

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -380,3 +381,26 @@ def test_status_check_refresh_show_every_problem(main_cli, project):
     blocked = main_cli("up", "--all")
     assert blocked.returncode == ExitCode.VALIDATION_FAILED
     assert "006_half (version 6) is failed" in blocked.stderr
+
+
+def test_several_config_errors_are_reported_together_in_file_order(main_cli, project):
+    """Every error of the file, one line each, in file order, exit 2, no traceback (the CLI, then the TUI
+    launch, which also names an unknown theme among them)."""
+    set_config(project, "    read_only: false", "    read_onyl: false")
+    set_config(project, "    auditlog_limit: null", "    auditlog_limit: many")
+    set_config(project, "  theme: textual-dark", "  theme: nrod")
+    set_config(project, "  poll_interval_s: 2.0", "  poll_interval_s: often")
+    proc = main_cli("status")
+    assert proc.returncode == ExitCode.BAD_INPUT and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    key_of = lambda line: re.search(r"\.yaml:\d+: ([\w.-]+):", line).group(1)  # noqa: E731
+    assert [key_of(line) for line in lines] == [
+        "applications.test.auditlog_limit", "applications.test.read_onyl", "tui.poll_interval_s"]
+    assert all(line.startswith(f"runway-tui: error: {project.config_path}:") for line in lines)
+    as_json = json.loads(main_cli("status", "--json").stdout)
+    assert as_json["ok"] is False and len(as_json["errors"]) == 3
+    launch = main_cli()  # the TUI launch: the same errors and the unknown theme, before anything starts
+    assert launch.returncode == ExitCode.BAD_INPUT and "Traceback" not in launch.stderr
+    keys = [key_of(line) for line in launch.stderr.strip().splitlines()]
+    assert keys == ["applications.test.auditlog_limit", "applications.test.read_onyl", "tui.theme",
+                    "tui.poll_interval_s"]

@@ -22,6 +22,7 @@ from tests.support.project import Project
 from tests.tui.conftest import make_app
 from tests.tui.conftest import settle as settle_main
 
+
 def with_redaction(project: Project, max_time_ms: int = 3000) -> Project:
     text = project.config_path.read_text()
     settings = f'  redact_fields: [password, "*.ssn", email]\n  inspect_max_time_ms: {max_time_ms}\n'
