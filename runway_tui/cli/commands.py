@@ -26,6 +26,7 @@ from runway_tui.engine.messages import exception_line, one_line, print_traceback
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import scrub, scrub_uris
+from runway_tui.engine.vocabulary import action_label, version_label
 
 MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
          "broken": "!"}
@@ -222,7 +223,7 @@ def cmd_history(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
     rows, colours = [], []
     for e in entries:
         model = e.migration_read_model
-        rows.append([fmt_time(e.date), e.transaction_name.replace("Transaction", ""),
+        rows.append([fmt_time(e.date), action_label(e.transaction_name),
                      model.name if model else "-", "ok" if e.succeeded else f"{e.exc_name}: {e.exc_message}"[:60],
                      f"{e.duration_ms} ms" if e.duration_ms is not None else "", f"{e.user}@{e.host}"])
         colours.append("" if e.succeeded else "red")
@@ -353,7 +354,7 @@ def _entry_json(entry: Any) -> dict[str, Any]:
 
 
 def _v(version: int | None) -> str:
-    return str(version) if version is not None else "none"
+    return version_label(version)  # as the TUI shows it
 
 
 __all__ = ["BlockedError", "run_command"]

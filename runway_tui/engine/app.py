@@ -74,6 +74,7 @@ from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.uri import mask_uri, scrub
+from runway_tui.engine.vocabulary import action_label, remedy
 from runway_tui.version import __version__
 
 logger = logging.getLogger("runway_tui")
@@ -359,12 +360,12 @@ class MigrationApp:
             up = step.direction is Direction.UP
             verb, now, settle, rerun = ("applied", "pending", "applied", "pending") if up else \
                 ("reverted", "applied", "pending", "applied")
+            action = action_label(str(said.get("transaction_name")))
             blockers.append(
                 f"{step.name} (version {step.version}): the audit log shows it {verb} ({when} UTC by "
-                f"{said.get('user')}@{said.get('host')}, {said.get('transaction_name')}) but its record says {now}: "
+                f"{said.get('user')}@{said.get('host')}, {action}) but its record says {now}: "
                 "the migrations collection was changed outside runway-tui (by hand or by a migration). It is not "
-                f"run again: check the data, then 'runway-tui mark {step.version} --{settle}' (or '--{rerun}' to "
-                "run it again)")
+                f"run again: check the data, then {remedy('mark-or-rerun', step.version, settle, rerun)}")
         return blockers
 
     def lock_info(self) -> LockInfo | None:
@@ -572,7 +573,7 @@ class MigrationApp:
                 return None
             if not holder.expired and not force:
                 raise UsageError(f"the migration lock held by {holder.holder} has not expired; it is released "
-                                 "when that runner finishes (or use 'unlock --force' if it is dead)")
+                                 f"when that runner finishes (or use {remedy('unlock-force')} if it is dead)")
             removed = self.lock.force_release(only_expired=not force)
             if removed:
                 self.journal.append(self.audit_entry("ForceUnlockTransaction" if force else "UnlockTransaction",

@@ -38,6 +38,7 @@ from runway_tui.engine.models import (
     StepResult,
 )
 from runway_tui.engine.scripts import checksum_text
+from runway_tui.engine.vocabulary import remedy
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
@@ -280,7 +281,7 @@ class StepRunner:
         app = self.app
         message = exception_line(exc, app.redact)
         if self._lost_in == step.version and not isinstance(exc, LockLostError):
-            message = (f"LockLostError: the migration lock was taken away during the step (by 'unlock --force', or "
+            message = (f"LockLostError: the migration lock was taken away during the step (by a forced unlock, or "
                        f"by another runner after our lease expired); nothing was recorded ({message})")
         app.emit(StepFailedEvent(app, step, message, type(exc).__name__, rolled_back))
         if isinstance(exc, KeyboardInterrupt):
@@ -291,8 +292,8 @@ class StepRunner:
 
     @staticmethod
     def _blocked_hint(step: Step) -> str:
-        return (f" (its effects may remain: state is failed; check the data, then 'runway-tui mark {step.version}"
-                " --applied' or '--pending')")
+        return (f" (its effects may remain: state is failed; check the data, then "
+                f"{remedy('mark-either', step.version)})")
 
     def _new_record(self, step: Step, checksum: str) -> MigrationRecord:
         return MigrationRecord(version=step.version, name=step.name, checksum=checksum,

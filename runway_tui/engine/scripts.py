@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runway_tui.engine.errors import ConfigError, UsageError
+from runway_tui.engine.vocabulary import remedy
 
 # ASCII digits only: `\d` would take "٠٠١_x.py" (Arabic-Indic digits) as version 1.
 FILE_NAME = re.compile(r"^(?P<digits>[0-9]{3,})_(?P<slug>[A-Za-z0-9_]+)\.py$")
@@ -256,7 +257,7 @@ class ScriptDirectory:
             mode = os.stat(self.path).st_mode
         except OSError as exc:
             raise ConfigError(f"{self.origin}: {self.path}: {exc.strerror.lower() if exc.strerror else exc}; "
-                              "create the folder ('runway-tui new NAME' does) or fix scripts_dir") from None
+                              f"create the folder ({remedy('new')} does) or fix scripts_dir") from None
         import stat as stat_module
 
         if not stat_module.S_ISDIR(mode):
