@@ -116,6 +116,12 @@ class CollectionsTable(DataTable[object]):
     def selected_name(self) -> str | None:
         return cursor_row_key(self)
 
+    @property
+    def selected_data(self) -> dict[str, Any] | None:
+        """Everything known of the selected collection (its cells in full)."""
+        name = self.selected_name
+        return next((row for row in self._rows if row["name"] == name), None)
+
 
 class DatabasePane(Vertical):
     def compose(self) -> ComposeResult:
