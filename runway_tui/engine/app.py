@@ -72,6 +72,7 @@ from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
+from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.engine.vocabulary import action_label, remedy
@@ -146,6 +147,7 @@ class MigrationApp:
         self.database = self.client[self.config.database]
         self.repository = MigrationRepository(self.database, self.config.migrations_collection)
         self.journal = AuditJournal(self.database, self.config.auditlog_collection, self.config.auditlog_limit)
+        self.sources = SourceStore(self.database, self.config.migrations_collection)
         timeouts = self.config.timeouts
         self.lock = MigrationLock(self.database[self.config.lock_collection],
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
@@ -290,6 +292,7 @@ class MigrationApp:
                 if not self._indexes_ready:
                     self.repository.ensure_indexes()
                     self.journal.ensure_indexes()
+                    self.sources.ensure_indexes()
                     self._indexes_ready = True
             yield
         finally:
@@ -383,6 +386,12 @@ class MigrationApp:
         """The entries written after the newest of `shown`, newest first; None when there are `limit` or more."""
         with self._guard_connection():
             return self.journal.newer_than(shown, limit)
+
+    def stored_source(self, version: int, checksum: str) -> str | None:
+        """The text that was applied as `version` with `checksum`, or None (applied before sources were kept,
+        by another tool, or too large to keep)."""
+        with self._guard_connection():
+            return self.sources.find(version, checksum)
 
     def history_count(self, version: int | None = None, text: str | None = None) -> int:
         with self._guard_connection():

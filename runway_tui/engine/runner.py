@@ -53,11 +53,13 @@ class StepRunner:
     def __init__(self, app: MigrationApp) -> None:
         self.app = app
         self._lost_in: int | None = None  # the step during which the lease was found taken away
+        self.source = ""  # the text of the file loaded for the current step
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
         """Import the migration from exactly the text we checksum (only up/down ever runs a file)."""
         text = path.read_bytes().decode("utf-8")
+        self.source = text  # what ran: kept with the record when the step succeeds (see `_write_success`)
         module = types.ModuleType(f"runway_migration_{step.version}")
         module.__file__ = str(path)
         import sys
@@ -218,6 +220,8 @@ class StepRunner:
             expect_state = [State.APPLIED.value, State.REVERTING.value, None]
         if record is None and step.direction is Direction.UP:
             app.repository.upsert(self._new_record(step, checksum), session=session)
+        if step.direction is Direction.UP:  # the applied text, for drift shown as a diff (same transaction)
+            app.sources.keep(step.version, checksum, step.name, self.source, app.now(), session=session)
         if not app.repository.update(step.version, fields, session=session, expect={"state": {"$in": expect_state}}):
             if app.repository.get(step.version, session=session) is None:
                 raise StepFailedError(f"{step.name}: its record vanished during the step: the migrations collection "
