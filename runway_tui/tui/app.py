@@ -294,7 +294,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
 
     @on(StateLoaded)
     def _state_loaded(self, message: StateLoaded) -> None:
-        self._apply_snapshot(message.snapshot, message.reason)
+        if self.screen_stack:  # a poll's read may land while the app is closing: no screen to show it on
+            self._apply_snapshot(message.snapshot, message.reason)
 
     def _apply_snapshot(self, snapshot: Snapshot, reason: str) -> None:
         previous = self.snapshot

@@ -78,7 +78,7 @@ def test_status_plan_check_write_nothing_and_report(main_cli, project, mongo_cli
     assert main_cli("up").returncode == 0
     applied = main_cli("status").stdout
     row = next(line for line in applied.splitlines() if "001_create_users" in line)
-    assert row.split()[:3] == ["✓", "1", "applied"]  # Mongorunway B14: symbols and states, not numbers
+    assert row.split()[:3] == ["✓", "001", "applied"]  # Mongorunway B14: symbols and states, not numbers
 
 
 def test_up_down_and_dry_run(main_cli, project, mongo_client):
@@ -90,7 +90,7 @@ def test_up_down_and_dry_run(main_cli, project, mongo_client):
     assert things.count_documents({}) == 0
     up = main_cli("up")  # one step by default, new files picked up without a refresh
     assert up.returncode == 0, up.stderr
-    assert "applied 1 migration(s); current version 1" in up.stdout
+    assert "applied 1 migration(s); current version 001" in up.stdout  # versions as the TUI shows them
     assert "[1/1] up 001_m1 (transaction)" in up.stderr
     data = ok_json(main_cli("up", "--steps", "2", "--json"))
     assert set(data) >= {"direction", "current_version", "completed"}
@@ -132,7 +132,7 @@ def test_new_refresh_history(main_cli, project):
     assert entry["migration_read_model"]["version"] == 2
     assert len(entry["session_id"]) == 32
     table = main_cli("history")
-    assert "UpgradeTransaction" not in table.stdout and "Upgrade" in table.stdout
+    assert "UpgradeTransaction" not in table.stdout and " up " in table.stdout  # the TUI's action names
     assert "001_add_users_email_index" in table.stdout
 
 
