@@ -1,6 +1,7 @@
 """Every failure the engine reports, each mapped to one documented exit code.
 
-Front ends catch `RunwayError` and print `str(error)` as a single line; anything else is a bug.
+Front ends catch `RunwayError` and print `str(error)` as a single line (a `ConfigErrors` holds several config
+errors: its `problems` are printed one line each); anything else is a bug.
 """
 
 from __future__ import annotations
