@@ -164,23 +164,29 @@ async def explorer_session(app: RunwayApp, pilot) -> None:
         await pilot.press("escape")
         await pilot.pause(0.2)
 
-        # drift on 001 (edited after it was applied): the problems filter, then the override it offers
-        first = sorted(app.app_config.scripts_dir.glob("001_*.py"))[0]
-        first.write_text(first.read_text() + "# edited after it was applied\n")
-        await pilot.press("r")
-        await settle(app, pilot)
-        await pilot.press("s", "s")
-        await settle(app, pilot)
-        app.clear_notifications()
-        await pilot.pause(0.3)
-        shot(app, "problems")
-        await pilot.press("s", "s")
-        await pilot.press("u")
-        await settle(app, pilot)
-        app.clear_notifications()
-        await pilot.pause(0.3)
-        shot(app, "override")
-        await pilot.press("escape")
+    # drift on 001 (edited after it was applied): the problems filter, then the override it offers
+    first = sorted(app.app_config.scripts_dir.glob("001_*.py"))[0]
+    first.write_text(first.read_text() + "# edited after it was applied\n")
+    await pilot.press("r")
+    await settle(app, pilot)
+    await pilot.press("s", "s")
+    await settle(app, pilot)
+    app.clear_notifications()
+    await pilot.pause(0.3)
+    shot(app, "problems")
+    await pilot.press("s", "s")
+    await pilot.press("u")
+    await settle(app, pilot)
+    app.clear_notifications()
+    await pilot.pause(0.3)
+    shot(app, "override")
+    await pilot.press("escape")
+    await settle(app, pilot)
+    await pilot.press("1", "g", "enter")  # the drifted 001 in detail: applied source against the file now
+    await settle(app, pilot)
+    await pilot.pause(0.3)
+    shot(app, "drift_diff")
+    await pilot.press("escape")
 
 
 async def read_only_session(app: RunwayApp) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from runway_tui.cli.output import Printer, fmt_time
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import load_config
-from runway_tui.engine.errors import BlockedError, ExitCode, RunwayError, StepFailedError
+from runway_tui.engine.errors import BlockedError, ConfigError, ExitCode, RunwayError, StepFailedError
 from runway_tui.engine.events import (
     LockWaitingEvent,
     LogEvent,
@@ -26,6 +26,7 @@ from runway_tui.engine.messages import exception_line, one_line, print_traceback
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import scrub, scrub_uris
+from runway_tui.engine.vocabulary import action_label, version_label
 
 MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
          "broken": "!"}
@@ -50,13 +51,17 @@ def run_command(args: argparse.Namespace) -> int:
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
-        message = one_line(safe_str(exc), limit=MAX_ERROR_LINE, redact=_redactor(app, config))
+        # several config errors are several lines, in file order; any other error is one line
+        problems = exc.problems if isinstance(exc, ConfigError) else [safe_str(exc)]
+        lines = [one_line(problem, limit=MAX_ERROR_LINE, redact=_redactor(app, config)) for problem in problems]
         if args.debug:
             _print_traceback(exc, app, config)
         if args.json:
-            printer.json({"ok": False, "error": message, "exit_code": int(exc.exit_code),
+            printer.json({"ok": False, "error": "; ".join(lines), "exit_code": int(exc.exit_code),
+                          **({"errors": lines} if len(lines) > 1 else {}),
                           **({"completed": exc.completed} if isinstance(exc, StepFailedError) else {})})
-        printer.error(message)
+        for line in lines:
+            printer.error(line)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         printer.error("interrupted; the lock was released and nothing further was run")
@@ -247,7 +252,7 @@ def cmd_history(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
     rows, colours = [], []
     for e in entries:
         model = e.migration_read_model
-        rows.append([fmt_time(e.date), e.transaction_name.replace("Transaction", ""),
+        rows.append([fmt_time(e.date), action_label(e.transaction_name),
                      model.name if model else "-", "ok" if e.succeeded else f"{e.exc_name}: {e.exc_message}"[:60],
                      f"{e.duration_ms} ms" if e.duration_ms is not None else "", f"{e.user}@{e.host}"])
         colours.append("" if e.succeeded else "red")
@@ -417,7 +422,7 @@ def _entry_json(entry: Any) -> dict[str, Any]:
 
 
 def _v(version: int | None) -> str:
-    return str(version) if version is not None else "none"
+    return version_label(version)  # as the TUI shows it
 
 
 __all__ = ["BlockedError", "run_command"]

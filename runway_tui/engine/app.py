@@ -74,9 +74,11 @@ from runway_tui.engine.record_files import file_of
 from runway_tui.engine.repository import StepStore
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
+from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.storage import storage_for
 from runway_tui.engine.uri import mask_uri, scrub
+from runway_tui.engine.vocabulary import action_label, remedy
 from runway_tui.version import __version__
 
 logger = logging.getLogger("runway_tui")
@@ -155,13 +157,14 @@ class MigrationApp:
         self.database = self.client[self.config.database]
         # ours, or Mongorunway's exact shapes with our fields beside them (compat: mongorunway)
         self.repository, self.journal = storage_for(self.config, self.database)
+        self.sources = SourceStore(self.database, self.config.migrations_collection)
         timeouts = self.config.timeouts
         self.lock = MigrationLock(self.database[self.config.lock_collection],
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
                                   user=self.user, host=self.host, pid=os.getpid(),
                                   ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s)
         self.store = StepStore(self.client, self.repository, self.journal, self.lock.collection,
-                               combined=self.server_info.supports_client_bulk_write)
+                               self.sources.collection, combined=self.server_info.supports_client_bulk_write)
         self.runner = StepRunner(self)
         self.emit(StartingEvent(self))
 
@@ -302,6 +305,7 @@ class MigrationApp:
                 if not self._indexes_ready:
                     self.repository.ensure_indexes()
                     self.journal.ensure_indexes()
+                    self.sources.ensure_indexes()
                     self._indexes_ready = True
             yield
         finally:
@@ -387,12 +391,12 @@ class MigrationApp:
             up = step.direction is Direction.UP
             verb, now, settle, rerun = ("applied", "pending", "applied", "pending") if up else \
                 ("reverted", "applied", "pending", "applied")
+            action = action_label(str(said.get("transaction_name")))
             blockers.append(
                 f"{step.name} (version {step.version}): the audit log shows it {verb} ({when} UTC by "
-                f"{said.get('user')}@{said.get('host')}, {said.get('transaction_name')}) but its record says {now}: "
+                f"{said.get('user')}@{said.get('host')}, {action}) but its record says {now}: "
                 "the migrations collection was changed outside runway-tui (by hand or by a migration). It is not "
-                f"run again: check the data, then 'runway-tui mark {step.version} --{settle}' (or '--{rerun}' to "
-                "run it again)")
+                f"run again: check the data, then {remedy('mark-or-rerun', step.version, settle, rerun)}")
         return blockers
 
     def lock_info(self) -> LockInfo | None:
@@ -410,6 +414,12 @@ class MigrationApp:
         """The entries written after the newest of `shown`, newest first; None when there are `limit` or more."""
         with self._guard_connection():
             return self.journal.newer_than(shown, limit)
+
+    def stored_source(self, version: int, checksum: str) -> str | None:
+        """The text that was applied as `version` with `checksum`, or None (applied before sources were kept,
+        by another tool, or too large to keep)."""
+        with self._guard_connection():
+            return self.sources.find(version, checksum)
 
     def history_count(self, version: int | None = None, text: str | None = None) -> int:
         with self._guard_connection():
@@ -690,7 +700,7 @@ class MigrationApp:
                 return None
             if not holder.expired and not force:
                 raise UsageError(f"the migration lock held by {holder.holder} has not expired; it is released "
-                                 "when that runner finishes (or use 'unlock --force' if it is dead)")
+                                 f"when that runner finishes (or use {remedy('unlock-force')} if it is dead)")
             removed = self.lock.force_release(only_expired=not force)
             if removed:
                 self.journal.append(self.audit_entry("ForceUnlockTransaction" if force else "UnlockTransaction",

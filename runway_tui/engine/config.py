@@ -2,7 +2,8 @@
 
 Values are read from the YAML node tree, never through YAML's implicit typing, so a value is only
 ever converted to the type its key declares: `127.0.0.1`, `0123` or `yes` given for a string key stay
-exactly the string that was written. Every error names the file, the line and the dotted key.
+exactly the string that was written. Every error names the file, the line and the dotted key, and the
+whole file is checked in one read: several errors are reported together, in file order (`ConfigErrors`).
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from runway_tui.engine.errors import ConfigError
+from runway_tui.engine.errors import ConfigError, ConfigErrors
 from runway_tui.engine.uri import mask_uri, uri_secrets
 
 DEFAULT_CONFIG_NAME = "runway.yaml"
@@ -130,6 +133,15 @@ class TuiConfig:
 
 
 @dataclass(frozen=True)
+class TuiNames:
+    """The keymap ids and theme names a front end knows: given to `load_config` so that an unknown one is
+    reported with the file's other errors, in file order (the engine cannot know them: it knows no Textual)."""
+
+    keymap_ids: tuple[str, ...]
+    themes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole configuration file."""
 
@@ -199,14 +211,17 @@ def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return path.resolve()
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Read, interpolate and validate a configuration file (see `find_config_path` for discovery)."""
+def load_config(path: str | os.PathLike[str] | None = None, tui_names: TuiNames | None = None) -> Config:
+    """Read, interpolate and validate a configuration file (see `find_config_path` for discovery).
+
+    Every error of the file is reported in one `ConfigErrors` (one `ConfigError` when there is one);
+    `tui_names` also checks `tui.keymap` ids and `tui.theme` against what the front end knows."""
     config_path = find_config_path(path)
     from runway_tui.compat.mongorunway.config import is_mongorunway_file, read_mongorunway_config
 
     if is_mongorunway_file(config_path):
         return read_mongorunway_config(config_path)
-    return _Parser(config_path).parse()
+    return _Parser(config_path, tui_names).parse()
 
 
 # --------------------------------------------------------------------------------------------- schema
@@ -260,14 +275,33 @@ _TLS_FILE_OPTIONS = ("tlsCAFile", "tlsCertificateKeyFile", "tlsCRLFile")
 class _Parser:
     """Walks the composed YAML node tree so every value keeps its line number."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, tui_names: TuiNames | None = None) -> None:
         self.path = path
         self.name = path.name
+        self.tui_names = tui_names
+        self.problems: list[ConfigError] = []
 
     def error(self, node: yaml.Node | None, key: str, problem: str) -> ConfigError:
         line = f":{node.start_mark.line + 1}" if node is not None else ""
         where = f" {key}:" if key else ""
-        return ConfigError(f"{self.path}{line}:{where} {problem}")
+        error = ConfigError(f"{self.path}{line}:{where} {problem}")
+        error.line = node.start_mark.line + 1 if node is not None else 0
+        return error
+
+    @contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Note an error and go on with the next key, so one read reports every error of the file."""
+        try:
+            yield
+        except ConfigError as exc:
+            self.problems.append(exc)
+
+    def raise_problems(self) -> None:
+        """All the errors noted, in file order: one line each (a lone error stays a plain `ConfigError`)."""
+        if not self.problems:
+            return
+        ordered = sorted(self.problems, key=lambda error: error.line)  # stable: same line keeps its order
+        raise ordered[0] if len(ordered) == 1 else ConfigErrors(ordered)
 
     # -- entry point
     def parse(self) -> Config:
@@ -292,86 +326,111 @@ class _Parser:
             raise ConfigError(f"{self.path}: the file is empty; it needs 'scripts_dir' and 'applications'")
         top = self.mapping(root, "", _TOP_KEYS, _TOP_REQUIRED)
 
-        scripts_node = top["scripts_dir"]
-        scripts_raw = self.scalar(scripts_node, "scripts_dir", _STR)
-        if not scripts_raw:
-            raise self.error(scripts_node, "scripts_dir", "must not be empty")
-        try:
-            scripts_dir = (self.path.parent / Path(scripts_raw).expanduser()).resolve()
-        except (RuntimeError, OSError) as exc:  # a loop of symbolic links
-            raise self.error(scripts_node, "scripts_dir", f"{scripts_raw!r} cannot be resolved ({exc}); "
-                             "it must name a folder") from None
-
-        default_app = self.optional(top, "default_app", _STR)
-        tui = self.parse_tui(top.get("tui"))
+        scripts_dir = self.path.parent  # stands in while a bad scripts_dir is reported
+        if "scripts_dir" in top:
+            with self.collecting():
+                scripts_dir = self.parse_scripts_dir(top["scripts_dir"])
+        default_app = None
+        with self.collecting():
+            default_app = self.optional(top, "default_app", _STR)
+        tui = TuiConfig()
+        with self.collecting():
+            tui = self.parse_tui(top.get("tui"))
         conventions = self.parse_conventions(top)
 
-        apps_node = top["applications"]
-        if not isinstance(apps_node, yaml.MappingNode) or not apps_node.value:
-            raise self.error(apps_node, "applications", "expected a mapping of application names to settings")
         applications: dict[str, AppConfig] = {}
         app_errors: dict[str, ConfigError] = {}
-        for name_node, app_node in self.pairs(apps_node, "applications"):
-            name = name_node.value
-            try:
-                applications[name] = self.parse_app(name, app_node, scripts_dir, conventions)
-            except _InterpolationError as exc:
-                app_errors[name] = exc.error
-        if default_app is not None and default_app not in applications and default_app not in app_errors:
-            names = list(applications) + list(app_errors)
-            raise self.error(
+        names: list[str] = []
+        apps_node = top.get("applications")
+        if apps_node is not None and (not isinstance(apps_node, yaml.MappingNode) or not apps_node.value):
+            self.problems.append(self.error(apps_node, "applications",
+                                            "expected a mapping of application names to settings"))
+        elif apps_node is not None:
+            for name_node, app_node in self.pairs(apps_node, "applications"):
+                name = name_node.value
+                names.append(name)
+                with self.collecting():
+                    try:
+                        applications[name] = self.parse_app(name, app_node, scripts_dir, conventions)
+                    except _InterpolationError as exc:
+                        app_errors[name] = exc.error
+        if default_app is not None and names and default_app not in names:
+            self.problems.append(self.error(
                 top["default_app"], "default_app",
                 f"names no application{_did_you_mean(default_app, names)}; known: {', '.join(names)}",
-            )
+            ))
+        self.raise_problems()
         return Config(self.path, scripts_dir, default_app, tui, applications, app_errors)
+
+    def parse_scripts_dir(self, node: yaml.Node) -> Path:
+        raw = self.scalar(node, "scripts_dir", _STR)
+        if not raw:
+            raise self.error(node, "scripts_dir", "must not be empty")
+        try:
+            return (self.path.parent / Path(raw).expanduser()).resolve()
+        except (RuntimeError, OSError) as exc:  # a loop of symbolic links
+            raise self.error(node, "scripts_dir", f"{raw!r} cannot be resolved ({exc}); "
+                             "it must name a folder") from None
 
     # -- sections
     def parse_conventions(self, top: dict[str, yaml.Node]) -> dict[str, Any]:
         """The project-wide keys every application inherits (`compat`, `filename_strategy`, ...)."""
         conventions: dict[str, Any] = {}
         for key, allowed in (("compat", COMPAT_MODES), ("filename_strategy", FILENAME_STRATEGIES)):
-            value = self.optional(top, key, _STR)
-            if value is None:
-                continue
-            if value not in allowed:
-                raise self.error(top[key], key, f"{value!r} is not one of {', '.join(allowed)}"
-                                                f"{_did_you_mean(value, list(allowed))}")
-            conventions[key] = value
-        use = self.optional(top, "use_filename_strategy", _BOOL)
-        if use is not None:
-            conventions["use_filename_strategy"] = use
+            with self.collecting():
+                value = self.optional(top, key, _STR)
+                if value is None:
+                    continue
+                if value not in allowed:
+                    raise self.error(top[key], key, f"{value!r} is not one of {', '.join(allowed)}"
+                                                    f"{_did_you_mean(value, list(allowed))}")
+                conventions[key] = value
+        with self.collecting():
+            use = self.optional(top, "use_filename_strategy", _BOOL)
+            if use is not None:
+                conventions["use_filename_strategy"] = use
         return conventions
 
     def parse_app(self, name: str, node: yaml.Node, scripts_dir: Path,
                   conventions: dict[str, Any] | None = None) -> AppConfig:
         prefix = f"applications.{name}"
         values = self.mapping(node, prefix, _APP_KEYS, _APP_REQUIRED)
-        uri_node = values["uri"]
-        uri = self.scalar(uri_node, f"{prefix}.uri", _STR, interpolate_app=True)
-        self.check_uri(uri_node, f"{prefix}.uri", uri)
-        database = self.scalar(values["database"], f"{prefix}.database", _STR, interpolate_app=True)
-        self.check_database(values["database"], f"{prefix}.database", database)
+        uri = database = ""  # stand in while a bad value is reported
+        if "uri" in values:
+            with self.collecting():
+                uri = self.scalar(values["uri"], f"{prefix}.uri", _STR, interpolate_app=True)
+                self.check_uri(values["uri"], f"{prefix}.uri", uri)
+        if "database" in values:
+            with self.collecting():
+                database = self.scalar(values["database"], f"{prefix}.database", _STR, interpolate_app=True)
+                self.check_database(values["database"], f"{prefix}.database", database)
         kwargs: dict[str, Any] = {}
         for key in ("migrations_collection", "auditlog_collection", "lock_collection"):
             if key in values:
-                value = self.scalar(values[key], f"{prefix}.{key}", _STR, interpolate_app=True)
-                self.check_collection(values[key], f"{prefix}.{key}", value)
-                kwargs[key] = value
+                with self.collecting():
+                    value = self.scalar(values[key], f"{prefix}.{key}", _STR, interpolate_app=True)
+                    self.check_collection(values[key], f"{prefix}.{key}", value)
+                    kwargs[key] = value
         for key in ("auditlog_limit", "read_only", "production", "group"):
-            value = self.optional(values, key, _APP_KEYS[key], prefix=prefix, interpolate_app=True)
-            if value is not None:
-                kwargs[key] = value
+            with self.collecting():
+                value = self.optional(values, key, _APP_KEYS[key], prefix=prefix, interpolate_app=True)
+                if value is not None:
+                    kwargs[key] = value
         if kwargs.get("auditlog_limit") is not None and kwargs["auditlog_limit"] < 1:
-            raise self.error(values["auditlog_limit"], f"{prefix}.auditlog_limit", "must be at least 1 (or null)")
+            self.problems.append(self.error(values["auditlog_limit"], f"{prefix}.auditlog_limit",
+                                            "must be at least 1 (or null)"))
         collections = [kwargs.get(k, getattr(AppConfig, k)) for k in
                        ("migrations_collection", "auditlog_collection", "lock_collection")]
         if len(set(collections)) != 3:
-            raise self.error(node, prefix, "migrations, audit log and lock collections must be three different names")
+            self.problems.append(self.error(node, prefix, "migrations, audit log and lock collections must be "
+                                                          "three different names"))
         if "timeouts" in values:
-            kwargs["timeouts"] = self.parse_timeouts(values["timeouts"], f"{prefix}.timeouts")
+            with self.collecting():
+                kwargs["timeouts"] = self.parse_timeouts(values["timeouts"], f"{prefix}.timeouts")
         if "write_concern" in values and not _is_null(values["write_concern"]):
-            kwargs["write_concern"] = self.parse_write_concern(values["write_concern"], f"{prefix}.write_concern")
-            kwargs["write_concern_explicit"] = True
+            with self.collecting():
+                kwargs["write_concern"] = self.parse_write_concern(values["write_concern"], f"{prefix}.write_concern")
+                kwargs["write_concern_explicit"] = True
         return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
                          config_path=self.path, **(conventions or {}), **kwargs)
 
@@ -379,38 +438,42 @@ class _Parser:
         values = self.mapping(node, prefix, _TIMEOUT_KEYS, ())
         kwargs: dict[str, Any] = {}
         for key, kind in _TIMEOUT_KEYS.items():
-            value = self.optional(values, key, kind, prefix=prefix, interpolate_app=True)
-            if value is None:
-                continue
-            if value < 0 or (value == 0 and key not in ("socket_ms", "embedded_grace_s")):
-                raise self.error(values[key], f"{prefix}.{key}", "must be a positive number")
-            ceiling = _MAX_MS if key.endswith("_ms") else _MAX_S
-            if value > ceiling:
-                raise self.error(values[key], f"{prefix}.{key}", f"must be at most {ceiling:g}")
-            kwargs[key] = value
+            with self.collecting():
+                value = self.optional(values, key, kind, prefix=prefix, interpolate_app=True)
+                if value is None:
+                    continue
+                if value < 0 or (value == 0 and key not in ("socket_ms", "embedded_grace_s")):
+                    raise self.error(values[key], f"{prefix}.{key}", "must be a positive number")
+                ceiling = _MAX_MS if key.endswith("_ms") else _MAX_S
+                if value > ceiling:
+                    raise self.error(values[key], f"{prefix}.{key}", f"must be at most {ceiling:g}")
+                kwargs[key] = value
         return Timeouts(**kwargs)
 
     def parse_write_concern(self, node: yaml.Node, prefix: str) -> WriteConcernConfig:
         values = self.mapping(node, prefix, _WRITE_CONCERN_KEYS, ())
         kwargs: dict[str, Any] = {}
-        w = self.optional(values, "w", _STR, prefix=prefix, interpolate_app=True)
-        if w is not None:
-            w = w.strip()
-            if re.fullmatch(r"[0-9]+", w):
-                kwargs["w"] = int(w)
-            elif w and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", w):
-                kwargs["w"] = w  # "majority" or a tag set name
-            else:
-                raise self.error(values["w"], f"{prefix}.w", f"expected 'majority', a number of nodes or a tag set "
-                                                             f"name, got {w!r}")
-        j = self.optional(values, "j", _BOOL, prefix=prefix, interpolate_app=True)
-        if j is not None:
-            kwargs["j"] = j
-        wtimeout = self.optional(values, "wtimeout_ms", _INT, prefix=prefix, interpolate_app=True)
-        if wtimeout is not None:
-            if not 0 <= wtimeout <= _MAX_MS:
-                raise self.error(values["wtimeout_ms"], f"{prefix}.wtimeout_ms", f"must be 0 to {_MAX_MS}")
-            kwargs["wtimeout_ms"] = wtimeout
+        with self.collecting():
+            w = self.optional(values, "w", _STR, prefix=prefix, interpolate_app=True)
+            if w is not None:
+                w = w.strip()
+                if re.fullmatch(r"[0-9]+", w):
+                    kwargs["w"] = int(w)
+                elif w and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", w):
+                    kwargs["w"] = w  # "majority" or a tag set name
+                else:
+                    raise self.error(values["w"], f"{prefix}.w", f"expected 'majority', a number of nodes or a "
+                                                                 f"tag set name, got {w!r}")
+        with self.collecting():
+            j = self.optional(values, "j", _BOOL, prefix=prefix, interpolate_app=True)
+            if j is not None:
+                kwargs["j"] = j
+        with self.collecting():
+            wtimeout = self.optional(values, "wtimeout_ms", _INT, prefix=prefix, interpolate_app=True)
+            if wtimeout is not None:
+                if not 0 <= wtimeout <= _MAX_MS:
+                    raise self.error(values["wtimeout_ms"], f"{prefix}.wtimeout_ms", f"must be 0 to {_MAX_MS}")
+                kwargs["wtimeout_ms"] = wtimeout
         if kwargs.get("w") == 0 and kwargs.get("j", True):
             raise self.error(node, f"{prefix}.w", "w: 0 (unacknowledged) cannot be journaled; give j: false too")
         return WriteConcernConfig(**kwargs)
@@ -423,70 +486,100 @@ class _Parser:
         for key, kind in _TUI_KEYS.items():
             if key not in values:
                 continue
-            if kind == _STRMAP:
-                kwargs[key] = self.string_map(values[key], f"tui.{key}")
-                continue
-            if kind == _STRLIST:
-                kwargs[key] = self.string_list(values[key], f"tui.{key}")
-                continue
-            value = self.optional(values, key, kind, prefix="tui")
-            if value is not None:
-                kwargs[key] = value
+            with self.collecting():
+                if kind == _STRMAP:
+                    kwargs[key] = self.string_map(values[key], f"tui.{key}")
+                elif kind == _STRLIST:
+                    kwargs[key] = self.string_list(values[key], f"tui.{key}")
+                else:
+                    value = self.optional(values, key, kind, prefix="tui")
+                    if value is not None:
+                        kwargs[key] = value
         if kwargs.get("poll_interval_s", 1.0) <= 0:
-            raise self.error(values["poll_interval_s"], "tui.poll_interval_s", "must be a positive number")
+            self.problems.append(self.error(values["poll_interval_s"], "tui.poll_interval_s",
+                                            "must be a positive number"))
         if kwargs.get("log_max_lines", 1) < 1:
-            raise self.error(values["log_max_lines"], "tui.log_max_lines", "must be at least 1")
+            self.problems.append(self.error(values["log_max_lines"], "tui.log_max_lines", "must be at least 1"))
         lines = {"theme": values["theme"].start_mark.line + 1} if "theme" in values else {}
+        keymap_keys: list[yaml.ScalarNode] = []
         if isinstance(values.get("keymap"), yaml.MappingNode):
-            lines |= {f"keymap.{k.value}": k.start_mark.line + 1 for k, _ in self.pairs(values["keymap"], "tui.keymap")}
+            keymap_keys = [k for k, _ in values["keymap"].value if isinstance(k, yaml.ScalarNode)]
+            lines |= {f"keymap.{k.value}": k.start_mark.line + 1 for k in keymap_keys}
         self.check_inspect(values, kwargs)
+        self.check_tui_names(values, kwargs, keymap_keys)
         return TuiConfig(**kwargs, lines=lines)
+
+    def check_tui_names(self, values: dict[str, yaml.Node], kwargs: dict[str, Any],
+                        keymap_keys: list[yaml.ScalarNode]) -> None:
+        """Keymap ids and the theme name, checked against the names the front end gave (if it gave them)."""
+        if self.tui_names is None:
+            return
+        ids = list(self.tui_names.keymap_ids)
+        for key_node in keymap_keys:
+            if key_node.value not in ids and key_node.value in kwargs.get("keymap", {}):
+                self.problems.append(self.error(key_node, f"tui.keymap.{key_node.value}",
+                                                f"unknown binding id ({_closest(key_node.value, ids)})"))
+        theme = kwargs.get("theme")
+        if theme is not None and theme not in self.tui_names.themes:
+            self.problems.append(self.error(values["theme"], "tui.theme", f"unknown theme {theme!r} "
+                                            f"({_closest(theme, sorted(self.tui_names.themes))})"))
 
     def check_inspect(self, values: dict[str, yaml.Node], kwargs: dict[str, Any]) -> None:
         """The explorer's keys: a known read preference, positive bounds, non-empty redaction patterns."""
         preference = kwargs.get("inspect_read_preference")
         if preference is not None and preference not in READ_PREFERENCES:
-            raise self.error(values["inspect_read_preference"], "tui.inspect_read_preference",
-                             f"{preference!r} is not a read preference"
-                             f"{_did_you_mean(preference, list(READ_PREFERENCES))}; use one of "
-                             f"{', '.join(READ_PREFERENCES)}")
+            self.problems.append(self.error(values["inspect_read_preference"], "tui.inspect_read_preference",
+                                            f"{preference!r} is not a read preference"
+                                            f"{_did_you_mean(preference, list(READ_PREFERENCES))}; use one of "
+                                            f"{', '.join(READ_PREFERENCES)}"))
         for key in ("inspect_max_time_ms", "schema_sample_size", "slow_op_threshold_s"):
             if key in kwargs and kwargs[key] <= 0:
-                raise self.error(values[key], f"tui.{key}", "must be a positive number")
+                self.problems.append(self.error(values[key], f"tui.{key}", "must be a positive number"))
         if any(not pattern.strip() for pattern in kwargs.get("redact_fields", ())):
-            raise self.error(values["redact_fields"], "tui.redact_fields", "patterns must not be empty")
+            self.problems.append(self.error(values["redact_fields"], "tui.redact_fields",
+                                            "patterns must not be empty"))
 
     # -- node helpers
     def pairs(self, node: yaml.MappingNode, prefix: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+        """The key/value pairs; a non-plain or duplicate key is noted as an error and left out."""
         seen: dict[str, yaml.Node] = {}
         result = []
         for key_node, value_node in node.value:
-            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.error(key_node, prefix, "keys must be plain names")
+                self.problems.append(self.error(key_node, prefix, "keys must be plain names"))
+                continue
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
             if key_node.value in seen:
                 first = seen[key_node.value].start_mark.line + 1
-                raise self.error(key_node, key, f"duplicate key (first given on line {first})")
+                self.problems.append(self.error(key_node, key, f"duplicate key (first given on line {first})"))
+                continue
             seen[key_node.value] = key_node
             result.append((key_node, value_node))
         return result
 
     def mapping(self, node: yaml.Node, prefix: str, schema: dict[str, str],
                 required: tuple[str, ...]) -> dict[str, yaml.Node]:
+        """The known keys of a mapping; unknown and missing required keys are noted as errors."""
         if not isinstance(node, yaml.MappingNode):
             where = prefix or "the top level"
             raise self.error(node, prefix, f"expected a mapping (key: value lines) at {where}, got {_describe(node)}")
         values: dict[str, yaml.Node] = {}
+        suggested: set[str] = set()  # a misspelt required key is one error ("did you mean"), not two
         for key_node, value_node in self.pairs(node, prefix):
             key = key_node.value
             dotted = f"{prefix}.{key}" if prefix else key
             if key not in schema:
-                raise self.error(key_node, dotted, f"unknown key{_did_you_mean(key, list(schema))}")
+                suggested.update(difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6))
+                self.problems.append(self.error(key_node, dotted, f"unknown key{_did_you_mean(key, list(schema))}"))
+                continue
             values[key] = value_node
         for key in required:
+            if key in suggested and key not in values:
+                continue
             if key not in values or _is_null(values[key]):
                 dotted = f"{prefix}.{key}" if prefix else key
-                raise self.error(values.get(key, node), dotted, "required key is missing")
+                self.problems.append(self.error(values.get(key, node), dotted, "required key is missing"))
+                values.pop(key, None)
         return values
 
     def optional(self, values: dict[str, yaml.Node], key: str, kind: str, prefix: str = "",
@@ -541,7 +634,11 @@ class _Parser:
             return {}
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, key, f"expected a mapping, got {_describe(node)}")
-        return {k.value: self.scalar(v, f"{key}.{k.value}", _STR) for k, v in self.pairs(node, key)}
+        result: dict[str, str] = {}
+        for k, v in self.pairs(node, key):
+            with self.collecting():
+                result[k.value] = self.scalar(v, f"{key}.{k.value}", _STR)
+        return result
 
     def string_list(self, node: yaml.Node, key: str) -> tuple[str, ...]:
         if _is_null(node):
@@ -549,7 +646,11 @@ class _Parser:
         if not isinstance(node, yaml.SequenceNode):
             raise self.error(node, key,
                              f"expected a list of strings, e.g. [password, \"*.ssn\"], got {_describe(node)}")
-        return tuple(self.scalar(item, f"{key}[{index}]", _STR) for index, item in enumerate(node.value))
+        result: list[str] = []
+        for index, item in enumerate(node.value):
+            with self.collecting():
+                result.append(self.scalar(item, f"{key}[{index}]", _STR))
+        return tuple(result)
 
     # -- value checks
     def check_uri(self, node: yaml.Node, key: str, uri: str) -> None:
@@ -680,6 +781,12 @@ def _describe(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     return f"{node.value!r}"
+
+
+def _closest(word: str, choices: list[str]) -> str:
+    """'did you mean X?' or, with nothing close, the names there are."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(choices)}"
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:

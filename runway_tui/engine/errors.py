@@ -1,6 +1,7 @@
 """Every failure the engine reports, each mapped to one documented exit code.
 
-Front ends catch `RunwayError` and print `str(error)` as a single line; anything else is a bug.
+Front ends catch `RunwayError` and print `str(error)` as a single line (a `ConfigErrors` holds several config
+errors: its `problems` are printed one line each); anything else is a bug.
 """
 
 from __future__ import annotations
@@ -28,6 +29,26 @@ class RunwayError(Exception):
 
 class ConfigError(RunwayError):
     """The configuration file is missing, malformed or invalid."""
+
+    line: int = 0  # the line of the file it is about (0: the whole file); orders several errors
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per problem (a `ConfigErrors` has several): front ends print each as its own line."""
+        return [str(self)]
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration errors found in one read, in file order, so one edit can fix them all."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        super().__init__("\n".join(str(error) for error in errors))
+        self.errors = errors
+        self.line = errors[0].line if errors else 0
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(error) for error in self.errors]
 
 
 class UsageError(RunwayError):

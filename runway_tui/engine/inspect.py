@@ -36,6 +36,7 @@ from runway_tui.engine.inspect_values import (
     to_extended_json,
     type_name,
 )
+from runway_tui.engine.sources import sources_collection
 from runway_tui.engine.uri import scrub
 
 if TYPE_CHECKING:
@@ -230,7 +231,8 @@ class Inspector:
     @classmethod
     def for_app(cls, engine: MigrationApp, settings: InspectSettings) -> Inspector:
         config = engine.config
-        ours = {config.migrations_collection, config.auditlog_collection, config.lock_collection}
+        ours = {config.migrations_collection, config.auditlog_collection, config.lock_collection,
+                sources_collection(config.migrations_collection)}
         return cls(engine.database, settings, secrets=config.secrets, ours=ours)
 
     # ------------------------------------------------------------------ errors

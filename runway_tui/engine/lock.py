@@ -28,6 +28,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from runway_tui.engine.errors import LockLostError, LockTimeoutError
 from runway_tui.engine.models import LockInfo
+from runway_tui.engine.vocabulary import remedy
 
 logger = logging.getLogger("runway_tui.lock")
 LOCK_ID = "runway"
@@ -142,7 +143,7 @@ class MigrationLock:
 
     def taken_away(self) -> LockLostError:
         """Note (and return) the loss found by a fenced write or read: nothing more may be written."""
-        self._lost = ("the migration lock was taken away while we held it (by 'unlock --force', or by another "
+        self._lost = ("the migration lock was taken away while we held it (by a forced unlock, or by another "
                       "runner after our lease expired); nothing more was written")
         return LockLostError(self._lost)
 
@@ -163,7 +164,7 @@ class MigrationLock:
                 raise LockTimeoutError(
                     f"the migration lock is held by {holder.holder} for '{holder.operation}' since "
                     f"{_fmt(holder.acquired_at)} (expires {_fmt(holder.expires_at)}); waited {waited:.0f}s. "
-                    "If that runner is dead, wait for the lease to expire or run 'runway-tui unlock'")
+                    f"If that runner is dead, wait for the lease to expire or {remedy('unlock')}")
             if on_wait and waited - last_report >= 1.0:
                 last_report = waited
                 on_wait(holder, waited)

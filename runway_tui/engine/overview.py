@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from bson import json_util
 from pymongo.errors import OperationFailure
 
+from runway_tui.engine.sources import sources_collection
+
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
 
@@ -17,7 +19,7 @@ MAX_VALUE_CHARS = 200
 def collections_list(app: MigrationApp) -> list[dict[str, Any]]:
     """One row per collection from a single cheap command; statistics are left empty (see `collection_stats`)."""
     ours = {app.config.migrations_collection: "migrations", app.config.auditlog_collection: "audit log",
-            app.config.lock_collection: "lock"}
+            app.config.lock_collection: "lock", sources_collection(app.config.migrations_collection): "sources"}
     rows = []
     for info in sorted(app.database.list_collections(), key=lambda c: c["name"]):
         name = info["name"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from runway_tui.engine.errors import DatabaseMovedError, UsageError
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow, Step
+from runway_tui.engine.vocabulary import remedy
 
 
 def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None = None, to: int | None = None,
@@ -21,7 +22,7 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
     if to is not None and to != 0 and to not in known:
         listing = _ranges(known) or "none"
         raise UsageError(f"version {to} does not exist (known versions: {listing}); "
-                         + ("use 'down --to 0' to revert everything" if direction is Direction.DOWN else
+                         + (f"use {remedy('down-to', 0)} to revert everything" if direction is Direction.DOWN else
                             "create it or pick an existing one"))
     if to is not None and to < 0:
         raise UsageError(f"version must be 0 or more, got {to}")
@@ -35,7 +36,7 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
         pool = sorted(candidates + broken, key=lambda r: (r.version or 0, r.name))
         if to is not None:
             if current is not None and to < current and all(r.version > to for r in candidates):
-                raise UsageError(f"version {to} is below the current version {current}; use 'down --to {to}'")
+                raise UsageError(f"version {to} is below the current version {current}; use {remedy('down-to', to)}")
             selected = [r for r in pool if r.version <= to]  # type: ignore[operator]
         elif all_:
             selected = pool
@@ -49,7 +50,7 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
         applied = sorted(report.applied, key=lambda r: r.version or 0, reverse=True)
         if to is not None:
             if current is not None and to > current:
-                raise UsageError(f"version {to} is above the current version {current}; use 'up --to {to}'")
+                raise UsageError(f"version {to} is above the current version {current}; use {remedy('up-to', to)}")
             selected = [r for r in applied if (r.version or 0) > to]
         elif all_:
             selected = applied
@@ -127,10 +128,10 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
         if Problem.FAILED in problems:
             error = f": {row.record.error}" if row.record and row.record.error else ""
             blockers.append(f"{label} is {row.state}{error}; check the database, then resolve it with "
-                            f"'runway-tui mark {row.version} --applied' or '--pending'")
+                            f"{remedy('mark-either', row.version)}")
         if Problem.DRIFT in problems:
             text = (f"{label} was changed after it was applied (checksum {row.stored_checksum} -> "
-                    f"{row.current_checksum}); restore the file or accept it with 'runway-tui accept {row.version}'")
+                    f"{row.current_checksum}); restore the file or accept it with {remedy('accept', row.version)}")
             (warnings if ignore_drift else blockers).append(text + (" [ignored]" if ignore_drift else ""))
         if Problem.BROKEN in problems and row.script is not None:
             # up: a broken file blocks a request that would reach it (or one it cannot place: no version);
@@ -143,7 +144,7 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
         if Problem.ORPHAN in problems:
             if row.version in in_plan:
                 blockers.append(f"{label} is applied but its file is missing; restore the file, or record it as "
-                                f"reverted with 'runway-tui mark {row.version} --pending'")
+                                f"reverted with {remedy('mark', row.version, 'pending')}")
             else:
                 warnings.append(f"{label} is recorded but its file is missing ('runway-tui forget {row.version}' "
                                 "removes the record)")
@@ -153,7 +154,7 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
             if allow_out_of_order:
                 warnings.append(text + " [allowed]")
             else:
-                blockers.append(text + "; apply it anyway with --allow-out-of-order")
+                blockers.append(text + f"; apply it anyway with {remedy('allow-out-of-order')}")
     return blockers, warnings
 
 

@@ -15,6 +15,7 @@ from pymongo.errors import ClientBulkWriteException, PyMongoError, WriteConcernE
 
 from runway_tui.engine import audit_pages
 from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, State
+from runway_tui.engine.sources import SourceWrite
 
 
 class MigrationRepository:
@@ -190,6 +191,7 @@ class StepWrite:
     expect_states: list[str | None]  # the record must be in one of these (None: a Mongorunway record)
     entry: MigrationAuditlogEntry
     new_record: MigrationRecord | None = None  # written first when the step has no record yet
+    source: SourceWrite | None = None  # the applied text, kept beside the record (engine/sources.py)
 
 
 class StepStore:
@@ -202,11 +204,12 @@ class StepStore:
     """
 
     def __init__(self, client: MongoClient[dict[str, Any]], repository: MigrationRepository, journal: AuditJournal,
-                 lease: Collection[dict[str, Any]], *, combined: bool) -> None:
+                 lease: Collection[dict[str, Any]], sources: Collection[dict[str, Any]], *, combined: bool) -> None:
         self.client = client
         self.repository = repository
         self.journal = journal
         self.lease = lease
+        self.sources = sources
         self.combined = combined
 
     def write_step(self, write: StepWrite, session: ClientSession | None, *, lease_filter: dict[str, Any] | None,
@@ -249,6 +252,8 @@ class StepStore:
         if not self.repository.update(write.version, write.fields, session=session,
                                       expect={"state": {"$in": write.expect_states}}):
             return StepOutcome.RECORD_CHANGED
+        if write.source is not None:
+            self.sources.update_one(write.source.filter, write.source.update, upsert=True, session=session)
         if not audit_first:
             self.journal.append(write.entry, session=session)
         return StepOutcome.RECORDED
@@ -266,6 +271,8 @@ class StepStore:
             ops.append(("new", self.repository.collection, write.new_record.to_document(), None))
         ops.append(("record", self.repository.collection,
                     {"_id": write.version, "state": {"$in": write.expect_states}}, {"$set": write.fields}))
+        if write.source is not None:
+            ops.append(("source", self.sources, write.source.filter, write.source.update))
         if not audit_first:
             ops.append(audit)
         return ops
@@ -278,6 +285,8 @@ class StepStore:
                 models.append(InsertOne(query_or_doc, namespace=namespace))
             elif kind == "new":
                 models.append(ReplaceOne({"_id": query_or_doc["_id"]}, query_or_doc, upsert=True, namespace=namespace))
+            elif kind == "source":
+                models.append(UpdateOne(query_or_doc, change, upsert=True, namespace=namespace))
             else:
                 models.append(UpdateOne(query_or_doc, change, namespace=namespace))
         try:
@@ -298,6 +307,9 @@ class StepStore:
                 matched.append(None)
             elif kind == "new":
                 collection.replace_one({"_id": query_or_doc["_id"]}, query_or_doc, upsert=True, session=session)
+                matched.append(None)
+            elif kind == "source":
+                collection.update_one(query_or_doc, change, upsert=True, session=session)
                 matched.append(None)
             else:
                 matched.append(collection.update_one(query_or_doc, change, session=session).matched_count)

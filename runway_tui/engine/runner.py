@@ -40,6 +40,7 @@ from runway_tui.engine.models import (
 )
 from runway_tui.engine.repository import StepOutcome, StepWrite
 from runway_tui.engine.scripts import ScriptFile, checksum_text
+from runway_tui.engine.vocabulary import remedy
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
@@ -57,6 +58,7 @@ class StepRunner:
         # Compiled migrations by (path, checksum of the text): a long-lived app (the TUI) steps the same files
         # up and down; a changed file has another checksum and is compiled again.
         self._compiled: dict[tuple[str, str], types.CodeType] = {}
+        self.source = ""  # the text of the file loaded for the current step
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
@@ -68,6 +70,7 @@ class StepRunner:
         if code is None:
             code = compile(text.removeprefix("\ufeff"), str(path), "exec")
             self._compiled[key] = code
+        self.source = text  # what ran: kept with the record when the step succeeds (see `_write_success`)
         module = types.ModuleType(f"runway_migration_{step.version}")
         module.__file__ = str(path)
         sys.path.insert(0, str(path.parent))  # lets a migration import helpers (files starting with "_")
@@ -335,7 +338,10 @@ class StepRunner:
                       "duration_ms": duration, "error": None, "run_id": app.lock.owner}
             expect_state = [State.APPLIED.value, State.REVERTING.value, None]
         new = self._new_record(step, checksum) if record is None and step.direction is Direction.UP else None
-        outcome = app.store.write_step(StepWrite(step.version, fields, expect_state, entry, new), session,
+        # the applied text, for drift shown as a diff: kept by the same command, in the same transaction
+        source = (app.sources.write(step.version, checksum, step.name, self.source, app.now())
+                  if step.direction is Direction.UP else None)
+        outcome = app.store.write_step(StepWrite(step.version, fields, expect_state, entry, new, source), session,
                                        lease_filter=app.lock.lease_filter() if session is not None else None,
                                        audit_first=session is None)
         if outcome is StepOutcome.LEASE_LOST:
@@ -403,7 +409,7 @@ class StepRunner:
         app = self.app
         message = exception_line(exc, app.redact)
         if self._lost_in == step.version and not isinstance(exc, LockLostError):
-            message = (f"LockLostError: the migration lock was taken away during the step (by 'unlock --force', or "
+            message = (f"LockLostError: the migration lock was taken away during the step (by a forced unlock, or "
                        f"by another runner after our lease expired); nothing was recorded ({message})")
         app.emit(StepFailedEvent(app, step, message, type(exc).__name__, rolled_back))
         if isinstance(exc, KeyboardInterrupt):
@@ -414,8 +420,8 @@ class StepRunner:
 
     @staticmethod
     def _blocked_hint(step: Step) -> str:
-        return (f" (its effects may remain: state is failed; check the data, then 'runway-tui mark {step.version}"
-                " --applied' or '--pending')")
+        return (f" (its effects may remain: state is failed; check the data, then "
+                f"{remedy('mark-either', step.version)})")
 
     def _new_record(self, step: Step, checksum: str) -> MigrationRecord:
         return MigrationRecord(version=step.version, name=step.name, checksum=checksum,

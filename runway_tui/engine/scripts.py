@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from runway_tui.compat.mongorunway import files as mongorunway_files
 from runway_tui.engine.errors import ConfigError, UsageError
+from runway_tui.engine.vocabulary import remedy
 
 if TYPE_CHECKING:
     from runway_tui.engine.config import AppConfig
@@ -326,7 +327,7 @@ class ScriptDirectory:
             mode = os.stat(self.path).st_mode
         except OSError as exc:
             raise ConfigError(f"{self.origin}: {self.path}: {exc.strerror.lower() if exc.strerror else exc}; "
-                              "create the folder ('runway-tui new NAME' does) or fix scripts_dir") from None
+                              f"create the folder ({remedy('new')} does) or fix scripts_dir") from None
         import stat as stat_module
 
         if not stat_module.S_ISDIR(mode):

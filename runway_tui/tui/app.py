@@ -49,6 +49,7 @@ from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.main import MainScreen
 from runway_tui.tui.state import Connection, Outcome, UiState
 from runway_tui.tui.switcher import AppSwitching
+from runway_tui.tui.words import app_words
 from runway_tui.tui.workers import EngineWorkers
 
 Clock = Callable[[], dt.datetime]
@@ -88,7 +89,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
                                         address or ("embedded" if app_config.is_embedded else app_config.masked_uri),
                                         read_only, app_config.production)
         self.events = EventBuffer(lambda: self.post_message(EngineActivity()),
-                                  lambda: self.clock().strftime("%H:%M:%S"))
+                                  lambda: self.clock().strftime("%H:%M:%S"), lambda text: app_words(self, text))
         self.init_audit()
         self.init_overview()
         self._polls = 0
@@ -242,6 +243,10 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
     def log_line(self, level: str, text: str) -> None:
         self.events.add(level, text)
 
+    def notify(self, message: str, **options: Any) -> None:  # type: ignore[override]
+        """Every toast names this UI's keys, never a CLI command (see `words`)."""
+        super().notify(app_words(self, message), **options)
+
     # ------------------------------------------------------------------ messages from workers
     @on(EngineConnected)
     def _connected(self, message: EngineConnected) -> None:
@@ -289,7 +294,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
 
     @on(StateLoaded)
     def _state_loaded(self, message: StateLoaded) -> None:
-        self._apply_snapshot(message.snapshot, message.reason)
+        if self.screen_stack:  # a poll's read may land while the app is closing: no screen to show it on
+            self._apply_snapshot(message.snapshot, message.reason)
 
     def _apply_snapshot(self, snapshot: Snapshot, reason: str) -> None:
         previous = self.snapshot

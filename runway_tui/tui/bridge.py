@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from runway_tui.engine.events import (
     HandlerFailedEvent,
@@ -29,6 +29,7 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
+from runway_tui.engine.vocabulary import version_label
 
 MAX_BUFFERED = 2000  # a runaway producer cannot grow memory without bound before the UI drains
 
@@ -62,9 +63,11 @@ class Drained:
 class EventBuffer:
     """Collects engine events from any thread; `drain()` runs on the UI thread."""
 
-    def __init__(self, announce: Callable[[], None], timestamp: Callable[[], str]) -> None:
+    def __init__(self, announce: Callable[[], None], timestamp: Callable[[], str],
+                 words: Callable[[str], str] = lambda text: text) -> None:
         self._announce = announce
         self._timestamp = timestamp
+        self._words = words  # the engine's remedies in the front end's own words
         self._lock = threading.Lock()
         self._pending = Drained()
         self._entries: deque[LogEntry] = deque(maxlen=MAX_BUFFERED)
@@ -100,6 +103,7 @@ class EventBuffer:
         self._push(apply)
 
     def _append(self, entry: LogEntry) -> None:
+        entry = replace(entry, text=self._words(entry.text))
         if len(self._entries) == self._entries.maxlen:
             self._pending.dropped += 1
         self._entries.append(entry)
@@ -148,7 +152,7 @@ def describe(event: MigrationEvent) -> list[tuple[str, str]]:
     if isinstance(event, PlanComputedEvent) and event.plan is not None:
         plan = event.plan
         return [("debug", f"plan {plan.direction.value}: {len(plan.steps)} step(s), "
-                          f"v{plan.current_version or 0} -> v{plan.target_version or 0}")]
+                          f"{version_label(plan.current_version)} -> {version_label(plan.target_version)}")]
     if isinstance(event, RefreshDoneEvent) and event.report is not None:
         r = event.report
         parts = [f"{len(r.new)} new", f"{len(r.updated)} updated", f"{len(r.removed)} removed"]

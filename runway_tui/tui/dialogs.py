@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runway_tui.engine.models import Direction, Plan, RefreshReport, RunResult, Step
+from runway_tui.engine.vocabulary import version_label
 from runway_tui.tui.format import short_name, summary, version_text
 from runway_tui.tui.screens.confirm import ConfirmRequest
 
@@ -54,7 +55,7 @@ def plan_preview(plan: Plan) -> tuple[str, list[str]]:
     lines += [f"warning: {w}" for w in plan.warnings] + [f"blocked: {b}" for b in plan.blockers]
     if plan.group and plan.steps:
         lines.append("group: one transaction for the whole run: every step commits, or none does")
-    head = (f"'up all' would run {len(plan.steps)} step(s): {version_text(plan.current_version)} -> "
+    head = (f"'up all' would run {len(plan.steps)} step(s): {version_label(plan.current_version)} -> "
             f"{version_text(plan.target_version)}" if plan.steps else "'up all' has nothing to run")
     return head, lines
 
@@ -65,7 +66,7 @@ def run_summary(result: RunResult) -> str:
         return "nothing to do"
     verb = "applied" if result.plan.direction is Direction.UP else "reverted"
     names = ", ".join(r.step.name for r in done)
-    return f"{verb} {names}; now at version {version_text(result.current_version)}"
+    return f"{verb} {names}; now at version {version_label(result.current_version)}"
 
 
 def refresh_summary(report: RefreshReport) -> str:

@@ -7,13 +7,7 @@ import datetime as dt
 from rich.text import Text
 
 from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
-
-ACTION_NAMES = {
-    "UpgradeTransaction": "up", "DowngradeTransaction": "down", "MarkAppliedTransaction": "mark applied",
-    "MarkPendingTransaction": "mark pending", "AcceptChecksumTransaction": "accept drift",
-    "UnlockTransaction": "unlock", "ForceUnlockTransaction": "force unlock", "ForgetTransaction": "forget",
-    "BaselineTransaction": "baseline",
-}
+from runway_tui.engine.vocabulary import action_label, version_label
 
 # (mark, word, style): the word keeps the state readable without colour.
 STATUS_STYLES: dict[str, tuple[str, str, str]] = {
@@ -53,11 +47,12 @@ def when(value: dt.datetime | None, seconds: bool = False) -> str:
 
 
 def version_text(version: int | None) -> str:
-    return "—" if version is None else f"{version:03d}"
+    """A version as the CLI shows it too (`version_label`); a row without one shows a dash."""
+    return "—" if version is None else version_label(version)
 
 
 def action_name(entry: MigrationAuditlogEntry) -> str:
-    return ACTION_NAMES.get(entry.transaction_name, entry.transaction_name)
+    return action_label(entry.transaction_name)
 
 
 def duration(ms: int | None) -> str:

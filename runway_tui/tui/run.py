@@ -6,29 +6,30 @@ import argparse
 import sys
 
 from runway_tui.engine.config import load_config
-from runway_tui.engine.errors import RunwayError
+from runway_tui.engine.errors import ConfigError, RunwayError
 from runway_tui.engine.policy import resolve_access
 
 
 def run_tui(args: argparse.Namespace) -> int:
+    from runway_tui.tui.settings import theme_flag_error, tui_names  # Textual's names: only on this path
+
+    flag_error = theme_flag_error(getattr(args, "theme", None))
     try:
-        config = load_config(getattr(args, "config", None))
+        config = load_config(getattr(args, "config", None), tui_names=tui_names())
         for note in config.notes:  # a mongorunway.yaml's keys without meaning for us: seen again after the TUI
             sys.stderr.write(f"runway-tui: note: {note}\n")
         app_config = config.app(getattr(args, "app", None))
         access = resolve_access(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
                                 write_flag=bool(getattr(args, "write", False)))
     except RunwayError as exc:
-        sys.stderr.write(f"runway-tui: {exc}\n")
+        problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
+        for problem in problems + ([flag_error] if flag_error else []):  # every problem, one line each
+            sys.stderr.write(f"runway-tui: {problem}\n")
         return int(exc.exit_code)
-    from runway_tui.tui.app import RunwayApp  # Textual only on this path
-    from runway_tui.tui.settings import settings_errors
-
-    errors = settings_errors(config.tui, config.path, getattr(args, "theme", None))
-    if errors:
-        for error in errors:
-            sys.stderr.write(f"runway-tui: {error}\n")
+    if flag_error:
+        sys.stderr.write(f"runway-tui: {flag_error}\n")
         return 2
+    from runway_tui.tui.app import RunwayApp  # the app itself only once the settings are known good
 
     app = RunwayApp(app_config, config.tui, read_only=access.read_only, access=access,
                     theme=getattr(args, "theme", None), handle_signals=True, project_config=config,

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def test_status_plan_check_write_nothing_and_report(main_cli, project, mongo_cli
     assert main_cli("up").returncode == 0
     applied = main_cli("status").stdout
     row = next(line for line in applied.splitlines() if "001_create_users" in line)
-    assert row.split()[:3] == ["✓", "1", "applied"]  # Mongorunway B14: symbols and states, not numbers
+    assert row.split()[:3] == ["✓", "001", "applied"]  # Mongorunway B14: symbols and states, not numbers
 
 
 def test_up_down_and_dry_run(main_cli, project, mongo_client):
@@ -89,7 +90,7 @@ def test_up_down_and_dry_run(main_cli, project, mongo_client):
     assert things.count_documents({}) == 0
     up = main_cli("up")  # one step by default, new files picked up without a refresh
     assert up.returncode == 0, up.stderr
-    assert "applied 1 migration(s); current version 1" in up.stdout
+    assert "applied 1 migration(s); current version 001" in up.stdout  # versions as the TUI shows them
     assert "[1/1] up 001_m1 (transaction)" in up.stderr
     data = ok_json(main_cli("up", "--steps", "2", "--json"))
     assert set(data) >= {"direction", "current_version", "completed"}
@@ -131,7 +132,7 @@ def test_new_refresh_history(main_cli, project):
     assert entry["migration_read_model"]["version"] == 2
     assert len(entry["session_id"]) == 32
     table = main_cli("history")
-    assert "UpgradeTransaction" not in table.stdout and "Upgrade" in table.stdout
+    assert "UpgradeTransaction" not in table.stdout and " up " in table.stdout  # the TUI's action names
     assert "001_add_users_email_index" in table.stdout
 
 
@@ -407,3 +408,26 @@ def test_baseline_from_the_cli(main_cli, project):
     assert "recorded 1 migration(s) as applied up to version 1 (nothing was run)" in done.stdout
     assert json.loads(main_cli("status", "--json").stdout)["current_version"] == 1
     assert "baseline" in main_cli("--help").stdout
+
+
+def test_several_config_errors_are_reported_together_in_file_order(main_cli, project):
+    """Every error of the file, one line each, in file order, exit 2, no traceback (the CLI, then the TUI
+    launch, which also names an unknown theme among them)."""
+    set_config(project, "    read_only: false", "    read_onyl: false")
+    set_config(project, "    auditlog_limit: null", "    auditlog_limit: many")
+    set_config(project, "  theme: textual-dark", "  theme: nrod")
+    set_config(project, "  poll_interval_s: 2.0", "  poll_interval_s: often")
+    proc = main_cli("status")
+    assert proc.returncode == ExitCode.BAD_INPUT and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    key_of = lambda line: re.search(r"\.yaml:\d+: ([\w.-]+):", line).group(1)  # noqa: E731
+    assert [key_of(line) for line in lines] == [
+        "applications.test.auditlog_limit", "applications.test.read_onyl", "tui.poll_interval_s"]
+    assert all(line.startswith(f"runway-tui: error: {project.config_path}:") for line in lines)
+    as_json = json.loads(main_cli("status", "--json").stdout)
+    assert as_json["ok"] is False and len(as_json["errors"]) == 3
+    launch = main_cli()  # the TUI launch: the same errors and the unknown theme, before anything starts
+    assert launch.returncode == ExitCode.BAD_INPUT and "Traceback" not in launch.stderr
+    keys = [key_of(line) for line in launch.stderr.strip().splitlines()]
+    assert keys == ["applications.test.auditlog_limit", "applications.test.read_onyl", "tui.theme",
+                    "tui.poll_interval_s"]

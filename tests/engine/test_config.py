@@ -299,3 +299,69 @@ def test_sample_config_is_valid_and_documents_every_key(monkeypatch):
         assert found, f"sample_config.yaml does not show {key}"
         i = found[0]
         assert "#" in lines[i] or lines[i - 1].strip().startswith("#"), f"{key} has no comment"
+
+
+SEVERAL_ERRORS = """\
+scripts_dir: migrations
+default_app: dev
+colour: blue
+applications:
+  dev:
+    uri: mongodb://127.0.0.1:27017
+    databse: shop
+    auditlog_limit: lots
+    timeouts:
+      lock_wait_s: soon
+  prod:
+    uri: mongodb://db.example.com:27017
+    database: shop
+    read_only: maybe
+tui:
+  theme: nrod
+  poll_interval_s: 0
+  keymap:
+    migrate-upp: ctrl+u
+    refresh: ctrl+r
+"""
+
+
+def test_several_errors_are_reported_together_one_line_each_in_file_order(tmp_path):
+    """One read reports every error of the file (unknown keys, bad types, bad values, unknown keymap id and
+    theme), so one edit fixes them all; each names its line and key, in the order of the file."""
+    from runway_tui.engine.config import TuiNames
+    from runway_tui.engine.errors import ConfigErrors
+
+    path = write(tmp_path, SEVERAL_ERRORS)
+    names = TuiNames(keymap_ids=("migrate-up", "refresh"), themes=("nord", "textual-dark"))
+    with pytest.raises(ConfigErrors) as info:
+        load_config(path, tui_names=names)
+    problems = info.value.problems
+    assert info.value.exit_code == ExitCode.BAD_INPUT
+    assert problems == [
+        f"{path}:3: colour: unknown key",
+        f"{path}:7: applications.dev.databse: unknown key (did you mean 'database'?)",
+        f"{path}:8: applications.dev.auditlog_limit: expected a whole number, got 'lots'",
+        f"{path}:10: applications.dev.timeouts.lock_wait_s: expected a number, got 'soon'",
+        f"{path}:14: applications.prod.read_only: expected true or false, got 'maybe'",
+        f"{path}:16: tui.theme: unknown theme 'nrod' (did you mean 'nord'?)",
+        f"{path}:17: tui.poll_interval_s: must be a positive number",
+        f"{path}:19: tui.keymap.migrate-upp: unknown binding id (did you mean 'migrate-up'?)",
+    ]
+    assert str(info.value) == "\n".join(problems)
+
+
+def test_one_error_stays_one_plain_line_and_names_are_only_checked_when_given(tmp_path):
+    """A lone error is the one line it always was; without the TUI's names the keymap and theme are not judged
+    (the CLI knows no Textual themes)."""
+    text = SEVERAL_ERRORS.replace("colour: blue\n", "").replace("databse", "database").replace(
+        "lots", "5").replace("soon", "3").replace("maybe", "true").replace("poll_interval_s: 0", "poll_interval_s: 1")
+    path = write(tmp_path, text)
+    config = load_config(path)
+    assert config.tui.theme == "nrod" and "migrate-upp" in config.tui.keymap
+    from runway_tui.engine.config import TuiNames
+
+    with pytest.raises(ConfigError) as info:
+        load_config(path, tui_names=TuiNames(keymap_ids=("migrate-up", "refresh"), themes=("nord",)))
+    assert info.value.problems == [f"{path}:15: tui.theme: unknown theme 'nrod' (did you mean 'nord'?)",
+                                   f"{path}:18: tui.keymap.migrate-upp: unknown binding id (did you mean "
+                                   f"'migrate-up'?)"]

@@ -109,3 +109,44 @@ async def test_a_failed_step_error_is_in_the_detail_and_copyable(project, tui_ap
         await pilot.press("c")
         assert "RuntimeError: boom: the data is not what we expected" in app.clipboard
         assert "Traceback" in app.clipboard
+
+
+LEAKY = '''"""Fails naming a URI with its password."""
+
+version = {v}
+transactional = False
+
+
+def upgrade(ctx):
+    raise RuntimeError("cannot reach mongodb://app:hunter2-secret@db.example.com:27017/shop")
+
+
+def downgrade(ctx):
+    pass
+'''
+
+
+async def test_the_traceback_in_the_detail_and_its_copy_have_secrets_scrubbed(project, tui_app):
+    import contextlib
+
+    from runway_tui.engine.config import load_config
+    from runway_tui.engine.errors import RunwayError
+    from tests.tui.conftest import engine_for
+
+    project.write_migration(1, "leaky", LEAKY.format(v=1))
+    with engine_for(load_config(project.config_path).app(project.app)) as other, \
+            contextlib.suppress(RunwayError):
+        other.upgrade()
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.query_one(MigrationsTable).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MigrationDetailScreen)
+        traceback = str(screen.query_one("#traceback-text").render())
+        assert "Traceback (most recent call last)" in traceback and "db.example.com" in traceback
+        await pilot.press("c")
+        assert "RuntimeError: cannot reach" in app.clipboard
+        assert "hunter2-secret" not in traceback + app.clipboard + str(screen.query_one("#migration-facts").render())

@@ -65,3 +65,10 @@ def test_applications_list(snap_compare, applied_project, mongo_client, size):  
     finally:
         app.shutdown_engine()
         mongo_client.drop_database(other_db)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_drift_diff(snap_compare, troubled_project, size):
+    """The detail of a drifted migration: the applied source against the file now, as a coloured diff."""
+    (troubled_project.scripts_dir / "004_broken.py").unlink()
+    assert snapshot(snap_compare, troubled_project, size, press=["1", "g", "enter"])

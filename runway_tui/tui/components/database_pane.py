@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
 from runway_tui.engine.connection import ServerInfo
 from runway_tui.tui.bindings import LIST_BINDINGS
-from runway_tui.tui.components.columns import cursor_row_key
+from runway_tui.tui.components.columns import Column, Step, cursor_row_key, fit
 from runway_tui.tui.format import size
 
 
@@ -29,16 +30,38 @@ class CollectionsTable(DataTable[object]):
         self._fingerprint: object = None
         self._rows: list[dict[str, Any]] = []
         self._complete = True
+        self._fitted_size: object = None  # the size the columns were fitted to
         self.name_filter = ""  # `/` in pane 2: only collections whose name contains this (any case)
 
     # runway's own collections are marked in the name column (◆), not in a column of their own,
     # so that every column fits in half of a 120-column terminal.
     COLUMNS = (("name", "Collection"), ("count", "Docs"), ("size", "Size"), ("indexes", "Idx"),
                ("validator", "Valid"))
+    # too narrow: "Valid" becomes "V" first, then long names are cut (…); room left over widens the names
+    SHRINK: list[Step] = [("validator", None), ("name", 10), ("size", 6)]
+    GIVE_BACK = ["validator", "name"]
+    NUMBERS = ("count", "size", "indexes")
 
     def on_mount(self) -> None:
         for key, label in self.COLUMNS:
             self.add_column(label, key=key)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.size != self._fitted_size:
+            self._fingerprint = None  # same rows, new width: fit the columns again
+            self.show(self._rows, self._complete)
+
+    def _fit(self, cells: list[tuple[Text, ...]]) -> list[Column]:
+        """Every column within the pane's width (a DataTable would crop the last ones at its edge)."""
+        columns = [Column(key, (label, "V") if key == "validator" else (label,),
+                          max([len(label), *(row_cells[index].cell_len for row_cells in cells)]),
+                          compact=1 if key == "validator" else None)
+                   for index, (key, label) in enumerate(self.COLUMNS)]
+        visible = max(self.size.height - 1, 0)
+        scrollbar = self.styles.scrollbar_size_vertical if len(cells) > visible else 0
+        self._fitted_size = self.size
+        fit(columns, self.size.width - scrollbar, 2 * self.cell_padding, self.SHRINK, self.GIVE_BACK)
+        return columns
 
     def set_filter(self, text: str) -> None:
         self.name_filter = text.strip()
@@ -73,14 +96,17 @@ class CollectionsTable(DataTable[object]):
                 Text("" if row.get("indexes") is None else str(row["indexes"]), justify="right"),
                 Text("✓", style="green") if row.get("validator") else Text("—", style="dim"),
             ))
-        # Each column is as wide as its widest cell, measured here rather than by the table when it is next
-        # idle: the pane shows its final layout at once (and the same one in every screenshot).
+        # Each column is as wide as its widest cell, or as the pane allows (names cut with …), measured here
+        # rather than by the table when it is next idle: the final layout at once, the same in every screenshot.
         self.clear(columns=True)
-        for index, (key, label) in enumerate(self.COLUMNS):
-            width = max([len(label), *(row_cells[index].cell_len for row_cells in cells)])
-            self.add_column(label, key=key, width=width)
+        columns = self._fit(cells)
+        for column in columns:  # numbers are right-aligned: so are their labels
+            label = Text(column.label, justify="right" if column.key in self.NUMBERS else "left")
+            self.add_column(label, key=column.key, width=column.width)
         for row, row_cells in zip(rows, cells, strict=True):
-            self.add_row(*row_cells, key=row["name"])
+            name = row_cells[0].copy()
+            name.truncate(columns[0].width, overflow="ellipsis")
+            self.add_row(name, *row_cells[1:], key=row["name"])
         if selected is not None:
             for index, row in enumerate(rows):
                 if row["name"] == selected:
@@ -89,6 +115,12 @@ class CollectionsTable(DataTable[object]):
     @property
     def selected_name(self) -> str | None:
         return cursor_row_key(self)
+
+    @property
+    def selected_data(self) -> dict[str, Any] | None:
+        """Everything known of the selected collection (its cells in full)."""
+        name = self.selected_name
+        return next((row for row in self._rows if row["name"] == name), None)
 
 
 class DatabasePane(Vertical):

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from runway_tui.engine.connection import ServerInfo
 from runway_tui.engine.models import LockInfo, StatusReport
+from runway_tui.engine.vocabulary import version_label
 from runway_tui.tui.format import when
 
 
@@ -67,7 +68,7 @@ def render_header(state: HeaderState) -> Text:
         counts = state.status.counts()
         current = state.status.current_version
         line2.append("version ", style="dim")
-        line2.append(f"{current:03d}" if current is not None else "none", style="bold")
+        line2.append(version_label(current), style="bold")
         line2.append("  ")
         pending = counts["pending"]
         line2.append(f"{pending} pending", style="bold cyan" if pending else "dim")

@@ -17,7 +17,7 @@ from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import Config
 from runway_tui.engine.models import StatusReport
 from runway_tui.engine.policy import Access
-from runway_tui.tui.format import version_text
+from runway_tui.engine.vocabulary import version_label
 
 COLUMNS = ("app", "database", "version", "pending", "problems", "lock", "server")
 
@@ -36,7 +36,7 @@ class AppProbe:
     def of(cls, status: StatusReport, lock: str, server: str) -> AppProbe:
         counts = status.counts()
         problems = sum(counts.get(k, 0) for k in ("drift", "orphan", "failed", "broken"))
-        return cls(version_text(status.current_version) if status.current_version else "none",
+        return cls(version_label(status.current_version),
                    str(counts["pending"]), str(problems), lock, server)
 
 

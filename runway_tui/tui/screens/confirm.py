@@ -14,6 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from runway_tui.tui.words import app_words
+
 
 @dataclass
 class ConfirmRequest:
@@ -86,6 +88,7 @@ class ConfirmScreen(ModalScreen[bool]):
         return self._rendered_text
 
     def compose(self) -> ComposeResult:
+        self.request.warnings = [app_words(self.app, warning) for warning in self.request.warnings]  # TUI keys
         max_steps = self._max_steps()
         if max_steps is not None and max_steps < len(self.request.steps):
             self.hidden_steps = len(self.request.steps) - max(max_steps - 1, 1)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING
 
+from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
@@ -15,7 +17,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.inspect_refs import collections_in_file
-from runway_tui.engine.models import MigrationAuditlogEntry, StatusRow
+from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
 from runway_tui.engine.overview import document_json
 from runway_tui.tui.format import (
     action_name,
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
 
 MAX_SOURCE_CHARS = 200_000
+NO_STORED_SOURCE = ("No stored source exists for this version: it was applied before runway kept each applied file's "
+                    "source (or by another tool), so only the checksums tell that it changed. The file as it is now:")
 
 
 def facts_text(facts: list[tuple[str, Text | str]]) -> Text:
@@ -92,6 +96,7 @@ class MigrationDetailScreen(DetailScreen):
     def __init__(self, row: StatusRow) -> None:
         super().__init__()
         self.row = row
+        self.diff_text = ""  # drift: the unified diff shown (tests read it)
         self.collections = collections_in_file(row.script.path) if row.script is not None else []
 
     def action_open_collection(self) -> None:
@@ -180,6 +185,40 @@ class MigrationDetailScreen(DetailScreen):
         self.query_one("#source").focus()
         if self.row.version is not None:
             self.load_audit(self.row.version)
+            if Problem.DRIFT in self.row.problems and self.row.stored_checksum:
+                self.load_stored_source(self.row.version, self.row.stored_checksum)
+
+    @work(thread=True, name="migration-source", group="detail", exit_on_error=False)
+    def load_stored_source(self, version: int, checksum: str) -> None:
+        """Drift: the source that was applied (kept by the engine), shown against the file as a diff."""
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            stored = engine.stored_source(version, checksum)
+        except RunwayError as exc:
+            self.app.call_from_thread(self.notify, f"cannot read the applied source: {exc}", severity="error",
+                                      markup=False)
+            return
+        self.app.call_from_thread(self.show_drift, stored)
+
+    def show_drift(self, stored: str | None) -> None:
+        box = self.query_one("#source", VerticalScroll)
+        body = self.query_one("#source-text", Static)
+        if stored is None:
+            box.border_title = f"{box.border_title} · no stored source to diff"
+            body.update(Group(Text(NO_STORED_SOURCE, style="italic yellow"), self._source()))
+            return
+        assert self.row.script is not None
+        name = self.row.script.path.name
+        current = self.row.script.path.read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_CHARS]
+        lines = difflib.unified_diff(stored.splitlines(keepends=True), current.splitlines(keepends=True),
+                                     fromfile=f"{name} as applied ({self.row.stored_checksum})",
+                                     tofile=f"{name} now ({self.row.current_checksum})")
+        self.diff_text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        box.border_title = "drift: the applied source against the file now (unified diff)"
+        body.update(Syntax(self.diff_text or "(no difference in the text: only line endings or encoding)",
+                           "diff", theme="monokai", word_wrap=False))
 
     @work(thread=True, name="migration-audit", group="detail", exit_on_error=False)
     def load_audit(self, version: int) -> None:

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from runway_tui.tui.words import app_words
+
 
 class ErrorScreen(ModalScreen[None]):
     BINDINGS = [
@@ -25,15 +27,17 @@ class ErrorScreen(ModalScreen[None]):
         self.title_text = title
         self.message = message
         self.details = details or []
+        self.shown_text = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(Text(self.title_text), id="dialog-title")
             with VerticalScroll(id="error-body"):
-                body = Text(self.message, style="bold")
+                body = Text(app_words(self.app, self.message), style="bold")  # remedies as this UI's keys
                 for line in self.details:
                     body.append("\n• ", style="red" if self.has_class("-error") else "cyan")
-                    body.append(line)
+                    body.append(app_words(self.app, line))
+                self.shown_text = body.plain  # what the user reads (tests check it)
                 yield Static(body)
             with Horizontal(id="dialog-buttons"):
                 yield Button("Close \\[esc]", variant="error" if self.has_class("-error") else "primary", id="close")

@@ -11,6 +11,7 @@ from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, RichLog
 
+from runway_tui.tui import row_view
 from runway_tui.tui.bindings import FILE_ACTIONS, MUTATING_ACTIONS, main_bindings
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePane
@@ -232,6 +233,12 @@ class MainScreen(Screen[None]):
         if row is None:
             self.notify("no migration has a problem" + (" in this filter" if table.filter_text else ""),
                         timeout=2)
+
+    def action_copy_name(self) -> None:
+        row_view.copy_name(self)
+
+    def action_show_row(self) -> None:
+        row_view.show_row(self)
 
     def action_log_follow(self) -> None:
         following = self.query_one(LiveLog).toggle_follow()
