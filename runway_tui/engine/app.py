@@ -620,8 +620,8 @@ class MigrationApp:
             rows = [r for r in status.rows if r.version is not None and r.version <= to and not r.is_applied]
             problems = [f"{r.script.path.name}: {r.script.problem}" for r in rows
                         if r.script is not None and r.script.is_broken]
-            problems += [f"{r.name} is {r.state}: resolve it with 'runway-tui mark {r.version}' first" for r in rows
-                         if Problem.FAILED in r.problems]
+            problems += [f"{r.name} is {r.state}: resolve it with {remedy('mark-either', r.version)} first"
+                         for r in rows if Problem.FAILED in r.problems]
             if problems:
                 raise BlockedError(f"refusing to baseline to {to}: " + "; ".join(problems) + "; nothing was recorded")
             self._remember_evidence(self.journal.last_state_changes([r.version for r in rows if r.version]))
@@ -683,7 +683,7 @@ class MigrationApp:
             path = file_of(record, self.scripts.scan(), self.config.scripts_dir)
             if path is not None:
                 raise UsageError(f"version {version}: its file {path.name} exists; forget only removes the record "
-                                 f"of a deleted file (to revert it, use 'down' or 'mark {version} --pending')")
+                                 f"of a deleted file (to revert it, step down, or {remedy('mark', version, 'pending')})")
             self._remember_evidence(self.journal.last_state_changes([version]))
             self.repository.remove(version)
             self.journal.append(self.audit_entry("ForgetTransaction", record.read_model))

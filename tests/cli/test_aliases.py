@@ -42,7 +42,7 @@ def test_the_other_verbs(main_cli, project):
     project.write_migration(2, "m2", data_migration(2))
     assert main_cli("upgrade", "test", "all").returncode == 0
     version = main_cli("version", "test")
-    assert version.returncode == 0 and "current version 2 (2 applied of 2 recorded)" in version.stdout
+    assert version.returncode == 0 and "current version 002 (2 applied of 2 recorded)" in version.stdout
     audit = main_cli("auditlog", "test", "-l", "1")
     assert audit.returncode == 0 and "002_m2" in audit.stdout and "001_m1" not in audit.stdout
     oldest = main_cli("auditlog", "test", "-l", "1", "-a")

@@ -168,7 +168,7 @@ CASES = [
     Case("new-unwritable-folder", then(_unwritable, ("new", "add_index")), 2, ("cannot",)),
     Case("new-nameless", cli_args("new", "!!!"), 2, ("'!!!'", "letters")),
     # ---------------------------------------------------------------- CLI usage
-    Case("cli-unknown-subcommand", cli_args("upgrade"), 2, ("upgrade",)),
+    Case("cli-unknown-subcommand", cli_args("migrate"), 2, ("migrate",)),
     Case("cli-unknown-option", cli_args("status", "--colour"), 2, ("--colour",)),
     Case("cli-steps-zero", cli_args("up", "--steps", "0"), 2, ("--steps", "'0'")),
     Case("cli-steps-not-a-number", cli_args("down", "--steps", "two"), 2, ("--steps", "'two'")),
