@@ -682,8 +682,9 @@ class MigrationApp:
                 raise UsageError(f"version {version} has no record in the database; nothing to forget")
             path = file_of(record, self.scripts.scan(), self.config.scripts_dir)
             if path is not None:
+                undo = remedy("mark", version, "pending")
                 raise UsageError(f"version {version}: its file {path.name} exists; forget only removes the record "
-                                 f"of a deleted file (to revert it, step down, or {remedy('mark', version, 'pending')})")
+                                 f"of a deleted file (to revert it, step down, or {undo})")
             self._remember_evidence(self.journal.last_state_changes([version]))
             self.repository.remove(version)
             self.journal.append(self.audit_entry("ForgetTransaction", record.read_model))
