@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import signal
 import sys
 import threading
@@ -120,6 +121,10 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
                         markup=False)
         if self.tui_config.keymap:
             self.set_keymap(self.tui_config.keymap)
+        # Everything loaded so far (Textual, the driver, the widgets) lives as long as the app: out of the cyclic
+        # collector's reach after the first paint, a full collection no longer walks it (it paused the event
+        # loop for about 70 ms at a time; bench/explorer_bench.py)
+        self.call_after_refresh(gc.freeze)
         if self._handle_signals:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):

@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane
@@ -120,12 +121,14 @@ class CollectionScreen(Screen[None]):
         with TabbedContent(initial="documents", id="collection-views"):
             with TabPane("Documents", id="documents"):
                 yield DocumentsView(id="documents-view")
+            # the hidden views mount after the first paint: opening the screen is then two short pauses of
+            # the event loop instead of one long one (bench/explorer_bench.py)
             with TabPane("Schema", id="schema"):
-                yield SchemaView(id="schema-view")
+                yield Lazy(SchemaView(id="schema-view"))
             with TabPane("Indexes", id="indexes"):
-                yield IndexesView(id="indexes-view")
+                yield Lazy(IndexesView(id="indexes-view"))
             with TabPane("Validation", id="validation"):
-                yield ValidationView(id="validation-view")
+                yield Lazy(ValidationView(id="validation-view"))
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
