@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 import time
 import traceback
@@ -504,5 +505,12 @@ TRACEBACK_CHARS = 8000  # the end of it: the migration's own frames and the erro
 
 
 def _traceback(app: Any, exc: BaseException) -> str:
-    """The failure's traceback, secrets scrubbed, for the detail screen (the `error` stays one line)."""
-    return app.redact("".join(traceback.format_exception(exc)))[-TRACEBACK_CHARS:]
+    """The failure's traceback, secrets scrubbed, for the detail screen (the `error` stays one line). It starts
+    at the first frame in the project (the migration, then what it called), not in runway-tui's runner, and
+    names the project's files relative to it, as the user knows them."""
+    root = str(app.config.config_path.parent) + os.sep
+    start = exc.__traceback__
+    while start is not None and not start.tb_frame.f_code.co_filename.startswith(root):
+        start = start.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, start or exc.__traceback__))
+    return app.redact(text.replace(f'File "{root}', 'File "'))[-TRACEBACK_CHARS:]

@@ -245,3 +245,15 @@ def test_a_file_with_a_utf8_bom_runs(app, project, mongo_client):
     assert app.upgrade_once() == 1
     assert things(mongo_client, project) == [1]
     assert app.status().is_clean
+
+
+def test_a_failed_steps_traceback_starts_at_the_users_code_with_project_relative_paths(app, project):
+    """What the detail screen shows: the frames of the migration (and what it called), not runway-tui's own
+    runner, and paths relative to the project instead of wherever it was checked out."""
+    project.write_migration(1, "fails", migration(1, up='raise RuntimeError("boom")'))
+    with pytest.raises(StepFailedError):
+        app.upgrade()
+    text = app.repository.get(1).error_traceback
+    assert text.startswith("Traceback (most recent call last):\n") and text.rstrip().endswith("RuntimeError: boom")
+    assert 'File "migrations/001_fails.py", line' in text
+    assert "runway_tui" not in text and str(project.root) not in text

@@ -72,3 +72,26 @@ def test_drift_diff(snap_compare, troubled_project, size):
     """The detail of a drifted migration: the applied source against the file now, as a coloured diff."""
     (troubled_project.scripts_dir / "004_broken.py").unlink()
     assert snapshot(snap_compare, troubled_project, size, press=["1", "g", "enter"])
+
+
+@pytest.fixture
+def failed_project(applied_project, mongo_client):  # noqa: F811
+    """003 failed halfway outside a transaction: its error and traceback are on its record."""
+    import contextlib
+
+    from runway_tui.engine.config import load_config
+    from runway_tui.engine.errors import RunwayError
+    from tests.tui.conftest import FAILING, engine_for, normalise_durations
+
+    (applied_project.scripts_dir / "003_seed_things.py").write_text(FAILING.format(v=3))
+    with engine_for(load_config(applied_project.config_path).app(applied_project.app)) as engine, \
+            contextlib.suppress(RunwayError):
+        engine.upgrade()
+    normalise_durations(mongo_client, applied_project.db_name)
+    return applied_project
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_failed_step_traceback(snap_compare, failed_project, size):
+    """The detail of a failed step: the stored error in its header, the traceback from the migration's frame on."""
+    assert snapshot(snap_compare, failed_project, size, press=["1", "G", "enter"])
