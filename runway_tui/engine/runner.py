@@ -455,11 +455,12 @@ TOO_BIG_CODES = frozenset({10334, 257, 332, 290, 251})
 
 
 def _too_big(exc: BaseException) -> bool:
-    code = getattr(exc, "code", None)
-    if code in TOO_BIG_CODES:
+    """A server error saying the transaction outgrew its limits (not any error whose text says "too large")."""
+    if not isinstance(exc, PyMongoError):
+        return False
+    if getattr(exc, "code", None) in TOO_BIG_CODES:
         return True
-    text = str(exc)
-    return any(word in text for word in ("TransactionTooLarge", "too large", "ExceededLifetime"))
+    return any(word in str(exc) for word in ("TransactionTooLarge", "ExceededLifetime"))
 
 
 def _transaction_number(session: Any) -> Any:
