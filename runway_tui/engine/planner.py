@@ -146,7 +146,7 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
                 blockers.append(f"{label} is applied but its file is missing; restore the file, or record it as "
                                 f"reverted with {remedy('mark', row.version, 'pending')}")
             else:
-                warnings.append(f"{label} is recorded but its file is missing ('runway-tui forget {row.version}' "
+                warnings.append(f"{label} is recorded but its file is missing ({remedy('forget', row.version)} "
                                 "removes the record)")
         if Problem.OUT_OF_ORDER in problems and row.version in in_plan and direction is Direction.UP:
             text = (f"{label} is pending but older than the current version {report.current_version} "

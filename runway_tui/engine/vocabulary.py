@@ -58,6 +58,7 @@ REMEDIES: tuple[Remedy, ...] = (
     Remedy("down-to", "'down --to {version}'"),
     Remedy("up-to", "'up --to {version}'"),
     Remedy("new", "'runway-tui new NAME'"),
+    Remedy("forget", "'runway-tui forget {version}'"),
 )
 _BY_ID = {remedy.id: remedy for remedy in REMEDIES}
 

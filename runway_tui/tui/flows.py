@@ -290,6 +290,25 @@ class RequestFlows:
         self._confirm_then(request, f"accepting {version_text(version)}", "accept",
                            lambda engine: f"accepted the edited file of {engine.accept(version).name}")
 
+    def request_forget(self: RunwayApp) -> None:
+        """Only an orphan's record (its file is gone): what `forget VERSION` does, confirmed and audited."""
+        if self.refuse_write():
+            return
+        version = self._selected_version()
+        if version is None:
+            return
+        row = self.main.query_one(MigrationsTable).selected_row
+        if row is not None and Problem.ORPHAN not in row.problems:  # the engine refuses it too
+            self.notify(f"{version_text(version)}: its file exists; forget only removes the record of a deleted "
+                        "file", severity="warning", timeout=3)
+            return
+        request = ConfirmRequest(f"Forget the record of {version_text(version)}?",
+                                 [*self._facts(), ("Migration", self._migration_name())],
+                                 warnings=["Nothing runs: the record is removed (audited); its history stays."],
+                                 confirm_label="Forget", typed=self._typed)
+        self._confirm_then(request, f"forgetting {version_text(version)}", "forget",
+                           lambda engine: f"forgot the record of {engine.forget(version).name}")
+
     def request_unlock(self: RunwayApp) -> None:
         """An expired lease is removed after a confirmation; a live one only by force, said plainly (what
         `unlock --force` does), typed on production. Both are audited by the engine."""

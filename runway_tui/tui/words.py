@@ -52,6 +52,8 @@ def tui_words(text: str, keymap: Mapping[str, str] | None = None) -> str:
             return f"{key('migrate-up-to')} (up to version) with {args['version']}"
         if remedy_id == "new":
             return f"{key('new-migration')} (new migration)"
+        if remedy_id == "forget":
+            return f"select {version} and press {key('forget-orphan')} (forget record)"
         raise AssertionError(remedy_id)
 
     return rephrase(text, render)

@@ -407,3 +407,27 @@ async def test_edit_builds_the_editor_command(project, tui_app, tmp_path, monkey
         assert "1 drift" in header_text(app) and rows_shown(app)[1].startswith("≠")
     monkeypatch.setenv("EDITOR", f"{sys.executable} -c pass")
     assert app.editor_command(path) == [sys.executable, "-c", "pass", str(path)]
+
+
+async def test_forget_an_orphan_record_asks_and_is_audited(project, tui_app):
+    """The TUI's own action for the CLI's `forget`: only an orphan (its file is gone), confirmed, audited."""
+    write_standard(project)
+    apply(project, 1)
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.query_one(MigrationsTable).select_version(1)
+        await pilot.press("F")  # its file exists: said at once, no dialog
+        assert app.screen is app.main and "its file exists" in notifications(app)
+        (project.scripts_dir / "001_create_things.py").unlink()
+        await pilot.press("r")
+        await settle(app, pilot)
+        app.main.query_one(MigrationsTable).select_version(1)
+        await pilot.press("F")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.request.title == "Forget the record of 001?"
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert 1 not in states(app)
+        assert "forgot the record of 001_create_things" in log_text(app)
+        assert str(app.main.query_one(AuditTable).get_row_at(0)[1]) == "forget"

@@ -24,7 +24,7 @@ from tests.tui.test_app import SIZE, log_text
 
 PACKAGE = Path(__file__).resolve().parents[2] / "runway_tui"
 # A CLI command or one of its flags (the launch flags --write, --read-only, --theme, --config are the TUI's own).
-CLI_NAME = re.compile(r"runway-tui\s+(up|down|mark|accept|unlock|new|status|plan|check|audit|refresh)\b"
+CLI_NAME = re.compile(r"runway-tui\s+(up|down|mark|accept|unlock|new|status|plan|check|audit|refresh|forget|baseline)\b"
                       r"|--(allow-out-of-order|ignore-drift|force|to|steps|all|applied|pending)\b"
                       r"|'(up|down|mark|accept|unlock)\s+(--|\d)")
 

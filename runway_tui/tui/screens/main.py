@@ -220,6 +220,9 @@ class MainScreen(Screen[None]):
     def action_accept_drift(self) -> None:
         self.runway.request_accept()
 
+    def action_forget(self) -> None:
+        self.runway.request_forget()
+
     def action_unlock(self) -> None:
         self.runway.request_unlock()
 
