@@ -272,6 +272,27 @@ _MAX_MS, _MAX_S = 2**31 - 1, 365 * 24 * 3600.0
 _TLS_FILE_OPTIONS = ("tlsCAFile", "tlsCertificateKeyFile", "tlsCRLFile")
 
 
+def compose_yaml(path: Path) -> yaml.Node | None:
+    """The file's YAML node tree (every value keeps its line), or one line naming what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the configuration as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML for a configuration: nested too deeply") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = exc.problem or exc.context or "syntax error"
+        raise ConfigError(f"{path}{line}: not valid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
 class _Parser:
     """Walks the composed YAML node tree so every value keeps its line number."""
 
@@ -305,23 +326,7 @@ class _Parser:
 
     # -- entry point
     def parse(self) -> Config:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ConfigError(f"{self.path}: not UTF-8 text; save the configuration as UTF-8") from None
-        except OSError as exc:
-            raise ConfigError(f"{self.path}: cannot read the configuration: {exc.strerror}") from None
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except RecursionError:
-            raise ConfigError(f"{self.path}: not valid YAML for a configuration: nested too deeply") from None
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = f":{mark.line + 1}" if mark else ""
-            problem = exc.problem or exc.context or "syntax error"
-            raise ConfigError(f"{self.path}{line}: not valid YAML: {problem}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{self.path}: not valid YAML: {exc}") from None
+        root = compose_yaml(self.path)
         if root is None:
             raise ConfigError(f"{self.path}: the file is empty; it needs 'scripts_dir' and 'applications'")
         top = self.mapping(root, "", _TOP_KEYS, _TOP_REQUIRED)

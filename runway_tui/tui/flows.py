@@ -239,6 +239,16 @@ class RequestFlows:
             return None
         return row.version
 
+    def _selected_with(self: RunwayApp, problem: Problem, otherwise: str) -> int | None:
+        """The selected version if its row has `problem` (what the repair is for); else a toast saying why
+        (the engine refuses it too)."""
+        version = self._selected_version()
+        row = self.main.query_one(MigrationsTable).selected_row
+        if version is not None and row is not None and problem not in row.problems:
+            self.notify(f"{version_text(version)} {otherwise}", severity="warning", timeout=3)
+            return None
+        return version
+
     def _migration_name(self: RunwayApp) -> str:
         """The selected migration as the other dialogs show it: version, name and description."""
         row = self.main.query_one(MigrationsTable).selected_row
@@ -275,13 +285,8 @@ class RequestFlows:
     def request_accept(self: RunwayApp) -> None:
         if self.refuse_write():
             return
-        version = self._selected_version()
+        version = self._selected_with(Problem.DRIFT, "has no drift: its file matches the stored checksum")
         if version is None:
-            return
-        row = self.main.query_one(MigrationsTable).selected_row
-        if row is not None and Problem.DRIFT not in row.problems:  # the engine refuses it too
-            self.notify(f"{version_text(version)} has no drift: its file matches the stored checksum",
-                        severity="warning", timeout=3)
             return
         request = ConfirmRequest(f"Accept the edited file of {version_text(version)}?",
                                  [*self._facts(), ("Migration", self._migration_name())],
@@ -294,13 +299,8 @@ class RequestFlows:
         """Only an orphan's record (its file is gone): what `forget VERSION` does, confirmed and audited."""
         if self.refuse_write():
             return
-        version = self._selected_version()
+        version = self._selected_with(Problem.ORPHAN, "has its file; forget only removes the record of a deleted file")
         if version is None:
-            return
-        row = self.main.query_one(MigrationsTable).selected_row
-        if row is not None and Problem.ORPHAN not in row.problems:  # the engine refuses it too
-            self.notify(f"{version_text(version)}: its file exists; forget only removes the record of a deleted "
-                        "file", severity="warning", timeout=3)
             return
         request = ConfirmRequest(f"Forget the record of {version_text(version)}?",
                                  [*self._facts(), ("Migration", self._migration_name())],

@@ -418,7 +418,7 @@ async def test_forget_an_orphan_record_asks_and_is_audited(project, tui_app):
         await settle(app, pilot)
         app.main.query_one(MigrationsTable).select_version(1)
         await pilot.press("F")  # its file exists: said at once, no dialog
-        assert app.screen is app.main and "its file exists" in notifications(app)
+        assert app.screen is app.main and "has its file" in notifications(app)
         (project.scripts_dir / "001_create_things.py").unlink()
         await pilot.press("r")
         await settle(app, pilot)

@@ -28,6 +28,7 @@ from runway_tui.engine.config import (
     _InterpolationError,
     _is_null,
     _Parser,
+    compose_yaml,
 )
 from runway_tui.engine.errors import ConfigError
 
@@ -173,20 +174,7 @@ class _MongorunwayParser(_Parser):
         return Config(self.path, scripts_dir, None, TuiConfig(), applications, app_errors, notes=tuple(self.notes))
 
     def compose(self) -> yaml.Node:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ConfigError(f"{self.path}: not UTF-8 text; save the configuration as UTF-8") from None
-        except OSError as exc:
-            raise ConfigError(f"{self.path}: cannot read the configuration: {exc.strerror}") from None
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = f":{mark.line + 1}" if mark else ""
-            raise ConfigError(f"{self.path}{line}: not valid YAML: {exc.problem or 'syntax error'}") from None
-        except (yaml.YAMLError, RecursionError) as exc:
-            raise ConfigError(f"{self.path}: not valid YAML: {exc}") from None
+        root = compose_yaml(self.path)
         if root is None:
             raise ConfigError(f"{self.path}: the file is empty; it needs 'mongorunway:' with 'filesystem' and "
                               "'applications'")
