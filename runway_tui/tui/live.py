@@ -14,7 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import work
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
@@ -122,9 +122,9 @@ class LiveWatching:
             self._live_posted = True
         self.post_message(ChangesSeen())
 
-    # ------------------------------------------------------------------ messages
-    @on(WatchStarted)
-    def _watch_started(self: RunwayApp, message: WatchStarted) -> None:
+    # ------------------------------------------------------------------ messages (handlers by name: `@on`
+    # is only collected from the App's own class body)
+    def on_watch_started(self: RunwayApp, message: WatchStarted) -> None:
         if self._watch_stop is None:
             return  # stopped meanwhile
         self.live = True
@@ -134,8 +134,7 @@ class LiveWatching:
         if self.snapshot is not None and self.snapshot.read_at < message.opened_at:
             self._live_seen(EVERYTHING)  # the state shown was read before the stream saw anything
 
-    @on(WatchStopped)
-    def _watch_stopped(self: RunwayApp, message: WatchStopped) -> None:
+    def on_watch_stopped(self: RunwayApp, message: WatchStopped) -> None:
         self._watch_stop = None
         self.live = False
         if message.started:
@@ -145,14 +144,12 @@ class LiveWatching:
         if self.screen_stack:
             self._update_header()
 
-    @on(ChangesSeen)
-    def _changes_seen(self: RunwayApp) -> None:
+    def on_changes_seen(self: RunwayApp, _message: ChangesSeen) -> None:
         with self._live_lock:
             self._live_posted = False
         self.live_kick()
 
-    @on(LiveReloadDone)
-    def _live_reload_done(self: RunwayApp, message: LiveReloadDone) -> None:
+    def on_live_reload_done(self: RunwayApp, message: LiveReloadDone) -> None:
         self._live_in_flight = False
         if AUDIT in message.kinds and self.engine is not None and self.screen_stack:
             self.reload_audit("watch")

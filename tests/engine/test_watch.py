@@ -51,8 +51,7 @@ def test_compat_side_collections_are_watched_too(project):
 
 
 def test_a_standalone_server_has_no_change_stream(standalone_project):
-    with open_app(standalone_project) as app:
-        with pytest.raises(ChangeStreamError) as raised:
-            app.watch_changes()
+    with open_app(standalone_project) as app, pytest.raises(ChangeStreamError) as raised:
+        app.watch_changes()
     assert str(raised.value).endswith("is standalone: no change streams")
     assert "\n" not in str(raised.value)
