@@ -129,7 +129,6 @@ class LiveWatching:
             return  # stopped meanwhile
         self.live = True
         self._live_opened_at = message.opened_at
-        self.log_line("info", "watching for changes by other operators (live)")
         self._update_header()
         if self.snapshot is not None and self.snapshot.read_at < message.opened_at:
             self._live_seen(EVERYTHING)  # the state shown was read before the stream saw anything
