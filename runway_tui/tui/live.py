@@ -43,6 +43,7 @@ class LiveWatching:
         self._live_in_flight = False
         self._live_last = 0.0  # time.monotonic() when the last live reload started
         self._live_timer: Timer | None = None
+        self._lock_timer: Timer | None = None  # reads another runner's lease again (see live_snapshot_applied)
         self._live_opened_at = 0.0  # a snapshot read before this may miss a change: read once more
         self._watch_stop: threading.Event | None = None
         self._watch_done = threading.Event()
@@ -76,6 +77,9 @@ class LiveWatching:
         self.workers.cancel_group(self, "watch")
         self.workers.cancel_group(self, "live")
         self._live_in_flight = False  # a cancelled reload that never started posts no LiveReloadDone
+        if self._lock_timer is not None:
+            self._lock_timer.stop()
+            self._lock_timer = None
         with self._live_lock:
             self._live_pending.clear()
         if self.live:
@@ -155,10 +159,20 @@ class LiveWatching:
         self.live_kick()
 
     def live_snapshot_applied(self: RunwayApp, read_at: float) -> None:
-        """A snapshot read before the stream opened may lack a change it will never report: read again."""
-        if self.live and read_at < self._live_opened_at:
+        """A snapshot read before the stream opened may lack a change it will never report: read again.
+        Another runner's lease expires without a write: while one is shown, it is read again at the poll
+        interval, so that the header says when it expired (its renewals are changes, seen at once)."""
+        if self._lock_timer is not None:
+            self._lock_timer.stop()
+            self._lock_timer = None
+        if not self.live:
+            return
+        if read_at < self._live_opened_at:
             self._live_opened_at = 0.0
             self._live_seen(frozenset({RECORDS, LOCK}))
+        lock = self.snapshot.lock if self.snapshot is not None else None
+        if lock is not None and not lock.expired and self.engine is not None and not self.engine.holds(lock):
+            self._lock_timer = self.set_timer(self.poll_interval, lambda: self._live_seen(frozenset({LOCK})))
 
     def live_kick(self: RunwayApp) -> None:
         """Start a reload for the changes waiting, unless one runs or the last one started too recently."""
