@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 WATCH_WORKER = "watch"  # runs as long as the stream is open: waiting for "every worker done" skips it
 LIVE_GAP_S = 0.1  # at most one reload per this long, however many changes arrive
-LIVE_WAIT_S = 0.5  # one wait for a change; the stop is noticed within one getMore (engine/watch.py)
+LIVE_WAIT_S = 0.25  # one wait for a change; the stop is noticed within one getMore (engine/watch.py)
 WATCH_RETRY_S = 30.0  # after the stream failed (the server is still there), try it again this much later
 WATCH_STOP_S = 2.0  # closing waits at most this long for the watching thread to leave
 
@@ -140,10 +140,13 @@ class LiveWatching:
     def on_watch_stopped(self: RunwayApp, message: WatchStopped) -> None:
         self._watch_stop = None
         self.live = False
-        if message.started:
+        if message.started:  # it worked before: try again later (opening again is cheap)
             self._watch_retry_at = time.monotonic() + WATCH_RETRY_S
             self.log_line("warning", f"change stream stopped: {message.error}; polling every "
                                      f"{interval_text(self.poll_interval)}")
+        else:  # a replica set that refused it (no privilege, disabled): say why once, then poll
+            self.log_line("info", f"no change stream ({message.error}); polling every "
+                                  f"{interval_text(self.poll_interval)}")
         if self.screen_stack:
             self._update_header()
 

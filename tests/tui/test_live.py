@@ -4,6 +4,9 @@ header says which one is in use."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 from runway_tui.engine.config import load_config
@@ -38,6 +41,46 @@ async def test_another_operators_step_shows_at_once_with_the_poll_an_hour_away(p
                                "the other operator's three audit entries", pause=pilot.pause)
     app.shutdown_engine()
     assert app._watch_done.is_set()  # the watching thread has left: nothing outlives the app
+
+
+async def test_a_burst_of_changes_is_a_few_reloads_never_two_at_once(project, tui_app):
+    """Another operator's run of ten steps is dozens of changes: the TUI reads the state far fewer times,
+    one read at a time, and ends on the run's last version."""
+    for version in range(1, 11):
+        project.write_migration(version, f"m{version}", f'"""m{version}"""\nversion = {version}\n\n\n'
+                                "def upgrade(ctx):\n    pass\n\n\ndef downgrade(ctx):\n    pass\n")
+    app = tui_app(poll=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await wait_until_async(lambda: app.live, "the change stream to open", pause=pilot.pause)
+        await settle(app, pilot)
+        seen, reads, running = [0], [0], [0, 0]  # changes; reads; [now, most at once]
+        lock = threading.Lock()
+        real_seen, real_read = app._live_seen, app.read_snapshot
+
+        def counted_seen(kinds):
+            seen[0] += 1
+            real_seen(kinds)
+
+        def counted_read(engine):
+            with lock:
+                reads[0] += 1
+                running[0] += 1
+                running[1] = max(running)
+            try:
+                return real_read(engine)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+        app._live_seen, app.read_snapshot = counted_seen, counted_read
+        with engine_for(load_config(project.config_path).app(project.app)) as other:
+            await asyncio.get_running_loop().run_in_executor(None, lambda: other.upgrade(all_=True))
+        await wait_until_async(lambda: "version 010" in header_text(app), "the run's last version",
+                               pause=pilot.pause)
+        await settle(app, pilot)
+    assert running[1] == 1  # never two reads at once
+    assert 1 <= reads[0] < seen[0], (reads, seen)
 
 
 async def test_a_standalone_server_is_polled_and_the_header_says_so(tmp_path, standalone_uri, db_name):
