@@ -61,10 +61,9 @@ class LiveWatching:
         engine = self.engine
         if engine is None or self._watch_stop is not None or not engine.server_info.supports_change_streams:
             return
-        stop = threading.Event()
-        self._watch_stop = stop
-        self._watch_done.clear()
-        self.watch_engine(engine, stop, self._watch_done)
+        stop, done = threading.Event(), threading.Event()  # this watch's own: an older thread may still leave
+        self._watch_stop, self._watch_done = stop, done
+        self.watch_engine(engine, stop, done)
 
     def stop_watch(self: RunwayApp, wait: bool = False) -> None:
         """Stop the watching thread (exit, application switch); `wait`: until it left (bounded)."""
@@ -101,10 +100,12 @@ class LiveWatching:
             try:
                 watch = engine.watch_changes()
             except Exception as exc:  # noqa: BLE001 - RunwayError (no change streams), or a bug: poll instead
-                self.post_message(WatchStopped(one_line(exc), started=False))
+                if not stop.is_set():
+                    self.post_message(WatchStopped(one_line(exc), started=False))
                 return
             try:
-                self.post_message(WatchStarted(time.monotonic()))
+                if not stop.is_set():  # (stopped meanwhile: an application switch says nothing about it)
+                    self.post_message(WatchStarted(time.monotonic()))
                 while not stop.is_set() and not worker.is_cancelled:
                     kinds = watch.wait_for_change(LIVE_WAIT_S)
                     if kinds and not stop.is_set():
