@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymongo
 from bson.binary import Binary, UuidRepresentation
@@ -31,6 +31,7 @@ from runway_tui.engine.connection import ServerInfo, make_client, probe_server, 
 from runway_tui.engine.embedded import EmbeddedServer
 from runway_tui.engine.errors import (
     BlockedError,
+    ChangeStreamError,
     LockWaitCancelledError,
     ReadOnlyError,
     RunwayError,
@@ -80,6 +81,9 @@ from runway_tui.engine.storage import storage_for
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.engine.vocabulary import action_label, remedy
 from runway_tui.version import __version__
+
+if TYPE_CHECKING:
+    from runway_tui.engine.watch import ChangeWatch
 
 logger = logging.getLogger("runway_tui")
 Clock = Callable[[], dt.datetime]
@@ -424,6 +428,16 @@ class MigrationApp:
     def history_count(self, version: int | None = None, text: str | None = None) -> int:
         with self._guard_connection():
             return self.journal.count(version=version, text=text)
+
+    def watch_changes(self) -> ChangeWatch:
+        """A change stream on runway's own collections, already open (engine/watch.py): another operator's
+        changes from now on. Raises ChangeStreamError where there is none (a standalone server)."""
+        from runway_tui.engine.watch import ChangeWatch, own_collections
+
+        if not self.server_info.supports_change_streams:
+            raise ChangeStreamError(f"the server at {self.shown_address} is {self.server_info.topology}: no change "
+                                    "streams")
+        return ChangeWatch(self.database, own_collections(self), self.shown_address, self.redact).open()
 
     def ping(self) -> bool:
         try:

@@ -34,6 +34,11 @@ class ServerInfo:
         """MongoDB 8.0 (wire version 25) added the cross-collection `bulkWrite` command."""
         return self.max_wire_version >= 25
 
+    @property
+    def supports_change_streams(self) -> bool:
+        """Change streams need a replica set (or a sharded cluster's mongos): never a standalone."""
+        return self.topology != "standalone"
+
     def to_json(self) -> dict[str, Any]:
         return {"version": self.version, "topology": self.topology, "set_name": self.set_name,
                 "address": self.address, "supports_transactions": self.supports_transactions}

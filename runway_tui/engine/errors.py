@@ -128,3 +128,10 @@ class StepInterruptedError(StepFailedError, KeyboardInterrupt):
     """
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class ChangeStreamError(RunwayError):
+    """The server offers no change stream on runway's collections (standalone, no privilege) or it failed:
+    a front end falls back to polling."""
+
+    exit_code = ExitCode.UNREACHABLE

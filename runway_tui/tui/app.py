@@ -32,6 +32,7 @@ from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.flows import RequestFlows
 from runway_tui.tui.format import version_text
 from runway_tui.tui.keys_panel import KeysPanel
+from runway_tui.tui.live import LiveWatching
 from runway_tui.tui.messages import (
     AuditLoaded,
     ConnectionFailed,
@@ -57,7 +58,8 @@ Clock = Callable[[], dt.datetime]
 AUDIT_EVERY = 5  # polls between two reloads of the newest audit page when nothing else changed
 
 
-class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysPanel, AppSwitching, App[int]):
+class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveWatching, KeysPanel, AppSwitching,
+                App[int]):
     """One application of the config, shown in four panes."""
 
     CSS_PATH = "app.tcss"
@@ -93,6 +95,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
                                   lambda: self.clock().strftime("%H:%M:%S"), lambda text: app_words(self, text))
         self.init_audit()
         self.init_overview()
+        self.init_live()
         self._polls = 0
         self._files_shown = False  # pane 1 shows the files from disk (no server yet)
         self._handle_signals = handle_signals  # the real process: SIGTERM/SIGHUP leave like `q` (tests: off)
@@ -151,6 +154,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
             (say or self._say)(f"runway-tui: waiting for the running operation to end ({self._running_label}); "
                                "then the lock is released and the embedded database stopped")
             self.operation_idle.wait()
+        self.stop_watch(wait=True)  # the watching thread leaves before its engine closes
         if self.engine is not None:
             self.engine.close()
 
@@ -192,6 +196,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
         state = self.header_state
         state.connection = self.connection.value
         state.busy = self.busy
+        state.refresh = self.refresh_mode
         if self.snapshot is not None:
             state.status = self.snapshot.status
             state.lock = self.snapshot.lock
@@ -216,6 +221,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
             if self.connection is Connection.DISCONNECTED:
                 self.retry_connection(quiet=True)  # an embedded daemon that died is started again
             return
+        if self.live and self.state.connected:
+            return  # the change stream shows other operators' changes as they happen
+        self.watch_retry()
         if self._worker_running("load-state"):
             return
         self._polls += 1
@@ -264,6 +272,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
         self.log_line("info", f"connected: MongoDB {message.server.version}, {message.server.topology}, {tx}")
         self.set_state(self.state.reached())
         self.reload("connect", full=False)  # the overview starts once the state is shown (it is the slow one)
+        self.start_watch()
 
     @on(ConnectionFailed)
     def _connection_failed(self, message: ConnectionFailed) -> None:
@@ -310,7 +319,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
             self.log_line("success", "connection restored")
             self.notify("Connection restored", timeout=3)
             self.set_state(self.state.reached())
-        if (reason == "poll" and previous is not None and not self.busy
+            self.start_watch()
+        elsewhere = reason in ("poll", "watch")  # not this session's own doing
+        if (elsewhere and previous is not None and not self.busy
                 and previous.status.current_version != snapshot.status.current_version):
             self.log_line("warning", f"version changed elsewhere: {version_text(previous.status.current_version)}"
                                      f" -> {version_text(snapshot.status.current_version)}")
@@ -324,10 +335,12 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
         self._update_header()
         if previous is None and self.overview is None:
             self.request_overview()
-        if reason == "poll" and previous is not None:
+        self.live_snapshot_applied(snapshot.read_at)
+        if elsewhere and previous is not None:
             changed = (previous.status.rows != snapshot.status.rows or previous.lock != snapshot.lock)
-            if changed or self._polls % AUDIT_EVERY == 0:
+            if reason == "poll" and (changed or self._polls % AUDIT_EVERY == 0):
                 self.reload_audit("poll")  # keyset pages do not shift: this only matters for the newest
+                # (a live reload reads the audit page when the stream saw it change: `LiveReloadDone`)
             if changed:
                 self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
 
@@ -405,6 +418,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, KeysP
         if self.state.quit_when_done:
             self.exit(0)
             return
+        self.live_kick()  # changes seen while a dialog asked
         if message.operation == "plan" or self.engine is None:
             return
         if message.snapshot is None:

@@ -128,3 +128,32 @@ class OperationFinished(Message):
         self.error = error
         self.details = details or []
         self.snapshot = snapshot  # the state read right after the operation, in the same worker
+
+
+class ChangesSeen(Message):
+    """The change stream saw changes (their kinds wait in the app's live buffer: one message at a time)."""
+
+
+class WatchStarted(Message):
+    """The change stream is open: changes after `opened_at` (time.monotonic()) are seen."""
+
+    def __init__(self, opened_at: float) -> None:
+        super().__init__()
+        self.opened_at = opened_at
+
+
+class WatchStopped(Message):
+    """The change stream could not start (`started` False: e.g. a standalone server) or failed later."""
+
+    def __init__(self, error: str, started: bool) -> None:
+        super().__init__()
+        self.error = error
+        self.started = started
+
+
+class LiveReloadDone(Message):
+    """A reload asked for by the change stream ended (read or failed): the next one may start."""
+
+    def __init__(self, kinds: frozenset[str]) -> None:
+        super().__init__()
+        self.kinds = kinds

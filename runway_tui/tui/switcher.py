@@ -57,6 +57,7 @@ class AppSwitching:
         except RunwayError as exc:
             self.notify(f"cannot open {name}: {exc}", severity="error", markup=False)
             return
+        self.stop_watch()
         for group in WORKER_GROUPS:
             self.workers.cancel_group(self, group)
         stale, self.engine, self.snapshot = self.engine, None, None
@@ -66,6 +67,7 @@ class AppSwitching:
                                         access.read_only, app_config.production)
         self.init_audit()
         self.init_overview()
+        self.init_live()
         self._files_shown = False
         self.main.query_one(MigrationsTable).show(StatusReport([], None))
         self.set_state(UiState(access.read_only))

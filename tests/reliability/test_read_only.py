@@ -176,9 +176,9 @@ async def _settle(app: Any, pilot: Any, timeout: float = 15.0) -> None:
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         await pilot.pause()
-        if not any(w.is_running for w in app.workers):
+        if not any(w.is_running and w.name != "watch" for w in app.workers):
             await pilot.pause()
-            if not any(w.is_running for w in app.workers):
+            if not any(w.is_running and w.name != "watch" for w in app.workers):
                 return
         await asyncio.sleep(0.02)
 

@@ -15,6 +15,7 @@ from pymongo import MongoClient
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, load_config
 from runway_tui.tui.app import RunwayApp
+from runway_tui.tui.live import WATCH_WORKER
 from tests.support.project import Project
 
 FIXED_NOW = dt.datetime(2026, 3, 14, 9, 30, 0)
@@ -113,18 +114,23 @@ def make_app(project: Project, *, read_only: bool = False, production: bool = Fa
     return app
 
 
+def working(app) -> bool:
+    """A worker runs, besides the change stream's (it runs as long as the app watches)."""
+    return any(w.is_running and w.name != WATCH_WORKER for w in app.workers)
+
+
 async def settle(app: RunwayApp, pilot, timeout: float = 15.0) -> None:
     """Wait until the engine answered and every worker (and the message each one posted) is done."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         await pilot.pause()
-        busy = any(w.is_running for w in app.workers)
+        busy = working(app)
         waiting_for_user = app.screen is not app.main  # e.g. "planning up" stays set while the dialog asks
         if not busy and (app.snapshot is not None or app.connection == "disconnected") and (
                 not app.busy or waiting_for_user):
             await pilot.pause()
-            if not any(w.is_running for w in app.workers):
+            if not working(app):
                 return
         await asyncio.sleep(0.02)
     raise AssertionError(f"app did not settle: busy={app.busy} connection={app.connection}")

@@ -267,6 +267,7 @@ async def test_lost_server_shows_disconnected_then_recovers_by_itself(tmp_path, 
             await wait_for(pilot, lambda: app.connection == "disconnected" and isinstance(app.screen, ErrorScreen))
             assert app.connection == "disconnected"
             assert "DISCONNECTED" in header_text(app)
+            await wait_for(pilot, lambda: not app.live)  # the stream failed with it: the poll retries
             assert isinstance(app.screen, ErrorScreen)
             # The refresh and the poll both failed on the lost server: one dialog says so, not one per failure.
             await wait_for(pilot, lambda: not app.busy)
@@ -288,6 +289,9 @@ async def test_lost_server_shows_disconnected_then_recovers_by_itself(tmp_path, 
             assert "DISCONNECTED" not in header and "1 pending" in header and "lock free" in header
             assert app.main.query_one(MigrationsTable).row_count == 1
             assert "connection restored" in log_text(app)
+            # the change stream failed with the server and opens again with it: the header says live again
+            await wait_until_async(lambda: app.live and "· live" in header_text(app), "the change stream again",
+                                   pause=pilot.pause)
             await pilot.press("u")  # writes are allowed again
             await settle(app, pilot)
             assert isinstance(app.screen, ConfirmScreen)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Static, TabbedContent
 from textual.worker import WorkerState
 
 from runway_tui.tui.app import RunwayApp
+from runway_tui.tui.live import WATCH_WORKER
 from runway_tui.tui.screens.collection import CollectionScreen
 from runway_tui.tui.screens.document import DocumentScreen
 from runway_tui.tui.screens.error import ErrorScreen
@@ -67,7 +68,8 @@ async def settle(app: RunwayApp, pilot, timeout: float = 30.0) -> None:
     quiet = 0
     while loop.time() < deadline:
         await pilot.pause()
-        busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+        busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.name != WATCH_WORKER
+                   for w in app.workers)
         quiet = 0 if busy else quiet + 1
         if quiet >= 3:
             return

@@ -208,8 +208,12 @@ async def test_switch_application_without_restarting(project, mongo_client: Mong
             await wait_for(pilot, lambda: screen.probes["other"].server.startswith("MongoDB"))
             assert screen.probes["other"].pending == "3" and screen.probes["other"].version == "none"
             assert screen.probes["test"].version == "001"
+            await wait_for(pilot, lambda: app.live)
+            first_watch = app._watch_done
             await pilot.press("down", "enter")
             await wait_for(pilot, lambda: app.app_config.name == "other" and app.snapshot is not None)
+            await wait_for(pilot, first_watch.is_set)  # the first application's watch has left
+            await wait_for(pilot, lambda: app.live and app._watch_done is not first_watch)  # the new one's
             await settle(app, pilot)
             header = header_text(app)
             assert other_db in header and "version none" in header and "3 pending" in header

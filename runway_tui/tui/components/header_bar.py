@@ -26,6 +26,7 @@ class HeaderState:
     connection: str = "connecting"  # connecting, connected, disconnected
     busy: str | None = None
     lock_is_ours: bool = False  # taken by this session's running step
+    refresh: str = ""  # how other operators' changes reach us: "live" (change stream) or "polling 2s"
 
 
 class HeaderBar(Static):
@@ -87,6 +88,8 @@ def render_header(state: HeaderState) -> Text:
             expired = " (expired)" if lock.expired else ""
             line2.append(f"held by {lock.user}@{lock.host} for {lock.operation}{since}{expired}",
                          style="yellow" if not lock.expired else "red")
+        if state.refresh:
+            line2.append(f"  · {state.refresh}", style="green" if state.refresh == "live" else "dim")
     if state.busy:
         line2.append("  ● ", style="bold yellow")
         line2.append(state.busy, style="bold yellow")

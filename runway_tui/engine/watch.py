@@ -1,0 +1,131 @@
+"""Watching runway's own collections with a change stream: another operator's step, mark or lock shows up
+at once instead of at the next poll. The front end runs `wait_for_change` in a thread of its own; every
+driver error becomes a `RunwayError` (`ChangeStreamError`, or `ServerUnreachableError` when the server went
+away), so the front end falls back to polling without knowing the driver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pymongo
+from pymongo.database import Database
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+
+from runway_tui.engine.errors import ChangeStreamError, RunwayError
+
+if TYPE_CHECKING:
+    from pymongo.change_stream import DatabaseChangeStream
+
+    from runway_tui.engine.app import MigrationApp
+
+RECORDS, AUDIT, LOCK = "records", "audit", "lock"  # what changed: the state, the audit log, the lock
+EVERYTHING = frozenset({RECORDS, AUDIT, LOCK})  # the stream was reopened: anything may have changed
+MAX_AWAIT_S = 0.2  # one getMore waits this long for a change: how soon `wait_for_change` notices a stop
+NO_CHANGE_STREAMS = (40573, 136, 20)  # not a replica set / change streams disabled / illegal operation
+UNAUTHORIZED = 13
+
+
+def own_collections(app: MigrationApp) -> dict[str, str]:
+    """Every collection runway writes, with what a change there means: ours, and with `compat: mongorunway`
+    the side collections beside Mongorunway's own (compat/mongorunway/storage.py)."""
+    names = {app.repository.collection.name: RECORDS, app.sources.collection.name: RECORDS,
+             app.journal.collection.name: AUDIT, app.lock.collection.name: LOCK}
+    side = getattr(app.repository, "side", None)  # compat: our extras beside Mongorunway's record
+    if side is not None:
+        names[side.name] = RECORDS
+    theirs = getattr(app.journal, "theirs", None)  # compat: Mongorunway's audit log beside ours
+    if theirs is not None:
+        names[theirs.collection.name] = AUDIT
+    return names
+
+
+class ChangeWatch:
+    """A change stream on some collections of one database; `wait_for_change` from one thread at a time."""
+
+    def __init__(self, database: Database[dict[str, Any]], collections: dict[str, str], address: str,
+                 redact: Callable[[str], str] = str, max_await_s: float = MAX_AWAIT_S) -> None:
+        self.database, self.collections, self.address = database, dict(collections), address
+        self._redact, self._max_await_ms = redact, max(1, int(max_await_s * 1000))
+        self._stream: DatabaseChangeStream[dict[str, Any]] | None = None
+        self._closed = False
+
+    def open(self) -> ChangeWatch:
+        """Start the stream now (changes from here on are seen); raises where the server has none."""
+        pipeline = [{"$match": {"$or": [{"ns.coll": {"$in": sorted(self.collections)}},
+                                        {"operationType": {"$in": ["dropDatabase", "invalidate"]}}]}}]
+        with self._translated():
+            self._stream = self.database.watch(pipeline, max_await_time_ms=self._max_await_ms)
+        return self
+
+    def wait_for_change(self, timeout: float) -> frozenset[str]:
+        """Block up to about `timeout` seconds (at least one getMore); return what changed as soon as one
+        change arrives (RECORDS, AUDIT, LOCK), or an empty set when nothing did."""
+        if self._stream is None:
+            self.open()
+        deadline = time.monotonic() + timeout
+        with self._translated():
+            while not self._closed:
+                assert self._stream is not None
+                change = self._stream.try_next()
+                if change is not None:
+                    return self._meaning(change)
+                if not self._stream.alive:  # invalidated (the database was dropped): start again
+                    self._reopen()
+                    return EVERYTHING
+                if time.monotonic() >= deadline:
+                    break
+        return frozenset()
+
+    def _meaning(self, change: dict[str, Any]) -> frozenset[str]:
+        if change.get("operationType") in ("dropDatabase", "invalidate"):
+            self._reopen()
+            return EVERYTHING
+        coll = (change.get("ns") or {}).get("coll")
+        return frozenset({self.collections.get(coll, RECORDS)})
+
+    def _reopen(self) -> None:
+        self._close_stream()
+        self.open()
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(PyMongoError), pymongo.timeout(1.0):
+                stream.close()
+
+    def close(self) -> None:
+        """Stop watching; call it from the thread that waits (a stream is not shared between threads)."""
+        self._closed = True
+        self._close_stream()
+
+    def __enter__(self) -> ChangeWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _translated(self) -> Any:
+        try:
+            yield
+        except RunwayError:
+            raise
+        except ConnectionFailure as exc:
+            from runway_tui.engine.errors import ServerUnreachableError
+
+            raise ServerUnreachableError(self._redact(f"cannot reach the server at {self.address}: "
+                                                      f"{str(exc).split(', Timeout:')[0][:300]}")) from None
+        except OperationFailure as exc:
+            if exc.code in NO_CHANGE_STREAMS:
+                raise ChangeStreamError(f"the server at {self.address} has no change streams "
+                                        f"({exc.details.get('errmsg') if exc.details else exc})") from None
+            if exc.code == UNAUTHORIZED:
+                raise ChangeStreamError(f"not allowed to watch {self.database.name} at {self.address} (the user "
+                                        "needs the changeStream and find privileges)") from None
+            raise ChangeStreamError(self._redact(f"the change stream at {self.address} failed: {exc}"[:400])) from None
+        except PyMongoError as exc:
+            raise ChangeStreamError(self._redact(f"the change stream at {self.address} failed: {exc}"[:400])) from None
