@@ -125,7 +125,7 @@ async def tui_figures(config_path: Path, timeout: float) -> dict[str, float]:
             await pilot.press("2")
             table = app.main.query_one("#collections", DataTable)
             await until(lambda: COLLECTION in [str(k.value) for k in table.rows], "the collections")
-            await until(lambda: not any(w.is_running and w.name != "watch" for w in app.workers), "the overview")
+            await until(lambda: not app.working(), "the overview")
             table.move_cursor(row=[str(k.value) for k in table.rows].index(COLLECTION))
             last = [time.monotonic()]
 
@@ -160,7 +160,7 @@ async def tui_figures(config_path: Path, timeout: float) -> dict[str, float]:
             result["screen_mounted_ms"] = (screen.opened_at - pressed) * 1000
             result["first_page_read_in_worker_ms"] = screen.page.elapsed_ms if screen.page else float("nan")
             phase[0] = "count"
-            await until(lambda: not any(w.is_running and w.name != "watch" for w in app.workers), "the count")
+            await until(lambda: not app.working(), "the count")
             phase[0] = "next page"
             pressed = time.monotonic()
             await pilot.press("right_square_bracket")

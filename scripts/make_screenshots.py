@@ -68,9 +68,9 @@ async def settle(app: RunwayApp, pilot, timeout: float = 60) -> None:
     while loop.time() < deadline:
         await pilot.pause()
         waiting = app.screen is not app.main
-        if not any(w.is_running for w in app.workers) and app.snapshot is not None and (not app.busy or waiting):
+        if not app.working() and app.snapshot is not None and (not app.busy or waiting):
             await pilot.pause(0.2)
-            if not any(w.is_running for w in app.workers):
+            if not app.working():
                 return
         await asyncio.sleep(0.05)
     raise RuntimeError(f"the app did not settle (busy: {app.busy})")

@@ -50,6 +50,11 @@ class LiveWatching:
         self._watch_done.set()
         self._watch_retry_at = 0.0
 
+    def working(self: RunwayApp) -> bool:
+        """A worker runs, besides the change stream's (it runs as long as the app watches): what a test, a
+        bench or the screenshot script waits to be over before it looks at the screen."""
+        return any(w.is_running and w.name != WATCH_WORKER for w in self.workers)
+
     @property
     def refresh_mode(self: RunwayApp) -> str:
         """What the header says: `live` (change stream) or `polling 2s`."""

@@ -176,9 +176,9 @@ async def _settle(app: Any, pilot: Any, timeout: float = 15.0) -> None:
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         await pilot.pause()
-        if not any(w.is_running and w.name != "watch" for w in app.workers):
+        if not app.working():
             await pilot.pause()
-            if not any(w.is_running and w.name != "watch" for w in app.workers):
+            if not app.working():
                 return
         await asyncio.sleep(0.02)
 

@@ -15,7 +15,6 @@ from pymongo import MongoClient
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, load_config
 from runway_tui.tui.app import RunwayApp
-from runway_tui.tui.live import WATCH_WORKER
 from tests.support.project import Project
 
 FIXED_NOW = dt.datetime(2026, 3, 14, 9, 30, 0)
@@ -116,7 +115,7 @@ def make_app(project: Project, *, read_only: bool = False, production: bool = Fa
 
 def working(app) -> bool:
     """A worker runs, besides the change stream's (it runs as long as the app watches)."""
-    return any(w.is_running and w.name != WATCH_WORKER for w in app.workers)
+    return app.working()
 
 
 async def settle(app: RunwayApp, pilot, timeout: float = 15.0) -> None:
