@@ -257,27 +257,30 @@ class EmbeddedServer:
             if state and _alive(state["pid"]) and self.grace_s > 0:
                 state["idle_until"] = time.time() + self.grace_s
                 if not _is_reaper(state["reaper"]):  # a live reaper re-reads `idle_until`
-                    state["reaper"] = self._spawn_reaper()
+                    state["reaper"] = self._spawn_reaper(state["pid"])
                 self._write_state(state)
                 return
             if state and _alive(state["pid"]):
                 self._terminate(state["pid"])
             self._state_file.unlink(missing_ok=True)
 
-    def _spawn_reaper(self) -> int:
-        """The process that stops the idle daemon at the end of the grace period (unless a user came back)."""
+    def _spawn_reaper(self, daemon: int) -> int:
+        """The process that stops the idle daemon at the end of the grace period (unless a user came back).
+        It is told the daemon's pid: the folder (and the state in it) may be deleted before it has read it."""
         process = subprocess.Popen(
-            [sys.executable, "-m", "runway_tui.engine.embedded_reaper", str(self.folder)],
+            [sys.executable, "-m", "runway_tui.engine.embedded_reaper", str(self.folder), str(daemon)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,  # a closed terminal does not end it before it has done its job
             cwd=self.folder)
         return process.pid
 
-    def reap(self) -> None:
+    def reap(self, daemon: int = 0) -> None:
         """The reaper's loop: wait for `idle_until`, then stop the daemon if nobody uses it, and leave.
-        A user that came back makes it leave at once; the next last user starts another reaper."""
-        first = self._read_state()
-        daemon = first["pid"] if first else 0
+        A user that came back makes it leave at once; the next last user starts another reaper.
+        `daemon` is the pid it was left in charge of (else the one the state names when it starts)."""
+        if not daemon:
+            first = self._read_state()
+            daemon = first["pid"] if first else 0
         while True:
             if not self.folder.is_dir():  # the folder was deleted under it: stop the daemon it was left in charge of
                 if daemon and _is_daemon(daemon):

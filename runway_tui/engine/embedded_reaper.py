@@ -1,5 +1,5 @@
-"""`python -m runway_tui.engine.embedded_reaper FOLDER`: stops the folder's idle embedded daemon at the
-end of its grace period (started by the last runway-tui process to leave it; see embedded.py)."""
+"""`python -m runway_tui.engine.embedded_reaper FOLDER [DAEMON_PID]`: stops the folder's idle embedded daemon at
+the end of its grace period (started by the last runway-tui process to leave it; see embedded.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from runway_tui.engine.embedded import EmbeddedServer
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        sys.stderr.write("usage: python -m runway_tui.engine.embedded_reaper FOLDER\n")
+    if len(argv) not in (1, 2) or (len(argv) == 2 and not argv[1].isdigit()):
+        sys.stderr.write("usage: python -m runway_tui.engine.embedded_reaper FOLDER [DAEMON_PID]\n")
         return 2
-    EmbeddedServer(Path(argv[0])).reap()
+    EmbeddedServer(Path(argv[0])).reap(int(argv[1]) if len(argv) == 2 else 0)
     return 0
 
 

@@ -103,6 +103,20 @@ def test_an_idle_daemon_stops_by_itself_when_its_grace_period_ends(tmp_path):
         wait_until(lambda: not alive(state["reaper"]), "the reaper to leave")
 
 
+def test_a_daemon_whose_project_is_deleted_in_its_grace_period_is_stopped(tmp_path):
+    """A throwaway project (a script's temporary folder) removed while its daemon waits: nothing outlives it."""
+    import shutil
+
+    with embedded_project(tmp_path, grace=300) as root:
+        result = cli(root, "status")
+        assert result.returncode == 0, result.stderr
+        state = daemon_state(root)
+        assert state is not None and alive(state["pid"]) and alive(state["reaper"])
+        shutil.rmtree(root)
+        wait_until(lambda: not alive(state["pid"]), "the daemon of the deleted project to stop", timeout=30)
+        wait_until(lambda: not alive(state["reaper"]), "the reaper to leave")
+
+
 def test_embedded_stop_is_refused_while_a_process_uses_the_daemon(tmp_path):
     with embedded_project(tmp_path, grace=0) as root:
         app = MigrationApp(load_config(root / "runway.yaml").app())
