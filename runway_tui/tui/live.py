@@ -19,7 +19,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from runway_tui.engine.watch import AUDIT, EVERYTHING, LOCK, RECORDS
-from runway_tui.tui.messages import ChangesSeen, LiveReloadDone, StateLoaded, WatchStarted, WatchStopped
+from runway_tui.tui.messages import ChangesSeen, LiveReloadDone, WatchStarted, WatchStopped
 from runway_tui.tui.state import Activity
 from runway_tui.tui.workers import one_line
 
@@ -213,15 +213,8 @@ class LiveWatching:
         """The state (when records or the lock changed); the audit page follows on the UI thread."""
         try:
             engine = self.engine
-            if engine is None or not kinds & {RECORDS, LOCK}:
-                return
-            try:
-                snapshot = self.read_snapshot(engine)
-            except Exception as exc:  # noqa: BLE001 - the engine raises RunwayError; a bug is one line too
-                self._read_failed(exc, "state")
-                return
-            if not get_current_worker().is_cancelled:
-                self.post_message(StateLoaded(snapshot, "watch"))
+            if engine is not None and kinds & {RECORDS, LOCK}:
+                self.post_state(engine, "watch")
         finally:
             self.post_message(LiveReloadDone(kinds))
 

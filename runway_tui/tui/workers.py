@@ -105,8 +105,11 @@ class EngineWorkers:
     def load_state(self, reason: str) -> None:
         """The status of every migration and the lock: what the header and the migrations pane show."""
         engine = self.engine
-        if engine is None:
-            return
+        if engine is not None:
+            self.post_state(engine, reason)
+
+    def post_state(self, engine: MigrationApp, reason: str) -> None:
+        """In a worker: read the state and post it (a failed read is one line; nothing once cancelled)."""
         try:
             snapshot = self.read_snapshot(engine)
         except Exception as exc:  # noqa: BLE001 - the engine raises RunwayError; a bug is one line too
