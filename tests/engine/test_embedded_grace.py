@@ -113,8 +113,13 @@ def test_a_daemon_whose_project_is_deleted_in_its_grace_period_is_stopped(tmp_pa
         state = daemon_state(root)
         assert state is not None and alive(state["pid"]) and alive(state["reaper"])
         shutil.rmtree(root)
-        wait_until(lambda: not alive(state["pid"]), "the daemon of the deleted project to stop", timeout=30)
-        wait_until(lambda: not alive(state["reaper"]), "the reaper to leave")
+        try:
+            wait_until(lambda: not alive(state["pid"]), "the daemon of the deleted project to stop", timeout=30)
+            wait_until(lambda: not alive(state["reaper"]), "the reaper to leave")
+        finally:  # the state file is gone with the project: the fixture cannot find these two any more
+            for pid in (state["pid"], state["reaper"]):
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def test_embedded_stop_is_refused_while_a_process_uses_the_daemon(tmp_path):
