@@ -4,6 +4,7 @@ a fixed identity, a fixed shown address and fixed data (never by faking the engi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from pymongo import MongoClient
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, load_config
+from runway_tui.engine.errors import RunwayError
 from runway_tui.tui.app import RunwayApp
 from tests.support.project import Project
 
@@ -99,6 +101,13 @@ def engine_for(app_config: AppConfig, read_only: bool = False) -> MigrationApp:
     engine.user, engine.host = "alice", "ops-1"
     engine.lock.user, engine.lock.host = engine.user, engine.host  # the lock took the identity at connect
     return engine
+
+
+def run_until_it_fails(project: Project) -> None:
+    """Another engine runs `up` on the project and its failure is recorded (the TUI then shows it)."""
+    with engine_for(load_config(project.config_path).app(project.app)) as other, \
+            contextlib.suppress(RunwayError):
+        other.upgrade()
 
 
 def make_app(project: Project, *, read_only: bool = False, production: bool = False, poll: float = 3600,

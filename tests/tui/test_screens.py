@@ -84,16 +84,10 @@ async def test_a_document_in_full_goes_to_the_end_with_G(project, tui_app):
 
 
 async def test_a_failed_step_error_is_in_the_detail_and_copyable(project, tui_app):
-    import contextlib
-
-    from runway_tui.engine.config import load_config
-    from runway_tui.engine.errors import RunwayError
-    from tests.tui.conftest import FAILING, engine_for
+    from tests.tui.conftest import FAILING, run_until_it_fails
 
     project.write_migration(1, "fails", FAILING.format(v=1))
-    with engine_for(load_config(project.config_path).app(project.app)) as other, \
-            contextlib.suppress(RunwayError):
-        other.upgrade()
+    run_until_it_fails(project)
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -127,16 +121,10 @@ def downgrade(ctx):
 
 
 async def test_the_traceback_in_the_detail_and_its_copy_have_secrets_scrubbed(project, tui_app):
-    import contextlib
-
-    from runway_tui.engine.config import load_config
-    from runway_tui.engine.errors import RunwayError
-    from tests.tui.conftest import engine_for
+    from tests.tui.conftest import run_until_it_fails
 
     project.write_migration(1, "leaky", LEAKY.format(v=1))
-    with engine_for(load_config(project.config_path).app(project.app)) as other, \
-            contextlib.suppress(RunwayError):
-        other.upgrade()
+    run_until_it_fails(project)
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

@@ -77,16 +77,10 @@ def test_drift_diff(snap_compare, troubled_project, size):
 @pytest.fixture
 def failed_project(applied_project, mongo_client):  # noqa: F811
     """003 failed halfway outside a transaction: its error and traceback are on its record."""
-    import contextlib
-
-    from runway_tui.engine.config import load_config
-    from runway_tui.engine.errors import RunwayError
-    from tests.tui.conftest import FAILING, engine_for, normalise_durations
+    from tests.tui.conftest import FAILING, normalise_durations, run_until_it_fails
 
     (applied_project.scripts_dir / "003_seed_things.py").write_text(FAILING.format(v=3))
-    with engine_for(load_config(applied_project.config_path).app(applied_project.app)) as engine, \
-            contextlib.suppress(RunwayError):
-        engine.upgrade()
+    run_until_it_fails(applied_project)
     normalise_durations(mongo_client, applied_project.db_name)
     return applied_project
 
