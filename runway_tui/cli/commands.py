@@ -24,6 +24,7 @@ from runway_tui.engine.events import (
 )
 from runway_tui.engine.messages import exception_line, one_line, print_traceback, safe_str
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
+from runway_tui.engine.planner import audit_mismatch
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import scrub, scrub_uris
 from runway_tui.engine.vocabulary import action_label, version_label
@@ -109,7 +110,7 @@ def _attach_progress(app: MigrationApp, printer: Printer) -> None:
         elif isinstance(event, StepAppliedEvent) and event.step:
             printer.note(f"      done in {event.duration_ms} ms", "green")
         elif isinstance(event, StepFailedEvent) and event.step:
-            rolled = "rolled back" if event.rolled_back else "NOT rolled back: state is failed"
+            rolled = "rolled back" if event.rolled_back else f"NOT rolled back: state is {event.state or 'failed'}"
             printer.note(f"      failed ({rolled}): {event.error}", "red")
         elif isinstance(event, StepLogEvent):  # a migration's own output: stderr, in JSON mode too
             printer.log(f"      {event.message}")
@@ -140,16 +141,25 @@ def cmd_status(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
 
 
 def cmd_check(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    """Exit 4 when anything needs attention: a problem on a row, or anything that blocks the plan `up --all`
+    (so `check` never passes while `plan` and `up` refuse)."""
     report = app.status()
     problems = [(row, p) for row in report.rows for p in row.problems if p is not Problem.UNRECORDED]
-    code = ExitCode.OK if report.is_clean else ExitCode.VALIDATION_FAILED
+    blockers = app.plan(Direction.UP, all_=True, report=report).blockers
+    ok = report.is_clean and not blockers
+    code = ExitCode.OK if ok else ExitCode.VALIDATION_FAILED
     if args.json:
-        printer.json({"ok": report.is_clean, "exit_code": int(code), "counts": report.counts(),
+        printer.json({"ok": ok, "exit_code": int(code), "counts": report.counts(),
                       "problems": [{"version": r.version, "name": r.name, "problem": p.value,
-                                    "detail": _detail(r, p)} for r, p in problems]})
+                                    "detail": _detail(r, p)} for r, p in problems],
+                      "blockers": blockers})
         return code
-    if report.is_clean:
+    if ok:
         printer.line(f"ok: {len(report.applied)} applied, {len(report.pending)} pending, no problems")
+    elif report.is_clean:  # nothing on a row: the plan's own reasons
+        printer.line()
+        for blocker in blockers:
+            printer.line(printer.paint(f"! blocked: {blocker}", "red"))
     else:
         _problems(report, printer)
     return code
@@ -411,6 +421,8 @@ def _detail(row: StatusRow, problem: Problem) -> str:
         return f"state {row.state}{error}: resolve with 'runway-tui mark {row.version} --applied' or '--pending'"
     if problem is Problem.OUT_OF_ORDER:
         return "pending but older than the current version (up needs --allow-out-of-order)"
+    if problem is Problem.AUDIT_MISMATCH and row.audit is not None:
+        return audit_mismatch(row)
     return problem.value
 
 

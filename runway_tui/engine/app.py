@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pymongo
+from bson import ObjectId
 from bson.binary import Binary, UuidRepresentation
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, PyMongoError
@@ -53,9 +54,12 @@ from runway_tui.engine.events import (
     StartingEvent,
     StateChangedEvent,
 )
+from runway_tui.engine.evidence import EvidenceStore, Reading
+from runway_tui.engine.guard import OwnCollectionsGuard
 from runway_tui.engine.lock import MigrationLock, ServerClock
 from runway_tui.engine.messages import exception_message
 from runway_tui.engine.models import (
+    AuditEvidence,
     Direction,
     LockInfo,
     MigrationAuditlogEntry,
@@ -72,14 +76,15 @@ from runway_tui.engine.models import (
 from runway_tui.engine.planner import Expected, check_expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.record_files import file_of
-from runway_tui.engine.repository import StepStore
+from runway_tui.engine.repository import STATE_CHANGES, StepStore
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.storage import storage_for
 from runway_tui.engine.uri import mask_uri, scrub
-from runway_tui.engine.vocabulary import action_label, remedy
+from runway_tui.engine.vocabulary import remedy
+from runway_tui.engine.watch import own_collections
 from runway_tui.version import __version__
 
 if TYPE_CHECKING:
@@ -119,6 +124,9 @@ class MigrationApp:
         # The date of each version's newest state-changing audit entry, read under the lock by the last plan:
         # our next entry for that version is dated after it (see `audit_entry`).
         self._evidence_dates: dict[int, dt.datetime] = {}
+        # The evidence as read under the current lock, and our state changes since (see `_keep_evidence`)
+        self._reading: Reading | None = None
+        self._written: dict[int, AuditEvidence] = {}
         # The scan cache lives beside the config (like the embedded data); it is content-addressed.
         self.scripts = ScriptDirectory.for_app(config)
         self._operation = threading.Lock()
@@ -150,7 +158,10 @@ class MigrationApp:
             uri = self._embedded.start()
             shown = f"embedded ({uri.split('?')[0]})"
         self.shown_address = shown
-        self.client = make_client(uri, self.config, **({"directConnection": True} if self.config.is_embedded else {}))
+        # Sees what a migration sends through `ctx` to runway's own collections (engine/guard.py)
+        self.guard = OwnCollectionsGuard()
+        self.client = make_client(uri, self.config, event_listeners=[self.guard],
+                                  **({"directConnection": True} if self.config.is_embedded else {}))
         try:
             self._server_info = probe_server(self.client, self.config, shown)
         except RunwayError:
@@ -169,6 +180,9 @@ class MigrationApp:
                                   ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s)
         self.store = StepStore(self.client, self.repository, self.journal, self.lock.collection,
                                self.sources.collection, combined=self.server_info.supports_client_bulk_write)
+        # each version's newest state change in the audit log, kept readable at any size (engine/evidence.py)
+        self.evidence = EvidenceStore(self.database, self.config.auditlog_collection, self.journal)
+        self.guard.configure(self.database.name, own_collections(self))
         self.runner = StepRunner(self)
         self.emit(StartingEvent(self))
 
@@ -248,7 +262,7 @@ class MigrationApp:
         return self._server_info
 
     def audit_entry(self, transaction_name: str, model: MigrationReadModel | None, *, duration_ms: int | None = None,
-                    exc: BaseException | None = None) -> MigrationAuditlogEntry:
+                    exc: BaseException | None = None, entry_id: Any = None) -> MigrationAuditlogEntry:
         date = self.now()
         previous = self._evidence_dates.get(model.version) if model is not None else None
         if previous is not None and date <= previous:
@@ -260,7 +274,7 @@ class MigrationApp:
             session_id=self.session_id, transaction_name=transaction_name, migration_read_model=model,
             date_fmt=self.config.date_format or DATE_FMT, date=date, exc_name=type(exc).__name__ if exc else None,
             exc_message=exception_message(exc, self.redact) if exc else None, duration_ms=duration_ms, user=self.user,
-            host=self.host, engine_version=__version__)
+            host=self.host, engine_version=__version__, id=entry_id if entry_id is not None else ObjectId())
 
     def _writable(self, action: str) -> None:
         if self.read_only:
@@ -282,6 +296,7 @@ class MigrationApp:
     def _locked(self, operation: str) -> Iterator[None]:
         """Hold the migration lock (waiting a bounded time) and make sure our indexes exist."""
         self._cancel_wait.clear()
+        self._reading, self._written = None, {}
         told: list[bool] = []
 
         def waiting(holder: LockInfo, waited: float) -> None:
@@ -347,7 +362,8 @@ class MigrationApp:
         scripts = self.scripts.scan()
         with self._guard_connection():
             records = self.repository.all()
-        return compute_status(scripts, records)
+            evidence = self._read_evidence()
+        return compute_status(scripts, records, evidence)
 
     def plan(self, direction: Direction | str = Direction.UP, *, steps: int | None = None, to: int | None = None,
              all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,
@@ -359,7 +375,6 @@ class MigrationApp:
         if self.config.group if group is None else group:
             plan = dataclasses.replace(plan, group=True)
             plan.blockers.extend(self._group_blockers(plan))
-        plan.blockers.extend(self._audit_contradictions(plan))
         self.emit(PlanComputedEvent(self, plan))
         return plan
 
@@ -374,34 +389,42 @@ class MigrationApp:
         return [f"--group: {s.name} sets transactional = False, so it cannot run inside the run's transaction; "
                 "drop --group, or run it on its own first" for s in plan.steps if not s.transactional]
 
-    def _remember_evidence(self, evidence: dict[int, dict[str, Any]]) -> None:
-        """The newest state change of each version just read: our next entry about it is dated after it."""
-        self._evidence_dates = {v: e["date"] for v, e in evidence.items() if isinstance(e.get("date"), dt.datetime)}
-
-    def _audit_contradictions(self, plan: Plan) -> list[str]:
-        """The audit log is evidence: a step it shows already done (applied for up, reverted for down) is never
-        run again on the word of the migrations collection alone (dropped or rewritten by hand or by a
-        migration); an operator's `mark` (audited) settles it."""
+    def _read_evidence(self, under_lock: bool = False) -> dict[int, AuditEvidence]:
+        """What the audit log says of every version (engine/evidence.py), compared with the records by
+        `compute_status`: a record lost or rewritten behind the engine's back blocks every run. Our next entry
+        about a version is dated after its newest (see `audit_entry`). `under_lock`: read by the operation
+        holding the lock, so nobody else writes state changes until it ends: kept for `_keep_evidence`."""
         with self._guard_connection("to read the audit log"):
-            evidence = self.journal.last_state_changes([s.version for s in plan.steps])
-        self._remember_evidence(evidence)
-        blockers = []
-        for step in plan.steps:
-            said = evidence.get(step.version)
-            done = State.APPLIED.value if step.direction is Direction.UP else State.PENDING.value
-            if not said or said["state"] != done:
-                continue
-            when = said["date"].strftime("%Y-%m-%d %H:%M:%S") if isinstance(said.get("date"), dt.datetime) else "?"
-            up = step.direction is Direction.UP
-            verb, now, settle, rerun = ("applied", "pending", "applied", "pending") if up else \
-                ("reverted", "applied", "pending", "applied")
-            action = action_label(str(said.get("transaction_name")))
-            blockers.append(
-                f"{step.name} (version {step.version}): the audit log shows it {verb} ({when} UTC by "
-                f"{said.get('user')}@{said.get('host')}, {action}) but its record says {now}: "
-                "the migrations collection was changed outside runway-tui (by hand or by a migration). It is not "
-                f"run again: check the data, then {remedy('mark-or-rerun', step.version, settle, rerun)}")
-        return blockers
+            reading = self.evidence.read()
+        if under_lock:
+            self._reading, self._written = reading, {}
+        self._evidence_dates = {v: e.date for v, e in reading.evidence.items() if e.date is not None}
+        return reading.evidence
+
+    def evidence_written(self, entry: MigrationAuditlogEntry) -> None:
+        """Our entry is in the log (committed): the evidence read under this lock plus it is the evidence now."""
+        model = entry.migration_read_model
+        state = STATE_CHANGES.get(entry.transaction_name)
+        if model is not None and state is not None and entry.succeeded and self._reading is not None:
+            self._written[model.version] = AuditEvidence(model.version, state, entry.transaction_name, entry.date,
+                                                         entry.user, entry.host, entry.id)
+
+    def _keep_evidence(self) -> None:
+        """Under the lock, after an operation that wrote to the audit log: the evidence summary brought up to
+        date when it is due (engine/evidence.py), then the log trimmed to `auditlog_limit`, never a version's
+        evidence. Best effort: a failure here loses nothing (the log itself is the evidence)."""
+        if self.lock.lost_reason is not None:  # no longer ours to write: the next holder does it
+            return
+        with contextlib.suppress(PyMongoError):
+            reading = self._reading or self.evidence.read()
+            if self._written:
+                reading = dataclasses.replace(reading, evidence={**reading.evidence, **self._written})
+            self.evidence.seal(reading, self.now())
+            self.journal.trim({e.entry_id for e in reading.evidence.values()})
+
+    def collections_changed(self) -> None:
+        """A migration changed runway's collections (engine/guard.py): indexes are made again at the next lock."""
+        self._indexes_ready = False
 
     def lock_info(self) -> LockInfo | None:
         with self._guard_connection():
@@ -458,6 +481,7 @@ class MigrationApp:
         self._writable("refresh the migrations collection")
         with self._exclusive("refresh"), self._locked("refresh"), self._guard_connection():
             report, _status = self._sync()
+            self._keep_evidence()  # a log older than its summary gets one (engine/evidence.py)
         self.emit(RefreshDoneEvent(self, report))
         self.emit(StateChangedEvent(self, "refresh"))
         return report
@@ -465,7 +489,8 @@ class MigrationApp:
     def _sync(self) -> tuple[RefreshReport, StatusReport]:
         """Write what refresh found (one bulk write, none when in sync); return it and the status after."""
         scripts = self.scripts.scan()
-        status = compute_status(scripts, self.repository.all())
+        evidence = self._read_evidence(under_lock=True)
+        status = compute_status(scripts, self.repository.all(), evidence)
         new: list[MigrationRecord] = []
         updates: dict[int, dict[str, Any]] = {}
         removals: list[int] = []
@@ -500,7 +525,7 @@ class MigrationApp:
         if report.changed_anything:
             self.log("info", f"refresh: {len(report.new)} new, {len(report.updated)} updated, "
                              f"{len(report.removed)} removed")
-            status = compute_status(scripts, self.repository.all())
+            status = compute_status(scripts, self.repository.all(), evidence)
         return report, status
 
     def _after(self, report: StatusReport, versions: list[int]) -> StatusReport:
@@ -565,6 +590,7 @@ class MigrationApp:
             for warning in plan.warnings:
                 self.log("warning", warning)
             completed: list[StepResult] = []
+            self.runner.begin_run()
             try:
                 if plan.group and plan.steps:
                     completed = self.runner.run_group(plan.steps, rows)
@@ -581,11 +607,12 @@ class MigrationApp:
                 kind = StepInterruptedError if isinstance(exc, StepInterruptedError) else StepFailedError
                 raise kind(str(exc) + summary, done) from exc
             finally:
-                with contextlib.suppress(PyMongoError), pymongo.timeout(2.0):  # the server may be gone
-                    self._status_after_run = self._after(report, [s.version for s in plan.steps])
+                if not self.runner.tampered:  # else a migration changed the records: nothing kept is true
+                    with contextlib.suppress(PyMongoError), pymongo.timeout(2.0):  # the server may be gone
+                        self._status_after_run = self._after(report, [s.version for s in plan.steps])
                 self.emit(StateChangedEvent(self, direction.value))
-                with contextlib.suppress(PyMongoError):
-                    self.journal.trim()
+                if plan.steps:
+                    self._keep_evidence()
             return RunResult(plan, completed, completed[-1].step.to_version if completed else plan.current_version)
 
     def mark(self, version: int, *, applied: bool) -> MigrationRecord:
@@ -612,9 +639,11 @@ class MigrationApp:
             self.repository.update(version, fields)
             record = self.repository.get(version)
             assert record is not None
-            self._remember_evidence(self.journal.last_state_changes([version]))
-            self.journal.append(self.audit_entry("MarkAppliedTransaction" if applied else "MarkPendingTransaction",
-                                                 before or record.read_model))
+            entry = self.audit_entry("MarkAppliedTransaction" if applied else "MarkPendingTransaction",
+                                     before or record.read_model)
+            self.journal.append(entry)
+            self.evidence_written(entry)
+            self._keep_evidence()
         self.log("warning", f"marked {record.name} as {state.value} by hand")
         self.emit(StateChangedEvent(self, "mark"))
         return record
@@ -638,7 +667,6 @@ class MigrationApp:
                          for r in rows if Problem.FAILED in r.problems]
             if problems:
                 raise BlockedError(f"refusing to baseline to {to}: " + "; ".join(problems) + "; nothing was recorded")
-            self._remember_evidence(self.journal.last_state_changes([r.version for r in rows if r.version]))
             recorded = []
             for row in rows:
                 version = row.version
@@ -654,8 +682,12 @@ class MigrationApp:
                 if row.script is not None and row.script.checksum:
                     fields["checksum"] = row.script.checksum
                 self.repository.update(version, fields)
-                self.journal.append(self.audit_entry("BaselineTransaction", before.read_model))
+                entry = self.audit_entry("BaselineTransaction", before.read_model)
+                self.journal.append(entry)
+                self.evidence_written(entry)
                 recorded.append(version)
+            if recorded:
+                self._keep_evidence()
         if recorded:
             self.log("warning", f"baseline: recorded {len(recorded)} migration(s) up to version {to} as applied "
                                 "without running them")
@@ -699,7 +731,7 @@ class MigrationApp:
                 undo = remedy("mark", version, "pending")
                 raise UsageError(f"version {version}: its file {path.name} exists; forget only removes the record "
                                  f"of a deleted file (to revert it, step down, or {undo})")
-            self._remember_evidence(self.journal.last_state_changes([version]))
+            self._read_evidence(under_lock=True)  # our entry about it is dated after its newest
             self.repository.remove(version)
             self.journal.append(self.audit_entry("ForgetTransaction", record.read_model))
         self.log("warning", f"forgot the record of {record.name} (was {record.state.value}; its file is missing)")

@@ -121,6 +121,15 @@ class StepFailedError(RunwayError):
         self.completed = completed or []
 
 
+class RunwayCollectionsChangedError(StepFailedError):
+    """A migration changed runway's own collections (engine/guard.py): the step fails. `undone`: every such
+    change was in the step's own transaction, so aborting it took them away too."""
+
+    def __init__(self, message: str, undone: bool) -> None:
+        super().__init__(message)
+        self.undone = undone
+
+
 class StepInterruptedError(StepFailedError, KeyboardInterrupt):
     """Ctrl-C or SIGTERM landed inside a migration: the attempt was recorded, the run stopped.
 

@@ -112,6 +112,7 @@ class StepFailedEvent(ApplicationEvent):
     error: str = ""
     exc_name: str = ""
     rolled_back: bool = False
+    state: str = ""  # the record's state after the failure was recorded ("" when unknown)
 
 
 @dataclass(frozen=True)

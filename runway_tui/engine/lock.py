@@ -72,6 +72,7 @@ class MigrationLock:
         self._depth = 0
         self._valid_until = 0.0  # monotonic time our lease surely lasts until (last renewal + TTL)
         self.token: str | None = None  # fencing token of the current acquisition
+        self._taken_for: tuple[str, dict[str, Any] | None] = ("", None)  # (operation, txn_session) of acquire
 
     @property
     def held(self) -> bool:
@@ -170,9 +171,32 @@ class MigrationLock:
                 on_wait(holder, waited)
             time.sleep(min(self.poll_s, max(0.01, self.wait_s - waited)))
         self._held, self._lost, self._depth = True, None, 1
+        self._taken_for = (operation, txn_session)
         self._stop.clear()
+        self._start_heartbeat()
+
+    def _start_heartbeat(self) -> None:
         self._heartbeat = threading.Thread(target=self._beat, name="runway-lock-heartbeat", daemon=True)
         self._heartbeat.start()
+
+    @property
+    def heartbeat_ident(self) -> int | None:
+        """The heartbeat's thread: its renewals are the one write to runway's collections while a step runs."""
+        return self._heartbeat.ident if self._heartbeat is not None else None
+
+    def reclaim(self) -> bool:
+        """Take our lease again after a migration deleted it under us (engine/guard.py), unless another runner
+        holds it now: then it is lost, as when taken away."""
+        if not self._held:
+            return False
+        if self.holds_on_server():
+            return True
+        if self.try_acquire(*self._taken_for) is not None:
+            return False
+        self._lost = None
+        if self._heartbeat is None or not self._heartbeat.is_alive():
+            self._start_heartbeat()
+        return True
 
     def check(self) -> None:
         """Raise if the lease was lost (expired and taken over) since we took it."""

@@ -11,6 +11,7 @@ from typing import Any
 from bson.binary import Binary
 
 from runway_tui.engine.scripts import ScriptFile
+from runway_tui.engine.vocabulary import action_label
 
 
 class State(StrEnum):
@@ -37,6 +38,33 @@ class Problem(StrEnum):
     OUT_OF_ORDER = "out_of_order"  # pending, older than the newest applied migration
     FAILED = "failed"  # state failed/applying/reverting: interrupted or failed without a transaction
     UNRECORDED = "unrecorded"  # file not yet synced to the database (refresh)
+    AUDIT_MISMATCH = "audit_mismatch"  # the audit log's last state change says otherwise: record lost or rewritten
+
+
+@dataclass(frozen=True)
+class AuditEvidence:
+    """What the audit log says last happened to a version: its newest successful state-changing entry (up,
+    down, mark, baseline). Records can be dropped or rewritten behind the engine's back; this cannot be
+    outvoted by them (see engine/evidence.py)."""
+
+    version: int
+    state: str  # "applied" or "pending": the state that entry left the migration in
+    transaction_name: str
+    date: dt.datetime | None
+    user: str | None = None
+    host: str | None = None
+    entry_id: Any = field(default=None, compare=False)
+
+    def is_newer_than(self, other: AuditEvidence | None) -> bool:
+        """Entries about one version are dated in the order they happened (see MigrationApp.audit_entry)."""
+        if other is None:
+            return True
+        mine, theirs = self.date or dt.datetime.min, other.date or dt.datetime.min
+        return mine > theirs or (mine == theirs and str(self.entry_id) > str(other.entry_id))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state, "action": action_label(self.transaction_name),
+                "date": self.date.isoformat() + "Z" if self.date else None, "by": f"{self.user}@{self.host}"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +162,12 @@ class MigrationAuditlogEntry:
                 "exc_message": self.exc_message, "duration_ms": self.duration_ms, "user": self.user,
                 "host": self.host, "engine_version": self.engine_version}
 
+    def stored_document(self) -> dict[str, Any]:
+        """The document as written: with its `_id` when the entry has one (a step's attempt has one id, so its
+        failure replaces a success written before the step could be recorded: one attempt, one entry)."""
+        doc = self.to_document()
+        return {"_id": self.id, **doc} if self.id is not None else doc
+
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MigrationAuditlogEntry:
         model = doc.get("migration_read_model")
@@ -155,6 +189,7 @@ class StatusRow:
     script: ScriptFile | None
     record: MigrationRecord | None
     problems: tuple[Problem, ...] = ()
+    audit: AuditEvidence | None = field(default=None, compare=False)  # set when it contradicts the record
 
     @property
     def is_applied(self) -> bool:
@@ -193,6 +228,7 @@ class StatusRow:
             "applied_by": record.applied_by if record else None,
             "duration_ms": record.duration_ms if record else None,
             "error": record.error if record else None,
+            "audit": self.audit.to_json() if self.audit is not None else None,
         }
 
 
@@ -217,7 +253,8 @@ class StatusReport:
 
     @property
     def is_clean(self) -> bool:
-        blocking = {Problem.DRIFT, Problem.ORPHAN, Problem.BROKEN, Problem.FAILED, Problem.OUT_OF_ORDER}
+        blocking = {Problem.DRIFT, Problem.ORPHAN, Problem.BROKEN, Problem.FAILED, Problem.OUT_OF_ORDER,
+                    Problem.AUDIT_MISMATCH}
         return not any(blocking & set(r.problems) for r in self.rows)
 
     def counts(self) -> dict[str, int]:

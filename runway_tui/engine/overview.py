@@ -19,7 +19,8 @@ MAX_VALUE_CHARS = 200
 def collections_list(app: MigrationApp) -> list[dict[str, Any]]:
     """One row per collection from a single cheap command; statistics are left empty (see `collection_stats`)."""
     ours = {app.config.migrations_collection: "migrations", app.config.auditlog_collection: "audit log",
-            app.config.lock_collection: "lock", sources_collection(app.config.migrations_collection): "sources"}
+            app.config.lock_collection: "lock", sources_collection(app.config.migrations_collection): "sources",
+            app.evidence.collection.name: "audit evidence"}
     rows = []
     for info in sorted(app.database.list_collections(), key=lambda c: c["name"]):
         name = info["name"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from runway_tui.engine.errors import DatabaseMovedError, UsageError
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow, Step
-from runway_tui.engine.vocabulary import remedy
+from runway_tui.engine.vocabulary import action_label, remedy
 
 
 def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None = None, to: int | None = None,
@@ -121,6 +121,7 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
            allow_out_of_order: bool, in_the_way: set[str]) -> tuple[list[str], list[str]]:
     blockers: list[str] = []
     warnings: list[str] = []
+    contradicted: list[StatusRow] = []
     in_plan = {s.version for s in steps}
     for row in report.rows:
         label = f"{row.name} (version {row.version})" if row.version is not None else row.name
@@ -148,6 +149,8 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
             else:
                 warnings.append(f"{label} is recorded but its file is missing ({remedy('forget', row.version)} "
                                 "removes the record)")
+        if Problem.AUDIT_MISMATCH in problems and row.audit is not None:
+            contradicted.append(row)  # whatever the request: the records cannot be trusted
         if Problem.OUT_OF_ORDER in problems and row.version in in_plan and direction is Direction.UP:
             text = (f"{label} is pending but older than the current version {report.current_version} "
                     "(merged out of order)")
@@ -155,7 +158,35 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
                 warnings.append(text + " [allowed]")
             else:
                 blockers.append(text + f"; apply it anyway with {remedy('allow-out-of-order')}")
-    return blockers, warnings
+    return _contradictions(contradicted) + blockers, warnings
+
+
+SHOWN_IN_FULL = 3  # a dropped migrations collection contradicts every version: name a few, count the rest
+
+
+def _contradictions(rows: list[StatusRow]) -> list[str]:
+    """The audit log's contradictions first (they say the records themselves cannot be trusted)."""
+    shown = rows if len(rows) <= SHOWN_IN_FULL else rows[:SHOWN_IN_FULL - 1]
+    blockers = [f"{r.name} (version {r.version}): {audit_mismatch(r)}" for r in shown]
+    rest = rows[len(shown):]
+    if rest:
+        blockers.append(f"and {len(rest)} more versions whose records the audit log contradicts the same way "
+                        f"({_ranges([r.version for r in rest if r.version is not None])}): settle each the same way")
+    return blockers
+
+
+def audit_mismatch(row: StatusRow) -> str:
+    """What the audit log shows against what the record says, and the remedy (why every run is blocked)."""
+    said = row.audit
+    assert said is not None and row.version is not None
+    applied = said.state == "applied"
+    when = said.date.strftime("%Y-%m-%d %H:%M:%S") if said.date is not None else "?"
+    verb, settle, rerun = ("applied", "applied", "pending") if applied else ("reverted", "pending", "applied")
+    now = "is missing" if row.record is None else f"says {'applied' if row.is_applied else 'pending'}"
+    return (f"the audit log shows it {verb} ({when} UTC by {said.user}@{said.host}, "
+            f"{action_label(said.transaction_name)}) but its record {now}: the migrations collection was changed "
+            "outside runway-tui (by hand or by a migration), so no run is started until it is settled. Check the "
+            f"data, then {remedy('mark-or-rerun', row.version, settle, rerun)}")
 
 
 def _ranges(versions: list[int]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from pymongo.database import Database
 from pymongo.errors import ClientBulkWriteException, PyMongoError, WriteConcernError, WriteError
 
 from runway_tui.engine import audit_pages
-from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, State
+from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord, State
 from runway_tui.engine.sources import SourceWrite
 
 
@@ -83,6 +84,16 @@ class MigrationRepository:
         self.collection.replace_one({"_id": record.version}, record.to_document(), upsert=True, session=session)
 
 
+def _evidence(doc: dict[str, Any]) -> AuditEvidence | None:
+    """One aggregated row (`_id` = version) as evidence; None for an entry about no usable version."""
+    version, name = doc.get("_id"), str(doc.get("transaction_name", ""))
+    if not isinstance(version, int) or isinstance(version, bool) or name not in STATE_CHANGES:
+        return None
+    date = doc.get("date") if isinstance(doc.get("date"), dt.datetime) else None
+    return AuditEvidence(version, STATE_CHANGES[name], name, date, doc.get("user"), doc.get("host"),
+                         doc.get("entry_id"))
+
+
 # What each successful audit entry says about the state of its migration afterwards.
 STATE_CHANGES = {"UpgradeTransaction": State.APPLIED.value, "MarkAppliedTransaction": State.APPLIED.value,
                  "BaselineTransaction": State.APPLIED.value,
@@ -104,33 +115,63 @@ class AuditJournal:
                                                     ("date", DESCENDING)], name="version_1_date_-1")])
 
     def append(self, entry: MigrationAuditlogEntry, session: ClientSession | None = None) -> None:
-        self.collection.insert_one(entry.to_document(), session=session)
+        self.collection.insert_one(entry.stored_document(), session=session)
 
-    def last_state_changes(self, versions: list[int]) -> dict[int, dict[str, Any]]:
-        """For each version, its newest successful state-changing entry (up, down, mark): the evidence of what
-        happened to it, whatever the migrations collection says now. One aggregation on the version index."""
-        if not versions:
-            return {}
-        pipeline = [
-            {"$match": {"migration_read_model.version": {"$in": versions},
-                        "transaction_name": {"$in": list(STATE_CHANGES)}, "exc_name": None}},
-            {"$sort": {"date": -1, "_id": -1}},
-            {"$group": {"_id": "$migration_read_model.version", "transaction_name": {"$first": "$transaction_name"},
-                        "date": {"$first": "$date"}, "user": {"$first": "$user"}, "host": {"$first": "$host"}}},
-        ]
-        return {int(doc["_id"]): {**doc, "state": STATE_CHANGES.get(doc.get("transaction_name", ""))}
-                for doc in self.collection.aggregate(pipeline) if isinstance(doc.get("_id"), int)}
+    def record(self, entry: MigrationAuditlogEntry) -> None:
+        """Write a step's failed attempt under the attempt's id: it replaces the success entry written first by a
+        step without a transaction whose record could then not be written (one attempt, one entry)."""
+        if entry.id is None:
+            self.append(entry)
+            return
+        self.collection.replace_one({"_id": entry.id}, entry.stored_document(), upsert=True)
 
-    def trim(self) -> int:
-        """Keep at most `limit` entries. Uses the O(1) collection count, then deletes the oldest by
-        `_id` order (an index walk of only the surplus), never scanning the whole collection."""
+    def state_changes(self, since: dt.datetime | None = None) -> dict[int, AuditEvidence]:
+        """For each version, its newest successful state-changing entry (up, down, mark, baseline): the evidence
+        of what happened to it, whatever the migrations collection says now.
+
+        `since` None reads the whole log in one aggregation (no `$in` over versions: SecantusDB answers a long
+        `$in` by one scan per value). With `since`, only the entries dated from then on, by a bare range on the
+        `date` index (the one shape every server answers from it), reduced here."""
+        if since is None:
+            pipeline = [{"$match": {"transaction_name": {"$in": list(STATE_CHANGES)}, "exc_name": None}},
+                        {"$sort": {"date": -1, "_id": -1}},
+                        {"$group": {"_id": "$migration_read_model.version", "entry_id": {"$first": "$_id"},
+                                    "transaction_name": {"$first": "$transaction_name"}, "date": {"$first": "$date"},
+                                    "user": {"$first": "$user"}, "host": {"$first": "$host"}}}]
+            return {e.version: e for e in map(_evidence, self.collection.aggregate(pipeline)) if e is not None}
+        newest: dict[int, AuditEvidence] = {}
+        fields = {"transaction_name": 1, "exc_name": 1, "date": 1, "user": 1, "host": 1,
+                  "migration_read_model.version": 1}
+        for doc in self.collection.find({"date": {"$gte": since}}, fields).batch_size(10_000):
+            if doc.get("exc_name") is not None or doc.get("transaction_name") not in STATE_CHANGES:
+                continue
+            version = (doc.get("migration_read_model") or {}).get("version")
+            found = _evidence({**doc, "_id": version, "entry_id": doc.get("_id")})
+            if found is not None and found.is_newer_than(newest.get(found.version)):
+                newest[found.version] = found
+        return newest
+
+    def trim(self, protected: Iterable[Any] = ()) -> int:
+        """Keep the newest `limit` entries by their date (the server's clock; an `_id` is the runner's), and,
+        older than those, each version's newest state-changing entry: the evidence of its state, which trimming
+        never removes. The collection's O(1) count tells the surplus and only the oldest entries are read (an
+        index walk of the surplus). `protected` (the evidence as last read) spares re-checking those; any
+        other state change among the oldest is deleted only once the log shows a newer one for its version."""
         if not self.limit:
             return 0
         surplus = self.collection.estimated_document_count() - self.limit
         if surplus <= 0:
             return 0
-        oldest = [d["_id"] for d in self.collection.find({}, {"_id": 1}).sort("_id", ASCENDING).limit(surplus)]
-        return self.collection.delete_many({"_id": {"$in": oldest}}).deleted_count if oldest else 0
+        fields = {"transaction_name": 1, "exc_name": 1, "migration_read_model.version": 1}
+        # by `date` alone: the `date` index walked from its oldest end (a tie-break on `_id` would sort it all)
+        oldest = list(self.collection.find({}, fields).sort("date", ASCENDING).limit(surplus))
+        kept = set(protected)
+        doomed = [d for d in oldest if d["_id"] not in kept]
+        if any(d.get("transaction_name") in STATE_CHANGES and d.get("exc_name") is None for d in doomed):
+            newest = {e.entry_id for e in self.state_changes().values()}  # the log itself decides
+            doomed = [d for d in doomed if d["_id"] not in newest]
+        ids = [d["_id"] for d in doomed]
+        return self.collection.delete_many({"_id": {"$in": ids}}).deleted_count if ids else 0
 
     def history(self, limit: int | None = 10, skip: int = 0, ascending: bool = False, version: int | None = None,
                 text: str | None = None, start: Any = None, end: Any = None,
@@ -264,7 +305,7 @@ class StepStore:
         ops: list[tuple[Any, ...]] = []
         if lease_filter is not None:
             ops.append(("lease", self.lease, lease_filter, {"$set": {"token": lease_filter["token"]}}))
-        audit = ("audit", self.journal.collection, write.entry.to_document(), None)
+        audit = ("audit", self.journal.collection, write.entry.stored_document(), None)
         if audit_first:
             ops.append(audit)
         if write.new_record is not None:

@@ -15,11 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pymongo
+from bson import ObjectId
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from runway_tui.engine.capture import captured_output
 from runway_tui.engine.context import MigrationContext
-from runway_tui.engine.errors import LockLostError, StepFailedError, StepInterruptedError
+from runway_tui.engine.errors import (
+    LockLostError,
+    RunwayCollectionsChangedError,
+    StepFailedError,
+    StepInterruptedError,
+)
 from runway_tui.engine.events import (
     StepAppliedEvent,
     StepFailedEvent,
@@ -27,6 +33,7 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
+from runway_tui.engine.guard import Change, catalog, catalog_changes
 from runway_tui.engine.interrupts import allowed, deferred
 from runway_tui.engine.messages import exception_line, one_line
 from runway_tui.engine.models import (
@@ -47,6 +54,7 @@ if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
 
 TRANSACTION_NAMES = {Direction.UP: "UpgradeTransaction", Direction.DOWN: "DowngradeTransaction"}
+CATALOG_BUDGET_S = 5.0  # one `listCollections` of runway's collections (engine/guard.py): milliseconds, normally
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -60,6 +68,15 @@ class StepRunner:
         # up and down; a changed file has another checksum and is compiled again.
         self._compiled: dict[tuple[str, str], types.CodeType] = {}
         self.source = ""  # the text of the file loaded for the current step
+        self._attempt: ObjectId | None = None  # the current step's audit entry: one per attempt, whatever happens
+        # runway's collections (name -> UUID) as the last step left them (engine/guard.py); None: read it first
+        self._catalog: dict[str, Any] | None = None
+        self._changes: list[Change] = []  # the guard's findings for the current step, across its windows
+        self.tampered = False  # a step of this run changed runway's collections in a way that was not undone
+
+    def begin_run(self) -> None:
+        """A new run: runway's collections are read again before its first step."""
+        self._catalog, self.tampered = None, False
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
@@ -102,14 +119,19 @@ class StepRunner:
         started = time.monotonic()
         checksum = row.script.checksum or ""
         with self._environment(row.script):
+            self._watch_begin()
             try:
                 with allowed(), self._captured(step):
                     module, checksum = self.load(step, row.script.path)
                     function = self._entry_point(step, row.script, module)
             except BaseException as exc:  # noqa: BLE001 - sys.exit() or Ctrl-C at import is a failed attempt too
                 with deferred():
-                    self._record_failure(step, row.record, checksum, exc, started, in_transaction=False, ran=False)
-                raise self._failed(step, exc, rolled_back=True) from exc
+                    error = self._watch_end(step, exc)
+                    kept = _irreversible(error)  # the file's own code changed runway's collections at import
+                    left = self._record_failure(step, row.record, checksum, error, started, in_transaction=not kept,
+                                                ran=kept)
+                raise self._failed(step, error, rolled_back=not kept, left=left) from exc
+            self._watch_pause()
 
             if in_transaction:
                 return self._run_in_transaction(step, row.record, function, checksum, started)
@@ -150,6 +172,7 @@ class StepRunner:
         session = app.run_session
         assert session is not None, "steps run only while the app holds the lock"
         done: list[tuple[Step, int]] = []
+        written: list[MigrationAuditlogEntry] = []
         current: tuple[Step, MigrationRecord | None, str, float] | None = None
         committing = False
         with deferred():
@@ -165,21 +188,31 @@ class StepRunner:
                 started = time.monotonic()
                 current = (step, row.record, row.script.checksum or "", started)
                 with self._environment(row.script):
-                    with allowed(), self._captured(step):
-                        module, checksum = self.load(step, row.script.path)
-                        current = (step, row.record, checksum, started)
-                        function = self._entry_point(step, row.script, module)
+                    self._watch_begin()
+                    try:
+                        with allowed(), self._captured(step):
+                            module, checksum = self.load(step, row.script.path)
+                            current = (step, row.record, checksum, started)
+                            function = self._entry_point(step, row.script, module)
+                    except BaseException as exc:  # noqa: BLE001 - the guard says whether it touched our collections
+                        with deferred():
+                            verdict = self._watch_end(step, exc)
+                        if verdict is exc:
+                            raise
+                        raise verdict from exc
+                    self._watch_pause()
                     before = self._read_model(step, row.record, checksum)
-                    self._call(step, function, session)
+                    self._call_watched(step, function, session, transaction)
                 with deferred():
                     misuse = _session_misuse(session, transaction)
                     if misuse is not None:
                         raise misuse
                     app.lock.check()
                     duration = _ms(started)
-                    self._write_success(step, row.record, checksum, duration, session,
-                                        self._entry(step, before, duration))
+                    entry = self._entry(step, before, duration)
+                    self._write_success(step, row.record, checksum, duration, session, entry)
                 done.append((step, duration))
+                written.append(entry)
             committing = True
             with deferred():
                 self._commit(session)
@@ -187,6 +220,8 @@ class StepRunner:
             failure = self._group_failed(steps, done, current, committing, exc)
             if failure is not None:
                 raise failure from exc
+        for entry in written:
+            app.evidence_written(entry)
         for step, duration in done:
             app.emit(StepAppliedEvent(app, step, duration, True))
         return [StepResult(step, duration, True) for step, duration in done]
@@ -199,7 +234,7 @@ class StepRunner:
         app = self.app
         session = app.run_session
         assert session is not None
-        committed_by_migration = isinstance(exc, SessionMisuseError) and exc.committed
+        committed_by_migration = (isinstance(exc, SessionMisuseError) and exc.committed) or _irreversible(exc)
         with deferred(), _cleanup_budget(exc):
             if session.in_transaction:
                 with contextlib.suppress(PyMongoError):
@@ -213,10 +248,10 @@ class StepRunner:
             if current is None:  # before the first step started: nothing to record
                 return StepFailedError(f"--group run failed before its first step: {exception_line(exc, app.redact)}")
             step, record, checksum, started = current
-            self._record_failure(step, record, checksum, exc, started, in_transaction=not committed_by_migration,
-                                 ran=True)
-        failed = self._failed(step, exc, rolled_back=not committed_by_migration)
-        if committed_by_migration:
+            left = self._record_failure(step, record, checksum, exc, started, in_transaction=not committed_by_migration,
+                                        ran=True)
+        failed = self._failed(step, exc, rolled_back=not committed_by_migration, left=left)
+        if isinstance(exc, SessionMisuseError) and exc.committed:
             return type(failed)(f"{failed} (--group: the migration committed the run's transaction itself, so the "
                                 f"{len(done)} step(s) before it are applied)")
         advice = ""
@@ -253,11 +288,12 @@ class StepRunner:
         session = app.run_session  # the operation's session: the lease names it (see MigrationApp._locked)
         assert session is not None, "steps run only while the app holds the lock"
         effects_may_remain = False
+        entry: MigrationAuditlogEntry | None = None
         try:
             with deferred():
                 session.start_transaction()
                 transaction = _transaction_number(session)
-            self._call(step, function, session)
+            self._call_watched(step, function, session, transaction)
             with deferred():
                 misuse = _session_misuse(session, transaction)
                 if misuse is not None:
@@ -265,9 +301,12 @@ class StepRunner:
                     raise misuse
                 app.lock.check()  # locally; the server-side fence goes with the step's write, in its transaction
                 duration = _ms(started)
-                self._write_success(step, record, checksum, duration, session, self._entry(step, before, duration))
+                entry = self._entry(step, before, duration)
+                self._write_success(step, record, checksum, duration, session, entry)
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
+            effects_may_remain = effects_may_remain or _irreversible(exc)
+            left: State | None = None
             with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
                 if session.in_transaction:
                     with contextlib.suppress(PyMongoError):  # the server discards it by itself anyway
@@ -278,10 +317,12 @@ class StepRunner:
                     app.run_session = app.client.start_session()  # the killed one cannot run the next step
                 committed = not effects_may_remain and self._committed_anyway(step, exc)
                 if not committed:
-                    self._record_failure(step, record, checksum, exc, started, in_transaction=not effects_may_remain,
-                                         ran=True)
+                    left = self._record_failure(step, record, checksum, exc, started,
+                                                in_transaction=not effects_may_remain, ran=True)
             if not committed:
-                raise self._failed(step, exc, rolled_back=not effects_may_remain) from exc
+                raise self._failed(step, exc, rolled_back=not effects_may_remain, left=left) from exc
+        if entry is not None:
+            app.evidence_written(entry)
         duration = _ms(started)
         app.emit(StepAppliedEvent(app, step, duration, True))
         return StepResult(step, duration, True)
@@ -304,22 +345,24 @@ class StepRunner:
         if not marked:
             raise StepFailedError(f"{step.name}: its record changed under us (another runner?); refresh and retry")
         try:
-            self._call(step, function, None)
+            self._call_watched(step, function, None, None)
             with deferred():
                 app.lock.verify()
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
             with deferred(), _cleanup_budget(exc):
-                self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
-            raise self._failed(step, exc, rolled_back=False) from exc
+                left = self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
+            raise self._failed(step, exc, rolled_back=False, left=left) from exc
         duration = _ms(started)
         try:  # the step ran: its audit entry first (never lost), then the state; a failure leaves it `failed`
             with deferred():
                 app.lock.verify()  # no transaction: checked just before the writes (window: see RELIABILITY.md)
-                self._write_success(step, record, checksum, duration, None, self._entry(step, before, duration))
+                entry = self._entry(step, before, duration)
+                self._write_success(step, record, checksum, duration, None, entry)
+                app.evidence_written(entry)
         except Exception as exc:
-            with deferred(), _cleanup_budget(exc):
-                self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
-            raise self._failed(step, exc, rolled_back=False) from exc
+            with deferred(), _cleanup_budget(exc):  # the entry written first becomes the failure (same attempt)
+                left = self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
+            raise self._failed(step, exc, rolled_back=False, left=left) from exc
         app.emit(StepAppliedEvent(app, step, duration, False))
         return StepResult(step, duration, False)
 
@@ -349,31 +392,47 @@ class StepRunner:
             raise app.lock.taken_away()
         if outcome is StepOutcome.RECORD_CHANGED:
             if app.repository.get(step.version, session=session) is None:
-                raise StepFailedError(f"{step.name}: its record vanished during the step: the migrations collection "
-                                      "was dropped or rewritten (by the migration itself?); nothing was recorded")
-            raise StepFailedError(f"{step.name}: its record changed under us (another runner?); nothing was recorded")
+                raise StepFailedError(f"{step.name}: its record vanished during the step (the migrations collection "
+                                      "was dropped or emptied, by the migration itself?); its success was not recorded")
+            raise StepFailedError(f"{step.name}: its record changed under us (another runner?); its success was not "
+                                  "recorded")
 
     def _record_failure(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException,
-                        started: float, *, in_transaction: bool, ran: bool) -> None:
-        """Outside any transaction: note the error, and the `failed` state when effects may remain."""
+                        started: float, *, in_transaction: bool, ran: bool) -> State | None:
+        """Outside any transaction: note the error, and the `failed` state when effects may remain; returns the
+        state the record is left in, as read back (None: unknown), so that what is said matches it.
+
+        The attempt's entry is written under the attempt's id: a success entry written first (no transaction)
+        becomes this failure. A record that vanished (its collection dropped or emptied) is written again."""
         app = self.app
         message = exception_line(exc, app.redact)
         if not self._still_ours():
             self._lost_in = step.version
             app.log("error", f"{step.name} failed after the migration lock was lost: nothing was recorded, the "
                              f"record now belongs to whoever holds the lock ({message})")
-            return
+            return None
         try:
-            if record is None and step.direction is Direction.UP:
-                app.repository.upsert(self._new_record(step, checksum))
             fields: dict[str, Any] = {"error": message, "error_traceback": _traceback(app, exc)}
             if ran and not in_transaction:
                 fields["state"] = State.FAILED.value  # effects may be half applied: block until `mark`
-            app.repository.update(step.version, fields)
-            app.journal.append(self._entry(step, self._read_model(step, record, checksum), _ms(started), exc))
+            if not app.repository.update(step.version, fields):  # never recorded, or its record vanished
+                app.repository.upsert(self._lost_record(step, checksum, record))
+                app.repository.update(step.version, fields)
+            app.journal.record(self._entry(step, self._read_model(step, record, checksum), _ms(started), exc))
+            left = app.repository.get(step.version)
+            return left.state if left is not None else None
         except PyMongoError as db_exc:
             app.log("error", f"could not record the failure of {step.name}: "
                          f"{one_line(str(db_exc).split(', Timeout:')[0], redact=app.redact)}")
+            return None
+
+    def _lost_record(self, step: Step, checksum: str, record: MigrationRecord | None) -> MigrationRecord:
+        """The record of a step that has none (never synced, or dropped during the step): as it was before."""
+        applied = step.direction is Direction.DOWN
+        base = record or self._new_record(step, checksum)
+        return MigrationRecord(version=step.version, name=base.name, checksum=base.checksum,
+                               description=base.description, is_applied=applied,
+                               state=State.APPLIED if applied else State.PENDING)
 
     def _still_ours(self) -> bool:
         """Whether we still hold the lease (checked on the server); unknown counts as ours."""
@@ -406,23 +465,103 @@ class StepRunner:
                 raise
 
     # ------------------------------------------------------------------ helpers
-    def _failed(self, step: Step, exc: BaseException, rolled_back: bool) -> StepFailedError:
+    def _failed(self, step: Step, exc: BaseException, rolled_back: bool, left: State | None = None) -> StepFailedError:
+        """The step's error, saying what its record now says (`left`, read back after recording the failure)."""
         app = self.app
         message = exception_line(exc, app.redact)
-        if self._lost_in == step.version and not isinstance(exc, LockLostError):
-            message = (f"LockLostError: the migration lock was taken away during the step (by a forced unlock, or "
-                       f"by another runner after our lease expired); nothing was recorded ({message})")
-        app.emit(StepFailedEvent(app, step, message, type(exc).__name__, rolled_back))
+        lost = self._lost_in == step.version
+        if lost and not isinstance(exc, LockLostError):
+            message = (f"LockLostError: the migration lock was taken away during the step (by a forced unlock, or by "
+                       f"another runner after our lease expired); nothing was recorded ({message})")
+        if left is not None and not lost:
+            rolled_back = left not in _UNSETTLED
+        app.emit(StepFailedEvent(app, step, message, type(exc).__name__, rolled_back,
+                                 state=left.value if left is not None and not lost else ""))
+        kept = "" if rolled_back or lost else self._blocked_hint(step, left)
         if isinstance(exc, KeyboardInterrupt):
             return StepInterruptedError(f"{step.direction.value} {step.name} was interrupted: {message}; the "
-                                        f"attempt was recorded{'' if rolled_back else self._blocked_hint(step)}")
-        kept = "" if rolled_back or self._lost_in == step.version else self._blocked_hint(step)
+                                        f"attempt was recorded{kept}")
         return StepFailedError(f"{step.direction.value} {step.name} failed: {message}{kept}")
 
     @staticmethod
-    def _blocked_hint(step: Step) -> str:
-        return (f" (its effects may remain: state is failed; check the data, then "
-                f"{remedy('mark-either', step.version)})")
+    def _blocked_hint(step: Step, left: State | None) -> str:
+        state = f"state is {left.value}" if left is not None else "its record could not be read back"
+        return f" (its effects may remain: {state}; check the data, then {remedy('mark-either', step.version)})"
+
+    # ------------------------------------------------------------------ runway's own collections (engine/guard.py)
+    def _watch_begin(self) -> None:
+        """A new attempt: its entry id, the collections as they are now (once a run), and the guard armed."""
+        self._attempt, self._changes = ObjectId(), []
+        if self._catalog is None:
+            self._catalog = self._read_catalog()
+        self._watch_resume(None, None)
+
+    def _watch_resume(self, session: Any, transaction: Any) -> None:
+        self.app.guard.arm(ignore_threads=[self.app.lock.heartbeat_ident])
+        if session is not None:
+            self.app.guard.in_transaction(session.session_id, transaction)
+
+    def _watch_pause(self) -> None:
+        """The engine writes now (`applying`...): the guard looks away, keeping what it saw."""
+        self._changes += self.app.guard.disarm()
+
+    def _call_watched(self, step: Step, function: Callable[..., Any], session: Any, transaction: Any) -> None:
+        """The migration's code with the guard on: a change to runway's collections fails the step."""
+        with deferred():
+            self._watch_resume(session, transaction)
+        try:
+            self._call(step, function, session)
+        except BaseException as exc:  # noqa: BLE001 - the guard's verdict may replace it
+            with deferred():
+                verdict = self._watch_end(step, exc)
+            if verdict is exc:
+                raise
+            raise verdict from exc
+        with deferred():
+            verdict = self._watch_end(step, None)
+        if verdict is not None:
+            raise verdict
+
+    def _watch_end(self, step: Step, error: BaseException | None) -> Any:
+        """The guard off and the collections compared: `error`, or the step's failure when the migration changed
+        runway's collections (then said loudly when it could not be undone)."""
+        app = self.app
+        changes = self._changes + app.guard.disarm()
+        self._changes = []
+        # a lost server: no catalog to compare (and no wait for one: the step's own error says what matters)
+        after = None if isinstance(error, ConnectionFailure) else self._read_catalog()
+        if self._catalog is not None and after is not None:
+            seen = app.guard.names if any(not c.collection for c in changes) else {c.collection for c in changes}
+            changes += catalog_changes(self._catalog, after, seen)
+        self._catalog = after
+        if not changes:
+            return error
+        undone = all(c.undoable for c in changes)
+        what = "; ".join(dict.fromkeys(c.text for c in changes))
+        also = f" (it also raised {exception_line(error, app.redact)})" if error is not None else ""
+        if undone:
+            text = (f"the migration changed runway's own collections ({what}) in the step's transaction: rolled back "
+                    f"with it; only the engine writes there{also}")
+        else:
+            text = (f"the migration changed runway's own collections ({what}), which could not be undone: only the "
+                    f"engine writes there; check them (status, history) before anything else runs{also}")
+            self.tampered = True
+            app.collections_changed()
+            app.log("error", f"{step.name} changed runway's own collections ({what}) and this could not be undone: "
+                             "its step is failed; check the records and the audit log before anything else runs")
+            if any(c.collection in ("", app.lock.collection.name) for c in changes):
+                with contextlib.suppress(PyMongoError):
+                    app.lock.reclaim()  # our lease was deleted under us: ours again, unless someone took it
+        verdict = RunwayCollectionsChangedError(text, undone=undone)
+        verdict.__cause__ = error
+        return verdict
+
+    def _read_catalog(self) -> dict[str, Any] | None:
+        try:
+            with pymongo.timeout(CATALOG_BUDGET_S):
+                return catalog(self.app.database, self.app.guard.names)
+        except PyMongoError:  # the step's own error (a lost server) says what matters
+            return None
 
     def _new_record(self, step: Step, checksum: str) -> MigrationRecord:
         return MigrationRecord(version=step.version, name=step.name, checksum=checksum,
@@ -437,7 +576,8 @@ class StepRunner:
     def _entry(self, step: Step, model: MigrationReadModel, duration: int,
                exc: BaseException | None = None) -> MigrationAuditlogEntry:
         app = self.app
-        return app.audit_entry(TRANSACTION_NAMES[step.direction], model, duration_ms=duration, exc=exc)
+        return app.audit_entry(TRANSACTION_NAMES[step.direction], model, duration_ms=duration, exc=exc,
+                               entry_id=self._attempt)
 
 
 class SessionMisuseError(StepFailedError):
@@ -485,6 +625,12 @@ def _session_misuse(session: Any, transaction: Any) -> SessionMisuseError | None
 
 
 _TXN_ABORTED = 6  # pymongo's _TxnState.ABORTED
+_UNSETTLED = (State.FAILED, State.APPLYING, State.REVERTING)
+
+
+def _irreversible(exc: BaseException | None) -> bool:
+    """The migration changed runway's collections in a way no abort can take back (engine/guard.py)."""
+    return isinstance(exc, RunwayCollectionsChangedError) and not exc.undone
 
 
 def _cleanup_budget(exc: BaseException) -> contextlib.AbstractContextManager[Any]:

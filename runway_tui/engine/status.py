@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runway_tui.engine.models import MigrationRecord, Problem, State, StatusReport, StatusRow
+from runway_tui.engine.models import AuditEvidence, MigrationRecord, Problem, State, StatusReport, StatusRow
 from runway_tui.engine.scripts import ScriptFile
 
 if TYPE_CHECKING:
@@ -13,8 +13,13 @@ if TYPE_CHECKING:
 _UNSETTLED = {State.FAILED, State.APPLYING, State.REVERTING}
 
 
-def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord]) -> StatusReport:
-    """One row per version known to either side, plus rows for files without a usable version."""
+def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
+                   evidence: dict[int, AuditEvidence] | None = None) -> StatusReport:
+    """One row per version known to either side, plus rows for files without a usable version.
+
+    `evidence` (engine/evidence.py): each version's newest state change in the audit log; a settled record
+    (or a missing one) that says otherwise was lost or rewritten outside the engine: AUDIT_MISMATCH."""
+    evidence = evidence or {}
     by_version = {r.version: r for r in records}
     applied_versions = [r.version for r in records if r.is_applied]
     newest_applied = max(applied_versions, default=None)
@@ -53,15 +58,27 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord]) ->
         if (not is_applied and newest_applied is not None and version < newest_applied
                 and (record is None or record.state == State.PENDING) and script is not None and not script.is_broken):
             problems.append(Problem.OUT_OF_ORDER)
+        said = _contradiction(record, evidence.get(version))
+        if said is not None:
+            problems.append(Problem.AUDIT_MISMATCH)
         name = record.name if record else script.name if script else str(version)
         if script is not None and not script.is_broken:
             description = script.description
         else:
             description = record.description if record else ""
-        rows.append(StatusRow(version, name, description, script, record, tuple(problems)))
+        rows.append(StatusRow(version, name, description, script, record, tuple(problems), said))
         seen.add(version)
     rows.sort(key=lambda r: (r.version if r.version is not None else 10**12, r.name))
     return StatusReport(rows=rows, current_version=newest_applied)
+
+
+def _contradiction(record: MigrationRecord | None, said: AuditEvidence | None) -> AuditEvidence | None:
+    """The evidence, when it says another state than the record (no record: pending). A record in the
+    middle of a step or failed says nothing settled: FAILED covers it."""
+    if said is None or (record is not None and record.state in _UNSETTLED):
+        return None
+    state = State.APPLIED.value if record is not None and record.is_applied else State.PENDING.value
+    return said if said.state != state else None
 
 
 def files_status(config: AppConfig) -> StatusReport:

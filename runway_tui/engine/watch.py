@@ -33,7 +33,7 @@ def own_collections(app: MigrationApp) -> dict[str, str]:
     """Every collection runway writes, with what a change there means: ours, and with `compat: mongorunway`
     the side collections beside Mongorunway's own (compat/mongorunway/storage.py)."""
     names = {app.repository.collection.name: RECORDS, app.sources.collection.name: RECORDS,
-             app.journal.collection.name: AUDIT, app.lock.collection.name: LOCK}
+             app.journal.collection.name: AUDIT, app.evidence.collection.name: AUDIT, app.lock.collection.name: LOCK}
     side = getattr(app.repository, "side", None)  # compat: our extras beside Mongorunway's record
     if side is not None:
         names[side.name] = RECORDS

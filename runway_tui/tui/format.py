@@ -12,6 +12,7 @@ from runway_tui.engine.vocabulary import action_label, version_label
 # (mark, word, style): the word keeps the state readable without colour.
 STATUS_STYLES: dict[str, tuple[str, str, str]] = {
     "failed": ("×", "failed", "bold red"),
+    "audit_mismatch": ("≠", "audit ≠ record", "bold red"),
     "broken": ("!", "broken", "bold red"),
     "orphan": ("?", "orphan", "magenta"),
     "drift": ("≠", "drift", "bold yellow"),
@@ -23,8 +24,8 @@ STATUS_STYLES: dict[str, tuple[str, str, str]] = {
     "reverting": ("◐", "reverting", "yellow"),
 }
 
-PROBLEM_ORDER = (Problem.FAILED, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT, Problem.OUT_OF_ORDER,
-                 Problem.UNRECORDED)
+PROBLEM_ORDER = (Problem.FAILED, Problem.AUDIT_MISMATCH, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT,
+                 Problem.OUT_OF_ORDER, Problem.UNRECORDED)
 
 
 def row_status(row: StatusRow) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from runway_tui.compat.mongorunway.storage import SIDE_SUFFIX
 from runway_tui.engine.errors import StepFailedError
+from runway_tui.engine.evidence import evidence_collection
 from runway_tui.engine.models import State
 from runway_tui.engine.sources import sources_collection
 from tests.compat.conftest import use_mongorunway_conventions
@@ -21,7 +22,7 @@ from tests.engine.helpers import open_app
 
 def user_collections(db) -> list[str]:
     ours = ("migrations", "auditlog", "migrations_lock", "migrations" + SIDE_SUFFIX, "auditlog" + SIDE_SUFFIX,
-            sources_collection("migrations"))
+            sources_collection("migrations"), evidence_collection("auditlog"))
     return sorted(n for n in db.list_collection_names() if n not in ours)
 
 

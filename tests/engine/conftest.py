@@ -21,7 +21,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> CommandRecorder:
     real = app_module.make_client
 
     def make_client(uri, config, **extra):
-        return real(uri, config, event_listeners=[listener], **extra)
+        return real(uri, config, event_listeners=[listener, *extra.pop("event_listeners", [])], **extra)
 
     monkeypatch.setattr(app_module, "make_client", make_client)
     return listener

@@ -90,14 +90,18 @@ def test_history_reads_entries_newest_first(app, project):
     assert "transaction_name='UpgradeTransaction'" in text
 
 
-def test_auditlog_limit_trims_the_oldest(project, mongo_client):
-    for version in range(1, 6):
+def test_auditlog_limit_trims_the_oldest_but_never_a_versions_evidence(project, mongo_client):
+    for version in range(1, 4):
         project.write_migration(version, f"m{version}", data_migration(version))
     with open_app(project, auditlog_limit=3) as app:
         app.upgrade(steps=2)
         app.upgrade(all_=True)
-    entries = raw_entries(mongo_client, project)
-    assert [e["migration_read_model"]["version"] for e in entries] == [3, 4, 5]
+        # each up is the newest state change of its version: all three are kept
+        assert [e["transaction_name"] for e in raw_entries(mongo_client, project)] == ["UpgradeTransaction"] * 3
+        app.downgrade(all_=True)
+    entries = sorted(raw_entries(mongo_client, project), key=lambda e: e["date"])
+    assert [(e["transaction_name"], e["migration_read_model"]["version"]) for e in entries] == [
+        ("DowngradeTransaction", 3), ("DowngradeTransaction", 2), ("DowngradeTransaction", 1)]
 
 
 def test_mark_accept_unlock_are_audited(app, project, mongo_client):
@@ -173,3 +177,28 @@ def test_entries_about_one_version_keep_their_order_whatever_each_runners_clock(
         assert ahead.upgrade_once() == 1  # not blocked: the evidence says reverted, as the record does
     state = mongo_client[project.db_name]["migrations"].find_one({"_id": 1})
     assert state["state"] == "applied"
+
+
+def test_the_evidence_summary_is_built_for_an_old_log_and_follows_every_runner(project, mongo_client):
+    """The audit log's evidence is read from its summary plus the entries written since (engine/evidence.py):
+    a log without one (written before it existed) is read whole and gets one at the next write; entries of
+    another runner after it are seen; a record rewritten against them is a mismatch."""
+    from runway_tui.engine.models import Problem
+
+    db = mongo_client[project.db_name]
+    for version in (1, 2):
+        project.write_migration(version, f"m{version}", data_migration(version))
+    with open_app(project) as app, open_app(project) as other:
+        app.upgrade(all_=True)
+        db["auditlog_evidence"].drop()  # as a log written before the summary existed
+        db["migrations"].drop()
+        assert [r.problems for r in app.status().rows] == [(Problem.UNRECORDED, Problem.AUDIT_MISMATCH)] * 2
+        app.baseline(2)  # records what the audit log says; the summary is written with it
+        summary = db["auditlog_evidence"].find_one({"_id": "summary"})
+        assert {k: v["transaction_name"] for k, v in summary["versions"].items()} == {
+            "1": "BaselineTransaction", "2": "BaselineTransaction"}
+        other.downgrade()  # another runner, after the summary: its entry is read from the log
+        assert all(not r.problems for r in app.status().rows)
+        db["migrations"].update_one({"_id": 2}, {"$set": {"is_applied": True, "state": "applied"}})
+        row = app.status().rows[1]
+        assert row.problems == (Problem.AUDIT_MISMATCH,) and row.audit.transaction_name == "DowngradeTransaction"

@@ -47,7 +47,8 @@ def test_compat_side_collections_are_watched_too(project):
     with open_app(project) as app:
         watched = own_collections(app)
     assert watched == {"migrations": RECORDS, "migrations_runway": RECORDS, "migrations_sources": RECORDS,
-                       "auditlog_runway": AUDIT, "auditlog": AUDIT, "migrations_lock": LOCK}
+                       "auditlog_runway": AUDIT, "auditlog": AUDIT, "auditlog_evidence": AUDIT,
+                       "migrations_lock": LOCK}
 
 
 def test_a_standalone_server_has_no_change_stream(standalone_project):

@@ -13,13 +13,14 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from runway_tui.compat.mongorunway.storage import SIDE_SUFFIX
+from runway_tui.engine.evidence import evidence_collection
 from runway_tui.engine.sources import sources_collection
 from tests.support.cli import run_cli
 from tests.support.mongorunway_files import write_mongorunway_project
 from tests.support.mongorunway_peer import MongorunwayProject
 
 OWN = {"migrations", "auditlog", "migrations_lock", "migrations" + SIDE_SUFFIX, "auditlog" + SIDE_SUFFIX,
-       sources_collection("migrations")}
+       sources_collection("migrations"), evidence_collection("auditlog")}
 
 
 def runway_config(project: MongorunwayProject, database: str, strategy: str = "numerical") -> str:

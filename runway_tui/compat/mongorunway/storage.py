@@ -20,6 +20,7 @@ The engine sees the same `MigrationRepository`/`AuditJournal` interface either w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from bson import ObjectId
@@ -27,7 +28,7 @@ from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord
+from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
 
 CORE_FIELDS = ("name", "version", "checksum", "description", "is_applied")  # Mongorunway's record, besides _id
@@ -163,21 +164,41 @@ class MongorunwayJournal(AuditJournal):
             self.theirs.ensure_indexes()
 
     def append(self, entry: MigrationAuditlogEntry, session: ClientSession | None = None) -> None:
-        doc = {"_id": ObjectId(), **entry.to_document()}
-        if self.theirs is not None and entry.transaction_name in MONGORUNWAY_TRANSACTIONS \
-                and entry.migration_read_model is not None:
+        doc = {"_id": entry.id if entry.id is not None else ObjectId(), **entry.to_document()}
+        if self._shared(entry):
+            assert self.theirs is not None
             self.theirs.collection.insert_one({k: doc[k] for k in ("_id", *AUDIT_FIELDS)}, session=session)
         self.collection.insert_one(doc, session=session)
 
-    def trim(self) -> int:
-        return super().trim() + (self.theirs.trim() if self.theirs is not None else 0)
+    def record(self, entry: MigrationAuditlogEntry) -> None:
+        """A failed attempt under the attempt's id, in both logs (see AuditJournal.record)."""
+        if entry.id is None:
+            self.append(entry)
+            return
+        doc = {"_id": entry.id, **entry.to_document()}
+        if self._shared(entry):
+            assert self.theirs is not None
+            self.theirs.collection.replace_one({"_id": entry.id}, {k: doc[k] for k in ("_id", *AUDIT_FIELDS)},
+                                               upsert=True)
+        self.collection.replace_one({"_id": entry.id}, doc, upsert=True)
 
-    def last_state_changes(self, versions: list[int]) -> dict[int, dict[str, Any]]:
-        result = super().last_state_changes(versions)
+    def _shared(self, entry: MigrationAuditlogEntry) -> bool:
+        """Mongorunway's log receives the two transaction kinds it knows, about a migration."""
+        return (self.theirs is not None and entry.transaction_name in MONGORUNWAY_TRANSACTIONS
+                and entry.migration_read_model is not None)
+
+    def trim(self, protected: Iterable[Any] = ()) -> int:
+        """Each log is trimmed on its own, keeping its own evidence (AuditJournal.trim)."""
+        kept = set(protected)
+        return super().trim(kept) + (self.theirs.trim(kept) if self.theirs is not None else 0)
+
+    def state_changes(self, since: dt.datetime | None = None) -> dict[int, AuditEvidence]:
+        """Ours (from `since`) and Mongorunway's (all of it: its dates are its runners' local time, so no
+        window on them can be trusted), the newest of either for each version."""
+        result = super().state_changes(since)
         if self.theirs is not None:
-            for version, change in self.theirs.last_state_changes(versions).items():
-                ours = result.get(version)
-                if ours is None or _later(change.get("date"), ours.get("date")):
+            for version, change in self.theirs.state_changes().items():
+                if change.is_newer_than(result.get(version)):
                     result[version] = change
         return result
 
@@ -218,10 +239,6 @@ class MongorunwayJournal(AuditJournal):
         entries = ours + [e for e in theirs if e.id not in known]
         entries.sort(key=lambda e: (e.date or dt.datetime.min, str(e.id)), reverse=not ascending)
         return entries
-
-
-def _later(a: Any, b: Any) -> bool:
-    return isinstance(a, dt.datetime) and (not isinstance(b, dt.datetime) or a > b)
 
 
 def mongorunway_storage(config: Any, database: Database[dict[str, Any]]) -> tuple[MigrationRepository, AuditJournal]:

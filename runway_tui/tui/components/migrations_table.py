@@ -27,7 +27,8 @@ CHUNK_PAUSE_S = 0.001
 
 
 STATUS_FILTERS = ("all", "pending", "problems", "applied")
-PROBLEMS = frozenset({Problem.FAILED, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT, Problem.OUT_OF_ORDER})
+PROBLEMS = frozenset({Problem.FAILED, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT, Problem.OUT_OF_ORDER,
+                      Problem.AUDIT_MISMATCH})
 
 
 def has_problem(row: StatusRow) -> bool:
@@ -99,6 +100,9 @@ class MigrationsTable(DataTable[object]):
             return Text(summary(row.record.error), style="red")
         if Problem.BROKEN in row.problems and row.script is not None and row.script.problem:
             return Text(summary(row.script.problem), style="red")
+        if Problem.AUDIT_MISMATCH in row.problems and row.audit is not None:
+            said = "applied" if row.audit.state == "applied" else "reverted"
+            return Text(f"the audit log shows it {said}: its record was lost or rewritten", style="red")
         return summary(row.description)
 
     def _status(self, row: StatusRow) -> Text:

@@ -19,6 +19,7 @@ from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.inspect_refs import collections_in_file
 from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
 from runway_tui.engine.overview import document_json
+from runway_tui.engine.planner import audit_mismatch
 from runway_tui.tui.format import (
     action_name,
     duration,
@@ -29,6 +30,7 @@ from runway_tui.tui.format import (
     version_text,
     when,
 )
+from runway_tui.tui.words import app_words
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
@@ -165,6 +167,8 @@ class MigrationDetailScreen(DetailScreen):
                                      f"{record.applied_by or '—'} in {duration(record.duration_ms) or '—'}"))
             if record.error:
                 facts.append(("Last error", Text(record.error, style="red")))
+        if row.audit is not None:  # the audit log outvotes the record (engine/evidence.py)
+            facts.append(("Audit log", Text(app_words(self.app, audit_mismatch(row)), style="red")))
         if script is not None and script.problem:
             facts.append(("File problem", Text(script.problem, style="red")))
         return facts_text(facts)
