@@ -59,8 +59,8 @@ def rss_mb() -> float:
 def prepare(root: Path, uri: str, n: int, audit: int, spacing_s: float) -> Path:
     """N no-op migration files and an audit log of `audit` entries written as a real log would be: one
     entry every `spacing_s` seconds on average (random gaps, seeded), the newest a few minutes ago, so
-    100k entries span months. Inserted directly for speed, with the indexes the engine creates when it
-    writes its log (a real log written by the engine has them)."""
+    100k entries span months. Inserted directly for speed, with the indexes and the evidence summary the
+    engine creates when it writes its log (a real log written by the engine has them)."""
     import random
     import uuid
 
@@ -109,6 +109,11 @@ def prepare(root: Path, uri: str, n: int, audit: int, spacing_s: float) -> Path:
             batch = []
     if batch:
         database["auditlog"].insert_many(batch)
+    # and the summary of its evidence that the engine keeps beside a log it writes (engine/evidence.py)
+    from runway_tui.engine.evidence import EvidenceStore
+
+    evidence = EvidenceStore(database, "auditlog", AuditJournal(database, "auditlog", None))
+    evidence.seal(evidence.read(), client.admin.command("hello")["localTime"].replace(tzinfo=None))
     client.close()
     return config
 

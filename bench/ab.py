@@ -1,0 +1,94 @@
+"""A/B of `up --all` and `down --all`: this tree against another source tree of runway-tui, alternating.
+
+    git archive main runway_tui | tar -x -C /tmp/main-tree          # the tree to compare against
+    git archive HEAD runway_tui | tar -x -C /tmp/this-tree          # (a frozen copy of this one)
+    .venv/bin/python bench/ab.py --baseline /tmp/main-tree --this /tmp/this-tree --n 300 --n 1000 --repeat 5
+
+Each sample is one CLI process (`python -m runway_tui`, the tree chosen by PYTHONPATH) on a fresh database
+of the same daemon, the two trees taking turns so that the machine's load falls on both alike. Prints the
+medians, the difference per step, and, in-process, what the guard of runway's own collections costs per
+step (`listCollections` of them, engine/guard.py). See docs/RELIABILITY.md (round three).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workload  # noqa: E402
+from common import CACHE, REPO, secantus_daemon  # noqa: E402
+
+
+def run(tree: Path, config: Path, *args: str) -> float:
+    env = {**os.environ, "PYTHONPATH": str(tree), "NO_COLOR": "1"}
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "runway_tui", "--config", str(config), *args], cwd=config.parent,
+                            env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{tree}: {' '.join(args)} exited {result.returncode}:\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def guard_cost(uri: str, samples: int = 500) -> float:
+    """Milliseconds of one look at runway's collections (what the guard adds to each step on the server)."""
+    from pymongo import MongoClient
+
+    sys.path.insert(0, str(REPO))
+    from runway_tui.engine.guard import catalog
+
+    with MongoClient(uri) as client:
+        db = client["bench_guard"]
+        for name in ("migrations", "auditlog", "migrations_lock", "migrations_sources", "auditlog_evidence"):
+            db[name].insert_one({"x": 1})
+        names = ["migrations", "migrations_sources", "auditlog", "auditlog_evidence", "migrations_lock"]
+        catalog(db, names)
+        started = time.perf_counter()
+        for _ in range(samples):
+            catalog(db, names)
+        cost = (time.perf_counter() - started) / samples * 1000
+        client.drop_database("bench_guard")
+    return cost
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", type=Path, required=True, help="a source tree holding runway_tui/")
+    parser.add_argument("--this", type=Path, default=REPO, help="the tree measured against it (default: this one)")
+    parser.add_argument("--n", type=int, action="append", help="migrations per run (repeatable; default 300)")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    trees = {"this": args.this.resolve(), "baseline": args.baseline.resolve()}
+    workdir = CACHE / "ab"
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"load at start: {os.getloadavg()[0]:.2f}", flush=True)
+    with secantus_daemon(workdir) as daemon:
+        print(f"one look at runway's collections (listCollections): {guard_cost(daemon.uri):.3f} ms", flush=True)
+        for n in args.n or [300]:
+            times: dict[tuple[str, str], list[float]] = {}
+            for rep in range(args.repeat):
+                for label in (("this", "baseline") if rep % 2 == 0 else ("baseline", "this")):
+                    database = f"ab_{label}_{n}_{rep}"
+                    config = workload.write_runway(workdir / database, n, daemon.uri, database)
+                    times.setdefault((label, "up"), []).append(run(trees[label], config, "up", "--all"))
+                    times.setdefault((label, "down"), []).append(run(trees[label], config, "down", "--all"))
+            for phase in ("up", "down"):
+                this = statistics.median(times[("this", phase)])
+                base = statistics.median(times[("baseline", phase)])
+                print(f"N={n} {phase} --all: this {this:.2f} s, baseline {base:.2f} s, "
+                      f"{(this - base) / base * 100:+.1f} % ({(this - base) / n * 1000:+.2f} ms per step); "
+                      f"samples this {[round(t, 2) for t in times[('this', phase)]]}, "
+                      f"baseline {[round(t, 2) for t in times[('baseline', phase)]]}", flush=True)
+    print(f"load at end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
