@@ -58,6 +58,34 @@ def guard_cost(uri: str, samples: int = 500) -> float:
     return cost
 
 
+def listener_cost(uri: str, samples: int = 3000) -> float:
+    """Microseconds the armed guard's command listener adds to one command a migration sends (an insert into
+    a collection of its own): the median of each insert timed alone, with and without the listener on the
+    client, the two taking turns insert by insert so that the machine's load falls on both alike."""
+    from pymongo import MongoClient
+
+    sys.path.insert(0, str(REPO))
+    from runway_tui.engine.guard import OwnCollectionsGuard
+
+    guard = OwnCollectionsGuard()
+    guard.configure("bench_listener", ["migrations", "auditlog", "migrations_lock"])
+    guard.arm()
+    clients = {"with": MongoClient(uri, event_listeners=[guard]), "without": MongoClient(uri)}
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    try:
+        for i in range(samples):
+            for label in (("with", "without") if i % 2 == 0 else ("without", "with")):
+                items = clients[label]["bench_listener"]["items"]
+                started = time.perf_counter()
+                items.insert_one({"i": i})
+                times[label].append(time.perf_counter() - started)
+        clients["with"].drop_database("bench_listener")
+    finally:
+        for client in clients.values():
+            client.close()
+    return (statistics.median(times["with"]) - statistics.median(times["without"])) * 1e6
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", type=Path, required=True, help="a source tree holding runway_tui/")
@@ -71,6 +99,7 @@ def main() -> int:
     print(f"load at start: {os.getloadavg()[0]:.2f}", flush=True)
     with secantus_daemon(workdir) as daemon:
         print(f"one look at runway's collections (listCollections): {guard_cost(daemon.uri):.3f} ms", flush=True)
+        print(f"the guard's listener on a migration's command: {listener_cost(daemon.uri):+.1f} us", flush=True)
         for n in args.n or [300]:
             times: dict[tuple[str, str], list[float]] = {}
             for rep in range(args.repeat):

@@ -200,6 +200,8 @@ class MigrationApp:
         finally:
             with contextlib.suppress(Exception):
                 self.lock.release()
+            with contextlib.suppress(Exception):
+                self.runner.close()
             with contextlib.suppress(Exception), pymongo.timeout(1.0):  # endSessions must not hang on a dead server
                 self.client.close()
             if self._embedded:

@@ -3,6 +3,7 @@ when the server and the migration allow it, or through `applying` -> `applied`/`
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import os
@@ -72,11 +73,13 @@ class StepRunner:
         # runway's collections (name -> UUID) as the last step left them (engine/guard.py); None: read it first
         self._catalog: dict[str, Any] | None = None
         self._changes: list[Change] = []  # the guard's findings for the current step, across its windows
+        self._looking: concurrent.futures.Future[dict[str, Any] | None] | None = None  # the catalog, being read
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.tampered = False  # a step of this run changed runway's collections in a way that was not undone
 
     def begin_run(self) -> None:
         """A new run: runway's collections are read again before its first step."""
-        self._catalog, self.tampered = None, False
+        self._catalog, self._looking, self.tampered = None, None, False
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
@@ -211,12 +214,15 @@ class StepRunner:
                     duration = _ms(started)
                     entry = self._entry(step, before, duration)
                     self._write_success(step, row.record, checksum, duration, session, entry)
+                    self._watch_verdict(step)
                 done.append((step, duration))
                 written.append(entry)
             committing = True
             with deferred():
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of the run is a recorded attempt
+            if current is not None:
+                exc = self._explained(current[0], exc)
             failure = self._group_failed(steps, done, current, committing, exc)
             if failure is not None:
                 raise failure from exc
@@ -303,8 +309,10 @@ class StepRunner:
                 duration = _ms(started)
                 entry = self._entry(step, before, duration)
                 self._write_success(step, record, checksum, duration, session, entry)
+                self._watch_verdict(step)  # still in the transaction: a change found now rolls the step back
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
+            exc = self._explained(step, exc)
             effects_may_remain = effects_may_remain or _irreversible(exc)
             left: State | None = None
             with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
@@ -348,7 +356,9 @@ class StepRunner:
             self._call_watched(step, function, None, None)
             with deferred():
                 app.lock.verify()
+                self._watch_verdict(step)  # before the success is written
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
+            exc = self._explained(step, exc)
             with deferred(), _cleanup_budget(exc):
                 left = self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
             raise self._failed(step, exc, rolled_back=False, left=left) from exc
@@ -400,7 +410,7 @@ class StepRunner:
     def _record_failure(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException,
                         started: float, *, in_transaction: bool, ran: bool) -> State | None:
         """Outside any transaction: note the error, and the `failed` state when effects may remain; returns the
-        state the record is left in, as read back (None: unknown), so that what is said matches it.
+        state the record is left in (None: unknown), so that what is said matches it.
 
         The attempt's entry is written under the attempt's id: a success entry written first (no transaction)
         becomes this failure. A record that vanished (its collection dropped or emptied) is written again."""
@@ -415,12 +425,15 @@ class StepRunner:
             fields: dict[str, Any] = {"error": message, "error_traceback": _traceback(app, exc)}
             if ran and not in_transaction:
                 fields["state"] = State.FAILED.value  # effects may be half applied: block until `mark`
+            before = record
             if not app.repository.update(step.version, fields):  # never recorded, or its record vanished
-                app.repository.upsert(self._lost_record(step, checksum, record))
+                before = self._lost_record(step, checksum, record)
+                app.repository.upsert(before)
                 app.repository.update(step.version, fields)
             app.journal.record(self._entry(step, self._read_model(step, record, checksum), _ms(started), exc))
-            left = app.repository.get(step.version)
-            return left.state if left is not None else None
+            if "state" in fields:
+                return State.FAILED
+            return (before or self._lost_record(step, checksum, record)).state
         except PyMongoError as db_exc:
             app.log("error", f"could not record the failure of {step.name}: "
                          f"{one_line(str(db_exc).split(', Timeout:')[0], redact=app.redact)}")
@@ -466,7 +479,7 @@ class StepRunner:
 
     # ------------------------------------------------------------------ helpers
     def _failed(self, step: Step, exc: BaseException, rolled_back: bool, left: State | None = None) -> StepFailedError:
-        """The step's error, saying what its record now says (`left`, read back after recording the failure)."""
+        """The step's error, saying what its record now says (`left`, as the failure was recorded)."""
         app = self.app
         message = exception_line(exc, app.redact)
         lost = self._lost_in == step.version
@@ -485,13 +498,15 @@ class StepRunner:
 
     @staticmethod
     def _blocked_hint(step: Step, left: State | None) -> str:
-        state = f"state is {left.value}" if left is not None else "its record could not be read back"
+        state = f"state is {left.value}" if left is not None else "its record could not be written"
         return f" (its effects may remain: {state}; check the data, then {remedy('mark-either', step.version)})"
 
     # ------------------------------------------------------------------ runway's own collections (engine/guard.py)
     def _watch_begin(self) -> None:
         """A new attempt: its entry id, the collections as they are now (once a run), and the guard armed."""
         self._attempt, self._changes = ObjectId(), []
+        if self._looking is not None:  # a look left behind by a step that failed first: start afresh
+            self._looking, self._catalog = None, None
         if self._catalog is None:
             self._catalog = self._read_catalog()
         self._watch_resume(None, None)
@@ -506,7 +521,9 @@ class StepRunner:
         self._changes += self.app.guard.disarm()
 
     def _call_watched(self, step: Step, function: Callable[..., Any], session: Any, transaction: Any) -> None:
-        """The migration's code with the guard on: a change to runway's collections fails the step."""
+        """The migration's code with the guard on: a change to runway's collections seen on the wire fails the
+        step at once; the look at the catalog starts now and is taken by `_watch_verdict`, before anything of
+        the step is kept (so that its round trip overlaps the step's own next one)."""
         with deferred():
             self._watch_resume(session, transaction)
         try:
@@ -518,18 +535,58 @@ class StepRunner:
                 raise
             raise verdict from exc
         with deferred():
-            verdict = self._watch_end(step, None)
+            self._changes += self.app.guard.disarm()
+            if self._changes:  # seen on the wire: no need to wait for the catalog
+                verdict = self._watch_end(step, None)
+                if verdict is not None:
+                    raise verdict
+            self._looking = self._lookout().submit(self._read_catalog)
+
+    def _watch_verdict(self, step: Step) -> None:
+        """Before the step's success is committed (or, without a transaction, written): the catalog compared
+        with before the step; a drop or rename by any client fails the step."""
+        looking, self._looking = self._looking, None
+        if looking is None:
+            return
+        try:
+            after = looking.result(timeout=CATALOG_BUDGET_S + 1)
+        except Exception:  # noqa: BLE001 - a lost server: the step's own writes say what matters
+            after = None
+        verdict = self._watch_end(step, None, after=after, looked=True)
         if verdict is not None:
             raise verdict
 
-    def _watch_end(self, step: Step, error: BaseException | None) -> Any:
+    def _explained(self, step: Step, exc: BaseException) -> BaseException:
+        """A failure after the migration's code (its record gone, a write conflict...): the catalog look still
+        under way says whether the migration caused it by changing runway's collections."""
+        if self._looking is None:
+            return exc
+        with deferred():
+            try:
+                self._watch_verdict(step)
+            except RunwayCollectionsChangedError as verdict:
+                verdict.__cause__ = exc
+                return verdict
+        return exc
+
+    def _lookout(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="runway-guard")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+
+    def _watch_end(self, step: Step, error: BaseException | None, *, after: dict[str, Any] | None = None,
+                   looked: bool = False) -> Any:
         """The guard off and the collections compared: `error`, or the step's failure when the migration changed
         runway's collections (then said loudly when it could not be undone)."""
         app = self.app
         changes = self._changes + app.guard.disarm()
         self._changes = []
-        # a lost server: no catalog to compare (and no wait for one: the step's own error says what matters)
-        after = None if isinstance(error, ConnectionFailure) else self._read_catalog()
+        if not looked:  # a lost server: no catalog to compare (and no wait for one)
+            after = None if isinstance(error, ConnectionFailure) else self._read_catalog()
         if self._catalog is not None and after is not None:
             seen = app.guard.names if any(not c.collection for c in changes) else {c.collection for c in changes}
             changes += catalog_changes(self._catalog, after, seen)

@@ -127,7 +127,8 @@ def test_a_migration_that_sends_nothing_in_its_transaction_is_recorded(recorder,
         app.refresh()
         recorder.clear()
         app.upgrade()
-        names = recorder.names()
+        # the guard's look at runway's collections runs beside the step's own commands (engine/guard.py)
+        names = [name for name in recorder.names() if name != "listCollections"]
     commit = names.index("commitTransaction")
     assert names[commit - 2:commit + 1] == ["find", "bulkWrite", "commitTransaction"]
     db = mongo_client[project.db_name]
