@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import os
 import statistics
 import sys
 import time
@@ -23,6 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import workload  # noqa: E402
 from common import CACHE, secantus_daemon  # noqa: E402
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class _Inline:
@@ -52,6 +59,7 @@ def main() -> int:
         shipped = (app.runner._watch_resume, app.runner._read_catalog, app.runner._lookout)
         inline = _Inline()
         per_step: dict[str, list[float]] = {"guard": [], "no guard": []}
+        cpu: dict[str, list[float]] = {"guard": [], "no guard": []}  # client + server CPU seconds per step
         try:
             for round_ in range(args.rounds):
                 for mode in (("guard", "no guard") if round_ % 2 == 0 else ("no guard", "guard")):
@@ -62,14 +70,19 @@ def main() -> int:
                         app.runner._read_catalog = lambda: None  # type: ignore[method-assign]
                         app.runner._lookout = lambda: inline  # type: ignore[method-assign]
                     for run in (lambda: app.upgrade(steps=args.steps), lambda: app.downgrade(steps=args.steps)):
-                        started = time.perf_counter()
+                        started, cpu_started = time.perf_counter(), time.process_time() + _cpu(daemon.process.pid)
                         done = len(run().completed)
                         per_step[mode].append((time.perf_counter() - started) / done)
+                        cpu[mode].append((time.process_time() + _cpu(daemon.process.pid) - cpu_started) / done)
         finally:
             app.close()
     on, off = statistics.median(per_step["guard"]), statistics.median(per_step["no guard"])
-    print(f"N={args.n}, runs of {args.steps} steps, {args.rounds} rounds: a step takes {on * 1000:.2f} ms with the "
-          f"guard, {off * 1000:.2f} ms without: {(on - off) * 1000:+.2f} ms ({(on - off) / off * 100:+.1f} %)")
+    print(f"N={args.n}, runs of {args.steps} steps, {args.rounds} rounds (load {os.getloadavg()[0]:.1f}): a step "
+          f"takes {on * 1000:.2f} ms with the guard, {off * 1000:.2f} ms without: {(on - off) * 1000:+.2f} ms "
+          f"({(on - off) / off * 100:+.1f} %)")
+    on, off = statistics.median(cpu["guard"]), statistics.median(cpu["no guard"])
+    print(f"  CPU (this process + the daemon, what a loaded machine pays in time): {on * 1000:.2f} ms a step with "
+          f"the guard, {off * 1000:.2f} ms without: {(on - off) * 1000:+.2f} ms ({(on - off) / off * 100:+.1f} %)")
     return 0
 
 
