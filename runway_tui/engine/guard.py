@@ -9,8 +9,11 @@ Two checks, both cheap enough for every step:
   or `$merge`, a `bulkWrite` or `dropDatabase` that reaches one of runway's collections is a change. One
   sent in the step's own transaction can be undone (the step is rolled back); any other cannot.
 - **On the server, one `listCollections`**: each collection's UUID after the migration's code against
-  before it. A drop, a rename or a drop-and-create is seen whoever did it (a client of the migration's
-  own, another process): it cannot be undone.
+  the last look. A drop, a rename or a drop-and-create is seen whoever did it (a client of the migration's
+  own, another process): it cannot be undone. The runner takes this look beside the step's own next round
+  trip, before anything of the step is kept, after every step once 0.1 s have passed since the last look
+  and always after a run's last step: each step of real work has its own, a run of many no-op steps one
+  every 0.1 s (a change then names the steps since the last look).
 
 What neither sees: documents changed through another client than the engine's (no catalog change). A
 rewrite of the records that way is still refused at the next plan (the audit log's evidence).

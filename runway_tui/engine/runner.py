@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -56,6 +57,9 @@ if TYPE_CHECKING:
 
 TRANSACTION_NAMES = {Direction.UP: "UpgradeTransaction", Direction.DOWN: "DowngradeTransaction"}
 CATALOG_BUDGET_S = 5.0  # one `listCollections` of runway's collections (engine/guard.py): milliseconds, normally
+# The catalog is looked at after a step when this long has passed since the last look, and always after a
+# run's last step: every step of real work gets its own look, a run of 1000 no-op steps a few dozen.
+LOOK_EVERY_S = 0.1
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -74,12 +78,15 @@ class StepRunner:
         self._catalog: dict[str, Any] | None = None
         self._changes: list[Change] = []  # the guard's findings for the current step, across its windows
         self._looking: concurrent.futures.Future[dict[str, Any] | None] | None = None  # the catalog, being read
+        self._looked_at = 0.0  # monotonic time of the last look at the catalog
+        self._unlooked: list[str] = []  # steps run since the last look (whose catalog changes it would see)
+        self._last_of_run = True  # the current step is the run's last: its catalog is always looked at
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.tampered = False  # a step of this run changed runway's collections in a way that was not undone
 
     def begin_run(self) -> None:
         """A new run: runway's collections are read again before its first step."""
-        self._catalog, self._looking, self.tampered = None, None, False
+        self._catalog, self._looking, self.tampered, self._unlooked = None, None, False, []
 
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
@@ -115,6 +122,7 @@ class StepRunner:
 
     def _run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
         app = self.app
+        self._last_of_run = index == total
         if row is None or row.script is None:
             raise StepFailedError(f"{step.name}: the migration file is missing")
         in_transaction = app.server_info.supports_transactions and step.transactional
@@ -183,6 +191,7 @@ class StepRunner:
             transaction = _transaction_number(session)
         try:
             for index, step in enumerate(steps, start=1):
+                self._last_of_run = index == len(steps)
                 app.lock.check()
                 row = rows.get(step.version)
                 if row is None or row.script is None:
@@ -540,7 +549,9 @@ class StepRunner:
                 verdict = self._watch_end(step, None)
                 if verdict is not None:
                     raise verdict
-            self._looking = self._lookout().submit(self._read_catalog)
+            self._unlooked.append(step.name)
+            if self._last_of_run or time.monotonic() - self._looked_at >= LOOK_EVERY_S:
+                self._looking = self._lookout().submit(self._read_catalog)
 
     def _watch_verdict(self, step: Step) -> None:
         """Before the step's success is committed (or, without a transaction, written): the catalog compared
@@ -559,9 +570,11 @@ class StepRunner:
     def _explained(self, step: Step, exc: BaseException) -> BaseException:
         """A failure after the migration's code (its record gone, a write conflict...): the catalog look still
         under way says whether the migration caused it by changing runway's collections."""
-        if self._looking is None:
+        if self._looking is None and not self._unlooked:
             return exc
         with deferred():
+            if self._looking is None:  # not looked at yet (a fast step): look now, the step failed anyway
+                self._looking = self._lookout().submit(self._read_catalog)
             try:
                 self._watch_verdict(step)
             except RunwayCollectionsChangedError as verdict:
@@ -587,20 +600,27 @@ class StepRunner:
         self._changes = []
         if not looked:  # a lost server: no catalog to compare (and no wait for one)
             after = None if isinstance(error, ConnectionFailure) else self._read_catalog()
+        since = [name for name in self._unlooked if name != step.name]
+        self._looked_at, self._unlooked = time.monotonic(), []
         if self._catalog is not None and after is not None:
             seen = app.guard.names if any(not c.collection for c in changes) else {c.collection for c in changes}
-            changes += catalog_changes(self._catalog, after, seen)
+            found = catalog_changes(self._catalog, after, seen)
+            if found and since:  # the look before this one came before these steps, already committed
+                found = [dataclasses.replace(c, text=f"{c.text} (during this step or {', '.join(since)}, run since "
+                                                      "the last look)") for c in found]
+            changes += found
         self._catalog = after
         if not changes:
             return error
         undone = all(c.undoable for c in changes)
         what = "; ".join(dict.fromkeys(c.text for c in changes))
         also = f" (it also raised {exception_line(error, app.redact)})" if error is not None else ""
+        who = "a migration" if since and any("run since the last look" in c.text for c in changes) else "the migration"
         if undone:
-            text = (f"the migration changed runway's own collections ({what}) in the step's transaction: rolled back "
+            text = (f"{who} changed runway's own collections ({what}) in the step's transaction: rolled back "
                     f"with it; only the engine writes there{also}")
         else:
-            text = (f"the migration changed runway's own collections ({what}), which could not be undone: only the "
+            text = (f"{who} changed runway's own collections ({what}), which could not be undone: only the "
                     f"engine writes there; check them (status, history) before anything else runs{also}")
             self.tampered = True
             app.collections_changed()

@@ -38,6 +38,10 @@ def per_step_commands(app: MigrationApp, project: Project, recorder: CommandReco
     recorder.clear()
     app.upgrade(to=4)
     three = recorder.names()
+    # the guard's look at runway's collections: before a run's first step, after its last, and in between at
+    # most one per step (engine/guard.py); counted apart, as how many depends on how long the steps take
+    assert 2 <= three.count("listCollections") <= 1 + 3, three
+    one, three = ([n for n in names if n != "listCollections"] for names in (one, three))
     extra = list(three)
     for name in one:
         assert name in extra, (name, one, three)
@@ -49,19 +53,16 @@ def test_a_step_sends_its_own_writes_one_bookkeeping_command_and_the_commit(reco
     with open_app(project) as app:
         assert app.server_info.supports_client_bulk_write and app.server_info.supports_transactions
         extra = per_step_commands(app, project, recorder)
-    # 2 more steps: each its own insert, one bulkWrite (lease fence + record + audit) and the commit, and the
-    # guard's look at runway's collections after the migration (engine/guard.py)
-    assert extra == sorted(["insert", "bulkWrite", "commitTransaction", "listCollections"] * 2)
+    # 2 more steps: each its own insert, one bulkWrite (lease fence + record + audit) and the commit
+    assert extra == sorted(["insert", "bulkWrite", "commitTransaction"] * 2)
 
 
 def test_without_client_bulk_write_the_same_step_sends_separate_commands(recorder, project):
     with open_app(project) as app:
         app.store.combined = False  # what a server before MongoDB 8.0 gets
         extra = per_step_commands(app, project, recorder)
-    # each: its own insert, the lease read, the record update, the applied source kept, the audit insert, the
-    # guard's listCollections
-    assert extra == sorted(["insert", "find", "update", "update", "insert", "commitTransaction",
-                            "listCollections"] * 2)
+    # each: its own insert, the lease read, the record update, the applied source kept, the audit insert
+    assert extra == sorted(["insert", "find", "update", "update", "insert", "commitTransaction"] * 2)
 
 
 @pytest.mark.parametrize("combined", [True, False], ids=["bulkWrite", "separate"])

@@ -456,3 +456,25 @@ def test_a_step_that_leaves_runways_collections_alone_is_not_stopped(case: str, 
         assert _markers(database, (1, 2, 3)) == {1: 1, 2: 1, 3: 1}
     finally:
         database.client.drop_database(database.name + "_x")
+
+
+def test_a_drop_by_another_client_in_a_fast_run_is_caught_naming_the_step(any_project: Project,
+                                                                          database: Database) -> None:
+    """In a run of fast steps the catalog is looked at every 0.1 s and after the last step (engine/runner.py):
+    a drop by a client of the migration's own is caught by the next look, which names the steps since the
+    last one (the culprit among them), and the run stops there."""
+    any_project.write_migration(1, "good", GOOD.format(v=1))
+    any_project.write_migration(2, "tamper", TAMPERING.format(body=FOREIGN.format(action="auditlog.drop()"))
+                                .replace("version = 3", "version = 2").replace('"v": 3', '"v": 2'))
+    for v in (3, 4, 5):
+        any_project.write_migration(v, "good", GOOD.format(v=v))
+    result = run_inproc(any_project, "up", "--all")
+    no_traceback(result.out, result.err)
+    assert result.code == 1, result.err
+    line = one_line_error(result.err)
+    assert "changed runway's own collections (auditlog was dropped" in line and "002_tamper" in line, line
+    failed = [d["_id"] for d in database.migrations.find({"state": "failed"})]
+    assert len(failed) == 1 and failed[0] >= 2, failed  # the step whose look found it
+    assert database.migrations.count_documents({"state": "applied", "_id": {"$gt": failed[0]}}) == 0
+    assert run_inproc(any_project, "up", "--all").code == 4
+    assert max(_markers(database, (1, 2, 3, 4, 5)).values()) <= 1
