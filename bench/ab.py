@@ -6,14 +6,17 @@
 
 Each sample is one CLI process (`python -m runway_tui`, the tree chosen by PYTHONPATH) on a fresh database
 of the same daemon, the two trees taking turns so that the machine's load falls on both alike. Prints the
-medians, the difference per step, and, in-process, what the guard of runway's own collections costs per
-step (`listCollections` of them, engine/guard.py). See docs/RELIABILITY.md (round three).
+medians of the wall time and of the CPU time (the CLI process and the daemon together: what a loaded
+machine pays, and much steadier than the wall time there), the difference per step, and, in-process, what
+one look of the guard at runway's own collections and its command listener cost (engine/guard.py). See
+docs/RELIABILITY.md (round three).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,15 +29,26 @@ import workload  # noqa: E402
 from common import CACHE, REPO, secantus_daemon  # noqa: E402
 
 
-def run(tree: Path, config: Path, *args: str) -> float:
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(tree: Path, config: Path, daemon_pid: int, *args: str) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the CLI process and the daemon together (what a loaded machine pays)."""
     env = {**os.environ, "PYTHONPATH": str(tree), "NO_COLOR": "1"}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server = cpu_of(daemon_pid)
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "runway_tui", "--config", str(config), *args], cwd=config.parent,
                             env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime) + cpu_of(daemon_pid) - server
     if result.returncode != 0:
         raise SystemExit(f"{tree}: {' '.join(args)} exited {result.returncode}:\n{result.stderr[-2000:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def guard_cost(uri: str, samples: int = 500) -> float:
@@ -102,19 +116,23 @@ def main() -> int:
         print(f"the guard's listener on a migration's command: {listener_cost(daemon.uri):+.1f} us", flush=True)
         for n in args.n or [300]:
             times: dict[tuple[str, str], list[float]] = {}
+            cpus: dict[tuple[str, str], list[float]] = {}
             for rep in range(args.repeat):
                 for label in (("this", "baseline") if rep % 2 == 0 else ("baseline", "this")):
                     database = f"ab_{label}_{n}_{rep}"
                     config = workload.write_runway(workdir / database, n, daemon.uri, database)
-                    times.setdefault((label, "up"), []).append(run(trees[label], config, "up", "--all"))
-                    times.setdefault((label, "down"), []).append(run(trees[label], config, "down", "--all"))
+                    for phase in ("up", "down"):
+                        wall, cpu = run(trees[label], config, daemon.process.pid, phase, "--all")
+                        times.setdefault((label, phase), []).append(wall)
+                        cpus.setdefault((label, phase), []).append(cpu)
             for phase in ("up", "down"):
-                this = statistics.median(times[("this", phase)])
-                base = statistics.median(times[("baseline", phase)])
-                print(f"N={n} {phase} --all: this {this:.2f} s, baseline {base:.2f} s, "
-                      f"{(this - base) / base * 100:+.1f} % ({(this - base) / n * 1000:+.2f} ms per step); "
-                      f"samples this {[round(t, 2) for t in times[('this', phase)]]}, "
-                      f"baseline {[round(t, 2) for t in times[('baseline', phase)]]}", flush=True)
+                for what, figures in (("wall", times), ("CPU", cpus)):
+                    this = statistics.median(figures[("this", phase)])
+                    base = statistics.median(figures[("baseline", phase)])
+                    print(f"N={n} {phase} --all, {what}: this {this:.2f} s, baseline {base:.2f} s, "
+                          f"{(this - base) / base * 100:+.1f} % ({(this - base) / n * 1000:+.2f} ms per step); "
+                          f"samples this {[round(t, 2) for t in figures[('this', phase)]]}, "
+                          f"baseline {[round(t, 2) for t in figures[('baseline', phase)]]}", flush=True)
     print(f"load at end: {os.getloadavg()[0]:.2f}")
     return 0
 
