@@ -29,7 +29,7 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
-from runway_tui.engine.vocabulary import version_label
+from runway_tui.engine.vocabulary import duration_label, version_label
 
 MAX_BUFFERED = 2000  # a runaway producer cannot grow memory without bound before the UI drains
 
@@ -141,7 +141,8 @@ def describe(event: MigrationEvent) -> list[tuple[str, str]]:
     if isinstance(event, StepLogEvent) and event.step is not None:
         return [("info", f"  {event.step.name}: {event.message}")]
     if isinstance(event, StepAppliedEvent) and event.step is not None:
-        return [("success", f"{event.step.direction.value} {event.step.name} done in {event.duration_ms} ms")]
+        return [("success", f"{event.step.direction.value} {event.step.name} done in "
+                            f"{duration_label(event.duration_ms)}")]
     if isinstance(event, StepFailedEvent) and event.step is not None:
         undo = "rolled back" if event.rolled_back else "NOT rolled back: state is failed until marked"
         return [("error", f"{event.step.direction.value} {event.step.name} failed ({undo}): {event.error}")]
