@@ -25,6 +25,7 @@ from runway_tui.engine.runner import utcnow
 from runway_tui.tui.audit_pager import AuditPaging
 from runway_tui.tui.bridge import EventBuffer
 from runway_tui.tui.commands import RunwayCommands
+from runway_tui.tui.components.audit_pane import AuditPane
 from runway_tui.tui.components.database_pane import DatabasePane
 from runway_tui.tui.components.header_bar import HeaderBar, HeaderState
 from runway_tui.tui.components.live_log import LiveLog
@@ -348,6 +349,16 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
     def _audit_loaded(self, message: AuditLoaded) -> None:
         self.audit_loaded(message.page)
 
+    @on(AuditPane.Exported)
+    def _audit_exported(self, message: AuditPane.Exported) -> None:
+        if message.error:
+            self.log_line("error", f"audit export failed: {message.error}")
+            self.notify(f"Nothing exported: {message.error}", severity="error", timeout=8, markup=False)
+            return
+        capped = f" (the newest {message.count:,}; more match)" if message.capped else ""
+        self.log_line("success", f"exported {message.count:,} audit entries to {message.path}{capped}")
+        self.notify(f"Saved {message.count:,} audit entries to {message.path}{capped}", timeout=8, markup=False)
+
     @on(OverviewLoaded)
     def _overview_loaded(self, message: OverviewLoaded) -> None:
         self.overview_loaded(message)
@@ -383,8 +394,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             self.reload_audit("changed")
             self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
         elif drained.step_ended and drained.more_steps and self.state.running_step and self.engine is not None:
-            self.load_state("step")  # a run of several steps: the header and pane 1 follow each one (the
-            # last one's state comes with the run's result, without reading every record again)
+            self.load_state("step")  # a run of several steps: the header, pane 1 and the audit log follow each
+            self.reload_audit("step")  # one (the last one's state comes with the run's result)
         elif drained.lock_changed and self.busy and self.engine is not None:
             self.load_lock()  # show our own lock in the header while the step runs (polls pause while busy)
 

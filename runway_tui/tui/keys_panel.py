@@ -35,5 +35,5 @@ class KeysPanel:
                  KeyRow("Navigate", "enter", "Details", "Open the selected migration, collection or entry", True),
                  KeyRow("Navigate", "esc", "Back", "Close a dialog or detail screen; clear a filter", True),
                  KeyRow("App", "ctrl+p", "Palette", "Search every action", True)]
-        order = ["Migrate", "Files", "Repair", "Navigate", "Live log", "App"]
+        order = ["Migrate", "Files", "Repair", "Navigate", "Audit log", "Live log", "App"]
         return sorted(rows, key=lambda r: order.index(r.group) if r.group in order else 99)

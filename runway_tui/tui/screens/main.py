@@ -11,7 +11,8 @@ from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, RichLog
 
-from runway_tui.tui import row_view
+from runway_tui.tui import audit_tools, row_view
+from runway_tui.tui.audit_search import AuditSearch, AuditSearchError
 from runway_tui.tui.bindings import FILE_ACTIONS, MUTATING_ACTIONS, main_bindings
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePane
@@ -170,6 +171,11 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#audit-filter")
     def _audit_filter(self, event: Input.Submitted) -> None:
+        try:
+            AuditSearch.parse(event.value)
+        except AuditSearchError as exc:  # said at once; the line stays to be corrected
+            self.notify(f"audit filter: {exc}", severity="error", timeout=6, markup=False)
+            return
         self.runway.set_audit_filter(event.value.strip())
         self._close_filter(event.input, clear=False)
 
@@ -253,6 +259,12 @@ class MainScreen(Screen[None]):
 
     def action_audit_page(self, delta: int) -> None:
         self.runway.audit_page(delta)
+
+    def action_audit_export(self) -> None:
+        audit_tools.request_export(self)
+
+    def action_state_at(self) -> None:
+        audit_tools.request_state_at(self)
 
     def action_switch_app(self) -> None:
         self.runway.request_switch_app()
