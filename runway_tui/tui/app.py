@@ -381,6 +381,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             log.show_progress(drained.progress)
         elif drained.step_ended:
             log.show_progress(None)
+        if drained.running_changed:
+            self.main.query_one(MigrationsTable).set_running(drained.running)  # ▶ on its row, followed
         if drained.progress is not None and self.state.busy is not None:
             self.set_state(self.state.progress(f"running {drained.progress.label}"))
         if drained.lock_wait is not None and self.state.busy is not None:
@@ -426,6 +428,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             self.log_line("success", message.summary)
             self.notify(message.summary, timeout=4, markup=False)
         self.main.query_one(LiveLog).show_progress(None)
+        table = self.main.query_one(MigrationsTable)
+        if table.running is not None:  # a run that ended without its step's end event (a lost server)
+            table.set_running(None)
         if self.state.quit_when_done:
             self.exit(0)
             return

@@ -232,6 +232,12 @@ class MainScreen(Screen[None]):
     def action_unlock(self) -> None:
         self.runway.request_unlock()
 
+    def action_wide_view(self) -> None:
+        wide = self.query_one(MigrationsTable).toggle_wide()
+        self.query_one("#panes").set_class(wide, "-wide-migrations")
+        pane = self.query_one("#migrations-pane")
+        pane.border_title = "[1] Migrations · wide" if wide else "[1] Migrations"
+
     def action_status_filter(self) -> None:
         self.query_one(MigrationsTable).cycle_status_filter()  # the pane's subtitle says which
 
