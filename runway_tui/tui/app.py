@@ -20,7 +20,7 @@ from textual.screen import Screen
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, Config, TuiConfig
-from runway_tui.engine.policy import Access
+from runway_tui.engine.policy import Access, access_implied
 from runway_tui.engine.runner import utcnow
 from runway_tui.tui.audit_pager import AuditPaging
 from runway_tui.tui.bridge import EventBuffer
@@ -48,6 +48,7 @@ from runway_tui.tui.messages import (
     StateLoaded,
 )
 from runway_tui.tui.overview_loader import OVERVIEW_SETTLE_S, OverviewLoading
+from runway_tui.tui.screens.detail import MigrationDetailScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.main import MainScreen
 from runway_tui.tui.state import Connection, Outcome, UiState
@@ -82,7 +83,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self.clock: Clock = clock or utcnow
         self.address_override = address
         self.poll_interval = poll_interval if poll_interval is not None else self.tui_config.poll_interval_s
-        self.access = access or Access(read_only, "read-only" if read_only else "writes allowed")
+        self.access = access or access_implied(app_config, read_only)
         self.engine_factory = engine_factory or (
             lambda: MigrationApp(self.app_config, access=self.access, clock=clock))  # None: the server's clock
         self.project_config = project_config  # every application, for the switcher (`a`)
@@ -332,6 +333,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         versions = [r.version for r in snapshot.status.rows if r.version is not None]
         if reason == "new" and versions:  # the state read after `n`: put the cursor on the file just created
             table.select_version(max(versions))
+        for screen in self.screen_stack:  # a migration's detail follows its state (a repair made there, too)
+            if isinstance(screen, MigrationDetailScreen):
+                screen.follow(snapshot.status.rows)
         self._files_shown = False
         self._update_header()
         if previous is None and self.overview is None:
