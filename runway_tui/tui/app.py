@@ -11,11 +11,12 @@ import gc
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 
 from runway_tui.engine.app import MigrationApp
@@ -53,6 +54,7 @@ from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.main import MainScreen
 from runway_tui.tui.state import Connection, Outcome, UiState
 from runway_tui.tui.switcher import AppSwitching
+from runway_tui.tui.system_commands import system_commands
 from runway_tui.tui.words import app_words
 from runway_tui.tui.workers import EngineWorkers
 
@@ -67,6 +69,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
     CSS_PATH = "app.tcss"
     TITLE = "runway-tui"
     COMMANDS = App.COMMANDS | {RunwayCommands}
+    BINDINGS = [Binding("question_mark", "show_keys", "Keys", show=False)]  # `?` on every screen
     NOTIFICATION_TIMEOUT = 4
 
     def __init__(self, app_config: AppConfig, tui_config: TuiConfig | None = None, *, read_only: bool,
@@ -108,6 +111,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self.cursor_blink = True  # tests switch it off: a blinking cursor makes screenshots differ
 
     # ------------------------------------------------------------------ setup
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        return system_commands(self, screen)
+
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()
 

@@ -60,7 +60,8 @@ def probe(config: Config, name: str) -> AppProbe:
 class AppsScreen(ModalScreen[str | None]):
     """enter switches to the highlighted application; esc keeps the current one."""
 
-    BINDINGS = [Binding("escape", "close", "Close", show=False), Binding("q", "close", "Close", show=False)]
+    BINDINGS = [Binding("escape", "close", "Close", show=False), Binding("q", "close", "Close", show=False),
+                Binding("question_mark", "app.show_keys", "Keys", show=False)]  # (the app's ? stops at a dialog)
 
     def __init__(self, config: Config, current: str, current_probe: AppProbe | None = None) -> None:
         super().__init__()

@@ -69,6 +69,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("j", "scroll_body(1)", "Scroll down", show=False),
         Binding("k", "scroll_body(-1)", "Scroll up", show=False),
+        Binding("question_mark", "app.show_keys", "Keys", show=False),  # a dialog: the app's ? does not reach it
     ]
 
     # lines around the body: the screen's margin, border, padding, title, buttons (typed: hint, input, error)
