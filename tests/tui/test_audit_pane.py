@@ -151,8 +151,8 @@ async def test_state_at_the_selected_entry_read_only(reviewed, tui_app):
         await wait_until_async(lambda: screen.state is not None, "the state at 05:30", pause=pilot.pause)
         table = screen.query_one("#state-at-table")
         shown = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert [(r[0], r[2], r[4], r[6]) for r in shown] == [("001", "applied", "up", "applied"),
-                                                             ("002", "pending", "mark pending", "≠ applied")]
+        assert [(r[0], r[1], r[2], r[3], r[5]) for r in shown] == [
+            ("001", "m1", "applied", "applied", "up"), ("002", "m2", "pending", "≠ applied", "mark pending")]
         summary = str(screen.query_one("#state-at-summary").render())
         assert summary == "version 001 then · 1 applied · 1 differ from now (marked)"
         await pilot.press("escape")

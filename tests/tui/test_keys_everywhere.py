@@ -72,11 +72,11 @@ async def test_every_screen_lists_its_own_keys(applied, tui_app):
         await settle(app, pilot)
         assert isinstance(app.screen, MigrationDetailScreen)
         listed = await keys_listed(app, pilot)
-        assert {"Back", "Open collection", "Copy error / path", "Up to this", "Revert this", "Mark applied",
+        assert {"Back", "Collection", "Copy", "Up to this", "Revert this", "Mark applied",
                 "Mark pending", "Accept drift", "Forget record", "Move", "Keys", "Palette"} <= listed
         assert not listed & MAIN_ONLY
         offered = await palette_offers(app, pilot)
-        assert {"Mark applied", "Up to this", "Open collection"} <= set(offered) and not set(offered) & MAIN_ONLY
+        assert {"Mark applied", "Up to this", "Collection"} <= set(offered) and not set(offered) & MAIN_ONLY
         await pilot.press("o")  # the collection 001 names
         await settle(app, pilot)
         assert isinstance(app.screen, CollectionScreen)

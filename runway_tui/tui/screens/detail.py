@@ -87,8 +87,10 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
 
     MUTATING = frozenset({"mark", "accept_drift", "forget", "step_through"})
     FILES = frozenset()
-    BINDINGS = [Binding("o", "open_collection", "Open collection", id="detail-open-collection"),
-                Binding("c", "copy", "Copy error / path", id="detail-copy"),
+    BINDINGS = [Binding("o", "open_collection", "Collection", id="detail-open-collection",
+                        tooltip="Open a collection this migration's source names (read only)"),
+                Binding("c", "copy", "Copy", id="detail-copy",
+                        tooltip="Copy the step's error and traceback, or the file's path (OSC 52)"),
                 Binding("u", "step_through('up')", "Up to this", id="detail-up-to",
                         tooltip="Apply every pending migration up to and including this one (asks first)"),
                 Binding("d", "step_through('down')", "Revert this", id="detail-down-through",

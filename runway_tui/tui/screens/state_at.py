@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.timespec import TimeSpec
 from runway_tui.tui.explorer import explain
-from runway_tui.tui.format import version_text, when
+from runway_tui.tui.format import short_name, version_text, when
 
 STATE_STYLES = {"applied": "green", "pending": "", "forgotten": "magenta"}
 
@@ -48,9 +48,9 @@ class StateAtScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label in (("version", "Ver"), ("name", "Name"), ("then", "Then"), ("since", "Since (UTC)"),
-                           ("action", "By action"), ("who", "User@host"), ("now", "Now")):
-            table.add_column(label, key=key)
+        for key, label in (("version", "Ver"), ("name", "Name"), ("then", "Then"), ("now", "Now"),
+                           ("since", "Since (UTC)"), ("action", "Action"), ("who", "User@host")):
+            table.add_column(label, key=key)  # then and now side by side: what changed since reads first
         table.focus()
         self.load()
 
@@ -92,9 +92,10 @@ class StateAtScreen(Screen[None]):
         for v in state.versions:
             now = self.now.get(v.version, "no record")
             differs = bool(self.now) and now != v.state and (v.state, now) != ("forgotten", "no record")
-            table.add_row(version_text(v.version), v.name, Text(v.state, style=STATE_STYLES.get(v.state, "")),
-                          when(v.since, seconds=True), v.action, f"{v.user}@{v.host}" if v.user else "—",
+            table.add_row(version_text(v.version), short_name(v.name, v.version),
+                          Text(v.state, style=STATE_STYLES.get(v.state, "")),
                           Text(("≠ " if differs else "") + now, style="bold yellow" if differs else "dim"),
+                          when(v.since, seconds=True), v.action, f"{v.user}@{v.host}" if v.user else "—",
                           key=str(v.version))
 
     def action_back(self) -> None:
