@@ -72,7 +72,7 @@ def request_state_at(screen: MainScreen) -> None:
         screen.notify("not connected (r retries)", severity="warning", timeout=3)
         return
     entry = screen.query_one(AuditTable).selected_entry if screen.focused_pane() == "audit" else None
-    default = entry.date.isoformat(sep="T", timespec="seconds") if entry is not None and entry.date else ""
+    default = entry.date.isoformat(sep="T", timespec="milliseconds") if entry is not None and entry.date else ""
 
     def validate(text: str) -> str | None:
         try:

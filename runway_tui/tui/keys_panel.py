@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 ORDER = ["Migrate", "Files", "Repair", "Navigate", "Audit log", "Live log", "This screen", "App"]
 MOVES = ("scroll", "cursor")
+TEXTUALS = frozenset(b.action for b in Screen.BINDINGS)  # tab, shift+tab, ctrl+c: every screen's, one row
 NOTE = ("Every action is also in the command palette (ctrl+p). Remap keys with tui.keymap in the config "
         "(binding id -> keys).")
 
@@ -31,7 +32,7 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str, str, bool]]
     for ab in screen.active_bindings.values():
         binding = ab.binding
         if (ab.node is not screen or not binding.description or binding.action in seen or binding.system
-                or binding.action.startswith(MOVES)):
+                or binding.action.startswith(MOVES) or binding.action in TEXTUALS):
             continue  # movement keys are one "Move" row; Textual's own (copy selected text) are not ours
         seen.add(binding.action)
         found.append((binding.action, app.get_key_display(binding), binding.description,
@@ -56,6 +57,7 @@ class KeysPanel:
             rows = [KeyRow("This screen", key, description, help_, enabled)
                     for _, key, description, help_, enabled in screen_keys(screen)]
             rows += [KeyRow("This screen", "j k ↑ ↓ g G", "Move", "Move in lists, scroll text", True),
+                     KeyRow("This screen", "tab / shift+tab", "Next box", "Move the focus between boxes", True),
                      KeyRow("App", "?", "Keys", "This list", True),
                      KeyRow("App", "ctrl+p", "Palette", "Search this screen's actions", True)]
             return rows

@@ -144,7 +144,7 @@ async def test_state_at_the_selected_entry_read_only(reviewed, tui_app):
         assert app.main.query_one(AuditTable).selected_entry.transaction_name == "MarkPendingTransaction"
         await pilot.press("t")
         assert isinstance(app.screen, PromptScreen)
-        assert app.screen.query_one("#prompt-input").value == "2026-03-14T05:30:00"
+        assert app.screen.query_one("#prompt-input").value == "2026-03-14T05:30:00.000"  # the entry itself counts
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, StateAtScreen)

@@ -67,11 +67,13 @@ class MigrationsTable(DataTable[object]):
         self.offline = False  # the report is the files alone: the database state is unknown
         self.status_filter = "all"  # all, pending, problems, applied (`s` cycles)
         self.wide = False  # ctrl+w: applied at/by as well
+        self._roomy = False  # the pane holds every column at its natural width: applied at/by shown anyway
         self.running: Running | None = None  # the step this session runs now: its row is marked ▶
 
     @property
     def columns_shown(self) -> tuple[str, ...]:
-        return self.WIDE_COLUMNS if self.wide else self.COLUMNS
+        """Applied at/by in the wide view, and whenever the pane holds every column at its natural width."""
+        return self.WIDE_COLUMNS if self.wide or self._roomy else self.COLUMNS
 
     def toggle_wide(self) -> bool:
         self.wide = not self.wide
@@ -111,12 +113,15 @@ class MigrationsTable(DataTable[object]):
             Column("applied_by", ("Applied by", "By"),
                    max([len(r.applied_by or "") for r in records] + [len("Applied by") if records else 2])),
         ]
-        columns = [c for c in columns if c.key in self.columns_shown]
         visible = max(self.size.height - 1, 0)
         scrollbar = self.styles.scrollbar_size_vertical if len(rows) > visible else 0
+        gap = 2 * self.cell_padding
+        self._roomy = sum(c.natural + gap for c in columns) <= self.size.width - scrollbar
+        columns = [c for c in columns if c.key in self.columns_shown]
         self._fitted_width = self.size
-        fit(columns, self.size.width - scrollbar, 2 * self.cell_padding, SHRINK_WIDE if self.wide else SHRINK,
-            GIVE_BACK_WIDE if self.wide else GIVE_BACK)
+        wide = self.wide or self._roomy
+        fit(columns, self.size.width - scrollbar, gap, SHRINK_WIDE if wide else SHRINK,
+            GIVE_BACK_WIDE if wide else GIVE_BACK)
         return {c.key: c for c in columns}
 
     def show(self, report: StatusReport, offline: bool = False) -> None:
