@@ -438,9 +438,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             self.log_line("success", message.summary)
             self.notify(message.summary, timeout=4, markup=False)
         self.main.query_one(LiveLog).show_progress(None)
-        table = self.main.query_one(MigrationsTable)
-        if table.running is not None:  # a run that ended without its step's end event (a lost server)
-            table.set_running(None)
+        self.main.query_one(MigrationsTable).run_ended()  # (also when a step's end event never came)
         if self.state.quit_when_done:
             self.exit(0)
             return

@@ -81,9 +81,9 @@ async def test_every_screen_lists_its_own_keys(applied, tui_app):
         await settle(app, pilot)
         assert isinstance(app.screen, CollectionScreen)
         listed = await keys_listed(app, pilot)
-        assert {"Documents", "Schema", "Indexes", "Validation", "Filter", "Count", "Next", "Prev",
+        assert {"Documents", "Schema", "Indexes", "Validation", "Filter", "Exact count", "Next", "Prev",
                 "Reload"} <= listed and not listed & MAIN_ONLY
-        assert {"Schema", "Count"} <= set(await palette_offers(app, pilot)) - MAIN_ONLY
+        assert {"Schema", "Exact count"} <= set(await palette_offers(app, pilot)) - MAIN_ONLY
         assert "Plan" not in await palette_offers(app, pilot, "plan")
         await pilot.press("escape", "escape")
         await settle(app, pilot)

@@ -69,6 +69,7 @@ class MigrationsTable(DataTable[object]):
         self.wide = False  # ctrl+w: applied at/by as well
         self._roomy = False  # the pane holds every column at its natural width: applied at/by shown anyway
         self.running: Running | None = None  # the step this session runs now: its row is marked ▶
+        self._followed: str | None = None  # the row this run's following moved the cursor to
 
     @property
     def columns_shown(self) -> tuple[str, ...]:
@@ -82,16 +83,23 @@ class MigrationsTable(DataTable[object]):
         return self.wide
 
     def set_running(self, running: Running | None) -> None:
-        """Mark the row of the step running now (None: none) and follow it: the cursor moves to it when a
-        run starts, and from step to step as long as it stays on the previous running row."""
-        previous, self.running = self.running, running
+        """Mark the row of the step running now (None: none) and follow it: the cursor moves to it, from
+        step to step, as long as it stays on the row it was moved to (move it away: it stays where you put
+        it; move it back: it follows again). Steps whose events arrive together are followed as one."""
+        self.running = running
         self._render_rows()
         if running is None or self._building is not None:
             return
         key = f"v{running.version}"
-        stayed = previous is not None and self.selected_key == f"v{previous.version}"
-        if (running.index == 1 or stayed) and key in self.rows_by_key:
+        if (self._followed is None or self.selected_key == self._followed) and key in self.rows_by_key:
             self.move_cursor(row=self.get_row_index(key))
+            self._followed = key
+
+    def run_ended(self) -> None:
+        """The run is over: no row is marked, and the next run is followed from its first step."""
+        self._followed = None
+        if self.running is not None:
+            self.set_running(None)
 
     @property
     def complete(self) -> bool:

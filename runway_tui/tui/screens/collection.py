@@ -63,7 +63,7 @@ class CollectionScreen(Screen[None]):
                 tooltip="The validator, its level and action, and the collection's options"),
         Binding("slash", "edit_query", "Filter", key_display="/", id="documents-filter",
                 tooltip="Filter the documents: a MongoDB query in extended JSON"),
-        Binding("c", "exact_count", "Count", id="documents-count",
+        Binding("c", "exact_count", "Exact count", id="documents-count",
                 tooltip="Count the documents matching the filter exactly, on the server"),
         Binding("right_square_bracket", "page(1)", "Next", key_display="]", id="documents-next",
                 tooltip="The next page of documents (read by key)"),
