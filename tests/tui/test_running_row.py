@@ -15,7 +15,7 @@ from runway_tui.tui.components.audit_pane import AuditTable
 from runway_tui.tui.components.live_log import LiveLog, progress_text
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from tests.support.waiting import wait_until_async
-from tests.tui.conftest import settle, write_standard
+from tests.tui.conftest import SEED, settle, write_standard
 from tests.tui.helpers import gated, wait_for
 from tests.tui.test_app import SIZE, log_text
 
@@ -136,15 +136,23 @@ def test_progress_text():
     assert progress_text(Progress("up 001_a", 10, 10, 100.0), 104.0) == "10/10 · 2.5/s · 4.0 s elapsed · up 001_a"
 
 
-async def test_a_steps_duration_reads_the_same_everywhere(project, tui_app):
-    write_standard(project, 1)
+async def test_a_steps_duration_reads_the_same_everywhere(project, tui_app, mongo_client):
+    """In a transaction, with a slow commit (400 ms): the live log says the duration its record and audit
+    entry say, in the same words."""
+    project.write_migration(1, "seed", SEED.format(v=1))
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("u")
         await pilot.pause()
-        await pilot.press("y")
-        await settle(app, pilot)
+        mongo_client.admin.command("configureFailPoint", "failCommand", mode={"times": 1},
+                                   data={"failCommands": ["commitTransaction"], "appName": "runway-tui",
+                                         "blockConnection": True, "blockTimeMS": 400})
+        try:
+            await pilot.press("y")
+            await settle(app, pilot)
+        finally:
+            mongo_client.admin.command("configureFailPoint", "failCommand", mode="off")
         logged = next(line for line in log_text(app).splitlines() if "done in" in line).split("done in ")[1]
         audit = app.main.query_one(AuditTable)
         took = str(audit.get_row_at(0)[4])

@@ -81,9 +81,3 @@ async def test_production_wears_the_red_badge_in_the_application_switcher(projec
         app.shutdown_engine()
         mongo_client.drop_database(other_db)
 
-
-def test_the_badge_is_the_headers():
-    from runway_tui.tui.components.header_bar import HeaderState, render_header
-
-    header = render_header(HeaderState("live", "shop", "db", read_only=True, production=True))
-    assert any(str(span.style) == PRODUCTION_BADGE for span in header.spans)
