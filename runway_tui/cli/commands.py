@@ -26,7 +26,7 @@ from runway_tui.engine.messages import exception_line, one_line, print_traceback
 from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import scrub, scrub_uris
-from runway_tui.engine.vocabulary import action_label, version_label
+from runway_tui.engine.vocabulary import action_label, duration_label, version_label
 
 MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
          "broken": "!"}
@@ -107,7 +107,7 @@ def _attach_progress(app: MigrationApp, printer: Printer) -> None:
             mode = "transaction" if event.in_transaction else "no transaction"
             printer.note(f"[{event.index}/{event.total}] {event.step.direction.value} {event.step.name} ({mode})")
         elif isinstance(event, StepAppliedEvent) and event.step:
-            printer.note(f"      done in {event.duration_ms} ms", "green")
+            printer.note(f"      done in {duration_label(event.duration_ms)}", "green")
         elif isinstance(event, StepFailedEvent) and event.step:
             rolled = "rolled back" if event.rolled_back else "NOT rolled back: state is failed"
             printer.note(f"      failed ({rolled}): {event.error}", "red")
@@ -245,21 +245,52 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
 
 
 def cmd_history(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
-    entries = app.history(limit=args.limit, version=args.version_filter, ascending=getattr(args, "ascending", False))
+    if getattr(args, "at", None) is not None:
+        return _state_at(args, app, printer)
+    where = app.audit_filter(since=getattr(args, "since", None), until=getattr(args, "until", None),
+                             user=getattr(args, "user", None), action=getattr(args, "action", None))
+    found = app.history(limit=args.limit + 1, version=args.version_filter,
+                        ascending=getattr(args, "ascending", False), since=where.since, until=where.until,
+                        user=getattr(args, "user", None), action=getattr(args, "action", None))
+    entries, more = found[:args.limit], len(found) > args.limit
     if args.json:
-        printer.json({"ok": True, "entries": [_entry_json(e) for e in entries]})
+        printer.json({"ok": True, "filter": where.to_json(), "more": more,
+                      "entries": [_entry_json(e) for e in entries]})
         return ExitCode.OK
     rows, colours = [], []
     for e in entries:
         model = e.migration_read_model
         rows.append([fmt_time(e.date), action_label(e.transaction_name),
                      model.name if model else "-", "ok" if e.succeeded else f"{e.exc_name}: {e.exc_message}"[:60],
-                     f"{e.duration_ms} ms" if e.duration_ms is not None else "", f"{e.user}@{e.host}"])
+                     duration_label(e.duration_ms), f"{e.user}@{e.host}" if e.user else "-"])
         colours.append("" if e.succeeded else "red")
+    if not where.empty:
+        printer.line(f"audit log {where.describe()} (newest first)")
     if not rows:
-        printer.line("the audit log is empty")
+        printer.line("no audit entry matches" if not where.empty else "the audit log is empty")
         return ExitCode.OK
     printer.table(["DATE (UTC)", "ACTION", "MIGRATION", "RESULT", "DURATION", "BY"], rows, colours)
+    if more:
+        printer.note(f"the newest {args.limit} shown; more match (--limit N shows more)")
+    return ExitCode.OK
+
+
+def _state_at(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    """`history --at TIME`: the versions applied at that moment, from the audit log."""
+    state = app.state_at(args.at)
+    if args.json:
+        printer.json({"ok": True, **state.to_json()})
+        return ExitCode.OK
+    applied = state.applied
+    printer.line(f"state at {fmt_time(state.at)} UTC, from the audit log: version {_v(state.current_version)} "
+                 f"({len(applied)} applied)")
+    if not state.versions:
+        printer.line("no migration had been applied or changed by then")
+        return ExitCode.OK
+    rows = [[_v(v.version), v.name, v.state, fmt_time(v.since), v.action,
+             f"{v.user}@{v.host}" if v.user else "-"] for v in state.versions]
+    printer.table(["VERSION", "NAME", "STATE", "SINCE (UTC)", "ACTION", "BY"], rows,
+                  ["green" if v.applied else "" for v in state.versions])
     return ExitCode.OK
 
 

@@ -8,9 +8,11 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from runway_tui.engine.audit_filter import ActionError, transaction_names
 from runway_tui.engine.errors import ExitCode
+from runway_tui.engine.timespec import TimeSpec, TimeSpecError
 
 COMMANDS_HELP = """commands:
   status                 files vs database: every migration and its state (never writes)
@@ -19,7 +21,8 @@ COMMANDS_HELP = """commands:
                          --group (the whole run in one transaction: all or nothing)
   new NAME               create the next migration file from the template
   refresh                synchronise files with the migrations collection
-  history                the audit log, newest first (--limit N)
+  history                the audit log, newest first (--limit N, --since/--until TIME, --user NAME,
+                         --action ACTION); --at TIME: the versions applied at that moment
   check                  exit 4 if anything needs attention (drift, orphans, broken files, failed state)
   mark VERSION           record a migration --applied or --pending without running it (audited)
   accept VERSION         accept the edited file of an applied migration (audited)
@@ -107,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="entries to show (default 20)")
     p.add_argument("--version-filter", dest="version_filter", type=_version_arg, metavar="VERSION",
                    help="only entries of this migration")
+    p.add_argument("--since", type=_time_arg, metavar="TIME",
+                   help="only entries at or after TIME: ISO 8601 (2026-03-14T09:30, UTC unless it has an offset) "
+                        "or a time ago (30m, 2h, 7d)")
+    p.add_argument("--until", type=_time_arg, metavar="TIME", help="only entries at or before TIME (as --since)")
+    p.add_argument("--user", metavar="NAME", type=_nonempty("a user name (or user@host)"),
+                   help="only entries by this user (NAME or NAME@HOST)")
+    p.add_argument("--action", type=_action_arg, metavar="ACTION",
+                   help="only these actions: up, down, mark (applied/pending), accept, unlock, forget, baseline; "
+                        "comma-separated")
+    p.add_argument("--at", type=_time_arg, metavar="TIME",
+                   help="instead of entries: which versions were applied at TIME, from the audit log")
     command("check", "validate: exit 4 when drift, orphans, broken files or failed states exist")
     p = command("mark", "record a migration as applied or pending without running it")
     p.add_argument("version", type=_version_arg, metavar="VERSION")
@@ -157,6 +171,30 @@ def _version_arg(text: str) -> int:
     return value
 
 
+def _time_arg(text: str) -> TimeSpec:
+    try:
+        return TimeSpec.parse(text)
+    except TimeSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _action_arg(text: str) -> str:
+    try:
+        transaction_names(text)
+    except ActionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _nonempty(what: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"expected {what}, got an empty value")
+        return text.strip()
+
+    return check
+
+
 def _version() -> str:
     from runway_tui.version import __version__
 
@@ -168,6 +206,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "write", False) and getattr(args, "read_only", False):
         parser.error("--read-only and --write contradict each other; give one of them")
+    if args.command == "history" and args.at is not None:
+        others = [flag for flag, value in (("--since", args.since), ("--until", args.until), ("--user", args.user),
+                                           ("--action", args.action), ("--version-filter", args.version_filter))
+                  if value is not None]
+        if others:
+            parser.error(f"--at shows the state at one moment and takes no filter; drop {', '.join(others)}")
     from runway_tui.cli.aliases import translate
 
     translate(args, parser.error)  # Mongorunway's verbs become our commands

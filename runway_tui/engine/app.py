@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from bson.binary import Binary, UuidRepresentation
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from runway_tui.engine.audit_filter import ActionError, AuditFilter
 from runway_tui.engine.config import AppConfig
 from runway_tui.engine.connection import ServerInfo, make_client, probe_server, unreachable
 from runway_tui.engine.embedded import EmbeddedServer
@@ -76,8 +77,10 @@ from runway_tui.engine.repository import StepStore
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.sources import SourceStore
+from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.storage import storage_for
+from runway_tui.engine.timespec import TimeSpec, TimeSpecError, resolve_time
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.engine.vocabulary import action_label, remedy
 from runway_tui.version import __version__
@@ -408,11 +411,45 @@ class MigrationApp:
             return self.lock.info()
 
     def history(self, limit: int | None = 10, skip: int = 0, *, ascending: bool = False, version: int | None = None,
-                text: str | None = None, before: MigrationAuditlogEntry | None = None) -> list[MigrationAuditlogEntry]:
-        """Audit entries, newest first; page with `before=<last entry shown>` (keyset, no skipping)."""
+                text: str | None = None, before: MigrationAuditlogEntry | None = None,
+                since: dt.datetime | TimeSpec | str | None = None, until: dt.datetime | TimeSpec | str | None = None,
+                user: str | None = None, action: str | Iterable[str] | None = None) -> list[MigrationAuditlogEntry]:
+        """Audit entries, newest first; page with `before=<last entry shown>` (keyset, no skipping).
+
+        `since`/`until` (inclusive): a datetime (naive is UTC), or text such as "2026-03-14T09:30" or "2h"
+        (two hours before the server's now); `user`: "alice" or "alice@host"; `action`: "up", "mark",
+        "accept drift"... (comma-separated for several). All are one query the server answers from the
+        `date` index. A value that does not parse raises UsageError."""
+        where = self.audit_filter(since=since, until=until, user=user, action=action)
         with self._guard_connection():
             return self.journal.history(limit=limit, skip=skip, ascending=ascending, version=version, text=text,
-                                        before=before, now=self.lock.clock.now())
+                                        before=before, now=self.lock.clock.now(), where=where)
+
+    def audit_filter(self, *, since: dt.datetime | TimeSpec | str | None = None,
+                     until: dt.datetime | TimeSpec | str | None = None, user: str | None = None,
+                     action: str | Iterable[str] | None = None) -> AuditFilter:
+        """The filter `history` applies, its times resolved against the server's clock (UsageError: bad input)."""
+        now = self.now()
+        times = {}
+        for name, value in (("since", since), ("until", until)):
+            try:
+                times[name] = resolve_time(value, now)
+            except TimeSpecError as exc:
+                raise UsageError(f"{name}: {exc}") from None
+        try:
+            return AuditFilter.of(times["since"], times["until"], user, action)
+        except ActionError as exc:
+            raise UsageError(f"action: {exc}") from None
+
+    def state_at(self, at: dt.datetime | TimeSpec | str) -> StateAt:
+        """Which versions were applied at `at`, from the audit log alone (engine/state_at.py)."""
+        try:
+            moment = resolve_time(at, self.now())
+        except TimeSpecError as exc:
+            raise UsageError(f"at: {exc}") from None
+        assert moment is not None
+        with self._guard_connection("to read the audit log"):
+            return StateAt.of(moment, self.journal.states_at(moment))
 
     def history_since(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
         """The entries written after the newest of `shown`, newest first; None when there are `limit` or more."""

@@ -253,6 +253,7 @@ class StepRunner:
         session = app.run_session  # the operation's session: the lease names it (see MigrationApp._locked)
         assert session is not None, "steps run only while the app holds the lock"
         effects_may_remain = False
+        recorded: int | None = None  # the duration its record and audit entry say: the one every front end shows
         try:
             with deferred():
                 session.start_transaction()
@@ -264,8 +265,8 @@ class StepRunner:
                     effects_may_remain = misuse.committed
                     raise misuse
                 app.lock.check()  # locally; the server-side fence goes with the step's write, in its transaction
-                duration = _ms(started)
-                self._write_success(step, record, checksum, duration, session, self._entry(step, before, duration))
+                recorded = _ms(started)
+                self._write_success(step, record, checksum, recorded, session, self._entry(step, before, recorded))
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
             with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
@@ -282,7 +283,7 @@ class StepRunner:
                                          ran=True)
             if not committed:
                 raise self._failed(step, exc, rolled_back=not effects_may_remain) from exc
-        duration = _ms(started)
+        duration = recorded if recorded is not None else _ms(started)
         app.emit(StepAppliedEvent(app, step, duration, True))
         return StepResult(step, duration, True)
 

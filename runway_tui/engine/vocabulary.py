@@ -17,6 +17,20 @@ def version_label(version: int | None) -> str:
     return "none" if version is None else f"{version:03d}"
 
 
+def duration_label(ms: int | None) -> str:
+    """A step's duration as every front end shows it (one format: `850 ms`, `10.5 s`, `5 min 03 s`)."""
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 ACTION_LABELS = {
     "UpgradeTransaction": "up", "DowngradeTransaction": "down", "MarkAppliedTransaction": "mark applied",
     "MarkPendingTransaction": "mark pending", "AcceptChecksumTransaction": "accept drift",

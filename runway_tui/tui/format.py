@@ -7,7 +7,7 @@ import datetime as dt
 from rich.text import Text
 
 from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
-from runway_tui.engine.vocabulary import action_label, version_label
+from runway_tui.engine.vocabulary import action_label, duration_label, version_label
 
 # (mark, word, style): the word keeps the state readable without colour.
 STATUS_STYLES: dict[str, tuple[str, str, str]] = {
@@ -56,9 +56,8 @@ def action_name(entry: MigrationAuditlogEntry) -> str:
 
 
 def duration(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return f"{ms} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+    """One format everywhere, the CLI's too (`850 ms`, `10.5 s`, `5 min 03 s`)."""
+    return duration_label(ms)
 
 
 def size(value: int | float | None) -> str:

@@ -44,7 +44,8 @@ def test_applications_list(snap_compare, applied_project, mongo_client, size):  
     text = project.config_path.read_text()
     block = text[text.index("  test:\n"):text.index("tui:")]
     project.config_path.write_text(text.replace("tui:", block.replace("  test:\n", "  staging:\n").replace(
-        f"database: {project.db_name}", f"database: {other_db}") + "tui:", 1))
+        f"database: {project.db_name}", f"database: {other_db}").replace("production: false", "production: true")
+        + "tui:", 1))  # the other one is production: its red badge shows in the list
     config = load_config(project.config_path)
     app = RunwayApp(config.app("test"), config.tui, read_only=False, clock=fixed_clock, address=ADDRESS,
                     poll_interval=3600, project_config=config)

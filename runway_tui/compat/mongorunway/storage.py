@@ -27,8 +27,10 @@ from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from runway_tui.engine.audit_filter import AuditFilter
 from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
+from runway_tui.engine.state_at import newest
 
 CORE_FIELDS = ("name", "version", "checksum", "description", "is_applied")  # Mongorunway's record, besides _id
 AUDIT_FIELDS = ("session_id", "transaction_name", "migration_read_model", "date_fmt", "date", "exc_name",
@@ -184,14 +186,20 @@ class MongorunwayJournal(AuditJournal):
     def history(self, limit: int | None = 10, skip: int = 0, ascending: bool = False, version: int | None = None,
                 text: str | None = None, start: Any = None, end: Any = None,
                 before: MigrationAuditlogEntry | None = None,
-                now: dt.datetime | None = None) -> list[MigrationAuditlogEntry]:
+                now: dt.datetime | None = None, where: AuditFilter | None = None) -> list[MigrationAuditlogEntry]:
+        """Both logs read with the same filter (Mongorunway's entries have no user: a user filter leaves them
+        out), merged in date order."""
         window = (limit + skip) if limit else None
         args = {"limit": window, "ascending": ascending, "version": version, "text": text, "start": start,
-                "end": end, "before": before, "now": now}
+                "end": end, "before": before, "now": now, "where": where}
         merged = self._merge(super().history(**args),
                              self.theirs.history(**args) if self.theirs is not None else [], ascending)
         merged = merged[skip:]
         return merged[:limit] if limit else merged
+
+    def states_at(self, at: dt.datetime) -> dict[int, dict[str, Any]]:
+        theirs = self.theirs.states_at(at) if self.theirs is not None else {}
+        return newest(super().states_at(at), theirs)
 
     def newer_than(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
         ours = super().newer_than(shown, limit)
