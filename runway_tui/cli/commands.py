@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from runway_tui.cli.output import Printer, fmt_time
+from runway_tui.cli.output import Printer, clip, first_line, fmt_time
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import load_config
 from runway_tui.engine.errors import BlockedError, ConfigError, ExitCode, RunwayError, StepFailedError
@@ -23,12 +23,12 @@ from runway_tui.engine.events import (
     StepStartedEvent,
 )
 from runway_tui.engine.messages import exception_line, one_line, print_traceback, safe_str
-from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
+from runway_tui.engine.models import Direction, LockInfo, Plan, Problem, StatusReport, StatusRow
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import scrub, scrub_uris
 from runway_tui.engine.vocabulary import action_label, version_label
 
-MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
+MARKS = {"applied": "✓", "pending": "·", "new": "·", "failed": "✗", "interrupted": "✗", "running": "▶",
          "broken": "!"}
 
 
@@ -47,7 +47,7 @@ def run_command(args: argparse.Namespace) -> int:
             return cmd_new(args, config, printer)
         if args.command == "embedded":  # about the daemon itself: no connection
             return cmd_embedded(args, config, printer)
-        app = MigrationApp(config, access=_access(args, config))
+        app = MigrationApp(config, access=_access(args, config), front_end="cli")
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
@@ -133,25 +133,30 @@ def cmd_status(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
                       "server": app.server_info, "read_only": app.read_only, "current_version": report.current_version,
                       "counts": report.counts(), "lock": lock, "migrations": [r.to_json() for r in report.rows]})
         return ExitCode.OK
-    _header(app, report, printer, lock_text=f"held by {lock.holder}" if lock else "free")
+    _header(app, report, printer, lock_text=_lock_text(lock))
     _rows_table(report, printer)
     _problems(report, printer)
     return ExitCode.OK
 
 
 def cmd_check(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    """Exit 4 when anything needs attention; a running step and a pending record whose file was deleted are
+    shown (a note, a warning) but pass."""
     report = app.status()
-    problems = [(row, p) for row in report.rows for p in row.problems if p is not Problem.UNRECORDED]
+    problems = _attention(report)
     code = ExitCode.OK if report.is_clean else ExitCode.VALIDATION_FAILED
     if args.json:
         printer.json({"ok": report.is_clean, "exit_code": int(code), "counts": report.counts(),
                       "problems": [{"version": r.version, "name": r.name, "problem": p.value,
-                                    "detail": _detail(r, p)} for r, p in problems]})
+                                    "detail": _detail(r, p)} for r, p in problems],
+                      "warnings": _warnings(report),
+                      "running": [{"version": r.version, "name": r.name, "detail": _running(r)}
+                                  for r in report.running]})
         return code
     if report.is_clean:
-        printer.line(f"ok: {len(report.applied)} applied, {len(report.pending)} pending, no problems")
-    else:
-        _problems(report, printer)
+        running = f", {len(report.running)} running" if report.running else ""
+        printer.line(f"ok: {len(report.applied)} applied, {len(report.pending)} pending{running}, no problems")
+    _problems(report, printer)
     return code
 
 
@@ -376,25 +381,55 @@ def _rows_table(report: StatusReport, printer: Printer) -> None:
         return
     rows, colours = [], []
     for row in report.rows:
-        state = row.state
-        notes = ", ".join("new" if p is Problem.UNRECORDED else p.value.replace("_", " ") for p in row.problems)
+        state = "new" if Problem.UNRECORDED in row.problems else row.state  # not in the database yet: a state
+        notes = ", ".join(p.value.replace("_", " ") for p in row.problems if p is not Problem.UNRECORDED)
         record = row.record
-        first_line = (row.description.splitlines() or [""])[0][:40]
-        rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, first_line,
+        rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, clip(first_line(row.description), 40),
                      fmt_time(record.applied_at) if record else "", (record.applied_by or "") if record else "",
                      notes])
-        serious = set(row.problems) - {Problem.UNRECORDED, Problem.OUT_OF_ORDER}
-        colours.append("red" if serious else
-                       "yellow" if Problem.OUT_OF_ORDER in row.problems else "green" if row.is_applied else "")
+        serious = report.needs_attention(row) - {Problem.OUT_OF_ORDER}
+        colours.append("red" if serious else "yellow" if Problem.OUT_OF_ORDER in row.problems or
+                       state == "running" else "green" if row.is_applied else "")
     printer.table(["", "VERSION", "STATE", "NAME", "DESCRIPTION", "APPLIED AT (UTC)", "BY", "PROBLEMS"], rows, colours)
 
 
+def _attention(report: StatusReport) -> list[tuple[StatusRow, Problem]]:
+    """What fails `check`, row by row, in table order."""
+    return [(row, p) for row in report.rows for p in row.problems if p in report.needs_attention(row)]
+
+
+def _warnings(report: StatusReport) -> list[str]:
+    return [f"{row.name}: pending, but its file was deleted; the next sync (up, refresh) removes its record"
+            for row in report.rows if row.is_stale_record]
+
+
 def _problems(report: StatusReport, printer: Printer) -> None:
-    lines = [f"{r.name}: {_detail(r, p)}" for r in report.rows for p in r.problems if p is not Problem.UNRECORDED]
+    lines = [printer.paint(f"▶ {r.name} is running: {_running(r)}", "yellow") for r in report.running]
+    lines += [printer.paint(f"! {r.name}: {_detail(r, p)}", "red") for r, p in _attention(report)]
+    lines += [printer.paint(f"warning: {text}", "yellow") for text in _warnings(report)]
     if lines:
         printer.line()
         for text in lines:
-            printer.line(printer.paint(f"! {text}", "red"))
+            printer.line(text)
+
+
+def _running(row: StatusRow) -> str:
+    """`up by alice@ops-1 (pid 4242, cli) since 2026-03-14 09:30:00 UTC, 40/100`."""
+    activity = row.activity
+    if activity is None:
+        return ""
+    runner = activity.runner
+    since = f" since {fmt_time(runner.since)} UTC" if runner and runner.since else ""
+    progress = f", {activity.progress}" if activity.progress else ""
+    return f"{activity.direction.value}{f' by {runner.label}' if runner else ''}{since}{progress}"
+
+
+def _lock_text(lock: LockInfo | None) -> str:
+    if lock is None:
+        return "free"
+    since = f" since {fmt_time(lock.acquired_at)} UTC" if lock.acquired_at else ""
+    dead = f" (looks dead: {lock.gone_reason()})" if lock.looks_dead or lock.expired else ""
+    return f"held by {lock.who} for '{lock.operation}'{since}{dead}"
 
 
 def _detail(row: StatusRow, problem: Problem) -> str:
@@ -406,9 +441,13 @@ def _detail(row: StatusRow, problem: Problem) -> str:
     if problem is Problem.ORPHAN:
         return (f"recorded in the database but the file is missing; restore it, or remove the record with "
                 f"'runway-tui forget {row.version}'")
+    resolve = f"resolve with 'runway-tui mark {row.version} --applied' or '--pending'"
+    if problem is Problem.FAILED and row.state == "interrupted" and row.activity is not None:
+        return (f"interrupted: {_running(row)} never finished, and {row.activity.gone}; its effects may be partly "
+                f"applied: check the data, then {resolve}")
     if problem is Problem.FAILED:
         error = f" ({row.record.error})" if row.record and row.record.error else ""
-        return f"state {row.state}{error}: resolve with 'runway-tui mark {row.version} --applied' or '--pending'"
+        return f"state {row.state}{error}: check the data, then {resolve}"
     if problem is Problem.OUT_OF_ORDER:
         return "pending but older than the current version (up needs --allow-out-of-order)"
     return problem.value

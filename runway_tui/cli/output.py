@@ -57,6 +57,15 @@ class Printer:
             self.line(self.paint(text, colours[index]) if colours and colours[index] else text)
 
 
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the cut shown with `…` (never a silent truncation)."""
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
+
+
+def first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
 def fmt_time(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 

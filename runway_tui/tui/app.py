@@ -82,8 +82,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self.address_override = address
         self.poll_interval = poll_interval if poll_interval is not None else self.tui_config.poll_interval_s
         self.access = access or Access(read_only, "read-only" if read_only else "writes allowed")
-        self.engine_factory = engine_factory or (
-            lambda: MigrationApp(self.app_config, access=self.access, clock=clock))  # None: the server's clock
+        self.engine_factory = engine_factory or (  # clock None: the server's clock
+            lambda: MigrationApp(self.app_config, access=self.access, clock=clock, front_end="tui"))
         self.project_config = project_config  # every application, for the switcher (`a`)
         self.launch_flags = launch_flags  # (--read-only, --write): a switched-to application gets the same
         self.engine: MigrationApp | None = None

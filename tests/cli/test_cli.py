@@ -139,7 +139,7 @@ def test_new_refresh_history(main_cli, project):
 def test_check_mark_accept_unlock(main_cli, project, mongo_client):
     project.write_migration(1, "a", data_migration(1))
     project.write_migration(2, "b", data_migration(2))
-    assert main_cli("up").returncode == 0
+    assert main_cli("up", "--steps", "1").returncode == 0
     path = project.scripts_dir / "001_a.py"
     path.write_text(path.read_text() + "# edited\n")
     check = main_cli("check", "--json")
@@ -149,9 +149,9 @@ def test_check_mark_accept_unlock(main_cli, project, mongo_client):
     assert [(p["version"], p["problem"]) for p in report["problems"]] == [(1, "drift")]
     human = main_cli("check")
     assert human.returncode == 4 and "runway-tui accept 1" in human.stdout
-    blocked = main_cli("up")
+    blocked = main_cli("down")  # reverts the drifted 001 (an up of 002 would only be warned: issue 18)
     assert "accept 1" in one_line_error(blocked, ExitCode.VALIDATION_FAILED)
-    assert main_cli("plan").returncode == ExitCode.VALIDATION_FAILED  # the plan is blocked
+    assert main_cli("down", "--dry-run").returncode == ExitCode.VALIDATION_FAILED  # the plan is blocked
     assert main_cli("status", "--read-only").returncode == 0
     assert ok_json(main_cli("accept", "1", "--json"))["version"] == 1
     assert main_cli("check").returncode == 0
