@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from runway_tui.engine.errors import ExitCode
+from tests.cli.test_cli import set_config
 from tests.engine.helpers import migration
 from tests.reliability.helpers import spawn_cli
 from tests.support.waiting import Gate, wait_until
@@ -119,3 +120,32 @@ def test_a_killed_runner_leaves_the_step_interrupted_with_the_remedy(main_cli, h
     assert "interrupted" in check.stdout and "runway-tui mark 1 --applied" in check.stdout
     data = json.loads(main_cli("status", "--json").stdout)
     assert data["counts"]["interrupted"] == 1 and data["counts"]["running"] == 0
+
+
+def test_a_killed_runner_leaves_an_abandoned_attempt_and_the_next_runner_takes_its_lease_over(project, tmp_path,
+                                                                                             main_cli):
+    """Issue 18: the audit log of an incident says the lease was taken over and which attempt was abandoned."""
+    gate = Gate(tmp_path)
+    project.write_migration(1, "half_done", migration(1, up=gate.wait_code(indent=0), transactional=False))
+    victim = spawn_cli(project, "up")
+    gate.wait_entered()
+    victim.kill()
+    victim.communicate(timeout=30)
+    set_config(project, "lock_wait_s: 5", "lock_wait_s: 30")
+    blocked = main_cli("up")  # says at once that the holder is dead, waits out its lease (5 s), then refuses
+    assert blocked.returncode == 4, blocked.stderr
+    assert f"(pid {victim.pid}, cli)" in blocked.stderr and "looks dead" in blocked.stderr
+    assert "was interrupted" in blocked.stderr and "runway-tui mark 1 --applied" in blocked.stderr
+    history = json.loads(main_cli("history", "--json").stdout)["entries"]
+    actions = [e["transaction_name"] for e in history]
+    assert "LeaseTakenOverTransaction" in actions and "AbandonedStepTransaction" in actions
+    abandoned = next(e for e in history if e["transaction_name"] == "AbandonedStepTransaction")
+    assert abandoned["pid"] == victim.pid and abandoned["client"] == "cli"  # the attempt was the victim's
+    assert abandoned["migration_read_model"]["version"] == 1 and abandoned["exc_name"] == "AbandonedAttempt"
+    assert "never finished" in abandoned["exc_message"] and "found by" in abandoned["exc_message"]
+    again = main_cli("up")  # found once: a second look writes no second entry
+    assert again.returncode == 4
+    entries = json.loads(main_cli("history", "--json").stdout)["entries"]
+    assert [e["transaction_name"] for e in entries].count("AbandonedStepTransaction") == 1
+    table = main_cli("history").stdout
+    assert "abandoned" in table and "taken over" in table
