@@ -70,7 +70,7 @@ from runway_tui.engine.models import (
     StatusReport,
     StepResult,
 )
-from runway_tui.engine.planner import Expected, check_expected, plan_steps
+from runway_tui.engine.planner import Expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.record_files import file_of
 from runway_tui.engine.repository import StepStore
@@ -110,6 +110,8 @@ class MigrationApp:
         # who drives this engine: "cli", "tui" or "api"; recorded with the lease, running records and audit entries
         self.front_end = front_end
         self._overrides: tuple[str, ...] = ()  # of the run in progress, recorded with each of its audit entries
+        self._planned_at: dt.datetime | None = None  # when this engine last planned (what a person confirms)
+        self._waited: tuple[dt.datetime, int | None] | None = None  # our last lock wait: began at, version then
         # read_only: None follows the config (production is read-only); True is --read-only; False is --write
         # `access`: decided by a front end from its flags (see engine/policy.py)
         self.access = access or resolve_access(config, read_only_flag=read_only is True,
@@ -297,9 +299,13 @@ class MigrationApp:
     def _locked(self, operation: str) -> Iterator[None]:
         """Hold the migration lock (waiting a bounded time) and make sure our indexes exist."""
         self._cancel_wait.clear()
+        self._waited = None
         told: list[bool] = []
 
         def waiting(holder: LockInfo, waited: float) -> None:
+            if self._waited is None:  # where the database stood: a run overtaken meanwhile says so (engine/moved.py)
+                with contextlib.suppress(PyMongoError):
+                    self._waited = (self.lock.clock.now(), self.repository.current_version())
             if self._cancel_wait.is_set():
                 raise LockWaitCancelledError(f"cancelled while waiting for the migration lock held by "
                                              f"{holder.holder} ({waited:.0f}s); nothing was run")
@@ -383,6 +389,13 @@ class MigrationApp:
              all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,
              group: bool | None = None, report: StatusReport | None = None) -> Plan:
         """`group`: the whole run in one transaction (None: the application's `group` setting)."""
+        self._planned_at = self.lock.clock.now()  # a person may confirm this plan: its run says what moved since
+        return self._plan(Direction(direction), steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
+                          allow_out_of_order=allow_out_of_order, group=group, report=report)
+
+    def _plan(self, direction: Direction, *, steps: int | None = None, to: int | None = None, all_: bool = False,
+              ignore_drift: bool = False, allow_out_of_order: bool = False, group: bool | None = None,
+              report: StatusReport | None = None) -> Plan:
         plan = plan_steps(report or self.status(), Direction(direction), steps=steps, to=to, all_=all_,
                           ignore_drift=ignore_drift, allow_out_of_order=allow_out_of_order,
                           supports_transactions=self.server_info.supports_transactions)
@@ -603,13 +616,19 @@ class MigrationApp:
     def _run(self, direction: Direction, expect: Expected | None = None, **request: Any) -> RunResult:
         self._writable(f"run {direction.value} steps")
         with self._exclusive(f"run {direction.value}"), self._locked(direction.value), self._guard_connection():
+            planned_at = self._planned_at
             _refresh, report = self._sync()  # a new file is pending without a separate refresh, same lock
             rows = {r.version: r for r in report.rows if r.script is not None and not r.script.is_broken}
-            plan = self.plan(direction, report=report, **request)
+            try:
+                plan = self._plan(direction, report=report, **request)
+            except UsageError:
+                if not self._moved_since_wait(report):
+                    raise
+                raise self._database_moved(direction, report, request, expect, planned_at) from None
+            if expect is not None and Expected.of(plan) != expect:  # under the lock: nobody moves it after this
+                raise self._database_moved(direction, report, request, expect, planned_at)
             if plan.blockers:
                 raise BlockedError(f"refusing to run {direction.value}: " + "; ".join(plan.blockers))
-            if expect is not None:
-                check_expected(plan, expect)  # under the lock: nobody can move the database after this
             for warning in plan.warnings:
                 self.log("warning", warning)
             self._overrides = _overrides_of(plan, request, self.access)
@@ -638,6 +657,22 @@ class MigrationApp:
                 with contextlib.suppress(PyMongoError):
                     self.journal.trim()
             return RunResult(plan, completed, completed[-1].step.to_version if completed else plan.current_version)
+
+    def _moved_since_wait(self, report: StatusReport) -> bool:
+        return self._waited is not None and self._waited[1] != report.current_version
+
+    def _database_moved(self, direction: Direction, report: StatusReport, request: dict[str, Any],
+                        expect: Expected | None, planned_at: dt.datetime | None) -> RunwayError:
+        """Who moved the database (from the audit log, since the confirmed plan or our wait), to what, and the fresh
+        plan; never the planner's advice to step the other way (engine/moved.py)."""
+        from runway_tui.engine.moved import database_moved, fresh_plan, moves_since
+
+        waited = self._waited is not None
+        starts = [t for t in (planned_at if expect is not None else None, self._waited[0] if self._waited else None)
+                  if t is not None]
+        moves = moves_since(self.journal, min(starts)) if starts else []
+        fresh = fresh_plan(report, direction, request, expect, self.server_info.supports_transactions)
+        return database_moved(report, direction, request, expect, moves, fresh, waited)
 
     def mark(self, version: int, *, applied: bool) -> MigrationRecord:
         """Record a migration as applied or pending without running it (audited)."""

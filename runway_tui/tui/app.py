@@ -402,9 +402,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             self.notify(f"{message.operation} cancelled; nothing was run", timeout=4, markup=False)
         elif message.outcome is Outcome.DATABASE_MOVED:
             self.log_line("warning", f"{message.operation}: {message.error}")
-            self.notify(f"The database moved since you confirmed; nothing was run. Press "
-                        f"{'u' if message.operation == 'up' else 'd'} again for a fresh dialog.",
-                        severity="warning", timeout=8, markup=False)
+            self.notify(f"{message.error.capitalize()}. Press {'u' if message.operation == 'up' else 'd'} again for "
+                        "a fresh dialog.", severity="warning", timeout=10, markup=False)  # who moved it, to what
         elif message.error:
             self.log_line("error", f"{message.operation}: {message.error}")
             if message.outcome is Outcome.CONNECTION_LOST:
