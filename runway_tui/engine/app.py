@@ -407,13 +407,14 @@ class MigrationApp:
         return plan
 
     def _group_blockers(self, plan: Plan) -> list[str]:
-        """Why this run cannot be one transaction: the server has none, or a file opts out of them."""
+        """Why this run cannot be one transaction: a file opts out of them. A server without transactions cannot
+        do it at all: a usage error (exit 2), whatever the database holds."""
         if not plan.steps:
             return []
         if not self.server_info.supports_transactions:
-            return [f"--group runs the whole run in one transaction, and the server at {self.shown_address} has no "
-                    f"transactions ({self.server_info.topology}); drop --group (or set group: false for "
-                    f"application {self.name!r})"]
+            raise UsageError(f"--group runs the whole run in one transaction, and the server at {self.shown_address} "
+                             f"has no transactions ({self.server_info.topology}); drop --group (or set group: false "
+                             f"for application {self.name!r})")
         return [f"--group: {s.name} sets transactional = False, so it cannot run inside the run's transaction; "
                 "drop --group, or run it on its own first" for s in plan.steps if not s.transactional]
 
