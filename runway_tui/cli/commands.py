@@ -424,7 +424,8 @@ def _rows_table(report: StatusReport, printer: Printer) -> None:
     rows, colours = [], []
     for row in report.rows:
         state = "new" if Problem.UNRECORDED in row.problems else row.state  # not in the database yet: a state
-        notes = ", ".join(p.value.replace("_", " ") for p in row.problems if p is not Problem.UNRECORDED)
+        notes = ", ".join((row.state if p is Problem.FAILED else p.value).replace("_", " ")  # failed/interrupted
+                          for p in row.problems if p is not Problem.UNRECORDED)
         record = row.record
         rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, clip(first_line(row.description), 40),
                      fmt_time(record.applied_at) if record else "", (record.applied_by or "") if record else "",

@@ -801,8 +801,13 @@ class MigrationApp:
             if holder is None:
                 return None
             if not holder.expired and not force:
-                raise UsageError(f"the migration lock held by {holder.holder} has not expired; it is released "
-                                 f"when that runner finishes; if that runner is dead: {remedy('unlock-force')}")
+                if holder.looks_dead:
+                    raise UsageError(f"the migration lock held by {holder.who} has not expired, but "
+                                     f"{holder.gone_reason()}: that runner looks dead; to remove its lock now: "
+                                     f"{remedy('unlock-force')}")
+                raise UsageError(f"the migration lock held by {holder.who} has not expired and that runner renews "
+                                 f"it: it is released when that run finishes; to take it away anyway (that run then "
+                                 f"stops before its next write): {remedy('unlock-force')}")
             removed = self.lock.force_release(only_expired=not force)
             if removed:
                 state = "expired unreleased" if removed.expired else "live" + (
