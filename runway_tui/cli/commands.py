@@ -134,8 +134,8 @@ def _attach_progress(app: MigrationApp, printer: Printer) -> None:
 
 # ------------------------------------------------------------------------------------------- commands
 def cmd_status(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
-    report = app.status()
     lock = app.lock_info()
+    report = app.status(lease=lock)  # the lease read once: the header and the running rows agree
     if args.json:
         printer.json({"ok": True, "application": app.name, "database": app.config.database,
                       "server": app.server_info, "read_only": app.read_only, "current_version": report.current_version,

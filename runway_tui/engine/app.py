@@ -89,6 +89,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("runway_tui")
 Clock = Callable[[], dt.datetime]
+_UNREAD = object()  # `status()` reads the lease itself
 
 
 def _identity() -> tuple[str, str]:
@@ -376,14 +377,15 @@ class MigrationApp:
             raise StepFailedError(self.redact(f"the server refused {doing or 'the operation'}{code}: {text}")) from None
 
     # ------------------------------------------------------------------ inspection (never writes)
-    def status(self) -> StatusReport:
-        """Files and records compared; the lease (read with them) tells a step running elsewhere from an
-        interrupted one."""
+    def status(self, lease: LockInfo | None | object = _UNREAD) -> StatusReport:
+        """Files and records compared; the lease (read with them, or `lease` as just read by `lock_info`) tells
+        a step running elsewhere from an interrupted one."""
         scripts = self.scripts.scan()
         with self._guard_connection():
             records = self.repository.all()
-            lease = self.lock.info()
-        return compute_status(scripts, records, lease)
+            if lease is _UNREAD:
+                lease = self.lock.info()
+        return compute_status(scripts, records, lease if isinstance(lease, LockInfo) else None)
 
     def plan(self, direction: Direction | str = Direction.UP, *, steps: int | None = None, to: int | None = None,
              all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,

@@ -265,9 +265,8 @@ class MigrationLock:
                 self._wake.clear()
                 if self._step_key() == self._step_written:
                     continue  # nothing new to say before the regular beat
-                time.sleep(min(0.2, interval / 4))  # a burst of short steps: one write for their last state
-                if self._stop.is_set():
-                    return
+                if self._stop.wait(min(0.2, interval / 4)):  # a burst of short steps: one write for their last
+                    return  # state; a release never waits for it
             last = time.monotonic()
             try:
                 sent = time.monotonic()
