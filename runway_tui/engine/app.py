@@ -813,7 +813,7 @@ class MigrationApp:
             removed = self.lock.force_release(only_expired=not force)
             if removed:
                 state = "expired unreleased" if removed.expired else "live" + (
-                    f" ({removed.gone_reason()})" if removed.looks_dead else "")
+                    f", but {removed.gone_reason()}" if removed.looks_dead else "")
                 detail = f"removed the lease of {removed.who} for '{removed.operation}': it was {state}"
                 self.journal.append(self.audit_entry("ForceUnlockTransaction" if force else "UnlockTransaction",
                                                      None, detail=detail))

@@ -13,6 +13,7 @@ import pytest
 
 from runway_tui.engine.errors import LockTimeoutError
 from runway_tui.engine.events import LogEvent
+from runway_tui.engine.runners import pid_namespace
 from tests.engine.helpers import data_migration, open_app
 
 
@@ -87,3 +88,15 @@ def test_a_silent_heartbeat_elsewhere_is_said_and_refused_when_the_lease_outlast
     message = str(info.value)
     assert "its heartbeat stopped 50s ago" in message and "looks dead" in message, message
     assert "after the lock wait of 5s" in message
+
+
+def test_a_dead_pid_in_another_pid_namespace_of_this_host_is_not_judged(project, mongo_client):
+    """Two containers may share a host name: a pid is only checked within our own pid namespace."""
+    if pid_namespace() is None:
+        pytest.skip("no /proc/self/ns/pid here: the host name alone decides")
+    put_lease(mongo_client, project, host=socket.gethostname(), pid=dead_pid(), expires_in_s=600)
+    with open_app(project) as app:
+        assert app.lock_info().process_gone is True
+        mongo_client[project.db_name]["migrations_lock"].update_one({}, {"$set": {"pid_ns": "pid:[1]"}})
+        holder = app.lock_info()
+        assert holder.process_gone is False and not holder.looks_dead and holder.live
