@@ -2,7 +2,8 @@
 (`--json-lines`) and a JUnit XML report (`--junit FILE`), all built from the engine's events of the run.
 
 The schema (README, "JSON contract"): `completed` is always a list of `{version, name, duration_ms, logs, ...}`;
-a failed step adds `failed: {version, name, error, in_transaction, rolled_back, logs}`. `logs` are the lines the
+a failed step adds `failed: {version, name, error, in_transaction, rolled_back, logs}`; `warnings` are the plan's
+(drift elsewhere, a broken file past the run's end...). `logs` are the lines the
 step printed or sent with `ctx.log`, in order.
 """
 
@@ -89,13 +90,14 @@ class RunReport:
         completed = [{**r.step.to_json(), "duration_ms": r.duration_ms, "in_transaction": r.in_transaction,
                       "logs": list(self.logs.get(_key(r.step), []))} for r in result.completed]
         return {"ok": True, "direction": result.plan.direction.value, "current_version": result.current_version,
-                "completed": completed}
+                "completed": completed, "warnings": list(result.plan.warnings)}
 
     def failure_json(self, direction: str) -> dict[str, Any]:
         """The run's part of a failure's JSON (`ok`, `error` and `exit_code` are added by the caller)."""
         current = self.applied[-1][0].to_version if self.applied else \
             self.plan.current_version if self.plan is not None else None
         return {"direction": direction, "current_version": current, "completed": self.completed_json(),
+                "warnings": list(self.plan.warnings) if self.plan is not None else [],
                 **({"failed": self.failed} if self.failed is not None else {})}
 
     # ------------------------------------------------------------------ JUnit

@@ -55,7 +55,7 @@ def test_one_json_schema_for_success_with_each_steps_logs(main_cli, three):
     for step in data["completed"]:
         assert set(step) >= STEP_KEYS and isinstance(step["duration_ms"], int)
         assert step["logs"] == [f"hello from {step['version']}", f"logged by {step['version']}"]
-    assert "failed" not in data
+    assert "failed" not in data and data["warnings"] == []
     # a CI log says which step printed what: the headers stay on stderr in JSON mode
     lines = result.stderr.splitlines()
     header = next(i for i, line in enumerate(lines) if "[2/3] up 002_step_2" in line)
@@ -170,3 +170,17 @@ def test_junit_report_of_the_steps(main_cli, project, tmp_path):
     assert again.returncode == 0
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite.get("tests") == "1" and suite.get("failures") == "0"
+
+
+def test_drift_elsewhere_is_a_warning_of_the_run_in_json_and_on_stderr(main_cli, project):
+    project.write_migration(1, "a", data_migration(1))
+    assert main_cli("up").returncode == 0
+    path = project.scripts_dir / "001_a.py"
+    path.write_text(path.read_text() + "# edited\n")
+    project.write_migration(2, "b", data_migration(2))
+    data = json.loads(main_cli("up", "--json").stdout)
+    assert data["ok"] is True and [s["version"] for s in data["completed"]] == [2]
+    (warning,) = data["warnings"]
+    assert "001_a (version 1) was changed after it was applied" in warning and "not part of this run" in warning
+    human = main_cli("down")
+    assert human.returncode == 0 and "warning: 001_a (version 1) was changed" in human.stderr

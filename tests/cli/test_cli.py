@@ -181,7 +181,7 @@ def test_exit_1_when_a_step_fails(cli, project):
     assert "failed (rolled back): RuntimeError: disk on fire" in proc.stderr
     data = json.loads(cli("up", "--json").stdout)
     assert data == {"ok": False, "error": data["error"], "exit_code": 1, "direction": "up", "current_version": 1,
-                    "completed": [], "failed": data["failed"]}  # the schema of a success, plus what failed
+                    "completed": [], "warnings": [], "failed": data["failed"]}  # a success's schema, plus the failure
     assert (data["failed"]["version"], data["failed"]["rolled_back"]) == (2, True)
     debug = cli("up", "--debug")
     assert debug.returncode == 1 and "Traceback" in debug.stderr
