@@ -19,6 +19,9 @@ class AccessConfig(Protocol):
     production: bool
 
 
+PRODUCTION_WRITE = "production application opened with --write"
+
+
 @dataclass(frozen=True)
 class Access:
     """The decision, with the reason a refusal will quote (so the advice matches what the user did), and
@@ -27,6 +30,11 @@ class Access:
     read_only: bool
     reason: str
     rule: str = ""
+
+    @property
+    def production_write(self) -> bool:
+        """A production application opened for writing (`--write`): recorded with each audit entry of a run."""
+        return not self.read_only and self.reason == PRODUCTION_WRITE
 
 
 def resolve_access(config: AccessConfig, *, read_only_flag: bool = False, write_flag: bool = False) -> Access:
@@ -42,7 +50,7 @@ def resolve_access(config: AccessConfig, *, read_only_flag: bool = False, write_
         return Access(True, "--read-only was given; run without it to allow writes", "flag")
     if config.production:
         if write_flag:
-            return Access(False, "production application opened with --write", "production")
+            return Access(False, PRODUCTION_WRITE, "production")
         return Access(True, "production application: read-only unless --write is given", "production")
     return Access(False, "writes allowed", "writes")
 

@@ -87,8 +87,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self.address_override = address
         self.poll_interval = poll_interval if poll_interval is not None else self.tui_config.poll_interval_s
         self.access = access or access_implied(app_config, read_only)
-        self.engine_factory = engine_factory or (
-            lambda: MigrationApp(self.app_config, access=self.access, clock=clock))  # None: the server's clock
+        self.engine_factory = engine_factory or (  # clock None: the server's clock
+            lambda: MigrationApp(self.app_config, access=self.access, clock=clock, front_end="tui"))
         self.project_config = project_config  # every application, for the switcher (`a`)
         self.launch_flags = launch_flags  # (--read-only, --write): a switched-to application gets the same
         self.engine: MigrationApp | None = None
@@ -425,9 +425,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             self.notify(f"{message.operation} cancelled; nothing was run", timeout=4, markup=False)
         elif message.outcome is Outcome.DATABASE_MOVED:
             self.log_line("warning", f"{message.operation}: {message.error}")
-            self.notify(f"The database moved since you confirmed; nothing was run. Press "
-                        f"{'u' if message.operation == 'up' else 'd'} again for a fresh dialog.",
-                        severity="warning", timeout=8, markup=False)
+            self.notify(f"{message.error.capitalize()}. Press {'u' if message.operation == 'up' else 'd'} again for "
+                        "a fresh dialog.", severity="warning", timeout=10, markup=False)  # who moved it, to what
         elif message.error:
             self.log_line("error", f"{message.operation}: {message.error}")
             if message.outcome is Outcome.CONNECTION_LOST:

@@ -10,15 +10,17 @@ argument 'state'`), so:
   own upgrade or downgrade), that snapshot no longer matches and the extras are ignored: its record is
   the truth.
 - its audit collection receives only its own seven fields, and only for up and down (the two transaction
-  kinds it knows). Every entry we write, with our fields (duration, user, host, engine version), and every
-  mark/accept/unlock/forget entry, is in `<collection>_runway`, under the same `_id` for the shared ones.
-  Reading merges both: Mongorunway's own entries appear, ours appear once.
+  kinds it knows). Every entry we write, with our fields (duration, user, host, engine version, client, pid,
+  overrides, detail), and every mark/accept/unlock/forget entry, is in `<collection>_runway`, under the same
+  `_id` for the shared ones. Reading merges both: Mongorunway's own entries appear (client `mongorunway`),
+  ours appear once.
 
 The engine sees the same `MigrationRepository`/`AuditJournal` interface either way (engine/storage.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -221,9 +223,10 @@ class MongorunwayJournal(AuditJournal):
     @staticmethod
     def _merge(ours: list[MigrationAuditlogEntry], theirs: list[MigrationAuditlogEntry],
                ascending: bool) -> list[MigrationAuditlogEntry]:
-        """One log: Mongorunway's own entries and ours (ours win for the shared `_id`), in date order."""
+        """One log: Mongorunway's own entries and ours (ours win for the shared `_id`), in date order. An entry
+        only Mongorunway's collection holds was written by Mongorunway itself: its client says so."""
         known = {e.id for e in ours}
-        entries = ours + [e for e in theirs if e.id not in known]
+        entries = ours + [dataclasses.replace(e, client="mongorunway") for e in theirs if e.id not in known]
         entries.sort(key=lambda e: (e.date or dt.datetime.min, str(e.id)), reverse=not ascending)
         return entries
 

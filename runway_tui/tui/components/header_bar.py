@@ -75,8 +75,9 @@ def render_header(state: HeaderState) -> Text:
         line2.append("  ")
         pending = counts["pending"]
         line2.append(f"{pending} pending", style="bold cyan" if pending else "dim")
-        for key, label, style in (("drift", "drift", "bold yellow"), ("orphan", "orphan", "magenta"),
-                                  ("failed", "failed", "bold red"), ("broken", "broken", "bold red")):
+        for key, label, style in (("running", "running", "bold yellow"), ("drift", "drift", "bold yellow"),
+                                  ("orphan", "orphan", "magenta"), ("failed", "failed", "bold red"),
+                                  ("interrupted", "interrupted", "bold red"), ("broken", "broken", "bold red")):
             if counts.get(key):
                 line2.append(f"  {counts[key]} {label}", style=style)
         line2.append("  · lock ", style="dim")

@@ -36,7 +36,7 @@ class AppProbe:
     @classmethod
     def of(cls, status: StatusReport, lock: str, server: str) -> AppProbe:
         counts = status.counts()
-        problems = sum(counts.get(k, 0) for k in ("drift", "orphan", "failed", "broken"))
+        problems = sum(counts.get(k, 0) for k in ("drift", "orphan", "failed", "interrupted", "broken"))
         return cls(version_label(status.current_version),
                    str(counts["pending"]), str(problems), lock, server)
 
