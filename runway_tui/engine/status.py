@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runway_tui.engine.models import AuditEvidence, MigrationRecord, Problem, State, StatusReport, StatusRow
+from runway_tui.engine.models import AuditEvidence, LockInfo, MigrationRecord, Problem, State, StatusReport, StatusRow
+from runway_tui.engine.runners import activity_of
 from runway_tui.engine.scripts import ScriptFile
 
 if TYPE_CHECKING:
@@ -14,9 +15,11 @@ _UNSETTLED = {State.FAILED, State.APPLYING, State.REVERTING}
 
 
 def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
-                   evidence: dict[int, AuditEvidence] | None = None) -> StatusReport:
+                   lease: LockInfo | None = None, evidence: dict[int, AuditEvidence] | None = None) -> StatusReport:
     """One row per version known to either side, plus rows for files without a usable version.
 
+    `lease` (the migration lock as read with the records) tells a step in progress, `running`, from one whose
+    runner is gone, `interrupted`; without it every `applying`/`reverting` record is interrupted.
     `evidence` (engine/evidence.py): each version's newest state change in the audit log; a settled record
     (or a missing one) that says otherwise was lost or rewritten outside the engine: AUDIT_MISMATCH."""
     evidence = evidence or {}
@@ -43,12 +46,13 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
             if extra is not script:
                 rows.append(StatusRow(version, extra.name, extra.description, extra, None, (Problem.BROKEN,)))
         problems: list[Problem] = []
+        activity = activity_of(record, lease) if record is not None else None
         if script is not None and script.is_broken:
             problems.append(Problem.BROKEN)
         if record is not None and script is None:
             problems.append(Problem.ORPHAN)
-        if record is not None and record.state in _UNSETTLED:
-            problems.append(Problem.FAILED)
+        if record is not None and (record.state is State.FAILED or (activity is not None and not activity.live)):
+            problems.append(Problem.FAILED)  # failed, or interrupted: `mark` resolves it; running needs nothing
         if (record is not None and script is not None and not script.is_broken and script.checksum
                 and (record.is_applied or record.state in _UNSETTLED) and script.checksum != record.checksum):
             problems.append(Problem.DRIFT)
@@ -66,7 +70,7 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
             description = script.description
         else:
             description = record.description if record else ""
-        rows.append(StatusRow(version, name, description, script, record, tuple(problems), said))
+        rows.append(StatusRow(version, name, description, script, record, tuple(problems), activity, said))
         seen.add(version)
     rows.sort(key=lambda r: (r.version if r.version is not None else 10**12, r.name))
     return StatusReport(rows=rows, current_version=newest_applied)

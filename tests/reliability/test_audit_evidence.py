@@ -139,7 +139,7 @@ def test_trimming_still_bounds_the_rest_of_the_log(project: Project, mongo_clien
     set_config(project, auditlog_limit=3)
     project.write_migration(1, "good", GOOD.format(v=1))
     project.write_migration(2, "failing", FAILING.format(v=2))
-    _ok(project, "up")
+    _ok(project, "up", "--steps", "1")
     for _ in range(5):
         assert run_inproc(project, "up").code == 1
     entries = list(mongo_client[project.db_name].auditlog.find().sort("date", 1))
