@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from runway_tui.engine.errors import ExitCode
+from runway_tui.engine.messages import visible
 
 COMMANDS_HELP = """commands:
   status                 files vs database: every migration and its state (never writes)
@@ -39,7 +40,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit code 2 (no usage dump)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"runway-tui: error: {message} (see 'runway-tui --help')\n")
+        shown = visible(message, keep_tabs=True)  # the arguments it quotes may hold anything
+        sys.stderr.write(f"runway-tui: error: {shown} (see 'runway-tui --help')\n")
         raise SystemExit(ExitCode.BAD_INPUT)
 
 
