@@ -75,12 +75,19 @@ def upgrade(ctx):
 
 
 def seed_database(db, *, orphan_version: int = 90) -> None:
-    """Another tool's records, audit entries and lock, each text field carrying the payload."""
+    """Another tool's records (an orphan and a failed step with its traceback), an audit entry and an
+    expired lock, each text field carrying the payload."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     db["migrations"].insert_one({"_id": orphan_version, "name": f"{orphan_version:03d}_orphan {HOSTILE}",
                                  "version": orphan_version, "checksum": "0" * 32, "description": f"desc {HOSTILE}",
                                  "is_applied": True, "state": "applied", "applied_at": now,
                                  "applied_by": f"mallory {HOSTILE}", "duration_ms": 1, "error": None})
+    failed = orphan_version + 1
+    db["migrations"].insert_one({"_id": failed, "name": f"{failed:03d}_failed", "version": failed,
+                                 "checksum": "1" * 32, "description": "", "is_applied": False, "state": "failed",
+                                 "applied_at": None, "applied_by": None, "duration_ms": None,
+                                 "error": f"ValueError: {HOSTILE}",
+                                 "error_traceback": f"Traceback (most recent call last):\n  {HOSTILE}\n"})
     model = {"name": f"{orphan_version:03d}_orphan {HOSTILE}", "version": orphan_version, "checksum": "0" * 32,
              "description": HOSTILE, "is_applied": False}
     db["auditlog"].insert_one({"session_id": Binary(b"\x00" * 16, 4), "transaction_name": "UpgradeTransaction",

@@ -10,7 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.widgets import Input, Label, ProgressBar, RichLog
 
+from runway_tui.engine.messages import visible
 from runway_tui.tui.bridge import LogEntry, Progress
+from runway_tui.tui.format import plain
 
 LEVELS = ("debug", "info", "warning", "error")
 LEVEL_STYLES = {"debug": "dim", "info": "", "success": "green", "warning": "yellow", "error": "bold red"}
@@ -71,7 +73,7 @@ class LiveLog(Vertical):
         line.append(f"{entry.time} ", style="dim")
         line.append(LEVEL_TAGS.get(entry.level, entry.level[:3].upper()), style=style or "bold")
         line.append(" ")
-        line.append(entry.text, style=style)
+        line.append(visible(entry.text, keep_newlines=True, keep_tabs=True), style=style)  # a migration's output
         return line
 
     def on_resize(self) -> None:
@@ -114,9 +116,9 @@ class LiveLog(Vertical):
         else:
             bar.update(total=1, progress=0)
             label = progress.label
-        self.query_one("#progress-label", Label).update(Text(label))
+        self.query_one("#progress-label", Label).update(plain(label))
 
     def _update_subtitle(self) -> None:
         mode = "following" if self.following else "paused"
-        search = f"“{self.text_filter}” · " if self.text_filter else ""
+        search = f"“{visible(self.text_filter)}” · " if self.text_filter else ""
         self.border_subtitle = escape(f"{search}{mode} · {self.min_level}+ · f follow · l level")

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from runway_tui.tui.format import plain
 from runway_tui.tui.words import app_words
 
 
@@ -36,8 +37,8 @@ def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Gro
     grid = Table.grid(padding=(0, 2))
     grid.add_column(justify="right", style="dim", no_wrap=True)
     grid.add_column(style="bold")
-    for label, value in request.facts:
-        grid.add_row(label, Text(value))
+    for label, value in request.facts:  # names, addresses, descriptions: from the config, the files, the db
+        grid.add_row(plain(label), plain(value))
     parts: list[Table | Text] = [grid]
     if request.steps:
         steps = Text(no_wrap=True, overflow="ellipsis")
@@ -45,13 +46,13 @@ def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Gro
             request.steps[:max(max_steps - 1, 1)]
         for step in shown:
             steps.append("\n  • ", style="cyan")
-            steps.append(step)
+            steps.append_text(plain(step))
         if len(shown) < len(request.steps):
             steps.append(f"\n  … {len(request.steps) - len(shown)} more (all {len(request.steps)} run)",
                          style="bold cyan")
         parts.append(steps)
     for warning in request.warnings:
-        parts.append(Text.assemble(("\n! ", "bold yellow"), (warning, "yellow")))
+        parts.append(Text.assemble(("\n! ", "bold yellow"), plain(warning, "yellow")))
     return Group(*parts)
 
 
@@ -95,14 +96,14 @@ class ConfirmScreen(ModalScreen[bool]):
         body = render_request(self.request, max_steps)
         self._rendered_text = "\n".join(r.plain for r in body.renderables if isinstance(r, Text))
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(Text(self.request.title), id="dialog-title")
+            yield Label(plain(self.request.title), id="dialog-title")
             with VerticalScroll(id="dialog-scroll") as scroll:
                 scroll.styles.max_height = self._body_lines()
                 yield Static(body, id="dialog-body")
             if self.request.typed:
-                yield Label(Text.assemble("Production: type the database name ", (self.request.typed, "bold"),
+                yield Label(Text.assemble("Production: type the database name ", plain(self.request.typed, "bold"),
                                           " and press Enter to confirm, Esc to cancel."), id="typed-hint")
-                yield Input(placeholder=self.request.typed, id="typed", select_on_focus=False)
+                yield Input(placeholder=plain(self.request.typed).plain, id="typed", select_on_focus=False)
                 yield Label("", id="typed-error")
             else:
                 with Horizontal(id="dialog-buttons"):
@@ -138,4 +139,4 @@ class ConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.query_one("#typed-error", Label).update(
-                Text(f"That is not {self.request.typed!r}; nothing was run.", style="bold red"))
+                plain(f"That is not {self.request.typed!r}; nothing was run.", style="bold red"))

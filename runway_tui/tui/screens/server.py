@@ -14,11 +14,13 @@ from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import get_current_worker
 
 from runway_tui.engine.inspect import CurrentOp, Member, Section, ServerReport
+from runway_tui.tui.components.plain_table import PlainTable
 from runway_tui.tui.explorer import explain, inspector_for
+from runway_tui.tui.format import plain, shown
 
 
 def _note(section: Section) -> Text:
-    return Text(section.note or "", style="yellow" if section.note == "not permitted" else "dim")
+    return plain(section.note or "", style="yellow" if section.note == "not permitted" else "dim")
 
 
 class ServerScreen(Screen[None]):
@@ -35,10 +37,10 @@ class ServerScreen(Screen[None]):
                 yield Static(Text("loading…", style="italic dim"), id="server-facts")
                 yield Label(Text("Replica set members", style="bold"), classes="section-title")
                 yield Static("", id="members-note")
-                yield DataTable(id="members-table", cursor_type="row", classes="server-table")
+                yield PlainTable(id="members-table", cursor_type="row", classes="server-table")
                 yield Label(Text("Operations on this database", style="bold"), classes="section-title")
                 yield Static("", id="ops-note")
-                yield DataTable(id="ops-table", cursor_type="row", classes="server-table")
+                yield PlainTable(id="ops-table", cursor_type="row", classes="server-table")
                 yield Label(Text("Connections", style="bold"), classes="section-title")
                 yield Static("", id="connections")
         yield Footer(compact=True)
@@ -78,7 +80,7 @@ class ServerScreen(Screen[None]):
             self.app.call_from_thread(self._show, report)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#server-facts", Static).update(Text(message, style="red"))
+        self.query_one("#server-facts", Static).update(plain(message, style="red"))
 
     def _show(self, report: ServerReport) -> None:
         facts = Text()
@@ -86,7 +88,7 @@ class ServerScreen(Screen[None]):
         facts.append(report.version, style="bold")
         facts.append(f" · {report.topology}" + (f" ({report.set_name})" if report.set_name else ""))
         facts.append(f" · database {report.database}", style="dim")
-        self.query_one("#server-facts", Static).update(facts)
+        self.query_one("#server-facts", Static).update(shown(facts))  # the server's own words
         members = self.query_one("#members-table", DataTable)
         members.clear()
         self.query_one("#members-note", Static).update(_note(report.members))
@@ -110,6 +112,6 @@ class ServerScreen(Screen[None]):
             assert isinstance(op, CurrentOp)
             ops.add_row(op.opid, f"{op.secs:.1f} s", op.op, op.ns, op.client, op.summary)
         connections = report.connections
-        text = _note(connections) if connections.rows is None else Text(
+        text = _note(connections) if connections.rows is None else plain(
             " · ".join(f"{label} {value}" for label, value in connections.rows))
         self.query_one("#connections", Static).update(text)
