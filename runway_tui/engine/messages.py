@@ -119,6 +119,7 @@ def format_traceback(exc: BaseException, redact: Callable[[str], str]) -> str:
 
 
 def print_traceback(exc: BaseException, redact: Callable[[str], str]) -> None:
+    """`format_traceback` on stderr, its control characters visible (source lines come from files)."""
     import sys
 
-    sys.stderr.write(format_traceback(exc, redact))
+    sys.stderr.write(visible(format_traceback(exc, redact), keep_newlines=True, keep_tabs=True))

@@ -151,3 +151,14 @@ def test_a_record_written_by_another_tool_is_shown_safely(command: tuple[str, ..
     result = run_inproc(project, *command)
     _assert_safe(command[0], result.out, result.err)
     assert "\\x1b]52;c;" in result.out + result.err
+
+
+def test_a_real_process_prints_no_control_character_from_the_data(project: Project, mongo_client: MongoClient,
+                                                                   cli) -> None:
+    """A real `runway-tui` process: what Python's logging prints to stderr by itself (no handler configured:
+    the engine's warnings) is made visible too, not only what the printer writes."""
+    seed_database(mongo_client[project.db_name])
+    for args in (("forget", "90"), ("mark", "91", "--pending"), ("unlock",), ("status",)):
+        result = cli(*args)
+        assert result.returncode == 0, (args, result.stderr)
+        _assert_safe(" ".join(args), result.stdout, result.stderr)
