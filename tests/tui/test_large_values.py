@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -97,18 +98,26 @@ class Terminal:
         os.close(secondary)
         self.primary: int | None = primary
         self.output: list[bytes] = []
+        self.stopping = threading.Event()
         self.reader = threading.Thread(target=self._drain, daemon=True)
         self.reader.start()
 
     def _drain(self) -> None:
-        while self.primary is not None:
+        """Reads until told to stop; never blocked in `read`, so that `close` really closes the terminal (a
+        descriptor closed while another thread reads it stays open until that read returns: no hang-up)."""
+        while not self.stopping.is_set():
+            primary = self.primary
+            if primary is None:
+                return
             try:
-                chunk = os.read(self.primary, 65536)
+                ready, _, _ = select.select([primary], [], [], 0.05)
+                chunk = os.read(primary, 65536) if ready else b""
             except OSError:
                 return
-            if not chunk:
+            if ready and not chunk:
                 return
-            self.output.append(chunk)
+            if chunk:
+                self.output.append(chunk)
 
     def shown(self) -> str:
         return _ESCAPES.sub(b"", b"".join(self.output)).decode("utf-8", "replace")
@@ -118,7 +127,9 @@ class Terminal:
         os.write(self.primary, text.encode())
 
     def close(self) -> None:
-        """The terminal goes away (its window closed)."""
+        """The terminal goes away (its window closed): the kernel hangs up the process's session."""
+        self.stopping.set()
+        self.reader.join(10)
         if self.primary is not None:
             primary, self.primary = self.primary, None
             os.close(primary)

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
 
 MAX_SOURCE_CHARS = 200_000
+# a migration's source (and its diff) is shown as the file is, lines uncut, up to MAX_SOURCE_CHARS
+SOURCE_BOUNDS = {"max_chars": MAX_SOURCE_CHARS, "max_line": MAX_SOURCE_CHARS, "max_lines": MAX_SOURCE_CHARS}
 NO_STORED_SOURCE = ("No stored source exists for this version: it was applied before runway kept each applied file's "
                     "source (or by another tool), so only the checksums tell that it changed. The file as it is now:")
 
@@ -192,7 +194,7 @@ class MigrationDetailScreen(DetailScreen):
         if self.row.script is None:
             return Text("The file is missing (orphan): only the database record remains.", style="italic")
         try:
-            source = cut_long(self._file_text(), "the file", max_chars=MAX_SOURCE_CHARS)
+            source = cut_long(self._file_text(), "the file", **SOURCE_BOUNDS)
         except OSError as exc:
             return plain(f"cannot read the file: {exc}", style="red")
         body = code_view(source, "python", line_numbers=True, word_wrap=False)
@@ -243,7 +245,7 @@ class MigrationDetailScreen(DetailScreen):
         self.diff_text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         box.border_title = "drift: the applied source against the file now (unified diff)"
         diff = cut_long(self.diff_text or "(no difference in the text as shown: only line endings, the encoding "
-                                          "or a masked password changed)", "the diff", max_chars=MAX_SOURCE_CHARS)
+                                          "or a masked password changed)", "the diff", **SOURCE_BOUNDS)
         body.update(code_view(diff, "diff", word_wrap=False))
 
     @work(thread=True, name="migration-audit", group="detail", exit_on_error=False)
