@@ -99,5 +99,5 @@ def too_large_to_copy(text: str) -> str | None:
     """Why `text` is not copied through the terminal (None: it may be)."""
     if len(text) <= MAX_COPY_CHARS:
         return None
-    return (f"too large to copy through the terminal ({_amount(len(text))}; OSC 52 carries at most "
-            f"{MAX_COPY_CHARS:,}): nothing was copied")
+    return (f"too large to copy through the terminal: {len(text):,} characters, where OSC 52 carries at most "
+            f"{MAX_COPY_CHARS:,}; nothing was copied")
