@@ -25,23 +25,38 @@ def use_colour(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
+class Painted(str):
+    """Text `Printer.paint` made visible and coloured: printed as it is."""
+
+
+def _dumps(data: Any, indent: int | None = None) -> str:
+    """JSON with the exact text; every control character escaped (C1 too, which `ensure_ascii=False` keeps)."""
+    text = json.dumps(data, indent=indent, default=_default, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 class Printer:
     """Writes results to stdout and progress/errors to stderr."""
 
     COLOURS = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1", "cyan": "36"}
 
-    def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
-        self.json_mode = json_mode
+    def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None,
+                 json_lines: bool = False) -> None:
+        self.json_mode = json_mode or json_lines
+        self.json_lines = json_lines  # `--json-lines`: one JSON object per line, events then the result
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.colour = use_colour(self.out)
         self.err_colour = use_colour(self.err)
 
     def paint(self, text: str, colour: str, stream: TextIO | None = None) -> str:
-        """`text` made visible, then coloured (the only escape sequences runway itself writes)."""
+        """`text` made visible, then coloured (the only escape sequences runway itself writes); the result
+        may be handed to `line`/`note`, which print it as it is."""
+        if isinstance(text, Painted):
+            return text
         text = visible(text, keep_tabs=True)
         enabled = self.err_colour if stream is self.err else self.colour
-        return f"\x1b[{self.COLOURS[colour]}m{text}\x1b[0m" if enabled and colour else text
+        return Painted(f"\x1b[{self.COLOURS[colour]}m{text}\x1b[0m" if enabled and colour else text)
 
     def line(self, text: str = "", colour: str = "") -> None:
         print(self.paint(text, colour), file=self.out)
@@ -51,6 +66,10 @@ class Printer:
         if not self.json_mode:
             print(self.paint(text, colour, self.err), file=self.err, flush=True)
 
+    def step_note(self, text: str, colour: str = "") -> None:
+        """A step's header or outcome on stderr, in JSON mode too: a CI log says which step printed what."""
+        print(self.paint(text, colour, self.err), file=self.err, flush=True)
+
     def log(self, text: str) -> None:
         """A migration's own output (print, ctx.log): always stderr, never stdout (JSON stays clean)."""
         print(visible(text, keep_newlines=True, keep_tabs=True), file=self.err, flush=True)
@@ -59,8 +78,15 @@ class Printer:
         print(f"runway-tui: error: {visible(text, keep_tabs=True)}", file=self.err, flush=True)
 
     def json(self, data: Any) -> None:
-        text = json.dumps(data, indent=2, default=_default, ensure_ascii=False)
-        print(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text), file=self.out)
+        """The command's result: one indented document, or with `--json-lines` the stream's last line."""
+        if self.json_lines:
+            self.event({"event": "result", **data})
+            return
+        print(_dumps(data, indent=2), file=self.out)
+
+    def event(self, data: dict[str, Any]) -> None:
+        """One line of the `--json-lines` stream."""
+        print(_dumps(data), file=self.out, flush=True)
 
     def table(self, headers: list[str], rows: list[list[str]], colours: list[str] | None = None) -> None:
         rows = [[visible(cell) for cell in row] for row in rows]  # before measuring: escapes are wider
@@ -71,6 +97,15 @@ class Printer:
         for index, row in enumerate(rows):
             text = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             self.line(text, colours[index] if colours else "")
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the cut shown with `…` (never a silent truncation)."""
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
+
+
+def first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
 
 def fmt_time(value: dt.datetime | None) -> str:

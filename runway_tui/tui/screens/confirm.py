@@ -14,7 +14,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from runway_tui.engine.sources import masked_source
 from runway_tui.tui.format import plain
+from runway_tui.tui.long_text import RenderedOnce, code_view, cut_long
 from runway_tui.tui.words import app_words
 
 
@@ -28,6 +30,7 @@ class ConfirmRequest:
     warnings: list[str] = field(default_factory=list)
     confirm_label: str = "Run"
     typed: str | None = None  # production: the text (database name) to type
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (title, Python source) shown after the rest
 
 
 def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Group:
@@ -39,7 +42,7 @@ def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Gro
     grid.add_column(style="bold")
     for label, value in request.facts:  # names, addresses, descriptions: from the config, the files, the db
         grid.add_row(plain(label), plain(value))
-    parts: list[Table | Text] = [grid]
+    parts: list[Table | Text | RenderedOnce] = [grid]
     if request.steps:
         steps = Text(no_wrap=True, overflow="ellipsis")
         shown = request.steps if max_steps is None or len(request.steps) <= max_steps else \
@@ -53,6 +56,9 @@ def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Gro
         parts.append(steps)
     for warning in request.warnings:
         parts.append(Text.assemble(("\n! ", "bold yellow"), plain(warning, "yellow")))
+    for title, code in request.sources:  # e.g. what a revert runs: the downgrade, read from the file (not run)
+        parts.append(Text.assemble(("\n", ""), plain(title, "bold cyan")))
+        parts.append(code_view(cut_long(code, "the source"), "python", word_wrap=True, line_numbers=False))
     return Group(*parts)
 
 
@@ -63,6 +69,9 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y", "confirm", "Confirm", show=False, id="confirm-yes"),
         Binding("n", "cancel", "Cancel", show=False, id="confirm-no"),
         Binding("escape", "cancel", "Cancel", show=False),
+        Binding("j", "scroll_body(1)", "Scroll down", show=False),
+        Binding("k", "scroll_body(-1)", "Scroll up", show=False),
+        Binding("question_mark", "app.show_keys", "Keys", show=False),  # a dialog: the app's ? does not reach it
     ]
 
     # lines around the body: the screen's margin, border, padding, title, buttons (typed: hint, input, error)
@@ -90,11 +99,15 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         self.request.warnings = [app_words(self.app, warning) for warning in self.request.warnings]  # TUI keys
+        secrets = list(getattr(getattr(self.app, "app_config", None), "secrets", []) or [])
+        self.request.sources = [(title, masked_source(code, secrets))  # a file's text: no password on screen
+                                for title, code in self.request.sources]
         max_steps = self._max_steps()
         if max_steps is not None and max_steps < len(self.request.steps):
             self.hidden_steps = len(self.request.steps) - max(max_steps - 1, 1)
         body = render_request(self.request, max_steps)
-        self._rendered_text = "\n".join(r.plain for r in body.renderables if isinstance(r, Text))
+        self._rendered_text = "\n".join(r.plain if isinstance(r, Text) else r.renderable.code
+                                        for r in body.renderables if isinstance(r, Text | RenderedOnce))
         with Vertical(id="dialog", classes="dialog"):
             yield Label(plain(self.request.title), id="dialog-title")
             with VerticalScroll(id="dialog-scroll") as scroll:
@@ -103,7 +116,7 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.request.typed:
                 yield Label(Text.assemble("Production: type the database name ", plain(self.request.typed, "bold"),
                                           " and press Enter to confirm, Esc to cancel."), id="typed-hint")
-                yield Input(placeholder=plain(self.request.typed).plain, id="typed", select_on_focus=False)
+                yield Input(placeholder="type the name shown above", id="typed", select_on_focus=False)
                 yield Label("", id="typed-error")
             else:
                 with Horizontal(id="dialog-buttons"):
@@ -117,6 +130,10 @@ class ConfirmScreen(ModalScreen[bool]):
             self.query_one("#typed", Input).focus()
         else:
             self.query_one("#no", Button).focus()  # Enter alone never runs anything
+
+    def action_scroll_body(self, lines: int) -> None:
+        """j/k scroll a long body (a revert's source) while the focus stays on Cancel."""
+        self.query_one("#dialog-scroll", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_confirm(self) -> None:
         if not self.request.typed:
