@@ -444,9 +444,9 @@ def _show_plan(plan: Plan, args: argparse.Namespace, printer: Printer, dry_run: 
             printer.line(f"--group: one transaction for the whole run: all {len(plan.steps)} migration(s) commit "
                          "together, or none does")
     for warning in plan.warnings:
-        printer.line(printer.paint(f"warning: {warning}", "yellow"))
+        printer.line(f"warning: {warning}", "yellow")
     for blocker in plan.blockers:
-        printer.line(printer.paint(f"blocked: {blocker}", "red"))
+        printer.line(f"blocked: {blocker}", "red")
     return code
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from runway_tui.engine.audit_filter import ActionError, transaction_names
 from runway_tui.engine.errors import ExitCode
+from runway_tui.engine.messages import visible
 from runway_tui.engine.timespec import TimeSpec, TimeSpecError
 
 COMMANDS_HELP = """commands:
@@ -47,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit code 2 (no usage dump)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"runway-tui: error: {message} (see 'runway-tui --help')\n")
+        shown = visible(message, keep_tabs=True)  # the arguments it quotes may hold anything
+        sys.stderr.write(f"runway-tui: error: {shown} (see 'runway-tui --help')\n")
         raise SystemExit(ExitCode.BAD_INPUT)
 
 

@@ -1,16 +1,38 @@
-"""Rendering for humans (aligned tables, colour only on a terminal) and for machines (JSON)."""
+"""Rendering for humans (aligned tables, colour only on a terminal) and for machines (JSON).
+
+Every text printed for humans goes through `visible` here: names, descriptions, errors and a migration's
+own output may come from a file, the server or another tool, and none of it may drive the terminal (a
+description holding OSC 52 would otherwise set the operator's clipboard). JSON keeps the exact text: the
+encoder escapes every control character, the 8-bit C1 ones included.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import re
 import sys
 from typing import Any, TextIO
+
+from runway_tui.engine.messages import visible
+
+# What json.dumps(ensure_ascii=False) leaves as it is but a terminal acts on (or cannot encode): escaped.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def use_colour(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+class Painted(str):
+    """Text `Printer.paint` made visible and coloured: printed as it is."""
+
+
+def _dumps(data: Any, indent: int | None = None) -> str:
+    """JSON with the exact text; every control character escaped (C1 too, which `ensure_ascii=False` keeps)."""
+    text = json.dumps(data, indent=indent, default=_default, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class Printer:
@@ -28,47 +50,53 @@ class Printer:
         self.err_colour = use_colour(self.err)
 
     def paint(self, text: str, colour: str, stream: TextIO | None = None) -> str:
+        """`text` made visible, then coloured (the only escape sequences runway itself writes); the result
+        may be handed to `line`/`note`, which print it as it is."""
+        if isinstance(text, Painted):
+            return text
+        text = visible(text, keep_tabs=True)
         enabled = self.err_colour if stream is self.err else self.colour
-        return f"\x1b[{self.COLOURS[colour]}m{text}\x1b[0m" if enabled and colour else text
+        return Painted(f"\x1b[{self.COLOURS[colour]}m{text}\x1b[0m" if enabled and colour else text)
 
-    def line(self, text: str = "") -> None:
-        print(text, file=self.out)
+    def line(self, text: str = "", colour: str = "") -> None:
+        print(self.paint(text, colour), file=self.out)
 
     def note(self, text: str, colour: str = "") -> None:
         """Progress for humans on stderr; silent in JSON mode so stdout stays machine-readable."""
         if not self.json_mode:
-            print(self.paint(text, colour, self.err) if colour else text, file=self.err, flush=True)
+            print(self.paint(text, colour, self.err), file=self.err, flush=True)
 
     def step_note(self, text: str, colour: str = "") -> None:
         """A step's header or outcome on stderr, in JSON mode too: a CI log says which step printed what."""
-        print(self.paint(text, colour, self.err) if colour else text, file=self.err, flush=True)
+        print(self.paint(text, colour, self.err), file=self.err, flush=True)
 
     def log(self, text: str) -> None:
         """A migration's own output (print, ctx.log): always stderr, never stdout (JSON stays clean)."""
-        print(text, file=self.err, flush=True)
+        print(visible(text, keep_newlines=True, keep_tabs=True), file=self.err, flush=True)
 
     def error(self, text: str) -> None:
-        print(f"runway-tui: error: {text}", file=self.err, flush=True)
+        print(f"runway-tui: error: {visible(text, keep_tabs=True)}", file=self.err, flush=True)
 
     def json(self, data: Any) -> None:
         """The command's result: one indented document, or with `--json-lines` the stream's last line."""
         if self.json_lines:
             self.event({"event": "result", **data})
             return
-        print(json.dumps(data, indent=2, default=_default, ensure_ascii=False), file=self.out)
+        print(_dumps(data, indent=2), file=self.out)
 
     def event(self, data: dict[str, Any]) -> None:
         """One line of the `--json-lines` stream."""
-        print(json.dumps(data, default=_default, ensure_ascii=False), file=self.out, flush=True)
+        print(_dumps(data), file=self.out, flush=True)
 
     def table(self, headers: list[str], rows: list[list[str]], colours: list[str] | None = None) -> None:
+        rows = [[visible(cell) for cell in row] for row in rows]  # before measuring: escapes are wider
         widths = [len(h) for h in headers]
         for row in rows:
             widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-        self.line(self.paint("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), "bold"))
+        self.line("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(), "bold")
         for index, row in enumerate(rows):
             text = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-            self.line(self.paint(text, colours[index]) if colours and colours[index] else text)
+            self.line(text, colours[index] if colours else "")
 
 
 def clip(text: str, width: int) -> str:

@@ -58,7 +58,7 @@ from runway_tui.engine.events import (
 from runway_tui.engine.evidence import EvidenceStore, Reading
 from runway_tui.engine.guard import OwnCollectionsGuard
 from runway_tui.engine.lock import MigrationLock, ServerClock
-from runway_tui.engine.messages import exception_message
+from runway_tui.engine.messages import exception_message, visible
 from runway_tui.engine.models import (
     AuditEvidence,
     Direction,
@@ -183,7 +183,7 @@ class MigrationApp:
         self.database = self.client[self.config.database]
         # ours, or Mongorunway's exact shapes with our fields beside them (compat: mongorunway)
         self.repository, self.journal = storage_for(self.config, self.database)
-        self.sources = SourceStore(self.database, self.config.migrations_collection)
+        self.sources = SourceStore(self.database, self.config.migrations_collection, self.config.secrets)
         timeouts = self.config.timeouts
         self.lock = MigrationLock(self.database[self.config.lock_collection],
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
@@ -243,8 +243,8 @@ class MigrationApp:
 
     def log(self, level: str, message: str) -> None:
         message = self.redact(message)
-        logger.log(logging.getLevelName(level.upper()) if isinstance(
-            logging.getLevelName(level.upper()), int) else logging.INFO, message)
+        logger.log(logging.getLevelName(level.upper()) if isinstance(  # a log record may reach a terminal
+            logging.getLevelName(level.upper()), int) else logging.INFO, visible(message))
         self.emit(LogEvent(self, level, message))
 
     # ------------------------------------------------------------------ small helpers

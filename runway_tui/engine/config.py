@@ -14,14 +14,14 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from runway_tui.engine.errors import ConfigError, ConfigErrors
-from runway_tui.engine.uri import mask_uri, uri_secrets
+from runway_tui.engine.uri import mask_uri, scrub, uri_secrets
 
 DEFAULT_CONFIG_NAME = "runway.yaml"
 EMBEDDED = "embedded"
@@ -302,6 +302,7 @@ class _Parser:
         self.name = path.name
         self.tui_names = tui_names
         self.problems: list[ConfigError] = []
+        self.secrets: list[str] = []  # every URI's password and secret options: scrubbed from every error
 
     def error(self, node: yaml.Node | None, key: str, problem: str) -> ConfigError:
         line = f":{node.start_mark.line + 1}" if node is not None else ""
@@ -327,6 +328,24 @@ class _Parser:
 
     # -- entry point
     def parse(self) -> Config:
+        """The configuration, or its errors with every secret the file holds scrubbed from their text: an
+        error may quote a value that is also a URI's password, or another application's URI."""
+        try:
+            config = self.read()
+        except ConfigError as exc:
+            raise self.scrubbed(exc) from None
+        if not config.app_errors:
+            return config
+        return replace(config, app_errors={name: self.scrubbed(error) for name, error in config.app_errors.items()})
+
+    def scrubbed(self, error: ConfigError) -> ConfigError:
+        if isinstance(error, ConfigErrors):
+            return ConfigErrors([self.scrubbed(one) for one in error.errors])
+        clean = ConfigError(scrub(str(error), self.secrets))
+        clean.line = error.line
+        return clean
+
+    def read(self) -> Config:
         root = compose_yaml(self.path)
         if root is None:
             raise ConfigError(f"{self.path}: the file is empty; it needs 'scripts_dir' and 'applications'")
@@ -662,6 +681,7 @@ class _Parser:
     def check_uri(self, node: yaml.Node, key: str, uri: str) -> None:
         if uri == EMBEDDED:
             return
+        self.secrets.extend(uri_secrets(uri))
         masked = mask_uri(uri)
         if not re.match(r"(?i)^mongodb(\+srv)?://", uri):
             raise self.error(node, key, f"{masked!r} is neither 'embedded' nor a mongodb:// or mongodb+srv:// URI")

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from runway_tui.engine.messages import safe_str, visible
+
 if TYPE_CHECKING:
     from runway_tui.engine.models import LockInfo, Plan, RefreshReport, Step
 
@@ -171,8 +173,8 @@ class EventBus:
                 handler(event)
             except Exception as exc:  # a handler must never break a migration
                 name = getattr(handler, "__qualname__", repr(handler))
-                logger.warning("event handler %s failed on %s: %s: %s", name, type(event).__name__,
-                               type(exc).__name__, exc)
+                logger.warning("event handler %s failed on %s: %s: %s", visible(name), type(event).__name__,
+                               type(exc).__name__, visible(safe_str(exc)))
                 if not isinstance(event, HandlerFailedEvent):
                     self.dispatch(HandlerFailedEvent(getattr(event, "application", None), name,
                                                      f"{type(exc).__name__}: {exc}", event))

@@ -11,7 +11,7 @@ from typing import Any
 from runway_tui.engine.app import Clock, MigrationApp
 from runway_tui.engine.config import AppConfig, Config, load_config
 from runway_tui.engine.errors import RunwayError
-from runway_tui.engine.messages import print_traceback
+from runway_tui.engine.messages import print_traceback, visible
 from runway_tui.engine.uri import scrub
 
 logger = logging.getLogger("runway_tui")
@@ -36,7 +36,7 @@ def create_app(name: str | None = None, configuration: str | os.PathLike[str] | 
         else:
             project = source if isinstance(source, Config) else load_config(source)
             for note in project.notes:  # a mongorunway.yaml's keys without meaning for us
-                logger.warning("note: %s", note)
+                logger.warning("note: %s", visible(note))
             app_config = project.app(name)
         app = MigrationApp(app_config, read_only=read_only, clock=clock, **kwargs)
         _close_at_exit(app)
@@ -47,7 +47,7 @@ def create_app(name: str | None = None, configuration: str | os.PathLike[str] | 
             print_traceback(exc, lambda text: scrub(text, secrets))
         if raise_on_none:
             raise
-        logger.error("%s", exc)
+        logger.error("%s", visible(str(exc)))
         return None
 
 

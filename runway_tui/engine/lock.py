@@ -28,6 +28,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from runway_tui.engine.errors import LockLostError, LockTimeoutError
+from runway_tui.engine.messages import visible
 from runway_tui.engine.models import LeaseStep, LockInfo
 from runway_tui.engine.runners import pid_namespace, process_running
 from runway_tui.engine.vocabulary import remedy
@@ -143,7 +144,8 @@ class MigrationLock:
         try:
             self.collection.database.client.admin.command("killSessions", [previous["txn_session"]])
         except PyMongoError as exc:
-            logger.warning("could not end the transaction left by %s: %s", previous.get("owner"), exc)
+            logger.warning("could not end the transaction left by %s: %s", visible(str(previous.get("owner"))),
+                           visible(str(exc)))
 
     def holds_on_server(self, session: Any = None) -> bool:
         """Whether the lease document still carries our token (one read on the server)."""
@@ -276,7 +278,7 @@ class MigrationLock:
                 self.collection.delete_one({"_id": LOCK_ID, "owner": self.owner})
         except PyMongoError as exc:  # the lease will expire by itself
             logger.warning("could not release the migration lock (it expires in %ss): %s", self.ttl_s,
-                           str(exc).split(", Timeout:")[0])
+                           visible(str(exc).split(", Timeout:")[0]))
 
     def _beat(self) -> None:
         interval = max(0.05, self.ttl_s / 3)
@@ -306,7 +308,7 @@ class MigrationLock:
                     return
                 self._valid_until = sent + self.ttl_s
             except PyMongoError as exc:  # transient: the next beat retries before the lease runs out
-                logger.warning("lock heartbeat failed: %s", str(exc).split(", Timeout:")[0])
+                logger.warning("lock heartbeat failed: %s", visible(str(exc).split(", Timeout:")[0]))
                 if time.monotonic() >= self._valid_until:  # no renewal within the TTL: others may take over
                     self._lost = "the migration lock expired: it could not be renewed in time"
                     return

@@ -1,4 +1,10 @@
-"""Exception texts the engine shows and records: always one line, bounded, and never an error of their own.
+"""Texts the engine shows and records: never a control sequence for the terminal, errors on one bounded line.
+
+`visible` is the one place where text from a file, a server or a document is made safe to show: every
+C0 and C1 control character (and the Unicode controls that reorder or break lines) becomes its visible
+escape, `\\x1b` for ESC, `\\x9b` for an 8-bit CSI, `\\u202e` for a bidi override; `\\n` and `\\t` are
+kept only where a layout asks for them. Front ends apply it where text reaches a terminal (the CLI's
+printer, the TUI's cells and texts); JSON output keeps the exact text (JSON escapes it).
 
 A migration may raise anything: an exception whose `__str__` raises, a 17 MB message, a multi-line
 one, `sys.exit(3)`. Whatever it is, the text we store in the audit log and print is one line of at
@@ -13,7 +19,42 @@ from collections.abc import Callable
 MAX_MESSAGE = 500  # characters of one error message (the audit log and the CLI line)
 _SCAN_LIMIT = 64 * 1024  # longer texts are cut to this before scrubbing (a secret past it is cut anyway)
 _BREAKS = re.compile(r"\s*[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+\s*")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# C0 (but the kept layout characters), DEL, C1; the line and paragraph separators; bidi embeddings,
+# overrides and isolates; lone surrogates (a file name that is not UTF-8): none reaches a terminal as it is.
+_OTHER_UNSAFE = "\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE = {  # (keep_newlines, keep_tabs) -> what is escaped
+    (False, False): re.compile(f"[\x00-\x0a{_OTHER_UNSAFE}]"),
+    (False, True): re.compile(f"[\x00-\x08\x0a{_OTHER_UNSAFE}]"),
+    (True, False): re.compile(f"[\x00-\x09{_OTHER_UNSAFE}]"),
+    (True, True): re.compile(f"[\x00-\x08{_OTHER_UNSAFE}]"),
+}
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): the byte itself
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def unsafe_pattern(*, keep_newlines: bool = False, keep_tabs: bool = False) -> re.Pattern[str]:
+    """What `visible` replaces (front ends that keep styled spans find the characters with it)."""
+    return _UNSAFE[keep_newlines, keep_tabs]
+
+
+def visible(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) -> str:
+    """`text` with every control character shown as its escape (`ESC` -> the four characters `\\x1b`).
+
+    `keep_newlines` keeps line breaks (`\\r\\n` becomes `\\n`) for multi-line views (a source, a document);
+    `keep_tabs` keeps tabs where a layout expands them. A text with nothing to escape is returned as it is
+    (the same object), so the common case costs one scan. Backslashes are not escaped: applying it twice
+    changes nothing."""
+    pattern = unsafe_pattern(keep_newlines=keep_newlines, keep_tabs=keep_tabs)
+    if pattern.search(text) is None:
+        return text
+    if keep_newlines:
+        text = text.replace("\r\n", "\n")
+    return pattern.sub(_escape, text)
 
 
 def safe_str(value: object) -> str:
@@ -28,13 +69,14 @@ def safe_str(value: object) -> str:
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE, redact: Callable[[str], str] | None = None) -> str:
-    """Line breaks become ' | ', control characters '?', secrets '***', and the result is cut to `limit`."""
+    """Line breaks become ' | ', secrets '***', other control characters their visible escape (`visible`),
+    and the result is cut to `limit`."""
     total = len(text)
     if total > _SCAN_LIMIT:
         text = text[:_SCAN_LIMIT]
     if redact is not None:
         text = redact(text)
-    text = _CONTROL.sub("?", _BREAKS.sub(" | ", text.strip()))
+    text = visible(_BREAKS.sub(" | ", text.strip()), keep_tabs=True)
     if len(text) > limit or total > _SCAN_LIMIT:
         cut = text[:limit].rstrip()
         return f"{cut}… [{total} characters, cut]"
@@ -77,6 +119,7 @@ def format_traceback(exc: BaseException, redact: Callable[[str], str]) -> str:
 
 
 def print_traceback(exc: BaseException, redact: Callable[[str], str]) -> None:
+    """`format_traceback` on stderr, its control characters visible (source lines come from files)."""
     import sys
 
-    sys.stderr.write(format_traceback(exc, redact))
+    sys.stderr.write(visible(format_traceback(exc, redact), keep_newlines=True, keep_tabs=True))

@@ -14,6 +14,8 @@ _SCHEME = re.compile(r"(?i)^mongodb(?:\+srv)?://")
 _OPTION = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;#?]*)=(?P<value>[^&;#]*)")
 _SECRET_NAME = re.compile(r"(?i)pass|pwd|secret|token|credential|authmechanismproperties|signature|apikey")
 _URI_IN_TEXT = re.compile(r"(?i)mongodb(?:\+srv)?://[^\s'\"<>`]*")
+# `scheme://user:password@` of any scheme (postgresql://, amqp://, https://...), as written in a text
+_ANY_USERINFO = re.compile(r"(?i)\b(?P<head>[a-z][a-z0-9+.-]*://[^\s:/?#@'\"<>`]*):(?P<pw>[^\s@'\"<>`]+)@")
 _UNSAFE_USER = set("/?#[]@ ")
 
 
@@ -74,6 +76,14 @@ def uri_secrets(uri: str) -> list[str]:
 def scrub_uris(text: str) -> str:
     """Mask every MongoDB URI that appears in `text` (driver messages, tracebacks)."""
     return _URI_IN_TEXT.sub(lambda m: mask_uri(m.group()), text) if "://" in text else text
+
+
+def mask_passwords(text: str) -> str:
+    """Mask every URI password in `text`, whatever the scheme (`postgresql://u:pw@h` -> `postgresql://u:***@h`);
+    MongoDB URIs as `mask_uri` does (a password may hold `/`, `@` or `?`, secret options are hidden)."""
+    if "://" not in text:
+        return text
+    return _ANY_USERINFO.sub(lambda m: f"{m.group('head')}:***@", scrub_uris(text))
 
 
 def scrub(text: str, secrets: list[str]) -> str:

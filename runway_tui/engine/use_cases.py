@@ -8,7 +8,7 @@ from typing import Any
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.errors import ExitCode, RunwayError
-from runway_tui.engine.messages import print_traceback
+from runway_tui.engine.messages import print_traceback, visible
 
 logger = logging.getLogger("runway_tui")
 
@@ -17,7 +17,7 @@ def _guarded(action: Callable[[], Any], app: MigrationApp, verbose_exc: bool) ->
     try:
         action()
     except RunwayError as exc:
-        logger.error("%s", app.redact(str(exc)))
+        logger.error("%s", visible(app.redact(str(exc))))
         if verbose_exc:
             print_traceback(exc, app.redact)
         return exc.exit_code
@@ -44,6 +44,6 @@ def check(app: MigrationApp, verbose_exc: bool = False) -> ExitCode:
     try:
         report = app.status()
     except RunwayError as exc:
-        logger.error("%s", app.redact(str(exc)))
+        logger.error("%s", visible(app.redact(str(exc))))
         return exc.exit_code
     return ExitCode.OK if report.is_clean else ExitCode.VALIDATION_FAILED

@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, Config, TuiConfig
+from runway_tui.engine.messages import visible
 from runway_tui.engine.policy import Access, access_implied
 from runway_tui.engine.runner import utcnow
 from runway_tui.tui.audit_pager import AuditPaging
@@ -33,6 +34,7 @@ from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.flows import RequestFlows
 from runway_tui.tui.format import version_text
+from runway_tui.tui.hangup import HangUp
 from runway_tui.tui.keys_panel import KeysPanel
 from runway_tui.tui.live import LiveWatching
 from runway_tui.tui.messages import (
@@ -106,6 +108,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self._handle_signals = handle_signals  # the real process: SIGTERM/SIGHUP leave like `q` (tests: off)
         self.operation_idle = threading.Event()  # cleared while a write runs in a worker: exit waits for it
         self.operation_idle.set()
+        self._shutdown_lock = threading.Lock()
+        self._shut_down = False
         self._running_label = ""
         self._requested_theme = theme or self.tui_config.theme
         self.cursor_blink = True  # tests switch it off: a blinking cursor makes screenshots differ
@@ -138,12 +142,13 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self.call_after_refresh(gc.freeze)
         if self._handle_signals:
             loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGHUP):
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(signum, self._signalled, signum)
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signal.SIGTERM, self._signalled, signal.SIGTERM)
+            with contextlib.suppress(ValueError):  # not the main thread
+                HangUp(self, loop).install()  # a closed terminal ends us even in the middle of a render
 
     def _signalled(self, signum: int) -> None:
-        """`kill` or a closed terminal: leave through the normal exit, so what we started is stopped."""
+        """`kill`: leave through the normal exit, so what we started is stopped."""
         self.exit(128 + signum)
 
     def start(self) -> None:
@@ -158,13 +163,17 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
     def shutdown_engine(self, say: Callable[[str], object] | None = None) -> None:
         """Release the lock and stop the embedded daemon; called after the app has exited. A step still
         running (ctrl+q, a signal) is waited for, and `say` tells the user what we wait for."""
-        if not self.operation_idle.is_set():
-            (say or self._say)(f"runway-tui: waiting for the running operation to end ({self._running_label}); "
-                               "then the lock is released and the embedded database stopped")
-            self.operation_idle.wait()
-        self.stop_watch(wait=True)  # the watching thread leaves before its engine closes
-        if self.engine is not None:
-            self.engine.close()
+        with self._shutdown_lock:  # once, whoever asks first: the exit path or the hang-up watchdog
+            if self._shut_down:
+                return
+            if not self.operation_idle.is_set():
+                (say or self._say)(f"runway-tui: waiting for the running operation to end ({self._running_label}); "
+                                   "then the lock is released and the embedded database stopped")
+                self.operation_idle.wait()
+            self.stop_watch(wait=True)  # the watching thread leaves before its engine closes
+            if self.engine is not None:
+                self.engine.close()
+            self._shut_down = True
 
     def cancel_lock_wait(self) -> None:
         """esc while an operation waits for another runner's lock."""
@@ -265,8 +274,11 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self.events.add(level, text)
 
     def notify(self, message: str, **options: Any) -> None:  # type: ignore[override]
-        """Every toast names this UI's keys, never a CLI command (see `words`)."""
-        super().notify(app_words(self, message), **options)
+        """Every toast names this UI's keys, never a CLI command (see `words`). Toasts quote names, errors
+        and values: never parsed as markup, their control characters shown as escapes (every screen's
+        `notify` comes here)."""
+        options["markup"] = False
+        super().notify(visible(app_words(self, message), keep_newlines=True), **options)
 
     # ------------------------------------------------------------------ messages from workers
     @on(EngineConnected)

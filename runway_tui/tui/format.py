@@ -1,11 +1,20 @@
-"""Small text helpers shared by the panes and screens (plain strings: no markup is ever parsed)."""
+"""Small text helpers shared by the panes and screens (plain strings: no markup is ever parsed).
+
+Text from a file, the server or a document reaches the screen through `plain` (a `Text` of it, control
+characters shown as escapes by the engine's `visible`), `shown` (the same for a `Text` assembled from
+several parts, styles kept), `clip` (one cut line) or `markup_safe` (for the borders' titles, which Textual
+parses as markup): never as a string a widget would parse, never with a control character in it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
+from textual.markup import escape
 
+from runway_tui.engine.messages import unsafe_pattern, visible
 from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
 from runway_tui.engine.vocabulary import action_label, duration_label, version_label
 
@@ -74,8 +83,45 @@ def size(value: int | float | None) -> str:
     return str(value)
 
 
+def plain(text: object, style: str | Style = "", *, lines: bool = False, **options: object) -> Text:
+    """`text` (any value: a server may send a number where a name is expected) as a `Text` that is never
+    parsed as markup and shows control characters as escapes; `lines` keeps line breaks and tabs."""
+    shown_text = visible("" if text is None else str(text), keep_newlines=lines, keep_tabs=lines)
+    return Text(shown_text, style=style, **options)  # type: ignore[arg-type]
+
+
+def shown(text: Text, *, lines: bool = False) -> Text:
+    """A `Text` assembled from data with its control characters shown as escapes, each escape in the style
+    of the character it stands for (`Text()` itself drops only a few and lets ESC through to the terminal)."""
+    source = text.plain
+    pattern = unsafe_pattern(keep_newlines=lines, keep_tabs=lines)
+    if pattern.search(source) is None:
+        return text
+    result = text.blank_copy()
+    start = 0
+    for match in pattern.finditer(source):
+        result.append_text(text[start:match.start()])
+        escape_text = visible(match.group())
+        styles = [span.style for span in text.spans if span.start <= match.start() < span.end]
+        result.append_text(Text(escape_text, spans=[Span(0, len(escape_text), style) for style in styles]))
+        start = match.end()
+    result.append_text(text[start:])
+    return result
+
+
+def markup_safe(text: object) -> str:
+    """For what Textual parses as markup (a border's title or subtitle): escaped, controls made visible."""
+    return escape(visible(str(text)))
+
+
+def flat(text: str | None) -> str:
+    """One line: whitespace runs become one space, control characters their escapes."""
+    return visible(" ".join((text or "").split()))
+
+
 def clip(text: str | None, width: int) -> str:
-    text = " ".join((text or "").split())
+    """`flat` text of at most `width` characters (… when cut)."""
+    text = flat(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

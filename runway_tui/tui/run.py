@@ -7,6 +7,7 @@ import sys
 
 from runway_tui.engine.config import load_config, with_lock_wait
 from runway_tui.engine.errors import ConfigError, RunwayError
+from runway_tui.engine.messages import visible
 from runway_tui.engine.policy import resolve_access
 
 
@@ -17,14 +18,14 @@ def run_tui(args: argparse.Namespace) -> int:
     try:
         config = load_config(getattr(args, "config", None), tui_names=tui_names())
         for note in config.notes:  # a mongorunway.yaml's keys without meaning for us: seen again after the TUI
-            sys.stderr.write(f"runway-tui: note: {note}\n")
+            sys.stderr.write(f"runway-tui: note: {visible(note)}\n")
         app_config = with_lock_wait(config.app(getattr(args, "app", None)), getattr(args, "lock_wait", None))
         access = resolve_access(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
                                 write_flag=bool(getattr(args, "write", False)))
     except RunwayError as exc:
         problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
         for problem in problems + ([flag_error] if flag_error else []):  # every problem, one line each
-            sys.stderr.write(f"runway-tui: {problem}\n")
+            sys.stderr.write(f"runway-tui: {visible(problem, keep_tabs=True)}\n")
         return int(exc.exit_code)
     if flag_error:
         sys.stderr.write(f"runway-tui: {flag_error}\n")

@@ -49,6 +49,7 @@ async def test_drift_shows_the_applied_source_against_the_file_as_a_coloured_dif
         assert "+# edited after it was applied" in lines
         assert "unified diff" in str(screen.query_one("#source").border_title)
         shown = screen.query_one("#source-text").content
+        shown = getattr(shown, "renderable", shown)  # drawn once (tui/long_text.py RenderedOnce)
         assert isinstance(shown, Syntax) and shown.lexer.name.lower() == "diff"  # coloured as a diff
 
 

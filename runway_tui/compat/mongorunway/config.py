@@ -135,7 +135,7 @@ class _MongorunwayParser(_Parser):
                 raise self.error(values.get(key, node), f"{prefix}.{key}" if prefix else key, "required key is missing")
         return values
 
-    def parse(self) -> Config:
+    def read(self) -> Config:
         root = self.compose()
         top_level = self.mapping(root, "", {"mongorunway": _MAP}, ("mongorunway",))
         top = self.lenient(top_level["mongorunway"], "mongorunway", _TOP, ("filesystem", "applications"))

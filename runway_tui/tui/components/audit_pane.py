@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.markup import escape
 from textual.message import Message
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from runway_tui.engine.audit_export import ExportError, write_entries
 from runway_tui.engine.errors import RunwayError
@@ -19,7 +19,8 @@ from runway_tui.engine.models import MigrationAuditlogEntry
 from runway_tui.tui.audit_search import HINT, AuditSearch
 from runway_tui.tui.bindings import LIST_BINDINGS
 from runway_tui.tui.components.columns import Column, Step, fit
-from runway_tui.tui.format import action_name, clip, duration, when
+from runway_tui.tui.components.plain_table import PlainTable
+from runway_tui.tui.format import action_name, clip, duration, flat, when
 from runway_tui.tui.messages import AuditPage
 
 PAGE_SIZE = 50  # entries per page; the worker reads one more to know whether there is a next page
@@ -29,7 +30,7 @@ SHRINK: list[Step] = [("migration", 24), ("who", 18), ("date", None), ("migratio
 GIVE_BACK = ["date", "result", "who", "action", "migration"]
 
 
-class AuditTable(DataTable[object]):
+class AuditTable(PlainTable):
     BINDINGS = LIST_BINDINGS
 
     def __init__(self, **kwargs: object) -> None:
@@ -44,15 +45,15 @@ class AuditTable(DataTable[object]):
             self.show(self.entries)
 
     def _fit(self, entries: list[MigrationAuditlogEntry]) -> dict[str, Column]:
-        names = [e.migration_read_model.name if e.migration_read_model else "—" for e in entries]
-        results = ["ok" if e.succeeded else (e.exc_name or "error") for e in entries]
+        names = [flat(e.migration_read_model.name) if e.migration_read_model else "—" for e in entries]
+        results = ["ok" if e.succeeded else flat(e.exc_name or "error") for e in entries]
         columns = [
             Column("date", ("Date",), 19, compact=14),
-            Column("action", ("Action",), max([len(action_name(e)) for e in entries] + [6])),
+            Column("action", ("Action",), max([len(flat(action_name(e))) for e in entries] + [6])),
             Column("migration", ("Migration",), max([len(n) for n in names] + [9])),
             Column("result", ("Result", "Res"), max([len(r) for r in results] + [3])),
             Column("duration", ("Took",), max([len(duration(e.duration_ms)) for e in entries] + [4])),
-            Column("who", ("User@host", "User"), max([len(_who(e)) for e in entries] + [9])),
+            Column("who", ("User@host", "User"), max([len(flat(_who(e))) for e in entries] + [9])),
         ]
         visible = max(self.size.height - 1, 0)
         scrollbar = self.styles.scrollbar_size_vertical if len(entries) > visible else 0

@@ -3,15 +3,18 @@ extended JSON text, already redacted); the screen reads in workers and hands res
 
 from __future__ import annotations
 
-from rich.syntax import Syntax
+from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from runway_tui.engine.inspect import DocumentPage, IndexReport, SchemaReport, ValidationReport
+from runway_tui.engine.messages import visible
 from runway_tui.tui.bindings import LIST_BINDINGS
-from runway_tui.tui.format import size
+from runway_tui.tui.components.plain_table import PlainTable
+from runway_tui.tui.format import plain, shown, size
+from runway_tui.tui.long_text import code_view, cut_long
 
 MISSING = Text("·", style="dim")
 BAR = 10
@@ -30,14 +33,15 @@ def fill(table: DataTable[object], columns: tuple[str, ...], rows: list[tuple[st
     """Columns with widths measured from their cells (at most `cap`), then the rows: a table filled while
     its tab is being shown could otherwise keep the header-wide widths it measured first."""
     table.clear(columns=True)
-    for index, label in enumerate(columns):
-        width = max([len(label), *(cells[index].cell_len for _, cells in rows)])
-        table.add_column(label, key=label, width=min(width, cap))
+    for index, label in enumerate(columns):  # a field name may hold anything: the header shows it visibly
+        header = plain(label)
+        width = max([header.cell_len, *(cells[index].cell_len for _, cells in rows)])
+        table.add_column(header, key=label, width=min(width, cap))
     for key, cells in rows:
         table.add_row(*cells, key=key)
 
 
-class ExplorerTable(DataTable[object]):
+class ExplorerTable(PlainTable):
     BINDINGS = LIST_BINDINGS
 
     def __init__(self, **kwargs: object) -> None:
@@ -59,15 +63,15 @@ class DocumentsView(Vertical):
 
     def show_error(self, message: str | None) -> None:
         box = self.query_one("#query-error", Static)
-        box.update(Text(message, style="bold red", no_wrap=True, overflow="ellipsis") if message else "")
+        box.update(plain(message, style="bold red", no_wrap=True, overflow="ellipsis") if message else "")
         box.display = bool(message)
 
-    def show_status(self, text: Text | str) -> None:
-        self.query_one("#documents-status", Static).update(text)
+    def show_status(self, text: Text) -> None:
+        self.query_one("#documents-status", Static).update(shown(text))
 
     def show_page(self, page: DocumentPage) -> None:
         columns = tuple(page.columns or ["_id"])
-        rows = [(str(index), [MISSING if cell is None else Text(cell, no_wrap=True) for cell in row])
+        rows = [(str(index), [MISSING if cell is None else plain(cell, no_wrap=True) for cell in row])
                 for index, row in enumerate(page.rows)]
         if not rows:
             rows = [("none", [Text("no documents match" if i == 0 else "", style="dim italic")
@@ -83,7 +87,7 @@ class SchemaView(Vertical):
     COLUMNS = ("Field", "In documents", "Types")
 
     def show_error(self, message: str) -> None:
-        self.query_one("#schema-status", Static).update(Text(message, style="red"))
+        self.query_one("#schema-status", Static).update(plain(message, style="red"))
 
     def show(self, report: SchemaReport) -> None:
         status = Text(f"{report.sampled:,} documents sampled ($sample of {report.requested:,})", style="dim")
@@ -94,9 +98,9 @@ class SchemaView(Vertical):
         rows = []
         for stat in report.fields:
             depth = stat.path.count(".") + stat.path.count("[]")
-            name = Text("  " * depth + stat.path, style="bold" if depth == 0 else "")
-            types = Text(" · ".join(f"{kind} {share:.0f}%" if len(stat.types) > 1 else kind
-                                    for kind, share in stat.types))
+            name = plain("  " * depth + stat.path, style="bold" if depth == 0 else "")
+            types = plain(" · ".join(f"{kind} {share:.0f}%" if len(stat.types) > 1 else kind
+                                     for kind, share in stat.types))
             rows.append((stat.path, [name, percent_bar(stat.percent), types]))
         fill(self.query_one(ExplorerTable), self.COLUMNS, rows)
 
@@ -109,7 +113,7 @@ class IndexesView(Vertical):
     COLUMNS = ("Name", "Keys", "Flags", "Size", "Ops", "Since")
 
     def show_error(self, message: str) -> None:
-        self.query_one("#indexes-status", Static).update(Text(message, style="red"))
+        self.query_one("#indexes-status", Static).update(plain(message, style="red"))
 
     def show(self, report: IndexReport) -> None:
         status = Text(f"{len(report.indexes)} indexes", style="dim")
@@ -122,16 +126,16 @@ class IndexesView(Vertical):
                 status.append(f" · {unused} never used", style="yellow")
         if report.size_note:
             status.append(f" · sizes: {report.size_note}", style="yellow")
-        self.query_one("#indexes-status", Static).update(status)
+        self.query_one("#indexes-status", Static).update(shown(status))
         rows = []
         for index in report.indexes:
-            flags = Text(", ".join(index.flags) or "—", style="" if index.flags else "dim")
+            flags = plain(", ".join(index.flags) or "—", style="" if index.flags else "dim")
             if index.partial:
-                flags.append(f" {index.partial}", style="dim")
+                flags.append(f" {visible(index.partial)}", style="dim")
             ops = (Text("?", style="dim") if index.ops is None else
                    Text("never used", style="yellow") if index.never_used else Text(f"{index.ops:,}"))
-            rows.append((index.name, [Text(index.name, style="bold"), Text(index.keys), flags,
-                                      Text(size(index.size), justify="right"), ops, Text(index.since or "")]))
+            rows.append((index.name, [plain(index.name, style="bold"), plain(index.keys), flags,
+                                      Text(size(index.size), justify="right"), ops, plain(index.since or "")]))
         fill(self.query_one(ExplorerTable), self.COLUMNS, rows)
 
 
@@ -141,16 +145,17 @@ class ValidationView(VerticalScroll):
         yield Static("", id="validation-json")
 
     def show_error(self, message: str) -> None:
-        self.query_one("#validation-facts", Static).update(Text(message, style="red"))
+        self.query_one("#validation-facts", Static).update(plain(message, style="red"))
 
     def show(self, report: ValidationReport) -> None:
         if not report.exists:
             self.show_error("this collection no longer exists")
             return
         facts = Text()
-        rows = [("type", report.kind), ("validator", "yes" if report.validator else "none"),
-                ("validation level", report.level or "—"), ("validation action", report.action or "—"),
-                *report.options]
+        rows = [(visible(str(label)), visible(str(value))) for label, value in  # the server's words: shown visibly
+                [("type", report.kind), ("validator", "yes" if report.validator else "none"),
+                 ("validation level", report.level or "—"), ("validation action", report.action or "—"),
+                 *report.options]]
         width = max(len(label) for label, _ in rows)
         for index, (label, value) in enumerate(rows):
             if index:
@@ -158,6 +163,11 @@ class ValidationView(VerticalScroll):
             facts.append(f"{label:>{width}}  ", style="dim")
             facts.append(value)
         self.query_one("#validation-facts", Static).update(facts)
+        if not report.validator:
+            self.query_one("#validation-json", Static).update(
+                Text("No validator: the server accepts any document.", style="dim italic"))
+            return
+        validator = cut_long(report.validator, "the validator")
+        body = code_view(validator, "json", word_wrap=True)
         self.query_one("#validation-json", Static).update(
-            Syntax(report.validator, "json", theme="monokai", word_wrap=True) if report.validator
-            else Text("No validator: the server accepts any document.", style="dim italic"))
+            Group(plain(validator.note, "yellow"), body) if validator.note else body)

@@ -8,15 +8,16 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from runway_tui.engine.connection import ServerInfo
 from runway_tui.tui.bindings import LIST_BINDINGS
 from runway_tui.tui.components.columns import Column, Step, cursor_row_key, fit
-from runway_tui.tui.format import size
+from runway_tui.tui.components.plain_table import PlainTable
+from runway_tui.tui.format import markup_safe, plain, shown, size
 
 
-class CollectionsTable(DataTable[object]):
+class CollectionsTable(PlainTable):
     BINDINGS = LIST_BINDINGS
 
     def on_focus(self) -> None:
@@ -74,10 +75,10 @@ class CollectionsTable(DataTable[object]):
             needle = self.name_filter.lower()
             rows = [r for r in rows if needle in r["name"].lower()]
         if self.parent is not None:
-            shown = f"{len(rows)} collections · ◆ runway's" if rows else "no collections yet"
+            subtitle = f"{len(rows)} collections · ◆ runway's" if rows else "no collections yet"
             if self.name_filter:
-                shown = f"{len(rows)} of {every} collections match {self.name_filter!r}"
-            self.parent.border_subtitle = shown if complete else f"{shown} · reading statistics…"
+                subtitle = f"{len(rows)} of {every} collections match {self.name_filter!r}"
+            self.parent.border_subtitle = markup_safe(subtitle if complete else f"{subtitle} · reading statistics…")
         fingerprint = (complete, self.name_filter,
                        tuple(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows))
         if fingerprint == self._fingerprint:
@@ -89,7 +90,7 @@ class CollectionsTable(DataTable[object]):
             count = row.get("count")
             waiting = not complete and row.get("type", "collection") == "collection" and count is None
             cells.append((
-                Text(f"◆ {row['name']}", style="dim cyan") if row.get("ours") else Text(row["name"], style="bold"),
+                plain(f"◆ {row['name']}", style="dim cyan") if row.get("ours") else plain(row["name"], style="bold"),
                 Text("…" if waiting else "" if count is None else f"~{count:,}", justify="right", style="dim"
                      if waiting else ""),
                 Text("…" if waiting else size(row.get("size")), justify="right", style="dim" if waiting else ""),
@@ -138,7 +139,7 @@ class DatabasePane(Vertical):
         text.append(" · ", style="dim")
         text.append("transactions" if server.supports_transactions else "no transactions",
                     style="green" if server.supports_transactions else "yellow")
-        self.query_one("#server-info", Static).update(text)
+        self.query_one("#server-info", Static).update(shown(text))  # what the server says of itself
 
     def show_loading(self) -> None:
         """A reload started: say so, and keep showing what was there (or "loading" the first time)."""
@@ -152,4 +153,4 @@ class DatabasePane(Vertical):
         self.query_one(CollectionsTable).show(rows, complete)
 
     def show_disconnected(self, error: str) -> None:
-        self.query_one("#server-info", Static).update(Text(error, style="red"))
+        self.query_one("#server-info", Static).update(plain(error, style="red"))

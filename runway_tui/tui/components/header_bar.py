@@ -10,7 +10,7 @@ from textual.widgets import Static
 from runway_tui.engine.connection import ServerInfo
 from runway_tui.engine.models import LockInfo, StatusReport
 from runway_tui.engine.vocabulary import version_label
-from runway_tui.tui.format import when
+from runway_tui.tui.format import shown, when
 
 PRODUCTION_BADGE = "bold white on dark_red"
 
@@ -99,4 +99,5 @@ def render_header(state: HeaderState) -> Text:
     for line in (line1, line2):
         line.no_wrap = True
         line.overflow = "ellipsis"
-    return Text("\n", no_wrap=True, overflow="ellipsis").join([line1, line2])
+    # names, the address, the server's words and the lock's holder may hold anything: shown as escapes
+    return Text("\n", no_wrap=True, overflow="ellipsis").join([shown(line1), shown(line2)])

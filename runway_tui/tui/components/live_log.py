@@ -12,8 +12,10 @@ from textual.markup import escape
 from textual.timer import Timer
 from textual.widgets import Input, Label, ProgressBar, RichLog
 
+from runway_tui.engine.messages import visible
 from runway_tui.engine.vocabulary import duration_label
 from runway_tui.tui.bridge import LogEntry, Progress
+from runway_tui.tui.format import plain
 
 LEVELS = ("debug", "info", "warning", "error")
 LEVEL_STYLES = {"debug": "dim", "info": "", "success": "green", "warning": "yellow", "error": "bold red"}
@@ -97,7 +99,7 @@ class LiveLog(Vertical):
         line.append(f"{entry.time} ", style="dim")
         line.append(LEVEL_TAGS.get(entry.level, entry.level[:3].upper()), style=style or "bold")
         line.append(" ")
-        line.append(entry.text, style=style)
+        line.append(visible(entry.text, keep_newlines=True, keep_tabs=True), style=style)  # a migration's output
         return line
 
     def on_resize(self) -> None:
@@ -153,10 +155,10 @@ class LiveLog(Vertical):
         if progress is None:
             return
         self._frame = (self._frame + 1) % len(SPINNER)
-        self.query_one("#progress-label", Label).update(Text(progress_text(progress, self.monotonic(),
-                                                                           SPINNER[self._frame])))
+        self.query_one("#progress-label", Label).update(plain(progress_text(progress, self.monotonic(),
+                                                                            SPINNER[self._frame])))
 
     def _update_subtitle(self) -> None:
         mode = "following" if self.following else "paused"
-        search = f"“{self.text_filter}” · " if self.text_filter else ""
+        search = f"“{visible(self.text_filter)}” · " if self.text_filter else ""
         self.border_subtitle = escape(f"{search}{mode} · {self.min_level}+ · f follow · l level")

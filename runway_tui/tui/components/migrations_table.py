@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from rich.text import Text
 from textual import events
 from textual.markup import escape
-from textual.widgets import DataTable
 
 from runway_tui.engine.models import Problem, StatusReport, StatusRow
 from runway_tui.tui.bindings import LIST_BINDINGS
 from runway_tui.tui.bridge import Running
 from runway_tui.tui.components.columns import Column, Step, cursor_row_key, fit
-from runway_tui.tui.format import clip, short_name, status_text, summary, version_text, when
+from runway_tui.tui.components.plain_table import PlainTable
+from runway_tui.tui.format import clip, flat, plain, short_name, status_text, summary, version_text, when
 
 # The name gets the width first: when the pane is narrow the description shrinks (keeping a readable start),
 # then the state word (its mark and colour stay; the subtitle counts each state), and the name only last.
@@ -44,7 +44,7 @@ def row_key(row: StatusRow) -> str:
     return f"v{row.version}" if row.version is not None else f"f:{row.name}"
 
 
-class MigrationsTable(DataTable[object]):
+class MigrationsTable(PlainTable):
     """A DataTable that keeps its cursor on the same migration across reloads."""
 
     BINDINGS = LIST_BINDINGS
@@ -116,11 +116,11 @@ class MigrationsTable(DataTable[object]):
         columns = [
             Column("status", ("Status", " "), max([len(self._status(r)) for r in rows] + [6]), compact=1),
             Column("version", ("Ver",), max([len(version_text(r.version)) for r in rows] + [3])),
-            Column("name", ("Name",), max([len(short_name(r.name, r.version)) for r in rows] + [4])),
+            Column("name", ("Name",), max([len(flat(short_name(r.name, r.version))) for r in rows] + [4])),
             Column("description", ("Description",), max([len(self._description(r)) for r in rows] + [11])),
             Column("applied_at", ("Applied at (UTC)", "Applied at", "Applied", "At"), 16, compact=11),
             Column("applied_by", ("Applied by", "By"),
-                   max([len(r.applied_by or "") for r in records] + [len("Applied by") if records else 2])),
+                   max([len(flat(r.applied_by)) for r in records] + [len("Applied by") if records else 2])),
         ]
         visible = max(self.size.height - 1, 0)
         scrollbar = self.styles.scrollbar_size_vertical if len(rows) > visible else 0
@@ -142,13 +142,13 @@ class MigrationsTable(DataTable[object]):
     def _description(row: StatusRow) -> str | Text:
         """A failed step shows its stored error and a broken file its reason, in place of a description."""
         if Problem.FAILED in row.problems and row.record is not None and row.record.error:
-            return Text(summary(row.record.error), style="red")
+            return plain(summary(row.record.error), style="red")
         if Problem.BROKEN in row.problems and row.script is not None and row.script.problem:
-            return Text(summary(row.script.problem), style="red")
+            return plain(summary(row.script.problem), style="red")
         if Problem.AUDIT_MISMATCH in row.problems and row.audit is not None:
             said = "applied" if row.audit.state == "applied" else "reverted"
-            return Text(f"the audit log shows it {said}: its record was lost or rewritten", style="red")
-        return summary(row.description)
+            return plain(f"the audit log shows it {said}: its record was lost or rewritten", style="red")
+        return flat(summary(row.description))
 
     def _status(self, row: StatusRow) -> Text:
         if self.offline and row.script is not None and not row.script.is_broken:

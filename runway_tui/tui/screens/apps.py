@@ -19,6 +19,7 @@ from runway_tui.engine.models import StatusReport
 from runway_tui.engine.policy import Access
 from runway_tui.engine.vocabulary import version_label
 from runway_tui.tui.components.header_bar import PRODUCTION_BADGE
+from runway_tui.tui.components.plain_table import PlainTable
 
 COLUMNS = ("app", "database", "version", "pending", "problems", "lock", "server")
 
@@ -76,7 +77,7 @@ class AppsScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="apps-dialog", classes="dialog"):
             yield Label(Text("Applications"), id="dialog-title")
-            yield DataTable(cursor_type="row", id="apps-table", zebra_stripes=False)
+            yield PlainTable(cursor_type="row", id="apps-table", zebra_stripes=False)
             yield Label(Text("enter switches (the current one is marked ●) · esc keeps it · probed read-only",
                              style="dim"), id="apps-note")
 

@@ -31,6 +31,7 @@ from runway_tui.tui.components.collection_views import (
     ValidationView,
 )
 from runway_tui.tui.explorer import explain, inspector_for
+from runway_tui.tui.format import plain
 from runway_tui.tui.screens.document import DocumentScreen
 
 VIEWS = ("documents", "schema", "indexes", "validation")
@@ -91,7 +92,7 @@ class CollectionScreen(Screen[None]):
         return inspector_for(self.app)
 
     def compose(self) -> ComposeResult:
-        yield Label(Text.assemble(("Collection ", "dim"), (self.collection, "bold"), ("  · read only", "dim")),
+        yield Label(Text.assemble(("Collection ", "dim"), plain(self.collection, "bold"), ("  · read only", "dim")),
                     id="collection-title", classes="detail-title")
         with TabbedContent(initial="documents", id="collection-views"):
             with TabPane("Documents", id="documents"):
@@ -266,7 +267,7 @@ class CollectionScreen(Screen[None]):
                 self.count = message.result
                 self._show_documents_status()
             else:
-                self.query_one(DocumentsView).show_status(Text(f"count: {message.error}", style="red"))
+                self.query_one(DocumentsView).show_status(plain(f"count: {message.error}", style="red"))
         else:
             self.loaded.add(message.view)
             view = self.query_one(f"#{message.view}-view")

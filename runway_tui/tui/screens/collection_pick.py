@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from runway_tui.tui.format import plain
+
 
 class CollectionPickScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("question_mark", "app.show_keys", "Keys", show=False),
@@ -24,8 +26,8 @@ class CollectionPickScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="pick-dialog"):
-            yield Label(Text(self.title_text, style="bold"), id="dialog-title")
-            yield OptionList(*[Option(Text(name), id=name) for name in self.names], id="pick-list")
+            yield Label(plain(self.title_text, style="bold"), id="dialog-title")
+            yield OptionList(*[Option(plain(name), id=name) for name in self.names], id="pick-list")
             yield Label(Text("enter opens it read only · esc cancels", style="dim"))
 
     def on_mount(self) -> None:

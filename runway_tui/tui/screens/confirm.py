@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -15,6 +14,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from runway_tui.engine.sources import masked_source
+from runway_tui.tui.format import plain
+from runway_tui.tui.long_text import RenderedOnce, code_view, cut_long
 from runway_tui.tui.words import app_words
 
 
@@ -38,25 +40,25 @@ def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Gro
     grid = Table.grid(padding=(0, 2))
     grid.add_column(justify="right", style="dim", no_wrap=True)
     grid.add_column(style="bold")
-    for label, value in request.facts:
-        grid.add_row(label, Text(value))
-    parts: list[Table | Text | Syntax] = [grid]
+    for label, value in request.facts:  # names, addresses, descriptions: from the config, the files, the db
+        grid.add_row(plain(label), plain(value))
+    parts: list[Table | Text | RenderedOnce] = [grid]
     if request.steps:
         steps = Text(no_wrap=True, overflow="ellipsis")
         shown = request.steps if max_steps is None or len(request.steps) <= max_steps else \
             request.steps[:max(max_steps - 1, 1)]
         for step in shown:
             steps.append("\n  • ", style="cyan")
-            steps.append(step)
+            steps.append_text(plain(step))
         if len(shown) < len(request.steps):
             steps.append(f"\n  … {len(request.steps) - len(shown)} more (all {len(request.steps)} run)",
                          style="bold cyan")
         parts.append(steps)
     for warning in request.warnings:
-        parts.append(Text.assemble(("\n! ", "bold yellow"), (warning, "yellow")))
+        parts.append(Text.assemble(("\n! ", "bold yellow"), plain(warning, "yellow")))
     for title, code in request.sources:  # e.g. what a revert runs: the downgrade, read from the file (not run)
-        parts.append(Text.assemble(("\n", ""), (title, "bold cyan")))
-        parts.append(Syntax(code, "python", theme="monokai", word_wrap=True, line_numbers=False))
+        parts.append(Text.assemble(("\n", ""), plain(title, "bold cyan")))
+        parts.append(code_view(cut_long(code, "the source"), "python", word_wrap=True, line_numbers=False))
     return Group(*parts)
 
 
@@ -97,19 +99,22 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         self.request.warnings = [app_words(self.app, warning) for warning in self.request.warnings]  # TUI keys
+        secrets = list(getattr(getattr(self.app, "app_config", None), "secrets", []) or [])
+        self.request.sources = [(title, masked_source(code, secrets))  # a file's text: no password on screen
+                                for title, code in self.request.sources]
         max_steps = self._max_steps()
         if max_steps is not None and max_steps < len(self.request.steps):
             self.hidden_steps = len(self.request.steps) - max(max_steps - 1, 1)
         body = render_request(self.request, max_steps)
-        self._rendered_text = "\n".join(r.plain if isinstance(r, Text) else r.code for r in body.renderables
-                                        if isinstance(r, Text | Syntax))
+        self._rendered_text = "\n".join(r.plain if isinstance(r, Text) else r.renderable.code
+                                        for r in body.renderables if isinstance(r, Text | RenderedOnce))
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(Text(self.request.title), id="dialog-title")
+            yield Label(plain(self.request.title), id="dialog-title")
             with VerticalScroll(id="dialog-scroll") as scroll:
                 scroll.styles.max_height = self._body_lines()
                 yield Static(body, id="dialog-body")
             if self.request.typed:
-                yield Label(Text.assemble("Production: type the database name ", (self.request.typed, "bold"),
+                yield Label(Text.assemble("Production: type the database name ", plain(self.request.typed, "bold"),
                                           " and press Enter to confirm, Esc to cancel."), id="typed-hint")
                 yield Input(placeholder="type the name shown above", id="typed", select_on_focus=False)
                 yield Label("", id="typed-error")
@@ -151,4 +156,4 @@ class ConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.query_one("#typed-error", Label).update(
-                Text(f"That is not {self.request.typed!r}; nothing was run.", style="bold red"))
+                plain(f"That is not {self.request.typed!r}; nothing was run.", style="bold red"))

@@ -6,7 +6,6 @@ import difflib
 from typing import TYPE_CHECKING
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -20,23 +19,31 @@ from runway_tui.engine.inspect_refs import collections_in_file
 from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
 from runway_tui.engine.overview import document_json
 from runway_tui.engine.planner import audit_mismatch
+from runway_tui.engine.sources import masked_source
+from runway_tui.tui.components.plain_table import PlainTable
 from runway_tui.tui.format import (
     action_name,
     duration,
+    markup_safe,
+    plain,
     row_status,
     short_name,
+    shown,
     status_text,
     summary,
     version_text,
     when,
 )
 from runway_tui.tui.guard import WriteGuard
+from runway_tui.tui.long_text import code_view, cut_long
 from runway_tui.tui.words import app_words
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
 
 MAX_SOURCE_CHARS = 200_000
+# a migration's source (and its diff) is shown as the file is, lines uncut, up to MAX_SOURCE_CHARS
+SOURCE_BOUNDS = {"max_chars": MAX_SOURCE_CHARS, "max_line": MAX_SOURCE_CHARS, "max_lines": MAX_SOURCE_CHARS}
 NO_STORED_SOURCE = ("No stored source exists for this version: it was applied before runway kept each applied file's "
                     "source (or by another tool), so only the checksums tell that it changed. The file as it is now:")
 
@@ -48,7 +55,7 @@ def facts_text(facts: list[tuple[str, Text | str]]) -> Text:
         if index:
             text.append("\n")
         text.append(f"{label:>{width}}  ", style="dim")
-        text.append(value if isinstance(value, Text) else Text(value))
+        text.append(shown(value) if isinstance(value, Text) else plain(value))  # values come from files and the db
     return text
 
 
@@ -169,19 +176,21 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
     def compose(self) -> ComposeResult:
         row = self.row
         with Vertical(classes="detail"):
-            yield Label(Text(f"Migration {version_text(row.version)} · {short_name(row.name, row.version)}",
-                             style="bold"),
+            yield Label(plain(f"Migration {version_text(row.version)} · {short_name(row.name, row.version)}",
+                              style="bold"),
                         classes="detail-title")
             yield Static(self._facts(), id="migration-facts")
             record = row.record
             if record is not None and record.error and record.error_traceback:
                 with VerticalScroll(id="traceback", classes="detail-box") as box:
                     box.border_title = "traceback of the failed step (c copies it)"
-                    yield Static(Text(record.error_traceback, style="red"), id="traceback-text")
+                    traceback = cut_long(record.error_traceback, "the traceback")
+                    yield Static(Text("\n".join(filter(None, (traceback.text, traceback.note))), style="red"),
+                                 id="traceback-text")
             with VerticalScroll(id="source", classes="detail-box") as scroll:
-                scroll.border_title = row.script.path.name if row.script else "no file"
+                scroll.border_title = markup_safe(row.script.path.name) if row.script else "no file"
                 yield Static(self._source(), id="source-text")
-            audit = DataTable(cursor_type="row", id="migration-audit", classes="detail-box")
+            audit = PlainTable(cursor_type="row", id="migration-audit", classes="detail-box")
             audit.border_title = "Audit entries"
             yield audit
         yield Footer()
@@ -201,7 +210,7 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
             ("Description", summary(row.description) or "—"),
             ("Problems", ", ".join(p.value.replace("_", " ") for p in row.problems) or "none"),
             ("Checksum", checksum),
-            ("Collections", Text(", ".join(self.collections) + "  (o opens one, read only)")
+            ("Collections", plain(", ".join(self.collections) + "  (o opens one, read only)")
              if self.collections else Text("none named in the source", style="dim")),
             ("Transaction", "—" if script is None else ("runs in a transaction (when the server supports it)"
                                                         if script.transactional else "runs without a transaction")),
@@ -212,28 +221,41 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
             facts.append(("Applied", f"{when(record.applied_at, seconds=True) or '—'} by "
                                      f"{record.applied_by or '—'} in {duration(record.duration_ms) or '—'}"))
             if record.error:
-                facts.append(("Last error", Text(record.error, style="red")))
-        if row.audit is not None:  # the audit log outvotes the record (engine/evidence.py)
-            facts.append(("Audit log", Text(app_words(self.app, audit_mismatch(row)), style="red")))
+                facts.append(("Last error", plain(record.error, style="red")))
+        if row.audit is not None:  # the audit log outvotes the record (engine/evidence.py); its user/host are data
+            facts.append(("Audit log", plain(app_words(self.app, audit_mismatch(row)), style="red")))
         if script is not None and script.problem:
-            facts.append(("File problem", Text(script.problem, style="red")))
+            facts.append(("File problem", plain(script.problem, style="red")))
         return facts_text(facts)
 
-    def _source(self) -> Syntax | Text:
+    def _file_text(self) -> str:
+        """The file as it is now, masked as its stored source is (`masked_source`): no password on screen,
+        and a drift diff that shows only what was edited."""
+        assert self.row.script is not None
+        text = self.row.script.path.read_text(encoding="utf-8", errors="replace")
+        return masked_source(text, self.app_secrets)
+
+    @property
+    def app_secrets(self) -> list[str]:
+        config = getattr(self.app, "app_config", None)
+        return list(getattr(config, "secrets", []) or [])
+
+    def _source(self) -> Group | Text:
         if self.row.script is None:
             return Text("The file is missing (orphan): only the database record remains.", style="italic")
         try:
-            source = self.row.script.path.read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_CHARS]
+            source = cut_long(self._file_text(), "the file", **SOURCE_BOUNDS)
         except OSError as exc:
-            return Text(f"cannot read the file: {exc}", style="red")
-        return Syntax(source, "python", line_numbers=True, word_wrap=False, theme="monokai")
+            return plain(f"cannot read the file: {exc}", style="red")
+        body = code_view(source, "python", line_numbers=True, word_wrap=False)
+        return Group(plain(source.note, "yellow"), body) if source.note else Group(body)
 
     def on_mount(self) -> None:
         self._fill()
 
     def _fill(self) -> None:
         """What the widgets need once composed (again after `follow`): the audit entries, the drift diff."""
-        table = self.query_one("#migration-audit", DataTable)
+        table = self.query_one("#migration-audit", PlainTable)
         for label in ("Date", "Action", "Result", "Took", "User@host"):
             table.add_column(label)
         self.query_one("#source").focus()
@@ -265,14 +287,20 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
             return
         assert self.row.script is not None
         name = self.row.script.path.name
-        current = self.row.script.path.read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_CHARS]
+        try:
+            current = self._file_text()[:MAX_SOURCE_CHARS]
+        except OSError as exc:
+            body.update(plain(f"cannot read the file: {exc}", style="red"))
+            return
+        stored = masked_source(stored, self.app_secrets)[:MAX_SOURCE_CHARS]  # kept masked: idempotent
         lines = difflib.unified_diff(stored.splitlines(keepends=True), current.splitlines(keepends=True),
                                      fromfile=f"{name} as applied ({self.row.stored_checksum})",
                                      tofile=f"{name} now ({self.row.current_checksum})")
         self.diff_text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         box.border_title = "drift: the applied source against the file now (unified diff)"
-        body.update(Syntax(self.diff_text or "(no difference in the text: only line endings or encoding)",
-                           "diff", theme="monokai", word_wrap=False))
+        diff = cut_long(self.diff_text or "(no difference in the text as shown: only line endings, the encoding "
+                                          "or a masked password changed)", "the diff", **SOURCE_BOUNDS)
+        body.update(code_view(diff, "diff", word_wrap=False))
 
     @work(thread=True, name="migration-audit", group="detail", exit_on_error=False)
     def load_audit(self, version: int) -> None:
@@ -287,9 +315,9 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
         self.app.call_from_thread(self._show_audit, entries)
 
     def _show_audit(self, entries: list[MigrationAuditlogEntry]) -> None:
-        table = self.query_one("#migration-audit", DataTable)
+        table = self.query_one("#migration-audit", PlainTable)
         for entry in entries:
-            result = Text("ok", style="green") if entry.succeeded else Text(
+            result = Text("ok", style="green") if entry.succeeded else plain(
                 f"{entry.exc_name}: {entry.exc_message or ''}"[:80], style="red")
             table.add_row(when(entry.date, seconds=True), action_name(entry), result, duration(entry.duration_ms),
                           f"{entry.user}@{entry.host}")
@@ -311,18 +339,19 @@ class AuditDetailScreen(DetailScreen):
             ("Date", when(entry.date, seconds=True)),
             ("Action", f"{action_name(entry)} ({entry.transaction_name})"),
             ("Migration", f"{version_text(model.version)} {model.name}" if model else "—"),
-            ("Result", Text("ok", style="green") if entry.succeeded else Text(
+            ("Result", Text("ok", style="green") if entry.succeeded else plain(
                 f"{entry.exc_name}: {entry.exc_message or ''}", style="bold red")),
             ("Took", duration(entry.duration_ms) or "—"),
             ("By", f"{entry.user}@{entry.host} (runway {entry.engine_version or '?'})"),
         ]
-        document = document_json(entry.to_document())
+        document = cut_long(document_json(entry.to_document()), "the entry")
         with Vertical(classes="detail"):
             yield Label(Text("Audit entry", style="bold"), classes="detail-title")
             yield Static(facts_text(facts), id="audit-facts")
             with VerticalScroll(id="audit-doc", classes="detail-box") as scroll:
                 scroll.border_title = "stored document"
-                yield Static(Syntax(document, "json", word_wrap=True, theme="monokai"))
+                body = code_view(document, "json", word_wrap=True)
+                yield Static(Group(plain(document.note, "yellow"), body) if document.note else body)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,8 +1,10 @@
-"""One document in full: syntax-coloured extended JSON (already redacted by the engine), scrollable, copyable."""
+"""One document in full: syntax-coloured extended JSON (already redacted by the engine), scrollable, copyable.
+
+A very large document (or value) is shown cut, with a note (`long_text`): the screen opens at once whatever
+the document's size, and `c` copies the whole of it when the terminal can take it."""
 
 from __future__ import annotations
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from runway_tui.tui.bindings import LIST_BINDINGS
+from runway_tui.tui.format import plain
+from runway_tui.tui.long_text import code_view, cut_long, too_large_to_copy
 
 
 class DocumentView(VerticalScroll):
@@ -38,13 +42,15 @@ class DocumentScreen(Screen[None]):
         self.text = text  # the redacted extended JSON: what is shown is exactly what is copied
 
     def compose(self) -> ComposeResult:
+        shown = cut_long(self.text, "the document")
         with Vertical(classes="detail"):
-            yield Label(Text.assemble(("Document in ", "dim"), (self.collection, "bold"),
+            yield Label(Text.assemble(("Document in ", "dim"), plain(self.collection, "bold"),
                                       ("  · extended JSON · c copies it", "dim")), classes="detail-title")
+            if shown.note:
+                yield Label(plain(shown.note, "yellow"), id="document-note")
             with DocumentView(id="document-body", classes="detail-box") as body:
                 body.border_title = "document"
-                yield Static(Syntax(self.text, "json", theme="monokai", word_wrap=True, line_numbers=True),
-                             id="document-json")
+                yield Static(code_view(shown, "json", word_wrap=True, line_numbers=True), id="document-json")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -52,6 +58,10 @@ class DocumentScreen(Screen[None]):
 
     def action_copy(self) -> None:
         """OSC 52: works over SSH and in tmux (with set-clipboard on); a terminal without it ignores it."""
+        refused = too_large_to_copy(self.text)
+        if refused:
+            self.notify(f"the document is {refused}", severity="warning", timeout=5)
+            return
         self.app.copy_to_clipboard(self.text)
         self.notify(f"copied {len(self.text):,} characters (OSC 52; redacted fields stay ***)", timeout=3)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +9,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from runway_tui.tui.format import plain
 from runway_tui.tui.words import app_words
 
 
@@ -32,12 +32,12 @@ class ErrorScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(Text(self.title_text), id="dialog-title")
+            yield Label(plain(self.title_text), id="dialog-title")
             with VerticalScroll(id="error-body"):
-                body = Text(app_words(self.app, self.message), style="bold")  # remedies as this UI's keys
-                for line in self.details:
+                body = plain(app_words(self.app, self.message), style="bold")  # remedies as this UI's keys
+                for line in self.details:  # the engine's words, naming files, records, the server's reply
                     body.append("\n• ", style="red" if self.has_class("-error") else "cyan")
-                    body.append(app_words(self.app, line))
+                    body.append_text(plain(app_words(self.app, line)))
                 self.shown_text = body.plain  # what the user reads (tests check it)
                 yield Static(body)
             with Horizontal(id="dialog-buttons"):

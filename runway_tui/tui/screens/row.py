@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from runway_tui.tui.format import plain
+
 
 class RowScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "close", "Close"), Binding("question_mark", "app.show_keys", "Keys", show=False),
@@ -25,10 +27,11 @@ class RowScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         width = max(len(label) for label, _ in self.fields)
-        options = [Option(Text.assemble((label.ljust(width + 2), "bold"), value or "—"), id=str(index))
+        options = [Option(Text.assemble((label.ljust(width + 2), "bold"), plain(value or "—", lines=True)),
+                          id=str(index))  # every cell in full: names, errors, paths from files and the db
                    for index, (label, value) in enumerate(self.fields)]
         with Vertical(classes="dialog", id="row-dialog"):
-            yield Label(Text(self.title_text, style="bold"), id="dialog-title")
+            yield Label(plain(self.title_text, style="bold"), id="dialog-title")
             yield OptionList(*options, id="row-fields")
             yield Label(Text("c or enter copies the highlighted value · esc closes", style="dim"))
 

@@ -14,11 +14,13 @@ from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import get_current_worker
 
 from runway_tui.engine.inspect import CurrentOp, Member, Section, ServerReport
+from runway_tui.tui.components.plain_table import PlainTable
 from runway_tui.tui.explorer import explain, inspector_for
+from runway_tui.tui.format import plain, shown
 
 
 def _note(section: Section) -> Text:
-    return Text(section.note or "", style="yellow" if section.note == "not permitted" else "dim")
+    return plain(section.note or "", style="yellow" if section.note == "not permitted" else "dim")
 
 
 def fill(table: DataTable, labels: tuple[str, ...], rows: list[tuple[Text, ...]], right: set[str]) -> None:
@@ -47,10 +49,10 @@ class ServerScreen(Screen[None]):
                 yield Static(Text("loading…", style="italic dim"), id="server-facts")
                 yield Label(Text("Replica set members", style="bold"), classes="section-title")
                 yield Static("", id="members-note")
-                yield DataTable(id="members-table", cursor_type="row", classes="server-table")
+                yield PlainTable(id="members-table", cursor_type="row", classes="server-table")
                 yield Label(Text("Operations on this database", style="bold"), classes="section-title")
                 yield Static("", id="ops-note")
-                yield DataTable(id="ops-table", cursor_type="row", classes="server-table")
+                yield PlainTable(id="ops-table", cursor_type="row", classes="server-table")
                 yield Label(Text("Connections", style="bold"), classes="section-title")
                 yield Static("", id="connections")
         yield Footer(compact=True)
@@ -84,7 +86,7 @@ class ServerScreen(Screen[None]):
             self.app.call_from_thread(self._show, report)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#server-facts", Static).update(Text(message, style="red"))
+        self.query_one("#server-facts", Static).update(plain(message, style="red"))
 
     def _show(self, report: ServerReport) -> None:
         facts = Text()
@@ -92,7 +94,7 @@ class ServerScreen(Screen[None]):
         facts.append(report.version, style="bold")
         facts.append(f" · {report.topology}" + (f" ({report.set_name})" if report.set_name else ""))
         facts.append(f" · database {report.database}", style="dim")
-        self.query_one("#server-facts", Static).update(facts)
+        self.query_one("#server-facts", Static).update(shown(facts))  # the server's own words
         members = self.query_one("#members-table", DataTable)
         self.query_one("#members-note", Static).update(_note(report.members))
         members.display = report.members.rows is not None
@@ -119,6 +121,6 @@ class ServerScreen(Screen[None]):
                             Text(op.op), Text(op.ns), Text(op.client), Text(op.summary)))
         fill(ops, ("Op id", "Running", "Op", "Namespace", "Client", "Command"), op_rows, right={"Op id", "Running"})
         connections = report.connections
-        text = _note(connections) if connections.rows is None else Text(
+        text = _note(connections) if connections.rows is None else plain(
             " · ".join(f"{label} {value}" for label, value in connections.rows))
         self.query_one("#connections", Static).update(text)

@@ -17,8 +17,9 @@ from textual.worker import get_current_worker
 
 from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.timespec import TimeSpec
+from runway_tui.tui.components.plain_table import PlainTable
 from runway_tui.tui.explorer import explain
-from runway_tui.tui.format import short_name, version_text, when
+from runway_tui.tui.format import plain, short_name, version_text, when
 
 STATE_STYLES = {"applied": "green", "pending": "", "forgotten": "magenta"}
 
@@ -37,11 +38,11 @@ class StateAtScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="detail"):
-            yield Label(Text.assemble(("State at ", "dim"), (self.at.text, "bold"),
+            yield Label(Text.assemble(("State at ", "dim"), plain(self.at.text, "bold"),
                                       ("  · from the audit log · read only", "dim")),
                         id="state-at-title", classes="detail-title")
             yield Static(Text("reading the audit log…", style="italic dim"), id="state-at-summary")
-            table = DataTable(cursor_type="row", id="state-at-table", classes="detail-box")
+            table = PlainTable(cursor_type="row", id="state-at-table", classes="detail-box")  # names from the log
             table.border_title = "Versions the audit log had changed by then"
             yield table
         yield Footer(compact=True)
@@ -70,13 +71,13 @@ class StateAtScreen(Screen[None]):
             self.app.call_from_thread(self.show, state)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#state-at-summary", Static).update(Text(message, style="red"))
+        self.query_one("#state-at-summary", Static).update(plain(message, style="red"))
 
     def show(self, state: StateAt) -> None:
         self.state = state
         title = self.query_one("#state-at-title", Label)
         title.update(Text.assemble(("State at ", "dim"), (f"{when(state.at, seconds=True)} UTC", "bold"),
-                                   (f"  ({self.at.text})" if self.at.moment is None else "", "dim"),
+                                   plain(f"  ({self.at.text})" if self.at.moment is None else "", "dim"),
                                    ("  · from the audit log · read only", "dim")))
         changed = sum(1 for v in state.versions if self.now and self.now.get(v.version, "no record") != v.state
                       and (v.state, self.now.get(v.version, "no record")) != ("forgotten", "no record"))
