@@ -26,7 +26,6 @@ from pymongo.read_preferences import ReadPreference
 from runway_tui.engine.errors import ServerUnreachableError
 from runway_tui.engine.inspect_redaction import QueryGuard, Redactor
 from runway_tui.engine.inspect_values import (
-    InspectInputError,
     InspectRefusedError,
     InspectTimeoutError,
     NotPermittedError,
@@ -37,6 +36,7 @@ from runway_tui.engine.inspect_values import (
     to_extended_json,
     type_name,
 )
+from runway_tui.engine.page_keys import covers, keys_projection, value_at
 from runway_tui.engine.sources import sources_collection
 from runway_tui.engine.uri import scrub
 
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 UNAUTHORIZED = (13, 18)  # Unauthorized, AuthenticationFailed
 MAX_TIME_EXPIRED = 50
 NOT_PERMITTED = "not permitted"
+USAGE_NOT_REPORTED = "usage not reported by this server"
 MAX_COLUMNS = 8
 PREFERENCES = {"primary": ReadPreference.PRIMARY, "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
                "secondary": ReadPreference.SECONDARY, "secondaryPreferred": ReadPreference.SECONDARY_PREFERRED,
@@ -161,7 +162,7 @@ class IndexInfo:
 class IndexReport:
     collection: str
     indexes: list[IndexInfo]
-    usage_note: str | None = None  # "not permitted" when $indexStats is refused
+    usage_note: str | None = None  # "not permitted" when $indexStats is refused; USAGE_NOT_REPORTED without counts
     size_note: str | None = None
 
 
@@ -274,45 +275,47 @@ class Inspector:
         sort = parse_sort(query.sort)
         self.guard.check(spec, projection, sort)
         sort = self._keyset_sort(sort)
-        projection = self._projection_with_keys(projection, sort)
         condition = spec if after is None else self._and(spec, self._after(sort, after))
         limit = self.settings.page_size
-        cursor = self.db[collection].find(condition, projection).sort(sort).limit(limit + 1)
-        cursor = cursor.max_time_ms(self.settings.max_time_ms)
-        if not spec and sort == [("_id", 1)]:
-            cursor = cursor.hint([("_id", 1)])  # the first page of a huge collection: the _id index, not a scan
-        with self._reading("documents"):
-            raw = list(cursor)
-        self.guard.check_order(raw, sort)
+        raw = self._find(collection, condition, projection, sort, limit + 1, plain_first=not spec)
         has_more = len(raw) > limit
         raw = raw[:limit]
-        anchor = tuple(_get(raw[-1], name) for name, _ in sort) if has_more and raw else None
+        keyed = raw if all(covers(projection, name) for name, _ in sort) else \
+            self._sort_keys(collection, condition, sort, raw, limit, plain_first=not spec)
+        self.guard.check_order(keyed, sort)
+        anchor = tuple(value_at(keyed[-1], name) for name, _ in sort) if has_more and keyed else None
         shown = [self.redactor.apply(doc) for doc in raw]
         columns = columns or top_fields(shown)
         rows = [[compact(doc[name]) if name in doc else None for name in columns] for doc in shown]
         return DocumentPage(collection, query, columns, rows, [to_extended_json(doc) for doc in shown], has_more,
                             anchor, (time.monotonic() - started) * 1000)
 
+    def _find(self, collection: str, condition: dict[str, Any], projection: dict[str, Any] | None,
+              sort: list[tuple[str, int]], limit: int, plain_first: bool) -> list[dict[str, Any]]:
+        cursor = self.db[collection].find(condition, projection).sort(sort).limit(limit)
+        cursor = cursor.max_time_ms(self.settings.max_time_ms)
+        if plain_first and sort == [("_id", 1)]:
+            cursor = cursor.hint([("_id", 1)])  # the first page of a huge collection: the _id index, not a scan
+        with self._reading("documents"):
+            return list(cursor)
+
+    def _sort_keys(self, collection: str, condition: dict[str, Any], sort: list[tuple[str, int]],
+                   page: list[dict[str, Any]], limit: int, plain_first: bool) -> list[dict[str, Any]]:
+        """The sort keys of the page's documents when the projection does not return them (page_keys.py)."""
+        wanted = keys_projection(sort)
+        if page and all("_id" in doc for doc in page):
+            ids = [doc["_id"] for doc in page]
+            cursor = self.db[collection].find({"_id": {"$in": ids}}, wanted).max_time_ms(self.settings.max_time_ms)
+            with self._reading("documents"):
+                by_id = {_id_key(doc["_id"]): doc for doc in cursor}
+            return [by_id.get(_id_key(i), {"_id": i}) for i in ids]
+        return self._find(collection, condition, wanted, sort, limit, plain_first)[:limit]
+
     @staticmethod
     def _keyset_sort(sort: list[tuple[str, int]]) -> list[tuple[str, int]]:
         if not any(name == "_id" for name, _ in sort):
             sort = [*sort, ("_id", sort[-1][1] if sort else 1)]
         return sort
-
-    @staticmethod
-    def _projection_with_keys(projection: dict[str, Any] | None,
-                              sort: list[tuple[str, int]]) -> dict[str, Any] | None:
-        """The page's anchor needs the sort fields: an inclusion projection gets them, an exclusion may not
-        drop them."""
-        if not projection:
-            return projection
-        including = any(v not in (0, False) for k, v in projection.items() if k != "_id")
-        for name, _ in sort:
-            if including:
-                projection.setdefault(name, 1)
-            elif projection.get(name) in (0, False):
-                raise InspectInputError(f"projection: {name!r} is a sort key (pages follow it); do not exclude it")
-        return projection
 
     @staticmethod
     def _and(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -390,6 +393,8 @@ class Inspector:
             sizes = {k: int(v) for k, v in (stats.get("indexSizes") or {}).items()}
         except (NotPermittedError, InspectRefusedError, InspectTimeoutError) as exc:
             size_note = NOT_PERMITTED if isinstance(exc, NotPermittedError) else str(exc)
+        if usage and not any(accesses.get("since") is not None for accesses in usage.values()):
+            usage, usage_note = {}, USAGE_NOT_REPORTED  # MongoDB dates every count; a server that does not, counts none
         rows = []
         for spec in specs:
             name = str(spec.get("name"))
@@ -503,13 +508,9 @@ class Inspector:
         return self._section("connections", read)
 
 
-def _get(doc: dict[str, Any], path: str) -> Any:
-    value: Any = doc
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+def _id_key(value: Any) -> str:
+    """A hashable stand-in for any `_id` (a document or an array is one too)."""
+    return to_extended_json(value, indent=None)
 
 
 def top_fields(docs: list[dict[str, Any]], limit: int = MAX_COLUMNS) -> list[str]:

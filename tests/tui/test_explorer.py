@@ -171,6 +171,8 @@ async def type_filter(app: RunwayApp, pilot, screen: CollectionScreen, text: str
     field.value = text
     await pilot.press("enter")
     await settle(app, pilot)
+    await pilot.press("escape")  # the input keeps the focus after Enter: back to the table for the next keys
+    await pilot.pause()
 
 
 async def test_filter_and_exact_count_answer_how_many_lack_status(explorer_app) -> None:
@@ -299,7 +301,6 @@ async def test_schema_indexes_validation_views(explorer_app) -> None:
         names = [str(indexes.get_row_at(i)[0]) for i in range(indexes.row_count)]
         assert set(names) == {"_id_", "email_1", "expires_ttl", "status_partial", "city_sparse"}
         assert "TTL 86400s" in str(indexes.get_row_at(names.index("expires_ttl"))[2])
-        assert "never used" in str(indexes.get_row_at(names.index("city_sparse"))[4])
         await pilot.press("4")
         await settle(app, pilot)
         assert "validator  none" in plain(screen.query_one("#validation-facts", Static))

@@ -9,7 +9,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
-from runway_tui.engine.inspect import DocumentPage, IndexReport, SchemaReport, ValidationReport
+from runway_tui.engine.inspect import (
+    USAGE_NOT_REPORTED,
+    DocumentPage,
+    IndexReport,
+    SchemaReport,
+    ValidationReport,
+)
 from runway_tui.tui.bindings import LIST_BINDINGS
 from runway_tui.tui.format import size
 
@@ -35,6 +41,13 @@ def fill(table: DataTable[object], columns: tuple[str, ...], rows: list[tuple[st
         table.add_column(label, key=label, width=min(width, cap))
     for key, cells in rows:
         table.add_row(*cells, key=key)
+
+
+def without_empty_columns(columns: tuple[str, ...], rows: list[tuple[str, list[Text]]]
+                          ) -> tuple[tuple[str, ...], list[tuple[str, list[Text]]]]:
+    """Drop the columns the server left empty in every row (a usage date it does not keep, sizes not permitted)."""
+    keep = [i for i in range(len(columns)) if not rows or any(cells[i].plain.strip() for _, cells in rows)]
+    return tuple(columns[i] for i in keep), [(key, [cells[i] for i in keep]) for key, cells in rows]
 
 
 class ExplorerTable(DataTable[object]):
@@ -114,7 +127,9 @@ class IndexesView(Vertical):
     def show(self, report: IndexReport) -> None:
         status = Text(f"{len(report.indexes)} indexes", style="dim")
         if report.usage_note:
-            status.append(f" · usage ($indexStats): {report.usage_note}", style="yellow")
+            label = report.usage_note if report.usage_note == USAGE_NOT_REPORTED else \
+                f"usage ($indexStats): {report.usage_note}"
+            status.append(f" · {label}", style="yellow")
         else:
             unused = sum(1 for i in report.indexes if i.never_used)
             status.append(" · usage since the server started", style="dim")
@@ -128,11 +143,12 @@ class IndexesView(Vertical):
             flags = Text(", ".join(index.flags) or "—", style="" if index.flags else "dim")
             if index.partial:
                 flags.append(f" {index.partial}", style="dim")
-            ops = (Text("?", style="dim") if index.ops is None else
+            ops = (Text("") if index.ops is None else
                    Text("never used", style="yellow") if index.never_used else Text(f"{index.ops:,}"))
             rows.append((index.name, [Text(index.name, style="bold"), Text(index.keys), flags,
                                       Text(size(index.size), justify="right"), ops, Text(index.since or "")]))
-        fill(self.query_one(ExplorerTable), self.COLUMNS, rows)
+        columns, rows = without_empty_columns(self.COLUMNS, rows)
+        fill(self.query_one(ExplorerTable), columns, rows)
 
 
 class ValidationView(VerticalScroll):

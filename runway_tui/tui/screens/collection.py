@@ -208,8 +208,7 @@ class CollectionScreen(Screen[None]):
                               self.query_one("#query-sort", Input).value)
         self.query_state, self.anchors, self.count = query, [None], None
         self.count_after_page = True
-        self._read_page(new_query=True)
-        self.query_one("#documents-table").focus()
+        self._read_page(new_query=True)  # the focus stays in the input: the next keys refine the query
 
     @on(DataTable.RowSelected, "#documents-table")
     def _open_document(self, event: DataTable.RowSelected) -> None:
