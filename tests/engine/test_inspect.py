@@ -90,8 +90,8 @@ def test_columns_are_the_most_common_top_level_fields(inspector: Inspector) -> N
 
 
 @pytest.mark.parametrize("text, message", [
-    ('{"status": ', "filter: not valid JSON"),
-    ("[1, 2]", "filter: expected a JSON object"),
+    ('{"status": ', "filter: not valid at column 12 (the text ends too soon)"),
+    ("[1, 2]", "filter: expected an object such as {status: 'active'}, got an array"),
     ('{"_id": {"$oid": "nope"}}', "filter: not valid extended JSON"),
 ])
 def test_bad_filter_is_one_line(inspector: Inspector, text: str, message: str) -> None:
