@@ -37,7 +37,7 @@ from runway_tui.engine.mongosh_syntax import InputSyntaxError, parse_object, par
     ("{name: /^ada/i}", {"name": Regex("^ada", "i")}),
     (r"{path: /^a\/b[/]c/}", {"path": Regex(r"^a\/b[/]c", "")}),  # an escaped / and one in a class
     ("{name: RegExp('^ada', 'i')}", {"name": Regex("^ada", "i")}),
-    ("{note: 'a /slash/ and ObjectId(\"x\") inside a string'}", {"note": 'a /slash/ and ObjectId("x") inside a string'}),
+    ("{note: 'a /slash/ and ObjectId(\"x\") in a string'}", {"note": 'a /slash/ and ObjectId("x") in a string'}),
 ])
 def test_mongosh_and_json_forms_read_as_bson(text: str, expected: dict) -> None:
     value = parse_object(text)
@@ -89,7 +89,8 @@ def names(inspector: Inspector, filter_text: str, sort: str = "") -> list[str]:
 
 @pytest.mark.parametrize("mongosh, extended", [
     ("{_id: ObjectId('000000000000000000000002')}", '{"_id": {"$oid": "000000000000000000000002"}}'),
-    ("{'profile.since': {$lt: ISODate('2024-01-05')}}", '{"profile.since": {"$lt": {"$date": "2024-01-05T00:00:00Z"}}}'),
+    ("{'profile.since': {$lt: ISODate('2024-01-05')}}",
+     '{"profile.since": {"$lt": {"$date": "2024-01-05T00:00:00Z"}}}'),
     ("{'orders.price': NumberDecimal('2.05')}", '{"orders.price": {"$numberDecimal": "2.05"}}'),
     ("{name: /^person 0[1-3]$/}", '{"name": {"$regex": "^person 0[1-3]$"}}'),
     ("{name: /^PERSON 1/i, age: {$type: 'int'},}", '{"name": {"$regex": "^PERSON 1", "$options": "i"}, '
