@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError
 from pymongo.read_preferences import ReadPreference
 
+from runway_tui.engine.document_cells import MAX_COLUMNS, Cell, field_counts, row_of
 from runway_tui.engine.errors import ServerUnreachableError
 from runway_tui.engine.inspect_redaction import QueryGuard, Redactor
 from runway_tui.engine.inspect_values import (
@@ -37,6 +38,7 @@ from runway_tui.engine.inspect_values import (
     type_name,
 )
 from runway_tui.engine.page_keys import covers, keys_projection, value_at
+from runway_tui.engine.schema_values import SchemaFilter, TopValue, ValueTally, filters_for
 from runway_tui.engine.sources import sources_collection
 from runway_tui.engine.uri import scrub
 
@@ -50,7 +52,6 @@ UNAUTHORIZED = (13, 18)  # Unauthorized, AuthenticationFailed
 MAX_TIME_EXPIRED = 50
 NOT_PERMITTED = "not permitted"
 USAGE_NOT_REPORTED = "usage not reported by this server"
-MAX_COLUMNS = 8
 PREFERENCES = {"primary": ReadPreference.PRIMARY, "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
                "secondary": ReadPreference.SECONDARY, "secondaryPreferred": ReadPreference.SECONDARY_PREFERRED,
                "nearest": ReadPreference.NEAREST}
@@ -89,17 +90,20 @@ class DocumentQuery:
 
 @dataclass(frozen=True)
 class DocumentPage:
-    """One page: table cells (compact, redacted; None where a document lacks the field) and the full
-    redacted extended JSON of each document. `next_anchor` is opaque: hand it back for the next page."""
+    """One page: table cells under `columns` (field paths; typed, redacted; None where a document lacks the
+    field) and the full redacted extended JSON of each document. `next_anchor` is opaque: hand it back for the
+    next page. `fields` lists every column path of the page with how many documents have it, most common first
+    (what a column picker offers)."""
 
     collection: str
     query: DocumentQuery
     columns: list[str]
-    rows: list[list[str | None]]
+    rows: list[list[Cell | None]]
     documents: list[str]
     has_more: bool
     next_anchor: Any
     elapsed_ms: float
+    fields: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -111,12 +115,16 @@ class DocumentCount:
 
 @dataclass(frozen=True)
 class FieldStat:
-    """One field path of the sample: in how many documents it occurs, and its types' shares there."""
+    """One field path of the sample: in how many documents it occurs, its types' shares there, its most common
+    values when it has few, and the filters that select it, a type or a value (schema_values.py)."""
 
     path: str
     present: int
     percent: float
     types: list[tuple[str, float]]
+    values: list[TopValue] = field(default_factory=list)  # the most common ones, for a field with few
+    redacted: bool = False
+    filters: list[SchemaFilter] = field(default_factory=list)  # what Enter on the field offers
 
     @property
     def always(self) -> bool:
@@ -130,6 +138,7 @@ class SchemaReport:
     requested: int
     fields: list[FieldStat]
     elapsed_ms: float
+    filter: str = ""  # the filter the sample was drawn from ("" for the whole collection)
 
 
 @dataclass(frozen=True)
@@ -285,10 +294,11 @@ class Inspector:
         self.guard.check_order(keyed, sort)
         anchor = tuple(value_at(keyed[-1], name) for name, _ in sort) if has_more and keyed else None
         shown = [self.redactor.apply(doc) for doc in raw]
-        columns = columns or top_fields(shown)
-        rows = [[compact(doc[name]) if name in doc else None for name in columns] for doc in shown]
+        fields = sorted(field_counts(shown), key=lambda f: self.redactor.covering(f[0]) is not None)  # *** last
+        columns = columns or [path for path, _ in fields[:MAX_COLUMNS]]
+        rows = [row_of(doc, columns) for doc in shown]
         return DocumentPage(collection, query, columns, rows, [to_extended_json(doc) for doc in shown], has_more,
-                            anchor, (time.monotonic() - started) * 1000)
+                            anchor, (time.monotonic() - started) * 1000, fields)
 
     def _find(self, collection: str, condition: dict[str, Any], projection: dict[str, Any] | None,
               sort: list[tuple[str, int]], limit: int, plain_first: bool) -> list[dict[str, Any]]:
@@ -358,16 +368,20 @@ class Inspector:
         return DocumentCount(int(value), exact, (time.monotonic() - started) * 1000)
 
     # ------------------------------------------------------------------ schema
-    def schema(self, collection: str, sample_size: int | None = None) -> SchemaReport:
-        """Field paths of a `$sample`: nested documents as `a.b`, array elements as `tags[]` (documents inside
-        arrays as `items[].sku`), with the share of sampled documents that have each and its types."""
+    def schema(self, collection: str, sample_size: int | None = None, filter_text: str = "") -> SchemaReport:
+        """Field paths of a `$sample` of what the filter selects (all documents without one): nested documents
+        as `a.b`, array elements as `tags[]` (documents inside arrays as `items[].sku`), with the share of
+        sampled documents that have each, its types, and its common values."""
         size = sample_size or self.settings.sample_size
+        spec = parse_json_object(filter_text, "filter")
+        self.guard.check_filter(spec)
         started = time.monotonic()
+        pipeline: list[dict[str, Any]] = [{"$match": spec}] if spec else []
+        pipeline.append({"$sample": {"size": size}})
         with self._reading("schema"):
-            docs = list(self.db[collection].aggregate([{"$sample": {"size": size}}],
-                                                      maxTimeMS=self.settings.max_time_ms))
+            docs = list(self.db[collection].aggregate(pipeline, maxTimeMS=self.settings.max_time_ms))
         return SchemaReport(collection, len(docs), size, infer_schema(docs, self.redactor),
-                            (time.monotonic() - started) * 1000)
+                            (time.monotonic() - started) * 1000, filter_text.strip())
 
     # ------------------------------------------------------------------ indexes
     def indexes(self, collection: str) -> IndexReport:
@@ -513,27 +527,17 @@ def _id_key(value: Any) -> str:
     return to_extended_json(value, indent=None)
 
 
-def top_fields(docs: list[dict[str, Any]], limit: int = MAX_COLUMNS) -> list[str]:
-    """The most common top-level fields of these documents (`_id` first), in first-seen order among equals."""
-    counts: Counter[str] = Counter()
-    first: dict[str, int] = {}
-    for doc in docs:
-        for key in doc:
-            counts[key] += 1
-            first.setdefault(key, len(first))
-    ranked = sorted(counts, key=lambda k: (k != "_id", -counts[k], first[k]))
-    return ranked[:limit]
-
-
 def infer_schema(docs: list[dict[str, Any]], redactor: Redactor | None = None) -> list[FieldStat]:
-    """Per path: the documents that have it and, among those, the share of each type (a document counts once).
-    A redacted field is listed with its types, never what it holds (its keys are often data)."""
+    """Per path: the documents that have it and, among those, the share of each type (a document counts once),
+    and the most common values of a field with few (schema_values.py). A redacted field is listed with its
+    types, never what it holds (its keys are often data) nor its values."""
     redactor = redactor or Redactor()
     present: Counter[str] = Counter()
     types: dict[str, Counter[str]] = {}
+    walk = _SchemaWalk(redactor)
     for doc in docs:
         seen: dict[str, set[str]] = {}
-        _walk(doc, "", "", seen, redactor)
+        walk.document(doc, seen)
         for path, kinds in seen.items():
             present[path] += 1
             counter = types.setdefault(path, Counter())
@@ -544,27 +548,54 @@ def infer_schema(docs: list[dict[str, Any]], redactor: Redactor | None = None) -
     for path in sorted(present, key=lambda p: (p != "_id", p.lower())):
         count = present[path]
         shares = sorted(((kind, 100.0 * n / count) for kind, n in types[path].items()), key=lambda t: (-t[1], t[0]))
-        fields.append(FieldStat(path, count, 100.0 * count / total, shares))
+        tally = walk.tallies.get(path)
+        values = tally.top(count, redactor.mask) if tally is not None and path not in walk.hidden else []
+        always = count > 0 and count >= total
+        fields.append(FieldStat(path, count, 100.0 * count / total, shares, values, path in walk.hidden,
+                                filters_for(path, always, shares, values, path in walk.hidden,
+                                            path in walk.masked)))
     return fields
 
 
-def _walk(value: dict[str, Any], prefix: str, field_prefix: str, seen: dict[str, set[str]],
-          redactor: Redactor) -> None:
-    """`prefix` is the shown path (`orders[].sku`), `field_prefix` the field path redaction knows (`orders.sku`)."""
-    for key, item in value.items():
-        name = str(key)
-        path = f"{prefix}.{redactor.mask(name)}" if prefix else redactor.mask(name)
-        field = f"{field_prefix}.{name}" if field_prefix else name
-        _record(path, field, item, seen, redactor, descend=not redactor.hides_key(field, name))
+class _SchemaWalk:
+    """One pass over the sample's documents: the paths and types of each, the values of each path."""
 
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.tallies: dict[str, ValueTally] = {}
+        self.hidden: set[str] = set()  # redacted paths: their values are never read
+        self.masked: set[str] = set()  # paths with a masked name: a filter on what is shown would find nothing
 
-def _record(path: str, field: str, item: Any, seen: dict[str, set[str]], redactor: Redactor,
-            descend: bool = True) -> None:
-    seen.setdefault(path, set()).add(type_name(item))
-    if not descend:
-        return
-    if isinstance(item, dict):
-        _walk(item, path, field, seen, redactor)
-    elif isinstance(item, list):
-        for element in item:
-            _record(f"{path}[]", field, element, seen, redactor)
+    def document(self, doc: dict[str, Any], seen: dict[str, set[str]]) -> None:
+        self._walk(doc, "", "", seen, False)
+
+    def _walk(self, value: dict[str, Any], prefix: str, field_prefix: str, seen: dict[str, set[str]],
+              masked: bool) -> None:
+        """`prefix` is the shown path (`orders[].sku`), `field_prefix` the path redaction knows (`orders.sku`)."""
+        for key, item in value.items():
+            name = str(key)
+            shown = self.redactor.mask(name)
+            path = f"{prefix}.{shown}" if prefix else shown
+            field = f"{field_prefix}.{name}" if field_prefix else name
+            hidden = self.redactor.hides_key(field, name)
+            if hidden:
+                self.hidden.add(path)
+            self._record(path, field, item, seen, not hidden, masked or shown != name)
+
+    def _record(self, path: str, field: str, item: Any, seen: dict[str, set[str]], descend: bool,
+                masked: bool) -> None:
+        seen.setdefault(path, set()).add(type_name(item))
+        if masked:
+            self.masked.add(path)
+        if not descend:
+            return
+        if isinstance(item, dict):
+            self._walk(item, path, field, seen, masked)
+        elif isinstance(item, list):
+            for element in item:
+                self._record(f"{path}[]", field, element, seen, True, masked)
+        else:
+            tally = self.tallies.get(path)
+            if tally is None:
+                tally = self.tallies[path] = ValueTally()
+            tally.add(item)

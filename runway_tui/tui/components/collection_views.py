@@ -17,9 +17,9 @@ from runway_tui.engine.inspect import (
     ValidationReport,
 )
 from runway_tui.tui.bindings import LIST_BINDINGS
+from runway_tui.tui.components.cells import cell_text
 from runway_tui.tui.format import size
 
-MISSING = Text("·", style="dim")
 BAR = 10
 
 
@@ -80,8 +80,7 @@ class DocumentsView(Vertical):
 
     def show_page(self, page: DocumentPage) -> None:
         columns = tuple(page.columns or ["_id"])
-        rows = [(str(index), [MISSING if cell is None else Text(cell, no_wrap=True) for cell in row])
-                for index, row in enumerate(page.rows)]
+        rows = [(str(index), [cell_text(cell) for cell in row]) for index, row in enumerate(page.rows)]
         if not rows:
             rows = [("none", [Text("no documents match" if i == 0 else "", style="dim italic")
                               for i in range(len(columns))])]
