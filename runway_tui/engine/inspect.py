@@ -23,10 +23,13 @@ from typing import TYPE_CHECKING, Any
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError
 from pymongo.read_preferences import ReadPreference
 
+from runway_tui.engine.aggregate_policy import PipelinePolicy, as_pipeline, results_redactor
+from runway_tui.engine.aggregate_run import AggregateResults
 from runway_tui.engine.document_cells import MAX_COLUMNS, Cell, field_counts, row_of
 from runway_tui.engine.errors import ServerUnreachableError
 from runway_tui.engine.inspect_redaction import QueryGuard, Redactor
 from runway_tui.engine.inspect_values import (
+    InspectInputError,
     InspectRefusedError,
     InspectTimeoutError,
     NotPermittedError,
@@ -37,6 +40,7 @@ from runway_tui.engine.inspect_values import (
     to_extended_json,
     type_name,
 )
+from runway_tui.engine.mongosh_syntax import InputSyntaxError, parse_value
 from runway_tui.engine.page_keys import covers, keys_projection, value_at
 from runway_tui.engine.schema_values import SchemaFilter, TopValue, ValueTally, filters_for
 from runway_tui.engine.sources import sources_collection
@@ -238,6 +242,7 @@ class Inspector:
         self.secrets = secrets or []
         self.redactor = Redactor(self.settings.redact_fields, self.secrets)
         self.guard = QueryGuard(self.redactor)
+        self.policy = PipelinePolicy(self.guard)
         self.ours = ours or set()
 
     @classmethod
@@ -366,6 +371,39 @@ class Inspector:
             else:
                 value = coll.count_documents(spec, maxTimeMS=self.settings.max_time_ms)
         return DocumentCount(int(value), exact, (time.monotonic() - started) * 1000)
+
+    # ------------------------------------------------------------------ aggregate (aggregate_policy.py)
+    def aggregate(self, collection: str, text: str) -> AggregateResults:
+        """Check the pipeline (refusals before anything is sent), run it, and return its run: `page(1)` is the
+        first batch, already read. The caller closes the run when it is done with it."""
+        pipeline = self.parse_pipeline(text)
+        sent = self.policy.executed(pipeline)
+        size = self.settings.page_size
+        with self._reading("aggregate"):
+            cursor = self.db[collection].aggregate(sent, maxTimeMS=self.settings.max_time_ms, batchSize=size + 1)
+        results = AggregateResults(cursor, text, size, results_redactor(self.redactor), self._reading, sent)
+        try:
+            results.page(1)
+        except BaseException:
+            results.close()
+            raise
+        return results
+
+    def parse_pipeline(self, text: str) -> list[dict[str, Any]]:
+        if not text.strip():
+            raise InspectInputError("pipeline: type stages such as [{$match: {status: 'active'}}, "
+                                    "{$group: {_id: '$city', n: {$sum: 1}}}]")
+        try:
+            value = parse_value(text)
+        except InputSyntaxError as exc:
+            raise InspectInputError(f"pipeline: {exc}") from None
+        pipeline = as_pipeline(value)
+        self.policy.check(pipeline)
+        return pipeline
+
+    def reading(self, what: str) -> Any:
+        """Driver errors as the explorer's one-line errors, for the explorer's other engine modules."""
+        return self._reading(what)
 
     # ------------------------------------------------------------------ schema
     def schema(self, collection: str, sample_size: int | None = None, filter_text: str = "") -> SchemaReport:
