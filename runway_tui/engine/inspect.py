@@ -42,6 +42,8 @@ from runway_tui.engine.inspect_values import (
 )
 from runway_tui.engine.mongosh_syntax import InputSyntaxError, parse_value
 from runway_tui.engine.page_keys import covers, keys_projection, value_at
+from runway_tui.engine.query_plan import QueryPlan
+from runway_tui.engine.query_plan import explain as explain_query
 from runway_tui.engine.schema_values import SchemaFilter, TopValue, ValueTally, filters_for
 from runway_tui.engine.sources import sources_collection
 from runway_tui.engine.uri import scrub
@@ -284,18 +286,14 @@ class Inspector:
         `_id`'s. `columns` keeps the first page's columns while paging."""
         query = query or DocumentQuery()
         started = time.monotonic()
-        spec = parse_json_object(query.filter, "filter")
-        projection = parse_json_object(query.projection, "projection") or None
-        sort = parse_sort(query.sort)
-        self.guard.check(spec, projection, sort)
-        sort = self._keyset_sort(sort)
+        spec, projection, sort = self.prepare(query)
         condition = spec if after is None else self._and(spec, self._after(sort, after))
         limit = self.settings.page_size
         raw = self._find(collection, condition, projection, sort, limit + 1, plain_first=not spec)
         has_more = len(raw) > limit
         raw = raw[:limit]
         keyed = raw if all(covers(projection, name) for name, _ in sort) else \
-            self._sort_keys(collection, condition, sort, raw, limit, plain_first=not spec)
+            self.sort_keys(collection, condition, sort, raw, limit, plain_first=not spec)
         self.guard.check_order(keyed, sort)
         anchor = tuple(value_at(keyed[-1], name) for name, _ in sort) if has_more and keyed else None
         shown = [self.redactor.apply(doc) for doc in raw]
@@ -304,6 +302,19 @@ class Inspector:
         rows = [row_of(doc, columns) for doc in shown]
         return DocumentPage(collection, query, columns, rows, [to_extended_json(doc) for doc in shown], has_more,
                             anchor, (time.monotonic() - started) * 1000, fields)
+
+    def prepare(self, query: DocumentQuery) -> tuple[dict[str, Any], dict[str, Any] | None, list[tuple[str, int]]]:
+        """The query's filter, projection and sort (then `_id`, for keyset pages), checked before any read."""
+        spec = parse_json_object(query.filter, "filter")
+        projection = parse_json_object(query.projection, "projection") or None
+        sort = parse_sort(query.sort)
+        self.guard.check(spec, projection, sort)
+        return spec, projection, self._keyset_sort(sort)
+
+    def explain(self, collection: str, query: DocumentQuery | None = None,
+                verbosity: str = "queryPlanner") -> QueryPlan:
+        """The winning plan of the page's find (query_plan.py); `executionStats` runs it, bounded by maxTimeMS."""
+        return explain_query(self, collection, query or DocumentQuery(), verbosity)
 
     def _find(self, collection: str, condition: dict[str, Any], projection: dict[str, Any] | None,
               sort: list[tuple[str, int]], limit: int, plain_first: bool) -> list[dict[str, Any]]:
@@ -314,7 +325,7 @@ class Inspector:
         with self._reading("documents"):
             return list(cursor)
 
-    def _sort_keys(self, collection: str, condition: dict[str, Any], sort: list[tuple[str, int]],
+    def sort_keys(self, collection: str, condition: dict[str, Any], sort: list[tuple[str, int]],
                    page: list[dict[str, Any]], limit: int, plain_first: bool) -> list[dict[str, Any]]:
         """The sort keys of the page's documents when the projection does not return them (page_keys.py)."""
         wanted = keys_projection(sort)
