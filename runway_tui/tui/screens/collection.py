@@ -1,30 +1,38 @@
-"""The Collection screen: Documents, Schema, Indexes and Validation of one collection, read only.
+"""The Collection screen: Documents, Schema, Indexes, Validation and Aggregate views of one collection, read only.
 
 Each read runs in a named thread worker and comes back as a message; a newer read of the same view
-replaces an older one. `esc` while a read runs cancels it (the worker's result is dropped; the server
-stops the read itself at `maxTimeMS`), otherwise it goes back. Only Documents is read on open (one
-page and the estimated count); the other views are read the first time they are shown.
+replaces an older one. `esc` while a read runs cancels it (the worker's result is dropped; an aggregation's
+server cursor is closed once it comes back; the server stops a read itself at `maxTimeMS`), otherwise it
+leaves an input for its table, then goes back. Only Documents is read on open (one page and the estimated
+count); the other views are read the first time they are shown, and the Schema again after a new filter.
+Each view carries its own keys (collection_views.py, aggregate_view.py), so the footer offers that view's.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
 
-from runway_tui.engine.inspect import DocumentCount, DocumentPage, DocumentQuery, Inspector
+from runway_tui.engine.aggregate_presets import PRESETS, field_problem
+from runway_tui.engine.aggregate_run import AggregatePage, AggregateResults
+from runway_tui.engine.document_export import ExportResult, export_documents, export_pipeline, problem_with
+from runway_tui.engine.inspect import DocumentCount, DocumentPage, DocumentQuery, Inspector, SchemaReport
+from runway_tui.engine.schema_values import combine
+from runway_tui.tui.components.aggregate_view import AggregateView, PipelineEditor
 from runway_tui.tui.components.collection_views import (
     DocumentsView,
     IndexesView,
@@ -32,10 +40,17 @@ from runway_tui.tui.components.collection_views import (
     ValidationView,
 )
 from runway_tui.tui.explorer import explain, inspector_for
+from runway_tui.tui.screens.collection_commands import CollectionCommands
+from runway_tui.tui.screens.columns import ColumnsScreen
 from runway_tui.tui.screens.document import DocumentScreen
+from runway_tui.tui.screens.prompt import PromptScreen
+from runway_tui.tui.screens.query_plan import QueryPlanScreen
+from runway_tui.tui.screens.schema_filter import SchemaFilterScreen
 
-VIEWS = ("documents", "schema", "indexes", "validation")
+VIEWS = ("documents", "schema", "indexes", "validation", "aggregate")
 READS = "inspect"  # every worker of this screen is in a group starting with this
+FOCUS = {"documents": "#documents-table", "schema": "#schema-table", "indexes": "#indexes-table",
+         "validation": "#validation-view", "aggregate": "#pipeline-input"}
 
 
 class ViewLoaded(Message):
@@ -49,39 +64,6 @@ class ViewLoaded(Message):
         self.error = error
 
 
-class CollectionCommands(Provider):
-    """The screen's views and actions in the command palette, by name."""
-
-    def _entries(self) -> list[tuple[str, str, str]]:
-        return [("Documents", "show the documents (1)", "view('documents')"),
-                ("Schema", "field paths, types and how often they occur, from a $sample (2)", "view('schema')"),
-                ("Indexes", "keys, flags, size and usage of every index (3)", "view('indexes')"),
-                ("Validation", "the validator, its level and action, and the collection's options (4)",
-                 "view('validation')"),
-                ("Filter documents", "type a MongoDB query in extended JSON (/)", "edit_query"),
-                ("Exact count", "count the documents matching the filter on the server (c)", "exact_count"),
-                ("Reload view", "read the view shown again (r)", "reload")]
-
-    def _run(self, action: str) -> Callable[[], object]:
-        screen = self.screen
-        return partial(screen.run_action, action)
-
-    async def discover(self) -> Hits:
-        if not isinstance(self.screen, CollectionScreen):
-            return
-        for title, help_text, action in self._entries():
-            yield DiscoveryHit(title, self._run(action), text=title, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        if not isinstance(self.screen, CollectionScreen):
-            return
-        matcher = self.matcher(query)
-        for title, help_text, action in self._entries():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), self._run(action), text=title, help=help_text)
-
-
 class CollectionScreen(Screen[None]):
     COMMANDS = {CollectionCommands}
     BINDINGS = [
@@ -90,10 +72,7 @@ class CollectionScreen(Screen[None]):
         Binding("2", "view('schema')", "Schema", show=False, id="view-schema"),
         Binding("3", "view('indexes')", "Indexes", show=False, id="view-indexes"),
         Binding("4", "view('validation')", "Validation", show=False, id="view-validation"),
-        Binding("slash", "edit_query", "Filter", key_display="/", id="documents-filter"),
-        Binding("c", "exact_count", "Count", id="documents-count", tooltip="Count the matching documents exactly"),
-        Binding("right_square_bracket", "page(1)", "Next", key_display="]", id="documents-next"),
-        Binding("left_square_bracket", "page(-1)", "Prev", key_display="[", id="documents-prev"),
+        Binding("5", "view('aggregate')", "Aggregate", show=False, id="view-aggregate"),
         Binding("r", "reload", "Reload", id="collection-reload"),
         Binding("q", "back", "Back", show=False),
     ]
@@ -105,10 +84,15 @@ class CollectionScreen(Screen[None]):
         self.anchors: list[Any] = [None]  # the `after` anchor of every page from the first to the one shown
         self.page: DocumentPage | None = None
         self.count: DocumentCount | None = None
-        self.tokens = dict.fromkeys((*VIEWS, "count"), 0)
+        self.columns: list[str] | None = None  # chosen with `f` (None: the most common fields)
+        self.results: AggregateResults | None = None  # the pipeline's run whose pages are shown
+        self.result_page: AggregatePage | None = None
+        self.result_columns: list[str] | None = None
+        self.tokens = dict.fromkeys((*VIEWS, "count", "export"), 0)
         self.loaded: set[str] = set()
         self.opened_at = time.monotonic()
         self.first_page_at: float | None = None  # when the first page was on screen (bench/explorer_bench.py)
+        self.first_results_at: float | None = None  # the same for the aggregate view's first page
         self.count_after_page = False  # the estimated count waits for the page: both may cost a scan
 
     @property
@@ -129,36 +113,44 @@ class CollectionScreen(Screen[None]):
                 yield Lazy(IndexesView(id="indexes-view"))
             with TabPane("Validation", id="validation"):
                 yield Lazy(ValidationView(id="validation-view"))
+            with TabPane("Aggregate", id="aggregate"):
+                yield Lazy(AggregateView(id="aggregate-view"))
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        blink = getattr(self.app, "cursor_blink", True)
-        for box in self.query(Input):
-            box.cursor_blink = blink
+        self._blink()
         self.query_one(DocumentsView).show_error(None)
         self.query_one("#documents-table").focus()
         _ = self.inspector  # made on the UI thread, before any worker asks for it
         self._load("documents")
 
+    def _blink(self) -> None:
+        blink = getattr(self.app, "cursor_blink", True)
+        for box in [*self.query(Input), *self.query(TextArea)]:
+            box.cursor_blink = blink
+
+    def on_unmount(self) -> None:
+        self._close_results()
+
     # ------------------------------------------------------------------ actions
     def action_view(self, view: str) -> None:
         self.query_one(TabbedContent).active = view
-        self._focus_view(view)
-
-    def _focus_view(self, view: str) -> None:
-        target = {"documents": "#documents-table", "schema": "#schema-table", "indexes": "#indexes-table",
-                  "validation": "#validation-view"}[view]
-        self.query_one(target).focus()
+        self._blink()
+        self.query_one(FOCUS[view]).focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         view = event.pane.id or "documents"
-        if view not in self.loaded and not self.read_running(view):
+        self._blink()
+        if view != "aggregate" and view not in self.loaded and not self.read_running(view):
             self._load(view)
 
     def action_edit_query(self) -> None:
         self.action_view("documents")
         self.query_one("#query-filter", Input).focus()
+
+    def action_edit_pipeline(self) -> None:
+        self.action_view("aggregate")
 
     def action_exact_count(self) -> None:
         self.action_view("documents")
@@ -179,7 +171,10 @@ class CollectionScreen(Screen[None]):
 
     def action_reload(self) -> None:
         view = self.query_one(TabbedContent).active or "documents"
-        self._load(view)
+        if view == "aggregate":
+            self._run_pipeline(self.query_one(PipelineEditor).text)
+        else:
+            self._load(view)
 
     def action_back(self) -> None:
         running = [w for w in self.workers if w.is_running and (w.group or "").startswith(READS)]
@@ -190,15 +185,18 @@ class CollectionScreen(Screen[None]):
                 self.tokens[view] += 1  # whatever comes back now is dropped
             self._show_cancelled()
             return
-        if isinstance(self.focused, Input):
-            self.query_one("#documents-table").focus()
+        if isinstance(self.focused, Input | TextArea):
+            view = self.query_one(TabbedContent).active or "documents"
+            self.query_one("#aggregate-table" if view == "aggregate" else "#documents-table").focus()
             return
         self.dismiss(None)
 
     def _show_cancelled(self) -> None:
-        note = (f"cancelled; the server stops the read within "
-                f"{self.inspector.settings.max_time_ms if self.inspector else '?'} ms (maxTimeMS)")
-        self.query_one(DocumentsView).show_status(Text(note, style="yellow"))
+        note = Text(f"cancelled; the server stops the read within "
+                    f"{self.inspector.settings.max_time_ms if self.inspector else '?'} ms (maxTimeMS)", style="yellow")
+        self.query_one(DocumentsView).show_status(note)
+        if self.query("#aggregate-view"):
+            self.query_one(AggregateView).show_status(note)
         self.notify("read cancelled", timeout=2)
 
     @on(Input.Submitted, ".query-input")
@@ -206,19 +204,207 @@ class CollectionScreen(Screen[None]):
         query = DocumentQuery(self.query_one("#query-filter", Input).value,
                               self.query_one("#query-projection", Input).value,
                               self.query_one("#query-sort", Input).value)
+        self._new_query(query)  # the focus stays in the input: the next keys refine the query
+
+    def _new_query(self, query: DocumentQuery) -> None:
+        if query.filter != self.query_state.filter:
+            self.loaded.discard("schema")  # the Schema samples what the filter selects: read it again
         self.query_state, self.anchors, self.count = query, [None], None
         self.count_after_page = True
-        self._read_page(new_query=True)  # the focus stays in the input: the next keys refine the query
+        self._read_page(new_query=True)
 
     @on(DataTable.RowSelected, "#documents-table")
     def _open_document(self, event: DataTable.RowSelected) -> None:
-        page = self.page
+        self._open(event, self.page.documents if self.page else [])
+
+    @on(DataTable.RowSelected, "#aggregate-table")
+    def _open_result(self, event: DataTable.RowSelected) -> None:
+        self._open(event, self.result_page.documents if self.result_page else [])
+
+    def _open(self, event: DataTable.RowSelected, documents: list[str]) -> None:
         try:
             index = int(str(event.row_key.value))
         except (TypeError, ValueError):
             return
-        if page is not None and 0 <= index < len(page.documents):
-            self.app.push_screen(DocumentScreen(self.collection, page.documents[index]))
+        if 0 <= index < len(documents):
+            self.app.push_screen(DocumentScreen(self.collection, documents[index]))
+
+    # ------------------------------------------------------------------ schema: filter by a field, type or value
+    @on(DataTable.RowSelected, "#schema-table")
+    def _schema_field(self, event: DataTable.RowSelected) -> None:
+        report: SchemaReport | None = getattr(self.query_one(SchemaView), "report", None)
+        stat = next((f for f in report.fields if f.path == str(event.row_key.value)), None) if report else None
+        if stat is None:
+            return
+        if not stat.filters:
+            why = "redacted (tui.redact_fields): no filter on it" if stat.redacted else "no filter for this field"
+            self.notify(f"{stat.path}: {why}", severity="warning", timeout=3)
+            return
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self._filter_documents(combine(self.query_state.filter, text))
+
+        self.app.push_screen(SchemaFilterScreen(stat.path, stat.filters, bool(self.query_state.filter.strip())),
+                             chosen)
+
+    def _filter_documents(self, filter_text: str) -> None:
+        self.query_one("#query-filter", Input).value = filter_text
+        self.action_view("documents")
+        self._new_query(DocumentQuery(filter_text, self.query_state.projection, self.query_state.sort))
+
+    # ------------------------------------------------------------------ columns, plan, export
+    def action_pick_columns(self, view: str = "") -> None:
+        view = view or self.query_one(TabbedContent).active or "documents"
+        if view == "aggregate":
+            page = self.result_page
+            current, fields, shown = (page.columns, page.fields, len(page.rows)) if page else ([], [], 0)
+        else:
+            page_ = self.page
+            current, fields, shown = (page_.columns, page_.fields, len(page_.rows)) if page_ else ([], [], 0)
+
+        def chosen(columns: list[str] | None) -> None:
+            if columns is None:
+                return
+            if view == "aggregate":
+                self.result_columns = columns or None
+                if self.results is not None and self.result_page is not None:
+                    self._read_results(self.result_page.number)
+            else:
+                self.columns = columns or None
+                self._read_page()
+
+        self.app.push_screen(ColumnsScreen(current, fields, shown), chosen)
+
+    def action_explain_query(self) -> None:
+        self.action_view("documents")
+        self.query_one(DocumentsView).show_status(Text("asking the server for its plan…", style="italic dim"))
+        self._plan_worker(self.query_state)
+
+    @work(thread=True, name="inspect-plan", group="inspect-plan", exclusive=True, exit_on_error=False)
+    def _plan_worker(self, query: DocumentQuery) -> None:
+        inspector = self.inspector
+        self._post_result("plan", 0, lambda: inspector.explain(self.collection, query) if inspector else None)
+
+    def action_export(self, view: str = "") -> None:
+        view = view or self.query_one(TabbedContent).active or "documents"
+        if view == "aggregate" and (self.results is None or self.result_page is None):
+            self.notify("run a pipeline first (Enter in the pipeline)", severity="warning", timeout=3)
+            return
+        folder = self.app.app_config.config_path.parent  # type: ignore[attr-defined]
+        stamp = self.app.clock().strftime("%Y%m%d-%H%M%S")  # type: ignore[attr-defined]
+        default = f"{self.collection}-{'results' if view == 'aggregate' else 'documents'}-{stamp}.jsonl"
+
+        def resolve(text: str) -> Path:
+            path = Path(text).expanduser()
+            return path if path.is_absolute() else folder / path
+
+        def validate(text: str) -> str | None:
+            return "a file name ending in .jsonl or .csv" if not text else problem_with(resolve(text))
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self._export(view, resolve(text))
+
+        what = "every result of the pipeline (run again)" if view == "aggregate" else \
+            "every document the filter selects, in its order"
+        self.app.push_screen(PromptScreen(
+            "Export", f"Saves {what}, redacted as shown, as JSON lines (.jsonl) or as CSV with the table's columns "
+            f"(.csv). A relative name is saved in {folder}.", value=default, validate=validate), chosen)
+
+    def _export(self, view: str, path: Path) -> None:
+        self.tokens["export"] += 1
+        self.notify(f"exporting to {path}…", timeout=2)
+        if view == "aggregate" and self.results is not None:
+            text, columns = self.results.text, (self.result_page.columns if self.result_page else ["_id"])
+            self._export_worker(self.tokens["export"], lambda i: export_pipeline(i, self.collection, text, path,
+                                                                                columns))
+        else:
+            query, columns = self.query_state, (self.page.columns if self.page else ["_id"])
+            self._export_worker(self.tokens["export"], lambda i: export_documents(i, self.collection, query, path,
+                                                                                 columns))
+
+    @work(thread=True, name="inspect-export", group="inspect-export", exclusive=True, exit_on_error=False)
+    def _export_worker(self, token: int, write: Callable[[Inspector], ExportResult]) -> None:
+        inspector = self.inspector
+        self._post_result("export", token, lambda: write(inspector) if inspector else None)
+
+    # ------------------------------------------------------------------ aggregate
+    @on(PipelineEditor.Submitted)
+    def _pipeline_submitted(self, message: PipelineEditor.Submitted) -> None:
+        self._run_pipeline(message.text)  # the focus stays in the editor, as in the filter inputs
+
+    def action_preset(self, preset_id: str) -> None:
+        preset = next(p for p in PRESETS if p.id == preset_id)
+        report: SchemaReport | None = getattr(self.query("#schema-view").first(), "report", None) \
+            if self.query("#schema-view") else None
+        suggested = ""
+        if report is not None and self.query_one(TabbedContent).active == "schema":
+            table = self.query_one("#schema-table", DataTable)
+            if table.row_count:
+                suggested = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value).replace("[]", "")
+
+        def chosen(field: str | None) -> None:
+            if field:
+                self.action_view("aggregate")
+                self.call_after_refresh(self._preset_chosen, preset.pipeline(field))
+
+        self.app.push_screen(PromptScreen(preset.title, f"Runs {preset.help}: which field? (a dotted path such as "
+                                          "address.city)", placeholder="legacy_id", value=suggested,
+                                          validate=field_problem), chosen)
+
+    def _preset_chosen(self, text: str) -> None:
+        editor = self.query_one(PipelineEditor)
+        editor.text = text
+        editor.focus()
+        self._run_pipeline(text)
+
+    def _run_pipeline(self, text: str) -> None:
+        self.tokens["aggregate"] += 1
+        self._close_results()
+        self.result_page = None
+        view = self.query_one(AggregateView)
+        view.show_status(Text("running the pipeline on the server… (esc cancels)", style="italic dim"))
+        self._aggregate_worker(self.tokens["aggregate"], text)
+
+    @work(thread=True, name="inspect-aggregate", group="inspect-aggregate", exclusive=True, exit_on_error=False)
+    def _aggregate_worker(self, token: int, text: str) -> None:
+        inspector = self.inspector
+        worker = get_current_worker()
+
+        def run() -> AggregatePage | None:
+            if inspector is None:
+                return None
+            results = inspector.aggregate(self.collection, text)
+            if worker.is_cancelled:
+                results.close()  # esc while the server ran it: end the cursor it left open
+                return None
+            return _Ran(results, results.page(1, self.result_columns))  # type: ignore[return-value]
+
+        self._post_result("aggregate", token, run)
+
+    def action_aggregate_page(self, delta: int) -> None:
+        page = self.result_page
+        if page is None or self.results is None or self.read_running("aggregate"):
+            return
+        if (delta > 0 and not page.has_more) or (delta < 0 and page.number == 1):
+            self.notify("no more results that way", timeout=2)
+            return
+        self._read_results(page.number + delta)
+
+    def _read_results(self, number: int) -> None:
+        self.tokens["aggregate"] += 1
+        self.query_one(AggregateView).show_status(Text("reading…", style="italic dim"))
+        self._results_worker(self.tokens["aggregate"], self.results, number, self.result_columns)
+
+    @work(thread=True, name="inspect-aggregate", group="inspect-aggregate", exclusive=True, exit_on_error=False)
+    def _results_worker(self, token: int, results: AggregateResults, number: int, columns: list[str] | None) -> None:
+        self._post_result("aggregate", token, lambda: _Ran(results, results.page(number, columns)))
+
+    def _close_results(self) -> None:
+        results, self.results = self.results, None
+        if results is not None:  # killCursors waits for a read in flight: never on the UI thread
+            threading.Thread(target=results.close, name="runway-close-cursor", daemon=True).start()
 
     # ------------------------------------------------------------------ reads (workers)
     def read_running(self, view: str) -> bool:
@@ -235,7 +421,8 @@ class CollectionScreen(Screen[None]):
 
     def _read_page(self, new_query: bool = False) -> None:
         self.tokens["documents"] += 1
-        columns = None if new_query or self.page is None or len(self.anchors) == 1 else self.page.columns
+        columns = self.columns or (None if new_query or self.page is None or len(self.anchors) == 1
+                                   else self.page.columns)
         self.query_one(DocumentsView).show_status(Text("reading…", style="italic dim"))
         self._documents_worker(self.tokens["documents"], self.query_state, self.anchors[-1], columns)
 
@@ -260,8 +447,9 @@ class CollectionScreen(Screen[None]):
     def _read_view(self, view: str, token: int) -> None:
         """Runs in the view's own worker (`inspect-schema`, `inspect-indexes`, `inspect-validation`)."""
         inspector = self.inspector
+        query = self.query_state
         readers: dict[str, Callable[[Inspector], Any]] = {
-            "schema": lambda i: i.schema(self.collection),
+            "schema": lambda i: i.schema(self.collection, filter_text=query.filter),
             "indexes": lambda i: i.indexes(self.collection),
             "validation": lambda i: i.validation(self.collection),
         }
@@ -277,14 +465,26 @@ class CollectionScreen(Screen[None]):
             message = ViewLoaded(view, token, error=explain(exc))
         if not get_current_worker().is_cancelled:
             self.post_message(message)
+        elif isinstance(message.result, _Ran) and message.result.results is not self.results:
+            message.result.results.close()  # cancelled once the server had answered: end its cursor
 
     # ------------------------------------------------------------------ results (UI thread)
     @on(ViewLoaded)
     def _loaded(self, message: ViewLoaded) -> None:
+        if message.view == "plan":
+            self._show_plan(message)
+            return
+        if message.view == "export":
+            self._show_export(message)
+            return
         if message.token != self.tokens[message.view]:
+            if isinstance(message.result, _Ran) and message.result.results is not self.results:
+                threading.Thread(target=message.result.results.close, daemon=True).start()
             return  # superseded or cancelled
         if message.view == "documents":
             self._show_page(message)
+        elif message.view == "aggregate":
+            self._show_results(message)
         elif message.view == "count":
             if message.error is None:
                 self.count = message.result
@@ -297,7 +497,55 @@ class CollectionScreen(Screen[None]):
             if message.error is not None:
                 view.show_error(message.error)  # type: ignore[attr-defined]
             else:
+                view.report = message.result  # type: ignore[attr-defined]
                 view.show(message.result)  # type: ignore[attr-defined]
+
+    def _show_plan(self, message: ViewLoaded) -> None:
+        self._show_documents_status()
+        if message.error is not None:
+            self.query_one(DocumentsView).show_error(f"explain: {message.error}" if not message.error.startswith(
+                ("filter", "sort", "projection", "explain")) else message.error)
+            return
+        self.app.push_screen(QueryPlanScreen(self.collection, self.query_state, message.result))
+
+    def _show_export(self, message: ViewLoaded) -> None:
+        if message.error is not None:
+            self.notify(f"export: {message.error}", severity="error", timeout=6)
+            return
+        result: ExportResult = message.result
+        more = f" (the first {result.count:,}: there are more)" if result.truncated else ""
+        self.notify(f"exported {result.count:,} to {result.path}{more}", timeout=6)
+
+    def _show_results(self, message: ViewLoaded) -> None:
+        view = self.query_one(AggregateView)
+        if message.error is not None:
+            view.show_error(message.error)
+            self._show_results_status()
+            return
+        ran: _Ran = message.result
+        if ran.results is not self.results:
+            self._close_results()
+            self.results = ran.results
+        view.show_error(None)
+        self.result_page = ran.page
+        view.show_page(ran.page)
+        if self.first_results_at is None:
+            self.first_results_at = time.monotonic()
+        self._show_results_status()
+
+    def _show_results_status(self) -> None:
+        page = self.result_page
+        if page is None:
+            self.query_one(AggregateView).show_status(Text("", style="dim"))
+            return
+        shown = len(page.rows)
+        text = Text(f"page {page.number} · results {page.first + 1 if shown else 0:,}–{page.first + shown:,}",
+                    style="dim")
+        text.append(" · ] next" if page.has_more else " · last page")
+        if page.number > 1:
+            text.append(" · [ previous")
+        text.append(f" · {page.elapsed_ms:,.0f} ms", style="dim")
+        self.query_one(AggregateView).show_status(text)
 
     def _show_page(self, message: ViewLoaded) -> None:
         documents = self.query_one(DocumentsView)
@@ -337,3 +585,10 @@ class CollectionScreen(Screen[None]):
         if page is not None and not self.query_state.is_default:
             text.append(" · filtered", style="cyan")
         self.query_one(DocumentsView).show_status(text)
+
+
+class _Ran:
+    """A run of the pipeline and the page of it just read (the worker's result)."""
+
+    def __init__(self, results: AggregateResults, page: AggregatePage) -> None:
+        self.results, self.page = results, page
