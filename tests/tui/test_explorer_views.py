@@ -277,3 +277,26 @@ async def test_export_the_documents_and_the_results(explorer_app, explorer_proje
         await pilot.press("enter")
         await settle(app, pilot)
         assert (folder / "status.csv").read_text().splitlines()[0] == "_id,count"
+
+
+async def test_the_footer_offers_the_shown_views_keys_only(explorer_app) -> None:  # noqa: F811
+    app = explorer_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_collection(app, pilot, LOGINS)
+        documents = {"Filter", "Count", "Next", "Prev", "Columns", "Explain", "Export"}
+        for key, shown, hidden in (
+                ("1", documents, {"Run", "Pipeline", "Filter by it"}),
+                ("2", {"Filter by it"}, documents),
+                ("3", set(), documents | {"Filter by it", "Run"}),
+                ("4", set(), documents | {"Filter by it", "Run"}),
+                ("5", {"Run", "New line"}, documents - {"Export", "Columns", "Next", "Prev"})):
+            await pilot.press(key)
+            await settle(app, pilot)
+            footer = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+            assert shown <= footer and not hidden & footer, (key, footer)
+            assert {"Back", "Reload"} <= footer or key == "5" and "Back" in footer  # r types an r in the editor
+            if key == "5":
+                await pilot.press("escape")  # from the editor to the results: their keys
+                await pilot.pause()
+                footer = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+                assert {"Pipeline", "Next", "Prev", "Columns", "Export"} <= footer and "Run" not in footer
