@@ -64,7 +64,8 @@ class ValueTally:
         if self.overflow or not distinct or distinct > LOW_CARDINALITY or distinct * 2 > max(present, 1):
             return []
         shown = []
-        for key, count in self.counts.most_common(TOP_VALUES):
+        ranked = sorted(self.counts.items(), key=lambda item: (-item[1], str(item[0])))  # ties: a stable order
+        for key, count in ranked[:TOP_VALUES]:
             value = self.values[key]
             masked = mask(value) if isinstance(value, str) else value
             exact = masked == value

@@ -58,12 +58,16 @@ class PipelineEditor(TextArea):
         self.replace("\n", start, end)
 
 
+class ResultsTable(ExplorerTable):
+    BINDINGS = [*ExplorerTable.BINDINGS,
+                Binding("slash", "screen.edit_pipeline", "Pipeline", key_display="/", id="aggregate-edit",
+                        tooltip="Edit the pipeline (Enter runs it)")]
+
+
 class AggregateView(Vertical):
     """The pipeline editor, one line for a refused or failed pipeline, then the results and a status line."""
 
     BINDINGS = [
-        Binding("slash", "screen.edit_pipeline", "Pipeline", key_display="/", id="aggregate-edit",
-                tooltip="Edit the pipeline (Enter runs it)"),
         Binding("right_square_bracket", "screen.aggregate_page(1)", "Next", key_display="]", id="aggregate-next"),
         Binding("left_square_bracket", "screen.aggregate_page(-1)", "Prev", key_display="[", id="aggregate-prev"),
         Binding("f", "screen.pick_columns('aggregate')", "Columns", id="aggregate-columns",
@@ -78,7 +82,7 @@ class AggregateView(Vertical):
         editor.placeholder = PLACEHOLDER
         yield editor
         yield Static("", id="aggregate-error")
-        yield ExplorerTable(id="aggregate-table")
+        yield ResultsTable(id="aggregate-table")
         yield Static(Text("type a pipeline and press Enter (read only; $out, $merge and JavaScript are refused)",
                           style="dim"), id="aggregate-status")
 

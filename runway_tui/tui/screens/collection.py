@@ -544,7 +544,6 @@ class CollectionScreen(Screen[None]):
         text.append(" · ] next" if page.has_more else " · last page")
         if page.number > 1:
             text.append(" · [ previous")
-        text.append(f" · {page.elapsed_ms:,.0f} ms", style="dim")
         self.query_one(AggregateView).show_status(text)
 
     def _show_page(self, message: ViewLoaded) -> None:

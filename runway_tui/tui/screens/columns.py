@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -24,7 +24,7 @@ class ColumnsScreen(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="columns-dialog"):
             yield Label(Text("Columns", style="bold"), id="dialog-title")
-            yield Label(Text("Field paths in the order you want, separated by commas (nested ones too, such as "
+            yield Static(Text("Field paths in the order you want, separated by commas (nested ones too, such as "
                              "address.city). Empty: the most common fields. Enter keeps them; tab to the fields "
                              "of this page, where Enter adds or removes one.", style="dim"), id="columns-hint")
             yield Input(", ".join(self.current), id="columns-input")
