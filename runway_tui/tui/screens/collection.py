@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -27,11 +26,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
 
-from runway_tui.engine.aggregate_presets import PRESETS, field_problem
 from runway_tui.engine.aggregate_run import AggregatePage, AggregateResults
-from runway_tui.engine.document_export import ExportResult, export_documents, export_pipeline, problem_with
-from runway_tui.engine.inspect import DocumentCount, DocumentPage, DocumentQuery, Inspector, SchemaReport
-from runway_tui.engine.schema_values import combine
+from runway_tui.engine.inspect import DocumentCount, DocumentPage, DocumentQuery, Inspector
 from runway_tui.tui.components.aggregate_view import AggregateView, PipelineEditor
 from runway_tui.tui.components.collection_views import (
     DocumentsView,
@@ -40,12 +36,10 @@ from runway_tui.tui.components.collection_views import (
     ValidationView,
 )
 from runway_tui.tui.explorer import explain, inspector_for
+from runway_tui.tui.screens.collection_aggregate import AggregateRuns, Ran
 from runway_tui.tui.screens.collection_commands import CollectionCommands
-from runway_tui.tui.screens.columns import ColumnsScreen
+from runway_tui.tui.screens.collection_tools import ExplorerTools
 from runway_tui.tui.screens.document import DocumentScreen
-from runway_tui.tui.screens.prompt import PromptScreen
-from runway_tui.tui.screens.query_plan import QueryPlanScreen
-from runway_tui.tui.screens.schema_filter import SchemaFilterScreen
 
 VIEWS = ("documents", "schema", "indexes", "validation", "aggregate")
 READS = "inspect"  # every worker of this screen is in a group starting with this
@@ -64,7 +58,7 @@ class ViewLoaded(Message):
         self.error = error
 
 
-class CollectionScreen(Screen[None]):
+class CollectionScreen(ExplorerTools, AggregateRuns, Screen[None]):
     COMMANDS = {CollectionCommands}
     BINDINGS = [
         Binding("escape", "back", "Back", id="collection-back", tooltip="Back; while a read runs, cancel it"),
@@ -229,182 +223,13 @@ class CollectionScreen(Screen[None]):
         if 0 <= index < len(documents):
             self.app.push_screen(DocumentScreen(self.collection, documents[index]))
 
-    # ------------------------------------------------------------------ schema: filter by a field, type or value
     @on(DataTable.RowSelected, "#schema-table")
     def _schema_field(self, event: DataTable.RowSelected) -> None:
-        report: SchemaReport | None = getattr(self.query_one(SchemaView), "report", None)
-        stat = next((f for f in report.fields if f.path == str(event.row_key.value)), None) if report else None
-        if stat is None:
-            return
-        if not stat.filters:
-            why = "redacted (tui.redact_fields): no filter on it" if stat.redacted else "no filter for this field"
-            self.notify(f"{stat.path}: {why}", severity="warning", timeout=3)
-            return
+        self.schema_field(event)
 
-        def chosen(text: str | None) -> None:
-            if text:
-                self._filter_documents(combine(self.query_state.filter, text))
-
-        self.app.push_screen(SchemaFilterScreen(stat.path, stat.filters, bool(self.query_state.filter.strip())),
-                             chosen)
-
-    def _filter_documents(self, filter_text: str) -> None:
-        self.query_one("#query-filter", Input).value = filter_text
-        self.action_view("documents")
-        self._new_query(DocumentQuery(filter_text, self.query_state.projection, self.query_state.sort))
-
-    # ------------------------------------------------------------------ columns, plan, export
-    def action_pick_columns(self, view: str = "") -> None:
-        view = view or self.query_one(TabbedContent).active or "documents"
-        if view == "aggregate":
-            page = self.result_page
-            current, fields, shown = (page.columns, page.fields, len(page.rows)) if page else ([], [], 0)
-        else:
-            page_ = self.page
-            current, fields, shown = (page_.columns, page_.fields, len(page_.rows)) if page_ else ([], [], 0)
-
-        def chosen(columns: list[str] | None) -> None:
-            if columns is None:
-                return
-            if view == "aggregate":
-                self.result_columns = columns or None
-                if self.results is not None and self.result_page is not None:
-                    self._read_results(self.result_page.number)
-            else:
-                self.columns = columns or None
-                self._read_page()
-
-        self.app.push_screen(ColumnsScreen(current, fields, shown), chosen)
-
-    def action_explain_query(self) -> None:
-        self.action_view("documents")
-        self.query_one(DocumentsView).show_status(Text("asking the server for its plan…", style="italic dim"))
-        self._plan_worker(self.query_state)
-
-    @work(thread=True, name="inspect-plan", group="inspect-plan", exclusive=True, exit_on_error=False)
-    def _plan_worker(self, query: DocumentQuery) -> None:
-        inspector = self.inspector
-        self._post_result("plan", 0, lambda: inspector.explain(self.collection, query) if inspector else None)
-
-    def action_export(self, view: str = "") -> None:
-        view = view or self.query_one(TabbedContent).active or "documents"
-        if view == "aggregate" and (self.results is None or self.result_page is None):
-            self.notify("run a pipeline first (Enter in the pipeline)", severity="warning", timeout=3)
-            return
-        folder = self.app.app_config.config_path.parent  # type: ignore[attr-defined]
-        stamp = self.app.clock().strftime("%Y%m%d-%H%M%S")  # type: ignore[attr-defined]
-        default = f"{self.collection}-{'results' if view == 'aggregate' else 'documents'}-{stamp}.jsonl"
-
-        def resolve(text: str) -> Path:
-            path = Path(text).expanduser()
-            return path if path.is_absolute() else folder / path
-
-        def validate(text: str) -> str | None:
-            return "a file name ending in .jsonl or .csv" if not text else problem_with(resolve(text))
-
-        def chosen(text: str | None) -> None:
-            if text:
-                self._export(view, resolve(text))
-
-        what = "every result of the pipeline (run again)" if view == "aggregate" else \
-            "every document the filter selects, in its order"
-        self.app.push_screen(PromptScreen(
-            "Export", f"Saves {what}, redacted as shown, as JSON lines (.jsonl) or as CSV with the table's columns "
-            f"(.csv). A relative name is saved in {folder}.", value=default, validate=validate), chosen)
-
-    def _export(self, view: str, path: Path) -> None:
-        self.tokens["export"] += 1
-        self.notify(f"exporting to {path}…", timeout=2)
-        if view == "aggregate" and self.results is not None:
-            text, columns = self.results.text, (self.result_page.columns if self.result_page else ["_id"])
-            self._export_worker(self.tokens["export"], lambda i: export_pipeline(i, self.collection, text, path,
-                                                                                columns))
-        else:
-            query, columns = self.query_state, (self.page.columns if self.page else ["_id"])
-            self._export_worker(self.tokens["export"], lambda i: export_documents(i, self.collection, query, path,
-                                                                                 columns))
-
-    @work(thread=True, name="inspect-export", group="inspect-export", exclusive=True, exit_on_error=False)
-    def _export_worker(self, token: int, write: Callable[[Inspector], ExportResult]) -> None:
-        inspector = self.inspector
-        self._post_result("export", token, lambda: write(inspector) if inspector else None)
-
-    # ------------------------------------------------------------------ aggregate
     @on(PipelineEditor.Submitted)
     def _pipeline_submitted(self, message: PipelineEditor.Submitted) -> None:
         self._run_pipeline(message.text)  # the focus stays in the editor, as in the filter inputs
-
-    def action_preset(self, preset_id: str) -> None:
-        preset = next(p for p in PRESETS if p.id == preset_id)
-        report: SchemaReport | None = getattr(self.query("#schema-view").first(), "report", None) \
-            if self.query("#schema-view") else None
-        suggested = ""
-        if report is not None and self.query_one(TabbedContent).active == "schema":
-            table = self.query_one("#schema-table", DataTable)
-            if table.row_count:
-                suggested = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value).replace("[]", "")
-
-        def chosen(field: str | None) -> None:
-            if field:
-                self.action_view("aggregate")
-                self.call_after_refresh(self._preset_chosen, preset.pipeline(field))
-
-        self.app.push_screen(PromptScreen(preset.title, f"Runs {preset.help}: which field? (a dotted path such as "
-                                          "address.city)", placeholder="legacy_id", value=suggested,
-                                          validate=field_problem), chosen)
-
-    def _preset_chosen(self, text: str) -> None:
-        editor = self.query_one(PipelineEditor)
-        editor.text = text
-        editor.focus()
-        self._run_pipeline(text)
-
-    def _run_pipeline(self, text: str) -> None:
-        self.tokens["aggregate"] += 1
-        self._close_results()
-        self.result_page = None
-        view = self.query_one(AggregateView)
-        view.show_status(Text("running the pipeline on the server… (esc cancels)", style="italic dim"))
-        self._aggregate_worker(self.tokens["aggregate"], text)
-
-    @work(thread=True, name="inspect-aggregate", group="inspect-aggregate", exclusive=True, exit_on_error=False)
-    def _aggregate_worker(self, token: int, text: str) -> None:
-        inspector = self.inspector
-        worker = get_current_worker()
-
-        def run() -> AggregatePage | None:
-            if inspector is None:
-                return None
-            results = inspector.aggregate(self.collection, text)
-            if worker.is_cancelled:
-                results.close()  # esc while the server ran it: end the cursor it left open
-                return None
-            return _Ran(results, results.page(1, self.result_columns))  # type: ignore[return-value]
-
-        self._post_result("aggregate", token, run)
-
-    def action_aggregate_page(self, delta: int) -> None:
-        page = self.result_page
-        if page is None or self.results is None or self.read_running("aggregate"):
-            return
-        if (delta > 0 and not page.has_more) or (delta < 0 and page.number == 1):
-            self.notify("no more results that way", timeout=2)
-            return
-        self._read_results(page.number + delta)
-
-    def _read_results(self, number: int) -> None:
-        self.tokens["aggregate"] += 1
-        self.query_one(AggregateView).show_status(Text("reading…", style="italic dim"))
-        self._results_worker(self.tokens["aggregate"], self.results, number, self.result_columns)
-
-    @work(thread=True, name="inspect-aggregate", group="inspect-aggregate", exclusive=True, exit_on_error=False)
-    def _results_worker(self, token: int, results: AggregateResults, number: int, columns: list[str] | None) -> None:
-        self._post_result("aggregate", token, lambda: _Ran(results, results.page(number, columns)))
-
-    def _close_results(self) -> None:
-        results, self.results = self.results, None
-        if results is not None:  # killCursors waits for a read in flight: never on the UI thread
-            threading.Thread(target=results.close, name="runway-close-cursor", daemon=True).start()
 
     # ------------------------------------------------------------------ reads (workers)
     def read_running(self, view: str) -> bool:
@@ -465,7 +290,7 @@ class CollectionScreen(Screen[None]):
             message = ViewLoaded(view, token, error=explain(exc))
         if not get_current_worker().is_cancelled:
             self.post_message(message)
-        elif isinstance(message.result, _Ran) and message.result.results is not self.results:
+        elif isinstance(message.result, Ran) and message.result.results is not self.results:
             message.result.results.close()  # cancelled once the server had answered: end its cursor
 
     # ------------------------------------------------------------------ results (UI thread)
@@ -478,7 +303,7 @@ class CollectionScreen(Screen[None]):
             self._show_export(message)
             return
         if message.token != self.tokens[message.view]:
-            if isinstance(message.result, _Ran) and message.result.results is not self.results:
+            if isinstance(message.result, Ran) and message.result.results is not self.results:
                 threading.Thread(target=message.result.results.close, daemon=True).start()
             return  # superseded or cancelled
         if message.view == "documents":
@@ -499,52 +324,6 @@ class CollectionScreen(Screen[None]):
             else:
                 view.report = message.result  # type: ignore[attr-defined]
                 view.show(message.result)  # type: ignore[attr-defined]
-
-    def _show_plan(self, message: ViewLoaded) -> None:
-        self._show_documents_status()
-        if message.error is not None:
-            self.query_one(DocumentsView).show_error(f"explain: {message.error}" if not message.error.startswith(
-                ("filter", "sort", "projection", "explain")) else message.error)
-            return
-        self.app.push_screen(QueryPlanScreen(self.collection, self.query_state, message.result))
-
-    def _show_export(self, message: ViewLoaded) -> None:
-        if message.error is not None:
-            self.notify(f"export: {message.error}", severity="error", timeout=6)
-            return
-        result: ExportResult = message.result
-        more = f" (the first {result.count:,}: there are more)" if result.truncated else ""
-        self.notify(f"exported {result.count:,} to {result.path}{more}", timeout=6)
-
-    def _show_results(self, message: ViewLoaded) -> None:
-        view = self.query_one(AggregateView)
-        if message.error is not None:
-            view.show_error(message.error)
-            self._show_results_status()
-            return
-        ran: _Ran = message.result
-        if ran.results is not self.results:
-            self._close_results()
-            self.results = ran.results
-        view.show_error(None)
-        self.result_page = ran.page
-        view.show_page(ran.page)
-        if self.first_results_at is None:
-            self.first_results_at = time.monotonic()
-        self._show_results_status()
-
-    def _show_results_status(self) -> None:
-        page = self.result_page
-        if page is None:
-            self.query_one(AggregateView).show_status(Text("", style="dim"))
-            return
-        shown = len(page.rows)
-        text = Text(f"page {page.number} · results {page.first + 1 if shown else 0:,}–{page.first + shown:,}",
-                    style="dim")
-        text.append(" · ] next" if page.has_more else " · last page")
-        if page.number > 1:
-            text.append(" · [ previous")
-        self.query_one(AggregateView).show_status(text)
 
     def _show_page(self, message: ViewLoaded) -> None:
         documents = self.query_one(DocumentsView)
@@ -586,8 +365,3 @@ class CollectionScreen(Screen[None]):
         self.query_one(DocumentsView).show_status(text)
 
 
-class _Ran:
-    """A run of the pipeline and the page of it just read (the worker's result)."""
-
-    def __init__(self, results: AggregateResults, page: AggregatePage) -> None:
-        self.results, self.page = results, page
