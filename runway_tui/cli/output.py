@@ -18,8 +18,10 @@ class Printer:
 
     COLOURS = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1", "cyan": "36"}
 
-    def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
-        self.json_mode = json_mode
+    def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None,
+                 json_lines: bool = False) -> None:
+        self.json_mode = json_mode or json_lines
+        self.json_lines = json_lines  # `--json-lines`: one JSON object per line, events then the result
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.colour = use_colour(self.out)
@@ -37,6 +39,10 @@ class Printer:
         if not self.json_mode:
             print(self.paint(text, colour, self.err) if colour else text, file=self.err, flush=True)
 
+    def step_note(self, text: str, colour: str = "") -> None:
+        """A step's header or outcome on stderr, in JSON mode too: a CI log says which step printed what."""
+        print(self.paint(text, colour, self.err) if colour else text, file=self.err, flush=True)
+
     def log(self, text: str) -> None:
         """A migration's own output (print, ctx.log): always stderr, never stdout (JSON stays clean)."""
         print(text, file=self.err, flush=True)
@@ -45,7 +51,15 @@ class Printer:
         print(f"runway-tui: error: {text}", file=self.err, flush=True)
 
     def json(self, data: Any) -> None:
+        """The command's result: one indented document, or with `--json-lines` the stream's last line."""
+        if self.json_lines:
+            self.event({"event": "result", **data})
+            return
         print(json.dumps(data, indent=2, default=_default, ensure_ascii=False), file=self.out)
+
+    def event(self, data: dict[str, Any]) -> None:
+        """One line of the `--json-lines` stream."""
+        print(json.dumps(data, default=_default, ensure_ascii=False), file=self.out, flush=True)
 
     def table(self, headers: list[str], rows: list[list[str]], colours: list[str] | None = None) -> None:
         widths = [len(h) for h in headers]
@@ -55,6 +69,15 @@ class Printer:
         for index, row in enumerate(rows):
             text = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             self.line(self.paint(text, colours[index]) if colours and colours[index] else text)
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the cut shown with `…` (never a silent truncation)."""
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
+
+
+def first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
 
 def fmt_time(value: dt.datetime | None) -> str:

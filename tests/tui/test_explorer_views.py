@@ -283,7 +283,7 @@ async def test_the_footer_offers_the_shown_views_keys_only(explorer_app) -> None
     app = explorer_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await open_collection(app, pilot, LOGINS)
-        documents = {"Filter", "Count", "Next", "Prev", "Columns", "Explain", "Export"}
+        documents = {"Filter", "Exact count", "Next", "Prev", "Columns", "Explain", "Export"}
         for key, shown, hidden in (
                 ("1", documents, {"Run", "Pipeline", "Filter by it"}),
                 ("2", {"Filter by it"}, documents),

@@ -107,11 +107,14 @@ class DocumentsView(Vertical):
     """Filter, projection and sort inputs (mongosh syntax or extended JSON), one line for a bad one, the page."""
 
     BINDINGS = [
-        Binding("slash", "screen.edit_query", "Filter", key_display="/", id="documents-filter"),
-        Binding("c", "screen.exact_count", "Count", id="documents-count",
-                tooltip="Count the matching documents exactly"),
-        Binding("right_square_bracket", "screen.page(1)", "Next", key_display="]", id="documents-next"),
-        Binding("left_square_bracket", "screen.page(-1)", "Prev", key_display="[", id="documents-prev"),
+        Binding("slash", "screen.edit_query", "Filter", key_display="/", id="documents-filter",
+                tooltip="Filter the documents: a MongoDB query in mongosh syntax or extended JSON"),
+        Binding("c", "screen.exact_count", "Exact count", id="documents-count",
+                tooltip="Count the documents matching the filter exactly, on the server"),
+        Binding("right_square_bracket", "screen.page(1)", "Next", key_display="]", id="documents-next",
+                tooltip="The next page of documents (read by key)"),
+        Binding("left_square_bracket", "screen.page(-1)", "Prev", key_display="[", id="documents-prev",
+                tooltip="The previous page of documents"),
         Binding("f", "screen.pick_columns('documents')", "Columns", id="documents-columns",
                 tooltip="Choose the columns and their order (nested fields too, such as address.city)"),
         Binding("e", "screen.explain_query", "Explain", id="documents-explain",

@@ -59,15 +59,23 @@ class ViewLoaded(Message):
 
 
 class CollectionScreen(ExplorerTools, AggregateRuns, Screen[None]):
+    """Its keys, and those of the view in front, are its palette's commands and its `?` list (tui/commands.py,
+    tui/keys_panel.py); the ready-made pipelines are in the palette besides (collection_commands.py)."""
+
     COMMANDS = {CollectionCommands}
     BINDINGS = [
         Binding("escape", "back", "Back", id="collection-back", tooltip="Back; while a read runs, cancel it"),
-        Binding("1", "view('documents')", "Documents", show=False, id="view-documents"),
-        Binding("2", "view('schema')", "Schema", show=False, id="view-schema"),
-        Binding("3", "view('indexes')", "Indexes", show=False, id="view-indexes"),
-        Binding("4", "view('validation')", "Validation", show=False, id="view-validation"),
-        Binding("5", "view('aggregate')", "Aggregate", show=False, id="view-aggregate"),
-        Binding("r", "reload", "Reload", id="collection-reload"),
+        Binding("1", "view('documents')", "Documents", show=False, id="view-documents",
+                tooltip="Show the documents, 50 a page"),
+        Binding("2", "view('schema')", "Schema", show=False, id="view-schema",
+                tooltip="Field paths, types and common values, from a $sample of what the filter selects"),
+        Binding("3", "view('indexes')", "Indexes", show=False, id="view-indexes",
+                tooltip="Keys, flags, size and usage of every index"),
+        Binding("4", "view('validation')", "Validation", show=False, id="view-validation",
+                tooltip="The validator, its level and action, and the collection's options"),
+        Binding("5", "view('aggregate')", "Aggregate", show=False, id="view-aggregate",
+                tooltip="Run a read-only pipeline in mongosh syntax and page its results"),
+        Binding("r", "reload", "Reload", id="collection-reload", tooltip="Read the view shown again"),
         Binding("q", "back", "Back", show=False),
     ]
 

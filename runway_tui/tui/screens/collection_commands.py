@@ -1,4 +1,4 @@
-"""The Collection screen's views, actions and ready-made pipelines in the command palette, by name."""
+"""The Collection screen's ready-made pipelines in the command palette, by name (its keys are there too)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from runway_tui.engine.aggregate_presets import PRESETS
 
 ENTRIES: list[tuple[str, str, str]] = [
-    ("Documents", "show the documents (1)", "view('documents')"),
-    ("Schema", "field paths, types, common values and how often they occur, from a $sample of what the filter "
-     "selects (2)", "view('schema')"),
-    ("Indexes", "keys, flags, size and usage of every index (3)", "view('indexes')"),
-    ("Validation", "the validator, its level and action, and the collection's options (4)", "view('validation')"),
-    ("Aggregate", "run a read-only pipeline in mongosh syntax and page its results (5)", "view('aggregate')"),
-    ("Filter documents", "type a MongoDB query in mongosh syntax or extended JSON (/)", "edit_query"),
-    ("Exact count", "count the documents matching the filter on the server (c)", "exact_count"),
-    ("Explain the query", "the server's plan for the filter and sort: stages and the index used (e)",
-     "explain_query"),
-    ("Choose columns", "which fields the table shows, in which order, nested ones too (f)", "pick_columns"),
-    ("Export", "save what the view shows, redacted, to a JSON lines or CSV file (x)", "export"),
-    ("Reload view", "read the view shown again (r)", "reload"),
-    *[(preset.title, f"aggregate: {preset.help}", f"preset('{preset.id}')") for preset in PRESETS],
-]
+    (preset.title, f"aggregate: {preset.help}", f"preset('{preset.id}')") for preset in PRESETS
+]  # the views and every key are the palette's already, from the live bindings (tui/commands.py)
 
 
 class CollectionCommands(Provider):
