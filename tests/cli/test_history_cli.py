@@ -33,11 +33,11 @@ def test_history_filters_table_and_json(main_cli, incident):
     table = main_cli("history", "--since", "2026-11-01T11:00", "--until", "2026-11-01T12:30+00:00")
     assert table.returncode == 0, table.stderr
     assert lines(table)[0] == "audit log since 2026-11-01 11:00:00 UTC · until 2026-11-01 12:30:00 UTC (newest first)"
-    assert lines(table)[1].split() == ["DATE", "(UTC)", "ACTION", "MIGRATION", "RESULT", "DURATION", "BY"]
+    assert lines(table)[1].split() == ["DATE", "(UTC)", "ACTION", "MIGRATION", "RESULT", "DURATION", "BY", "CLIENT"]
     mark, up = (line.split() for line in lines(table)[2:])
-    assert mark == ["2026-11-01", "12:00:00", "mark", "pending", "002_m2", "ok", f"alice@{host}"]  # no duration
-    assert up[:5] == ["2026-11-01", "11:00:00", "up", "002_m2", "ok"] and up[-1] == f"bob@{host}"
-    assert up[-2] in ("ms", "s")  # "12 ms" or "1.2 s": the one duration format
+    assert mark == ["2026-11-01", "12:00:00", "mark", "pending", "002_m2", "ok", f"alice@{host}", "api"]  # no duration
+    assert up[:5] == ["2026-11-01", "11:00:00", "up", "002_m2", "ok"] and up[-2:] == [f"bob@{host}", "api"]
+    assert up[-3] in ("ms", "s")  # "12 ms" or "1.2 s": the one duration format
     only = json.loads(main_cli("history", "--user", "alice", "--action", "up,mark", "--json").stdout)
     assert only["ok"] is True and only["more"] is False
     assert only["filter"] == {"since": None, "until": None, "user": "alice", "host": None,

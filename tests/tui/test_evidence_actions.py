@@ -154,7 +154,8 @@ async def test_the_plan_dialog_runs_exactly_the_plan_it_shows(project, tui_app):
             other.upgrade(steps=1)
         await pilot.press("y")
         await settle(app, pilot)
-        assert "The database moved since you confirmed; nothing was run" in notifications(app)
+        said = notifications(app)
+        assert "The database moved since the confirmation" in said and "nothing was run" in said, said
         assert states(app) == {1: "applied", 2: "pending", 3: "pending"}
         await pilot.press("p")
         await settle(app, pilot)
