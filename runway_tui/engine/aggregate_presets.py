@@ -33,7 +33,7 @@ PRESETS = (
     Preset("duplicates", "Duplicates of a field", "the values of a field that more than one document holds, "
            "with how many and the first ids"),
     Preset("values", "Values of a field", "each value of a field with how many documents hold it, most first"),
-    Preset("types", "Documents per type of a field", "how many documents hold each BSON type in a field "
+    Preset("types", "Types of a field", "documents per type: how many documents hold each BSON type in a field "
            "(missing included)"),
 )
 
