@@ -93,7 +93,7 @@ class QueryPlanScreen(Screen[None]):
     def show(self, plan: QueryPlan) -> None:
         self.plan = plan
         self.query_one("#plan-body").border_title = f"winning plan ({plan.verbosity})"
-        self.query_one("#plan-facts", Static).update(shown(plan_facts(plan)))
+        self.query_one("#plan-facts", Static).update(shown(plan_facts(plan), lines=True))
         self.query_one("#plan-tree", Static).update(plan_tree(plan))
 
     def action_stats(self) -> None:
