@@ -156,14 +156,11 @@ async def explorer_session(app: RunwayApp, pilot) -> None:
     screen.query_one("#query-filter", Input).focus()
     await pilot.press("enter")
     await settle(app, pilot)
+    await pilot.press("escape")  # the filter keeps the focus after Enter; the table takes the next keys
     await pilot.press("c")
     await settle(app, pilot)
     await pilot.pause(0.3)
     shot(app, "explorer_documents")
-    await pilot.press("2")
-    await settle(app, pilot)
-    await pilot.pause(0.3)
-    shot(app, "explorer_schema")
     await pilot.press("3")
     await settle(app, pilot)
     await pilot.pause(0.3)
@@ -175,6 +172,7 @@ async def explorer_session(app: RunwayApp, pilot) -> None:
     for _ in range(3):
         await pilot.press("escape")
         await pilot.pause(0.2)
+    await mixed_collection_session(app, pilot)
 
     # drift on 001 (edited after it was applied): the problems filter, then the override it offers
     first = sorted(app.app_config.scripts_dir.glob("001_*.py"))[0]
@@ -199,6 +197,79 @@ async def explorer_session(app: RunwayApp, pilot) -> None:
     await pilot.pause(0.3)
     shot(app, "drift_diff")
     await pilot.press("escape")
+
+
+def login_event(n: int) -> dict:
+    """A realistic collection of mixed types: `phone` a string, a long, an int or missing; `mfa` true, false,
+    "yes" or 1; a few statuses; a `legacy_id` that ten documents share."""
+    from bson import Int64
+
+    doc = {"_id": n, "user": f"user{n % 23:02d}", "at": NOW - dt.timedelta(minutes=17 * n),
+           "status": ["ok", "ok", "ok", "ok", "denied", "locked"][n % 6], "mfa": [True, False, "yes", 1][n % 4],
+           "device": {"os": ["ios", "android", "web"][n % 3], "version": f"{17 + n % 3}.{n % 4}"},
+           "legacy_id": f"L{n % 190:04d}", "ip": f"10.0.{n % 7}.{n % 250}"}
+    if n % 4 == 0:
+        doc["phone"] = Int64(33600000000 + n)
+    elif n % 4 == 1:
+        doc["phone"] = f"+33 6 00 00 {n:04d}"
+    elif n % 4 == 2:
+        doc["phone"] = 600000000 + n
+    if n % 9 == 0:
+        doc["note"] = None
+    return doc
+
+
+async def mixed_collection_session(app: RunwayApp, pilot) -> None:
+    """The Schema of a realistic mixed-type collection, an aggregation over it and a query plan (issue 27)."""
+    from textual.widgets import DataTable, Input
+
+    from runway_tui.tui.components.aggregate_view import PipelineEditor
+
+    assert app.engine is not None
+    events = app.engine.database["login_events"]
+    events.drop()
+    events.insert_many([login_event(n) for n in range(200)])
+    events.create_index("legacy_id", name="legacy_id_1")
+    await pilot.press("r")
+    await settle(app, pilot)
+    await pilot.press("2")
+    await settle(app, pilot)
+    table = app.main.query_one("#collections", DataTable)
+    table.move_cursor(row=[str(k.value) for k in table.rows].index("login_events"))
+    await pilot.press("enter")
+    await settle(app, pilot)
+    app.clear_notifications()
+    await pilot.press("2")
+    await settle(app, pilot)
+    await pilot.pause(0.3)
+    shot(app, "explorer_schema")
+    await pilot.press("5")
+    await settle(app, pilot)
+    app.screen.query_one(PipelineEditor).text = ("[{$match: {status: {$ne: 'ok'}}}, {$group: {_id: {$type: '$phone'}, "
+                                                 "events: {$sum: 1}, users: {$addToSet: '$user'}}}, "
+                                                 "{$set: {users: {$size: '$users'}}}, {$sort: {events: -1}}]")
+    await pilot.press("enter")
+    await settle(app, pilot)
+    await pilot.pause(0.3)
+    shot(app, "explorer_aggregate")
+    await pilot.press("1")
+    box = app.screen.query_one("#query-filter", Input)
+    box.value = "{legacy_id: 'L0042'}"
+    box.focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
+    await pilot.press("escape", "e")
+    await settle(app, pilot)
+    await pilot.press("s")
+    await settle(app, pilot)
+    await pilot.pause(0.3)
+    shot(app, "explorer_plan")
+    for _ in range(3):
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+    events.drop()
+    await pilot.press("r")
+    await settle(app, pilot)
 
 
 async def read_only_session(app: RunwayApp) -> None:

@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError
 from pymongo.read_preferences import ReadPreference
 
+from runway_tui.engine.aggregate_policy import PipelinePolicy, as_pipeline, results_redactor
+from runway_tui.engine.aggregate_run import AggregateResults
+from runway_tui.engine.document_cells import MAX_COLUMNS, Cell, field_counts, row_of
 from runway_tui.engine.errors import ServerUnreachableError
 from runway_tui.engine.inspect_redaction import QueryGuard, Redactor
 from runway_tui.engine.inspect_values import (
@@ -37,6 +40,11 @@ from runway_tui.engine.inspect_values import (
     to_extended_json,
     type_name,
 )
+from runway_tui.engine.mongosh_syntax import InputSyntaxError, parse_value
+from runway_tui.engine.page_keys import covers, keys_projection, value_at
+from runway_tui.engine.query_plan import QueryPlan
+from runway_tui.engine.query_plan import explain as explain_query
+from runway_tui.engine.schema_values import SchemaFilter, TopValue, ValueTally, filters_for
 from runway_tui.engine.sources import sources_collection
 from runway_tui.engine.uri import scrub
 
@@ -49,7 +57,7 @@ if TYPE_CHECKING:
 UNAUTHORIZED = (13, 18)  # Unauthorized, AuthenticationFailed
 MAX_TIME_EXPIRED = 50
 NOT_PERMITTED = "not permitted"
-MAX_COLUMNS = 8
+USAGE_NOT_REPORTED = "usage not reported by this server"
 PREFERENCES = {"primary": ReadPreference.PRIMARY, "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
                "secondary": ReadPreference.SECONDARY, "secondaryPreferred": ReadPreference.SECONDARY_PREFERRED,
                "nearest": ReadPreference.NEAREST}
@@ -88,17 +96,20 @@ class DocumentQuery:
 
 @dataclass(frozen=True)
 class DocumentPage:
-    """One page: table cells (compact, redacted; None where a document lacks the field) and the full
-    redacted extended JSON of each document. `next_anchor` is opaque: hand it back for the next page."""
+    """One page: table cells under `columns` (field paths; typed, redacted; None where a document lacks the
+    field) and the full redacted extended JSON of each document. `next_anchor` is opaque: hand it back for the
+    next page. `fields` lists every column path of the page with how many documents have it, most common first
+    (what a column picker offers)."""
 
     collection: str
     query: DocumentQuery
     columns: list[str]
-    rows: list[list[str | None]]
+    rows: list[list[Cell | None]]
     documents: list[str]
     has_more: bool
     next_anchor: Any
     elapsed_ms: float
+    fields: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -110,12 +121,16 @@ class DocumentCount:
 
 @dataclass(frozen=True)
 class FieldStat:
-    """One field path of the sample: in how many documents it occurs, and its types' shares there."""
+    """One field path of the sample: in how many documents it occurs, its types' shares there, its most common
+    values when it has few, and the filters that select it, a type or a value (schema_values.py)."""
 
     path: str
     present: int
     percent: float
     types: list[tuple[str, float]]
+    values: list[TopValue] = field(default_factory=list)  # the most common ones, for a field with few
+    redacted: bool = False
+    filters: list[SchemaFilter] = field(default_factory=list)  # what Enter on the field offers
 
     @property
     def always(self) -> bool:
@@ -129,6 +144,7 @@ class SchemaReport:
     requested: int
     fields: list[FieldStat]
     elapsed_ms: float
+    filter: str = ""  # the filter the sample was drawn from ("" for the whole collection)
 
 
 @dataclass(frozen=True)
@@ -161,7 +177,7 @@ class IndexInfo:
 class IndexReport:
     collection: str
     indexes: list[IndexInfo]
-    usage_note: str | None = None  # "not permitted" when $indexStats is refused
+    usage_note: str | None = None  # "not permitted" when $indexStats is refused; USAGE_NOT_REPORTED without counts
     size_note: str | None = None
 
 
@@ -228,6 +244,7 @@ class Inspector:
         self.secrets = secrets or []
         self.redactor = Redactor(self.settings.redact_fields, self.secrets)
         self.guard = QueryGuard(self.redactor)
+        self.policy = PipelinePolicy(self.guard)
         self.ours = ours or set()
 
     @classmethod
@@ -269,50 +286,62 @@ class Inspector:
         `_id`'s. `columns` keeps the first page's columns while paging."""
         query = query or DocumentQuery()
         started = time.monotonic()
+        spec, projection, sort = self.prepare(query)
+        condition = spec if after is None else self._and(spec, self._after(sort, after))
+        limit = self.settings.page_size
+        raw = self._find(collection, condition, projection, sort, limit + 1, plain_first=not spec)
+        has_more = len(raw) > limit
+        raw = raw[:limit]
+        keyed = raw if all(covers(projection, name) for name, _ in sort) else \
+            self.sort_keys(collection, condition, sort, raw, limit, plain_first=not spec)
+        self.guard.check_order(keyed, sort)
+        anchor = tuple(value_at(keyed[-1], name) for name, _ in sort) if has_more and keyed else None
+        shown = [self.redactor.apply(doc) for doc in raw]
+        fields = sorted(field_counts(shown), key=lambda f: self.redactor.covering(f[0]) is not None)  # *** last
+        columns = columns or [path for path, _ in fields[:MAX_COLUMNS]]
+        rows = [row_of(doc, columns) for doc in shown]
+        return DocumentPage(collection, query, columns, rows, [to_extended_json(doc) for doc in shown], has_more,
+                            anchor, (time.monotonic() - started) * 1000, fields)
+
+    def prepare(self, query: DocumentQuery) -> tuple[dict[str, Any], dict[str, Any] | None, list[tuple[str, int]]]:
+        """The query's filter, projection and sort (then `_id`, for keyset pages), checked before any read."""
         spec = parse_json_object(query.filter, "filter")
         projection = parse_json_object(query.projection, "projection") or None
         sort = parse_sort(query.sort)
         self.guard.check(spec, projection, sort)
-        sort = self._keyset_sort(sort)
-        projection = self._projection_with_keys(projection, sort)
-        condition = spec if after is None else self._and(spec, self._after(sort, after))
-        limit = self.settings.page_size
-        cursor = self.db[collection].find(condition, projection).sort(sort).limit(limit + 1)
+        return spec, projection, self._keyset_sort(sort)
+
+    def explain(self, collection: str, query: DocumentQuery | None = None,
+                verbosity: str = "queryPlanner") -> QueryPlan:
+        """The winning plan of the page's find (query_plan.py); `executionStats` runs it, bounded by maxTimeMS."""
+        return explain_query(self, collection, query or DocumentQuery(), verbosity)
+
+    def _find(self, collection: str, condition: dict[str, Any], projection: dict[str, Any] | None,
+              sort: list[tuple[str, int]], limit: int, plain_first: bool) -> list[dict[str, Any]]:
+        cursor = self.db[collection].find(condition, projection).sort(sort).limit(limit)
         cursor = cursor.max_time_ms(self.settings.max_time_ms)
-        if not spec and sort == [("_id", 1)]:
+        if plain_first and sort == [("_id", 1)]:
             cursor = cursor.hint([("_id", 1)])  # the first page of a huge collection: the _id index, not a scan
         with self._reading("documents"):
-            raw = list(cursor)
-        self.guard.check_order(raw, sort)
-        has_more = len(raw) > limit
-        raw = raw[:limit]
-        anchor = tuple(_get(raw[-1], name) for name, _ in sort) if has_more and raw else None
-        shown = [self.redactor.apply(doc) for doc in raw]
-        columns = columns or top_fields(shown)
-        rows = [[compact(doc[name]) if name in doc else None for name in columns] for doc in shown]
-        return DocumentPage(collection, query, columns, rows, [to_extended_json(doc) for doc in shown], has_more,
-                            anchor, (time.monotonic() - started) * 1000)
+            return list(cursor)
+
+    def sort_keys(self, collection: str, condition: dict[str, Any], sort: list[tuple[str, int]],
+                   page: list[dict[str, Any]], limit: int, plain_first: bool) -> list[dict[str, Any]]:
+        """The sort keys of the page's documents when the projection does not return them (page_keys.py)."""
+        wanted = keys_projection(sort)
+        if page and all("_id" in doc for doc in page):
+            ids = [doc["_id"] for doc in page]
+            cursor = self.db[collection].find({"_id": {"$in": ids}}, wanted).max_time_ms(self.settings.max_time_ms)
+            with self._reading("documents"):
+                by_id = {_id_key(doc["_id"]): doc for doc in cursor}
+            return [by_id.get(_id_key(i), {"_id": i}) for i in ids]
+        return self._find(collection, condition, wanted, sort, limit, plain_first)[:limit]
 
     @staticmethod
     def _keyset_sort(sort: list[tuple[str, int]]) -> list[tuple[str, int]]:
         if not any(name == "_id" for name, _ in sort):
             sort = [*sort, ("_id", sort[-1][1] if sort else 1)]
         return sort
-
-    @staticmethod
-    def _projection_with_keys(projection: dict[str, Any] | None,
-                              sort: list[tuple[str, int]]) -> dict[str, Any] | None:
-        """The page's anchor needs the sort fields: an inclusion projection gets them, an exclusion may not
-        drop them."""
-        if not projection:
-            return projection
-        including = any(v not in (0, False) for k, v in projection.items() if k != "_id")
-        for name, _ in sort:
-            if including:
-                projection.setdefault(name, 1)
-            elif projection.get(name) in (0, False):
-                raise InspectInputError(f"projection: {name!r} is a sort key (pages follow it); do not exclude it")
-        return projection
 
     @staticmethod
     def _and(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -354,17 +383,54 @@ class Inspector:
                 value = coll.count_documents(spec, maxTimeMS=self.settings.max_time_ms)
         return DocumentCount(int(value), exact, (time.monotonic() - started) * 1000)
 
+    # ------------------------------------------------------------------ aggregate (aggregate_policy.py)
+    def aggregate(self, collection: str, text: str) -> AggregateResults:
+        """Check the pipeline (refusals before anything is sent), run it, and return its run: `page(1)` is the
+        first batch, already read. The caller closes the run when it is done with it."""
+        pipeline = self.parse_pipeline(text)
+        sent = self.policy.executed(pipeline)
+        size = self.settings.page_size
+        with self._reading("aggregate"):
+            cursor = self.db[collection].aggregate(sent, maxTimeMS=self.settings.max_time_ms, batchSize=size + 1)
+        results = AggregateResults(cursor, text, size, results_redactor(self.redactor), self._reading, sent)
+        try:
+            results.page(1)
+        except BaseException:
+            results.close()
+            raise
+        return results
+
+    def parse_pipeline(self, text: str) -> list[dict[str, Any]]:
+        if not text.strip():
+            raise InspectInputError("pipeline: type stages such as [{$match: {status: 'active'}}, "
+                                    "{$group: {_id: '$city', n: {$sum: 1}}}]")
+        try:
+            value = parse_value(text)
+        except InputSyntaxError as exc:
+            raise InspectInputError(f"pipeline: {exc}") from None
+        pipeline = as_pipeline(value)
+        self.policy.check(pipeline)
+        return pipeline
+
+    def reading(self, what: str) -> Any:
+        """Driver errors as the explorer's one-line errors, for the explorer's other engine modules."""
+        return self._reading(what)
+
     # ------------------------------------------------------------------ schema
-    def schema(self, collection: str, sample_size: int | None = None) -> SchemaReport:
-        """Field paths of a `$sample`: nested documents as `a.b`, array elements as `tags[]` (documents inside
-        arrays as `items[].sku`), with the share of sampled documents that have each and its types."""
+    def schema(self, collection: str, sample_size: int | None = None, filter_text: str = "") -> SchemaReport:
+        """Field paths of a `$sample` of what the filter selects (all documents without one): nested documents
+        as `a.b`, array elements as `tags[]` (documents inside arrays as `items[].sku`), with the share of
+        sampled documents that have each, its types, and its common values."""
         size = sample_size or self.settings.sample_size
+        spec = parse_json_object(filter_text, "filter")
+        self.guard.check_filter(spec)
         started = time.monotonic()
+        pipeline: list[dict[str, Any]] = [{"$match": spec}] if spec else []
+        pipeline.append({"$sample": {"size": size}})
         with self._reading("schema"):
-            docs = list(self.db[collection].aggregate([{"$sample": {"size": size}}],
-                                                      maxTimeMS=self.settings.max_time_ms))
+            docs = list(self.db[collection].aggregate(pipeline, maxTimeMS=self.settings.max_time_ms))
         return SchemaReport(collection, len(docs), size, infer_schema(docs, self.redactor),
-                            (time.monotonic() - started) * 1000)
+                            (time.monotonic() - started) * 1000, filter_text.strip())
 
     # ------------------------------------------------------------------ indexes
     def indexes(self, collection: str) -> IndexReport:
@@ -390,6 +456,8 @@ class Inspector:
             sizes = {k: int(v) for k, v in (stats.get("indexSizes") or {}).items()}
         except (NotPermittedError, InspectRefusedError, InspectTimeoutError) as exc:
             size_note = NOT_PERMITTED if isinstance(exc, NotPermittedError) else str(exc)
+        if usage and not any(accesses.get("since") is not None for accesses in usage.values()):
+            usage, usage_note = {}, USAGE_NOT_REPORTED  # MongoDB dates every count; a server that does not, counts none
         rows = []
         for spec in specs:
             name = str(spec.get("name"))
@@ -503,36 +571,22 @@ class Inspector:
         return self._section("connections", read)
 
 
-def _get(doc: dict[str, Any], path: str) -> Any:
-    value: Any = doc
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
-def top_fields(docs: list[dict[str, Any]], limit: int = MAX_COLUMNS) -> list[str]:
-    """The most common top-level fields of these documents (`_id` first), in first-seen order among equals."""
-    counts: Counter[str] = Counter()
-    first: dict[str, int] = {}
-    for doc in docs:
-        for key in doc:
-            counts[key] += 1
-            first.setdefault(key, len(first))
-    ranked = sorted(counts, key=lambda k: (k != "_id", -counts[k], first[k]))
-    return ranked[:limit]
+def _id_key(value: Any) -> str:
+    """A hashable stand-in for any `_id` (a document or an array is one too)."""
+    return to_extended_json(value, indent=None)
 
 
 def infer_schema(docs: list[dict[str, Any]], redactor: Redactor | None = None) -> list[FieldStat]:
-    """Per path: the documents that have it and, among those, the share of each type (a document counts once).
-    A redacted field is listed with its types, never what it holds (its keys are often data)."""
+    """Per path: the documents that have it and, among those, the share of each type (a document counts once),
+    and the most common values of a field with few (schema_values.py). A redacted field is listed with its
+    types, never what it holds (its keys are often data) nor its values."""
     redactor = redactor or Redactor()
     present: Counter[str] = Counter()
     types: dict[str, Counter[str]] = {}
+    walk = _SchemaWalk(redactor)
     for doc in docs:
         seen: dict[str, set[str]] = {}
-        _walk(doc, "", "", seen, redactor)
+        walk.document(doc, seen)
         for path, kinds in seen.items():
             present[path] += 1
             counter = types.setdefault(path, Counter())
@@ -543,27 +597,54 @@ def infer_schema(docs: list[dict[str, Any]], redactor: Redactor | None = None) -
     for path in sorted(present, key=lambda p: (p != "_id", p.lower())):
         count = present[path]
         shares = sorted(((kind, 100.0 * n / count) for kind, n in types[path].items()), key=lambda t: (-t[1], t[0]))
-        fields.append(FieldStat(path, count, 100.0 * count / total, shares))
+        tally = walk.tallies.get(path)
+        values = tally.top(count, redactor.mask) if tally is not None and path not in walk.hidden else []
+        always = count > 0 and count >= total
+        fields.append(FieldStat(path, count, 100.0 * count / total, shares, values, path in walk.hidden,
+                                filters_for(path, always, shares, values, path in walk.hidden,
+                                            path in walk.masked)))
     return fields
 
 
-def _walk(value: dict[str, Any], prefix: str, field_prefix: str, seen: dict[str, set[str]],
-          redactor: Redactor) -> None:
-    """`prefix` is the shown path (`orders[].sku`), `field_prefix` the field path redaction knows (`orders.sku`)."""
-    for key, item in value.items():
-        name = str(key)
-        path = f"{prefix}.{redactor.mask(name)}" if prefix else redactor.mask(name)
-        field = f"{field_prefix}.{name}" if field_prefix else name
-        _record(path, field, item, seen, redactor, descend=not redactor.hides_key(field, name))
+class _SchemaWalk:
+    """One pass over the sample's documents: the paths and types of each, the values of each path."""
 
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.tallies: dict[str, ValueTally] = {}
+        self.hidden: set[str] = set()  # redacted paths: their values are never read
+        self.masked: set[str] = set()  # paths with a masked name: a filter on what is shown would find nothing
 
-def _record(path: str, field: str, item: Any, seen: dict[str, set[str]], redactor: Redactor,
-            descend: bool = True) -> None:
-    seen.setdefault(path, set()).add(type_name(item))
-    if not descend:
-        return
-    if isinstance(item, dict):
-        _walk(item, path, field, seen, redactor)
-    elif isinstance(item, list):
-        for element in item:
-            _record(f"{path}[]", field, element, seen, redactor)
+    def document(self, doc: dict[str, Any], seen: dict[str, set[str]]) -> None:
+        self._walk(doc, "", "", seen, False)
+
+    def _walk(self, value: dict[str, Any], prefix: str, field_prefix: str, seen: dict[str, set[str]],
+              masked: bool) -> None:
+        """`prefix` is the shown path (`orders[].sku`), `field_prefix` the path redaction knows (`orders.sku`)."""
+        for key, item in value.items():
+            name = str(key)
+            shown = self.redactor.mask(name)
+            path = f"{prefix}.{shown}" if prefix else shown
+            field = f"{field_prefix}.{name}" if field_prefix else name
+            hidden = self.redactor.hides_key(field, name)
+            if hidden:
+                self.hidden.add(path)
+            self._record(path, field, item, seen, not hidden, masked or shown != name)
+
+    def _record(self, path: str, field: str, item: Any, seen: dict[str, set[str]], descend: bool,
+                masked: bool) -> None:
+        seen.setdefault(path, set()).add(type_name(item))
+        if masked:
+            self.masked.add(path)
+        if not descend:
+            return
+        if isinstance(item, dict):
+            self._walk(item, path, field, seen, masked)
+        elif isinstance(item, list):
+            for element in item:
+                self._record(f"{path}[]", field, element, seen, True, masked)
+        else:
+            tally = self.tallies.get(path)
+            if tally is None:
+                tally = self.tallies[path] = ValueTally()
+            tally.add(item)

@@ -58,6 +58,7 @@ class Redactor:
         folded = [p.strip().casefold() for p in patterns if p.strip()]
         self.names = frozenset(p for p in folded if not any(c in p for c in "*?[."))
         globs = [p for p in folded if p not in self.names]
+        self.globs = tuple(globs)  # as written (folded): the aggregate view's server-side stage needs them
         self._globs = re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
         self.secrets = [s for s in secrets if s]
         self._needles = [v for s in self.secrets for v in (s, quote(s, safe=""))]

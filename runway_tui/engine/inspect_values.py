@@ -16,7 +16,6 @@ from bson.binary import Binary
 from bson.code import Code
 from bson.dbref import DBRef
 from bson.decimal128 import Decimal128
-from bson.errors import BSONError
 from bson.int64 import Int64
 from bson.json_util import JSONMode, JSONOptions
 from bson.max_key import MaxKey
@@ -26,10 +25,10 @@ from bson.regex import Regex
 from bson.timestamp import Timestamp
 
 from runway_tui.engine.errors import RunwayError, UsageError
+from runway_tui.engine.mongosh_syntax import InputSyntaxError, parse_object
 
 CELL_CHARS = 40  # a table cell shows at most this much of a value
 RELAXED = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=False)
-_JSON_ERROR = re.compile(r"^(?P<what>.*?): line \d+ column (?P<col>\d+) \(char \d+\)$")
 
 
 class InspectInputError(UsageError):
@@ -49,21 +48,12 @@ class NotPermittedError(RunwayError):
 
 
 def parse_json_object(text: str, what: str) -> dict[str, Any]:
-    """`{"status": {"$exists": false}}` or extended JSON (`{"_id": {"$oid": "..."}}`); empty text is `{}`."""
-    text = text.strip()
-    if not text:
-        return {}
+    """`{"status": {"$exists": false}}`, extended JSON or mongosh syntax (`{_id: ObjectId("…")}`,
+    mongosh_syntax.py); empty text is `{}`. A bad one is one line naming `what` and the column."""
     try:
-        value = json_util.loads(text, json_options=RELAXED)
-    except json.JSONDecodeError as exc:
-        raise InspectInputError(f"{what}: not valid JSON: {exc.msg} at column {exc.colno}") from None
-    except (TypeError, ValueError, BSONError) as exc:  # a malformed extended-JSON wrapper, e.g. {"$oid": "xyz"}
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InspectInputError(f"{what}: not valid extended JSON: {first}") from None
-    if not isinstance(value, dict):
-        raise InspectInputError(f"{what}: expected a JSON object such as {{\"status\": \"active\"}}, "
-                                f"got {type(value).__name__}")
-    return value
+        return parse_object(text)
+    except InputSyntaxError as exc:
+        raise InspectInputError(f"{what}: {exc}") from None
 
 
 def parse_sort(text: str) -> list[tuple[str, int]]:

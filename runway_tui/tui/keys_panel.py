@@ -24,14 +24,17 @@ NOTE = ("Every action is also in the command palette (ctrl+p). Remap keys with t
 
 
 def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str, str, bool]]:
-    """(binding id or action, key shown, description, help, enabled) of the keys `screen` itself defines and
-    that are active now: what a screen other than the main one lists in `?` and in the palette."""
+    """(binding id or action, key shown, description, help, enabled) of the keys `screen` itself defines, and
+    those with an id of the widget in front (an explorer view's), that are active now: what a screen other than
+    the main one lists in `?` and in the palette."""
     app = screen.app
     seen: set[str] = set()
     found = []
     for ab in screen.active_bindings.values():
         binding = ab.binding
-        if (ab.node is not screen or not binding.description or binding.action in seen or binding.system
+        inside = ab.node is not screen and bool(binding.id) and getattr(ab.node, "screen", None) is screen
+        if ((ab.node is not screen and not inside) or not binding.description or binding.action in seen
+                or binding.system
                 or binding.action.startswith(MOVES) or binding.action in TEXTUALS):
             continue  # movement keys are one "Move" row; Textual's own (copy selected text) are not ours
         seen.add(binding.action)

@@ -74,6 +74,8 @@ async def submit(app: RunwayApp, pilot, screen: CollectionScreen, filter: str = 
     screen.query_one("#query-filter", Input).focus()
     await pilot.press("enter")
     await settle(app, pilot)
+    await pilot.press("escape")  # the input keeps the focus after Enter: back to the table for the next keys
+    await pilot.pause()
 
 
 def error_line(screen: CollectionScreen) -> str:

@@ -27,6 +27,7 @@ class SeenCommand:
     code: int | None = None  # the server's error code of a failed command
     errtype: str = ""  # the exception type of a command that failed without a reply (network)
     reply: dict[str, Any] = field(default_factory=dict, compare=False)
+    command: dict[str, Any] = field(default_factory=dict, compare=False)  # as sent (a shallow copy)
 
     @property
     def collections(self) -> set[str]:
@@ -50,7 +51,8 @@ class _Watch(monitoring.CommandListener):
         with self._lock:
             for seen in self._active:
                 seen[event.request_id] = SeenCommand(event.command_name, target, "sent",
-                                                     write_concern=event.command.get("writeConcern"))
+                                                     write_concern=event.command.get("writeConcern"),
+                                                     command=dict(event.command))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         self._settle(event.request_id, "ok", reply=dict(event.reply))
@@ -67,7 +69,7 @@ class _Watch(monitoring.CommandListener):
                 before = seen.get(request_id)
                 if before is not None:
                     seen[request_id] = SeenCommand(before.name, before.target, outcome, before.write_concern,
-                                                   **details)
+                                                   command=before.command, **details)
 
     @contextmanager
     def watch(self) -> Iterator[Seen]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from bson import Binary, Decimal128, ObjectId
+from bson import Binary, Decimal128, Int64, ObjectId
 from pymongo import ASCENDING, MongoClient
 
 SEED_DB = "runway_explorer"
@@ -41,6 +41,35 @@ def person(n: int) -> dict:
     return doc
 
 
+LOGINS = "logins"
+LOGIN_COUNT = 60
+
+
+def login(n: int) -> dict:
+    """A realistic mixed-type collection: `phone` is a string, a long, an int or missing; `mfa` is true, false,
+    "yes" or 1 (they must not look alike); `status` has three values; `legacy_id` repeats for ten documents;
+    `city` holds wide characters."""
+    doc: dict = {
+        "_id": n,
+        "user": f"user{n % 12:02d}",
+        "at": dt.datetime(2026, 3, 1) + dt.timedelta(minutes=37 * n),
+        "status": ["ok", "ok", "ok", "denied", "locked"][n % 5],
+        "mfa": [True, False, "yes", 1][n % 4],
+        "device": {"os": ["ios", "android", "web"][n % 3], "version": f"{17 + n % 3}.{n % 4}"},
+        "city": ["東京都", "Zürich", "Oslo"][n % 3],
+        "legacy_id": f"L{n % 50:03d}",
+        "email": f"user{n % 12:02d}@example.com",
+    }
+    phone = n % 4
+    if phone == 0:
+        doc["phone"] = Int64(33600000000 + n)
+    elif phone == 1:
+        doc["phone"] = f"+33 6 00 00 00 {n:02d}"
+    elif phone == 2:
+        doc["phone"] = 600000000 + n
+    return doc
+
+
 def seed_big(client: MongoClient, name: str = BIG_DB, count: int = BIG_COUNT) -> None:
     """(Re)create `events`: `count` small documents with ids 0.. for paging, inserted in bulk."""
     client.drop_database(name)
@@ -51,7 +80,8 @@ def seed_big(client: MongoClient, name: str = BIG_DB, count: int = BIG_COUNT) ->
 
 
 def seed(client: MongoClient, name: str = SEED_DB) -> None:
-    """(Re)create the database: people (40), rules (validator), ring (capped), counters (300, sorting)."""
+    """(Re)create the database: people (40), rules (validator), ring (capped), counters (300, sorting), logins
+    (60, mixed types)."""
     client.drop_database(name)
     db = client[name]
     db.people.insert_many([person(n) for n in range(1, 41)])
@@ -67,3 +97,5 @@ def seed(client: MongoClient, name: str = SEED_DB) -> None:
     db.rules.insert_one({"_id": 1, "email": SECRET_EMAIL})
     db.create_collection("ring", capped=True, size=65536, max=100)
     db.counters.insert_many([{"_id": i, "group": i % 10} for i in range(300)])
+    db[LOGINS].insert_many([login(n) for n in range(LOGIN_COUNT)])
+    db[LOGINS].create_index([("legacy_id", ASCENDING)], name="legacy_id_1")
