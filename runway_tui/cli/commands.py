@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -34,6 +35,10 @@ MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗",
 
 def run_command(args: argparse.Namespace) -> int:
     printer = Printer(json_mode=args.json)
+    return printer.outcome(_run(args, printer))  # output that could not be written never fails a step
+
+
+def _run(args: argparse.Namespace, printer: Printer) -> int:
     app: MigrationApp | None = None
     config: Any = None
     # SIGTERM (CI cancelling a job) must unwind like Ctrl-C so the lock is released and the daemon stopped.
@@ -93,7 +98,8 @@ def _redactor(app: MigrationApp | None, config: Any = None) -> Callable[[str], s
 
 def _print_traceback(exc: BaseException, app: MigrationApp | None, config: Any = None) -> None:
     """`--debug`: the traceback, with every secret and URI password scrubbed (exception texts and source)."""
-    print_traceback(exc, _redactor(app, config))
+    with contextlib.suppress(OSError, ValueError):  # stderr on a full disk: the error line still follows
+        print_traceback(exc, _redactor(app, config))
 
 
 def _access(args: argparse.Namespace, config: Any) -> Access:

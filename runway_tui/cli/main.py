@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from runway_tui.engine.errors import ExitCode
 
@@ -39,8 +41,23 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit code 2 (no usage dump)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"runway-tui: error: {message} (see 'runway-tui --help')\n")
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"runway-tui: error: {message} (see 'runway-tui --help')\n")
         raise SystemExit(ExitCode.BAD_INPUT)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """--help and --version: written at once, and a stream that cannot take them is one line and exit 6."""
+        stream = file or sys.stdout
+        try:
+            stream.write(message)
+            stream.flush()
+        except BrokenPipeError:  # `runway-tui --help | head`: the reader left
+            raise SystemExit(ExitCode.OK) from None
+        except OSError as exc:
+            name = "stdout" if stream is sys.stdout else "stderr"
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(f"runway-tui: error: {name} could not be written ({exc.strerror})\n")
+            raise SystemExit(ExitCode.OUTPUT_LOST) from None
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -186,6 +203,11 @@ def entry() -> None:
     Everything is closed by then (lock released, client closed, embedded daemon stopped), so we skip
     the interpreter's exit hooks, where pymongo waits ~0.5 s for its monitor threads to wake up.
     """
+    from runway_tui.cli.streams import closed_streams
+
+    closed = closed_streams()
+    if closed:  # before anything is opened: a file or socket would take the closed descriptor
+        _closed_stream_exit(closed)
     try:
         code: int = main()
     except SystemExit as exc:  # argparse: --help, --version, usage errors (already printed)
@@ -193,10 +215,27 @@ def entry() -> None:
             sys.stderr.write(exc.code + "\n")
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BrokenPipeError, ValueError):  # the reader left (`| head`), or it is closed
+        with contextlib.suppress(OSError, ValueError):  # the reader left (`| head`), a full disk, or closed
             stream.flush()
-    logging.shutdown()
+    with contextlib.suppress(Exception):
+        logging.shutdown()
     os._exit(code)
+
+
+def _closed_stream_exit(closed: list[str]) -> None:
+    """One line on the stream still open (JSON on stdout with --json), exit 2, nothing run."""
+    from runway_tui.cli.streams import closed_stream_problem
+
+    problem = closed_stream_problem(closed)
+    with contextlib.suppress(Exception):
+        if "stderr" not in closed:
+            os.write(2, f"runway-tui: error: {problem}\n".encode())
+        elif "stdout" not in closed:
+            json_mode = "--json" in sys.argv[1:]
+            text = (json.dumps({"ok": False, "error": problem, "exit_code": int(ExitCode.BAD_INPUT)})
+                    if json_mode else f"runway-tui: error: {problem}")
+            os.write(1, (text + "\n").encode())
+    os._exit(ExitCode.BAD_INPUT)
 
 
 if __name__ == "__main__":

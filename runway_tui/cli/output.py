@@ -8,13 +8,20 @@ import os
 import sys
 from typing import Any, TextIO
 
+from runway_tui.cli.streams import StreamWriter
+from runway_tui.engine.errors import ExitCode
 
-def use_colour(stream: TextIO) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+def use_colour(stream: TextIO | None) -> bool:
+    try:
+        tty = stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        tty = False
+    return tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 class Printer:
-    """Writes results to stdout and progress/errors to stderr."""
+    """Writes results to stdout and progress/errors to stderr; a write that fails never raises (see `outcome`)."""
 
     COLOURS = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1", "cyan": "36"}
 
@@ -24,28 +31,42 @@ class Printer:
         self.err = err or sys.stderr
         self.colour = use_colour(self.out)
         self.err_colour = use_colour(self.err)
+        self.writer = StreamWriter(self.out, self.err)
 
     def paint(self, text: str, colour: str, stream: TextIO | None = None) -> str:
         enabled = self.err_colour if stream is self.err else self.colour
         return f"\x1b[{self.COLOURS[colour]}m{text}\x1b[0m" if enabled and colour else text
 
     def line(self, text: str = "") -> None:
-        print(text, file=self.out)
+        self.writer.write("stdout", text)
 
     def note(self, text: str, colour: str = "") -> None:
         """Progress for humans on stderr; silent in JSON mode so stdout stays machine-readable."""
         if not self.json_mode:
-            print(self.paint(text, colour, self.err) if colour else text, file=self.err, flush=True)
+            self.writer.write("stderr", self.paint(text, colour, self.err) if colour else text)
 
     def log(self, text: str) -> None:
         """A migration's own output (print, ctx.log): always stderr, never stdout (JSON stays clean)."""
-        print(text, file=self.err, flush=True)
+        self.writer.write("stderr", text)
 
     def error(self, text: str) -> None:
-        print(f"runway-tui: error: {text}", file=self.err, flush=True)
+        self.writer.write("stderr", f"runway-tui: error: {text}")
 
     def json(self, data: Any) -> None:
-        print(json.dumps(data, indent=2, default=_default, ensure_ascii=False), file=self.out)
+        self.writer.write("stdout", json.dumps(data, indent=2, default=_default, ensure_ascii=False))
+
+    def outcome(self, code: int) -> int:
+        """The exit code once the output is accounted for: after a success, output that could not be written
+        is its own exit code (6) and one line on stderr, if stderr still works; a failure keeps its code."""
+        lost = self.writer.lost
+        if code != ExitCode.OK or not lost:
+            return code
+        if "stdout" in lost:
+            said = self.writer.first_lost_line if not self.json_mode else ""
+            self.error(f"stdout could not be written ({lost['stdout']}); the command itself succeeded"
+                       + (f"; stdout would have said: {said[:200]}" if said.strip() else
+                          " (see 'runway-tui history' for what ran)"))
+        return int(ExitCode.OUTPUT_LOST)
 
     def table(self, headers: list[str], rows: list[list[str]], colours: list[str] | None = None) -> None:
         widths = [len(h) for h in headers]
