@@ -194,13 +194,16 @@ def cmd_step(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> i
 
 def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
     from runway_tui.engine.errors import ReadOnlyError
-    from runway_tui.engine.scripts import ScriptDirectory
+    from runway_tui.engine.scripts import ScriptDirectory, name_note
 
     access = _access(args, config)
     if access.read_only:
         raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file "
                             f"({access.reason})")
     path = ScriptDirectory.for_app(config, cached=False).create_template(args.name, args.description)
+    note = name_note(args.name)
+    if note:
+        printer.note(f"note: {note}")
     if args.json:
         printer.json({"ok": True, "path": str(path)})
     else:

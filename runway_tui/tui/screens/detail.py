@@ -19,6 +19,7 @@ from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.inspect_refs import collections_in_file
 from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
 from runway_tui.engine.overview import document_json
+from runway_tui.engine.project_files import MAX_MIGRATION_BYTES, NotReadable, read_text
 from runway_tui.tui.format import (
     action_name,
     duration,
@@ -173,10 +174,15 @@ class MigrationDetailScreen(DetailScreen):
         if self.row.script is None:
             return Text("The file is missing (orphan): only the database record remains.", style="italic")
         try:
-            source = self.row.script.path.read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_CHARS]
-        except OSError as exc:
-            return Text(f"cannot read the file: {exc}", style="red")
+            source = self._file_text()
+        except OSError as exc:  # a FIFO or a huge file is refused, never read on the UI thread
+            return Text(f"cannot read the file: it {exc.strerror}" if isinstance(exc, NotReadable) else
+                        f"cannot read the file: {exc}", style="red")
         return Syntax(source, "python", line_numbers=True, word_wrap=False, theme="monokai")
+
+    def _file_text(self) -> str:
+        assert self.row.script is not None
+        return read_text(self.row.script.path, MAX_MIGRATION_BYTES, "migration", errors="replace")[:MAX_SOURCE_CHARS]
 
     def on_mount(self) -> None:
         table = self.query_one("#migration-audit", DataTable)
@@ -211,7 +217,11 @@ class MigrationDetailScreen(DetailScreen):
             return
         assert self.row.script is not None
         name = self.row.script.path.name
-        current = self.row.script.path.read_text(encoding="utf-8", errors="replace")[:MAX_SOURCE_CHARS]
+        try:
+            current = self._file_text()
+        except OSError:
+            body.update(Group(Text("cannot read the file now", style="italic yellow"), self._source()))
+            return
         lines = difflib.unified_diff(stored.splitlines(keepends=True), current.splitlines(keepends=True),
                                      fromfile=f"{name} as applied ({self.row.stored_checksum})",
                                      tofile=f"{name} now ({self.row.current_checksum})")
