@@ -34,7 +34,8 @@ Mongorunway's verbs work too: upgrade APP [+N|N|all], downgrade APP [-N|N|all], 
 auditlog APP -l N, check-files APP, refresh APP, create-template APP -n NAME (see README)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
-            4 validation failed, 5 cannot reach the server, 130 interrupted"""
+            4 validation failed, 5 cannot reach the server, 6 done but its output could not be
+            written (a full disk), 130 interrupted"""
 
 
 class _Parser(argparse.ArgumentParser):
