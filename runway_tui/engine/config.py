@@ -710,10 +710,10 @@ class _Parser:
         for name in _TLS_FILE_OPTIONS:
             for match in re.finditer(rf"(?i)[?&;]{name}=([^&;#]*)", uri):
                 value = unquote(match.group(1))
-                target = Path(value).expanduser()
-                if not value or not target.is_file():
-                    problem = "is empty" if not value else f"{value!r}: no such file"
-                    raise self.error(node, f"{key} ({name})", f"{problem}; give the path of an existing file")
+                problem = "is empty" if not value else _file_problem(Path(value).expanduser())
+                if problem:
+                    raise self.error(node, f"{key} ({name})", f"{problem if not value else f'{value!r}: {problem}'}; "
+                                                              "give the path of an existing file")
     def check_database(self, node: yaml.Node, key: str, name: str) -> None:
         bad = sorted(_INVALID_DB_CHARS & set(name))
         size = len(name.encode("utf-8", "surrogatepass"))
@@ -797,6 +797,20 @@ def _expand_one(text: str, start: int) -> tuple[str, int]:
     if value:
         return value, j + 1
     return _interpolate(text[i + 2:j]), j + 1
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why a file named by the configuration cannot be read (None: a regular file): the driver would hang on
+    a FIFO."""
+    from runway_tui.engine.project_files import check_regular
+
+    try:
+        check_regular(path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return str(exc.strerror)
+    return None
 
 
 def _is_null(node: yaml.Node) -> bool:

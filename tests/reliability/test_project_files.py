@@ -257,3 +257,13 @@ def test_discovery_prefers_the_shallowest_file(tmp_path: Path, mongo_uri: str, d
     assert _chosen(tmp_path) == "shallow"
     mongorunway_yaml(tmp_path, mongo_uri, "own", db_name)
     assert _chosen(tmp_path) == "own"
+
+
+def test_a_certificate_file_that_is_a_fifo_is_named_in_one_line(project: Project) -> None:
+    """A file the configuration names for the driver (tlsCAFile) is checked the same way: the driver would
+    block on a FIFO while connecting."""
+    ca = fifo(project.root / "ca.pem")
+    text = project.config_path.read_text()
+    project.config_path.write_text(text.replace(project.uri, f"{project.uri}&tls=true&tlsCAFile={ca}"))
+    result = runway(project.root, "--config", str(project.config_path), "status")
+    assert_refused(result, "tlsCAFile", "ca.pem", "named pipe (FIFO)")
