@@ -21,6 +21,7 @@ from runway_tui.tui.screens.keys import KeysScreen
 from runway_tui.tui.screens.prompt import PromptScreen
 from tests.support.waiting import DEADLINE, wait_until_async
 from tests.tui.conftest import FAILING, engine_for, make_app, settle, write_standard
+from tests.tui.helpers import toasts
 
 SIZE = (120, 36)
 
@@ -104,6 +105,18 @@ async def test_create_template_from_a_name_prompt(project, tui_app):
         assert 2 in states(app)
         assert "created migrations/002_add_widgets.py" in log_text(app)
         assert app.main.query_one(MigrationsTable).selected_key == "v2"  # the cursor is on the new file
+
+
+async def test_a_name_with_accents_says_what_the_file_name_keeps(project, tui_app):
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await pilot.press(*"Café crème", "enter")
+        await settle(app, pilot)
+        assert sorted(p.name for p in project.scripts_dir.glob("*.py")) == ["001_cafe_creme.py"]
+        said = " ".join(toasts(app)) + log_text(app)
+        assert "keeps 'cafe_creme' (é -> e, è -> e)" in said, said
 
 
 async def test_refresh_syncs_a_file_added_meanwhile(project, tui_app):
