@@ -96,6 +96,12 @@ async def write_session(app: RunwayApp, gate: StepGate) -> None:
         app.clear_notifications()
         await pilot.pause(0.2)
         shot(app, "main")
+        await pilot.press("ctrl+w")  # pane 1 across the screen, with applied at/by
+        await settle(app, pilot)
+        await pilot.pause(0.2)
+        shot(app, "wide")
+        await pilot.press("ctrl+w")
+        await settle(app, pilot)
 
         await pilot.press("u")
         await settle(app, pilot)
@@ -126,6 +132,12 @@ async def write_session(app: RunwayApp, gate: StepGate) -> None:
         await pilot.pause(0.3)
         shot(app, "keys")
         await pilot.press("escape")
+
+        await pilot.press("3", "j", "t", "enter")  # the state right after the second entry, from the audit log
+        await settle(app, pilot)
+        await pilot.pause(0.3)
+        shot(app, "state_at")
+        await pilot.press("escape", "1")
         await explorer_session(app, pilot)
 
 

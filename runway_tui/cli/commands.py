@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from runway_tui.cli.output import Printer, fmt_time
+from runway_tui.cli.output import Printer, clip, first_line, fmt_time
+from runway_tui.cli.run_report import EVENTS as RUN_EVENTS
+from runway_tui.cli.run_report import RunReport
 from runway_tui.engine.app import MigrationApp
-from runway_tui.engine.config import load_config
-from runway_tui.engine.errors import BlockedError, ConfigError, ExitCode, RunwayError, StepFailedError
+from runway_tui.engine.config import load_config, with_lock_wait
+from runway_tui.engine.errors import BlockedError, ConfigError, ExitCode, RunwayError, UsageError
 from runway_tui.engine.events import (
-    LockWaitingEvent,
     LogEvent,
     StepAppliedEvent,
     StepFailedEvent,
@@ -24,35 +27,37 @@ from runway_tui.engine.events import (
     StepStartedEvent,
 )
 from runway_tui.engine.messages import exception_line, one_line, print_traceback, safe_str
-from runway_tui.engine.models import Direction, Plan, Problem, StatusReport, StatusRow
+from runway_tui.engine.models import Direction, LockInfo, Plan, Problem, StatusReport, StatusRow
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import scrub, scrub_uris
-from runway_tui.engine.vocabulary import action_label, version_label
+from runway_tui.engine.vocabulary import action_label, duration_label, version_label
 
-MARKS = {"applied": "✓", "pending": "·", "unrecorded": "·", "failed": "✗", "applying": "✗", "reverting": "✗",
+MARKS = {"applied": "✓", "pending": "·", "new": "·", "failed": "✗", "interrupted": "✗", "running": "▶",
          "broken": "!"}
 
 
 def run_command(args: argparse.Namespace) -> int:
-    printer = Printer(json_mode=args.json)
+    printer = Printer(json_mode=args.json, json_lines=bool(getattr(args, "json_lines", False)))
     return printer.outcome(_run(args, printer))  # output that could not be written never fails a step
 
 
 def _run(args: argparse.Namespace, printer: Printer) -> int:
     app: MigrationApp | None = None
     config: Any = None
+    # the CLI prints the engine's warnings itself (as events): not a second time through logging's last resort
+    logging.getLogger("runway_tui").addHandler(_SILENT)
     # SIGTERM (CI cancelling a job) must unwind like Ctrl-C so the lock is released and the daemon stopped.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         project = load_config(args.config)
         for note in project.notes:  # keys read but without meaning for us (a mongorunway.yaml): one line each
             printer.note(f"note: {note}", "yellow")
-        config = project.app(args.app)
+        config = with_lock_wait(project.app(args.app), getattr(args, "lock_wait", None))
         if args.command == "new":  # authoring needs no database
             return cmd_new(args, config, printer)
         if args.command == "embedded":  # about the daemon itself: no connection
             return cmd_embedded(args, config, printer)
-        app = MigrationApp(config, access=_access(args, config))
+        app = MigrationApp(config, access=_access(args, config), front_end="cli")
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)
     except RunwayError as exc:
@@ -61,10 +66,13 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
         lines = [one_line(problem, limit=MAX_ERROR_LINE, redact=_redactor(app, config)) for problem in problems]
         if args.debug:
             _print_traceback(exc, app, config)
-        if args.json:
+        run = getattr(args, "run_report", None)  # up/down: the run's JSON, the same schema as on success
+        if run is not None and getattr(args, "junit", None):
+            _write_junit(args, run, app, config, "; ".join(lines), printer)
+        if printer.json_mode:
             printer.json({"ok": False, "error": "; ".join(lines), "exit_code": int(exc.exit_code),
                           **({"errors": lines} if len(lines) > 1 else {}),
-                          **({"completed": exc.completed} if isinstance(exc, StepFailedError) else {})})
+                          **(run.failure_json(args.command) if run is not None else {})})
         for line in lines:
             printer.error(line)
         return int(exc.exit_code)
@@ -81,10 +89,12 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
         printer.error(f"internal error: {detail} (run with --debug for the traceback)")
         return int(ExitCode.STEP_FAILED)
     finally:
+        logging.getLogger("runway_tui").removeHandler(_SILENT)
         if app is not None:
             app.close()
 
 
+_SILENT = logging.NullHandler()
 MAX_ERROR_LINE = 2000  # the error line may list the completed steps after the step's own bounded message
 
 
@@ -111,53 +121,56 @@ def _attach_progress(app: MigrationApp, printer: Printer) -> None:
     def on_event(event: Any) -> None:
         if isinstance(event, StepStartedEvent) and event.step:
             mode = "transaction" if event.in_transaction else "no transaction"
-            printer.note(f"[{event.index}/{event.total}] {event.step.direction.value} {event.step.name} ({mode})")
+            printer.step_note(f"[{event.index}/{event.total}] {event.step.direction.value} {event.step.name} ({mode})")
         elif isinstance(event, StepAppliedEvent) and event.step:
-            printer.note(f"      done in {event.duration_ms} ms", "green")
+            printer.step_note(f"      done in {duration_label(event.duration_ms)}", "green")
         elif isinstance(event, StepFailedEvent) and event.step:
             rolled = "rolled back" if event.rolled_back else "NOT rolled back: state is failed"
-            printer.note(f"      failed ({rolled}): {event.error}", "red")
+            printer.step_note(f"      failed ({rolled}): {event.error}", "red")
         elif isinstance(event, StepLogEvent):  # a migration's own output: stderr, in JSON mode too
             printer.log(f"      {event.message}")
         elif isinstance(event, StepProgressEvent) and event.total and event.done >= event.total:
             printer.note(f"      progress {event.done}/{event.total}")
-        elif isinstance(event, LockWaitingEvent) and event.holder:
-            printer.note(f"waiting for the lock held by {event.holder.holder} ({event.waited_s:.0f}s)", "yellow")
         elif isinstance(event, LogEvent) and event.level in ("warning", "error"):
-            printer.note(f"{event.level}: {event.message}", "yellow")
+            printer.note(f"{event.level}: {event.message}", "yellow")  # a lock wait: said once, by the engine
 
     app.subscribe(on_event, StepStartedEvent, StepAppliedEvent, StepFailedEvent, StepLogEvent, StepProgressEvent,
-                  LockWaitingEvent, LogEvent)
+                  LogEvent)
 
 
 # ------------------------------------------------------------------------------------------- commands
 def cmd_status(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
-    report = app.status()
     lock = app.lock_info()
+    report = app.status(lease=lock)  # the lease read once: the header and the running rows agree
     if args.json:
         printer.json({"ok": True, "application": app.name, "database": app.config.database,
                       "server": app.server_info, "read_only": app.read_only, "current_version": report.current_version,
                       "counts": report.counts(), "lock": lock, "migrations": [r.to_json() for r in report.rows]})
         return ExitCode.OK
-    _header(app, report, printer, lock_text=f"held by {lock.holder}" if lock else "free")
+    _header(app, report, printer, lock_text=_lock_text(lock))
     _rows_table(report, printer)
     _problems(report, printer)
     return ExitCode.OK
 
 
 def cmd_check(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    """Exit 4 when anything needs attention; a running step and a pending record whose file was deleted are
+    shown (a note, a warning) but pass."""
     report = app.status()
-    problems = [(row, p) for row in report.rows for p in row.problems if p is not Problem.UNRECORDED]
+    problems = _attention(report)
     code = ExitCode.OK if report.is_clean else ExitCode.VALIDATION_FAILED
     if args.json:
         printer.json({"ok": report.is_clean, "exit_code": int(code), "counts": report.counts(),
                       "problems": [{"version": r.version, "name": r.name, "problem": p.value,
-                                    "detail": _detail(r, p)} for r, p in problems]})
+                                    "detail": _detail(r, p)} for r, p in problems],
+                      "warnings": _warnings(report),
+                      "running": [{"version": r.version, "name": r.name, "detail": _running(r)}
+                                  for r in report.running]})
         return code
     if report.is_clean:
-        printer.line(f"ok: {len(report.applied)} applied, {len(report.pending)} pending, no problems")
-    else:
-        _problems(report, printer)
+        running = f", {len(report.running)} running" if report.running else ""
+        printer.line(f"ok: {len(report.applied)} applied, {len(report.pending)} pending{running}, no problems")
+    _problems(report, printer)
     return code
 
 
@@ -168,16 +181,24 @@ def cmd_plan(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> i
 
 def cmd_step(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
     direction = Direction(args.command)
-    request: dict[str, Any] = {"steps": args.steps, "to": args.to, "all_": args.all_,
+    everything = direction is Direction.UP and args.steps is None and args.to is None and not args.all_
+    request: dict[str, Any] = {"steps": args.steps, "to": args.to, "all_": args.all_ or everything,
                                "ignore_drift": args.ignore_drift, "group": args.group}
     if direction is Direction.UP:
         request["allow_out_of_order"] = args.allow_out_of_order
     if args.dry_run:
         return _show_plan(app.plan(direction, **request), args, printer, dry_run=True)
+    if args.junit:
+        _check_writable(args.junit)
+    run = RunReport(printer.event if printer.json_lines else None)
+    args.run_report = run  # a failure's JSON and JUnit report are written by run_command
+    app.subscribe(run, *RUN_EVENTS)
     runner: Callable[..., Any] = app.upgrade if direction is Direction.UP else app.downgrade
     result = runner(**request)
-    if args.json:
-        printer.json({"ok": True, **result.to_json()})
+    if args.junit:
+        _write_junit(args, run, app, app.config, None, printer)
+    if printer.json_mode:
+        printer.json(run.success_json(result))
         return ExitCode.OK
     if not result.completed:
         printer.line(f"nothing to {'apply' if direction is Direction.UP else 'revert'}; "
@@ -190,6 +211,30 @@ def cmd_step(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> i
         verb = "applied" if direction is Direction.UP else "reverted"
         printer.line(f"{verb} {len(result.completed)} migration(s); current version {_v(result.current_version)}")
     return ExitCode.OK
+
+
+def _check_writable(path_text: str) -> None:
+    """`--junit FILE` fails before the run, not after it, when the report cannot be written."""
+    path = Path(path_text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--junit {path_text}: cannot write the report there: "
+                         f"{exc.strerror.lower() if exc.strerror else exc}") from None
+
+
+def _write_junit(args: argparse.Namespace, run: RunReport, app: MigrationApp | None, config: Any, error: str | None,
+                 printer: Printer) -> None:
+    name = getattr(config, "name", "?")
+    database = getattr(config, "database", "?")
+    try:
+        run.write_junit(Path(args.junit), suite=f"runway-tui {args.command} ({name}, database {database})",
+                        classname=f"runway.{name}.{args.command}", error=error)
+    except OSError as exc:  # a full disk after the run: lost output, exit 6 after a success (README)
+        printer.error(f"--junit {args.junit}: cannot write the report: {exc.strerror or exc}")
+        printer.writer.lost.setdefault("--junit", str(exc.strerror or exc))
 
 
 def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
@@ -241,7 +286,7 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
     shown = False
     for label, versions in parts:
         if versions:
-            printer.line(f"{label}: {', '.join(str(v) for v in versions)}")
+            printer.line(f"{label}: {', '.join(_v(v) for v in versions)}")
             shown = True
     for broken in report.broken:
         printer.line(f"broken: {broken}")
@@ -254,21 +299,55 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
 
 
 def cmd_history(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
-    entries = app.history(limit=args.limit, version=args.version_filter, ascending=getattr(args, "ascending", False))
+    if getattr(args, "at", None) is not None:
+        return _state_at(args, app, printer)
+    where = app.audit_filter(since=getattr(args, "since", None), until=getattr(args, "until", None),
+                             user=getattr(args, "user", None), action=getattr(args, "action", None))
+    found = app.history(limit=args.limit + 1, version=args.version_filter,
+                        ascending=getattr(args, "ascending", False), since=where.since, until=where.until,
+                        user=getattr(args, "user", None), action=getattr(args, "action", None))
+    entries, more = found[:args.limit], len(found) > args.limit
     if args.json:
-        printer.json({"ok": True, "entries": [_entry_json(e) for e in entries]})
+        printer.json({"ok": True, "filter": where.to_json(), "more": more,
+                      "entries": [_entry_json(e) for e in entries]})
         return ExitCode.OK
     rows, colours = [], []
     for e in entries:
         model = e.migration_read_model
-        rows.append([fmt_time(e.date), action_label(e.transaction_name),
-                     model.name if model else "-", "ok" if e.succeeded else f"{e.exc_name}: {e.exc_message}"[:60],
-                     f"{e.duration_ms} ms" if e.duration_ms is not None else "", f"{e.user}@{e.host}"])
+        result = "ok" if e.succeeded else f"{e.exc_name}: {e.exc_message}"
+        if e.succeeded and e.detail:
+            result = f"ok: {e.detail}"
+        rows.append([fmt_time(e.date), action_label(e.transaction_name), model.name if model else "-",
+                     clip(result, 60), duration_label(e.duration_ms),
+                     f"{e.user}@{e.host}" if e.user else "-", e.client or ""])
         colours.append("" if e.succeeded else "red")
+    if not where.empty:
+        printer.line(f"audit log {where.describe()} (newest first)")
     if not rows:
-        printer.line("the audit log is empty")
+        printer.line("no audit entry matches" if not where.empty else "the audit log is empty")
         return ExitCode.OK
-    printer.table(["DATE (UTC)", "ACTION", "MIGRATION", "RESULT", "DURATION", "BY"], rows, colours)
+    printer.table(["DATE (UTC)", "ACTION", "MIGRATION", "RESULT", "DURATION", "BY", "CLIENT"], rows, colours)
+    if more:
+        printer.note(f"the newest {args.limit} shown; more match (--limit N shows more)")
+    return ExitCode.OK
+
+
+def _state_at(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
+    """`history --at TIME`: the versions applied at that moment, from the audit log."""
+    state = app.state_at(args.at)
+    if args.json:
+        printer.json({"ok": True, **state.to_json()})
+        return ExitCode.OK
+    applied = state.applied
+    printer.line(f"state at {fmt_time(state.at)} UTC, from the audit log: version {_v(state.current_version)} "
+                 f"({len(applied)} applied)")
+    if not state.versions:
+        printer.line("no migration had been applied or changed by then")
+        return ExitCode.OK
+    rows = [[_v(v.version), v.name, v.state, fmt_time(v.since), v.action,
+             f"{v.user}@{v.host}" if v.user else "-"] for v in state.versions]
+    printer.table(["VERSION", "NAME", "STATE", "SINCE (UTC)", "ACTION", "BY"], rows,
+                  ["green" if v.applied else "" for v in state.versions])
     return ExitCode.OK
 
 
@@ -354,8 +433,8 @@ def _show_plan(plan: Plan, args: argparse.Namespace, printer: Printer, dry_run: 
         printer.line(f"would {verb} {len(plan.steps)} migration(s): {_v(plan.current_version)} -> "
                      f"{_v(plan.target_version)} (dry run: nothing was run)")
         in_txn = "group" if plan.group else "yes"
-        rows = [[plan.direction.value, str(s.version), s.name, s.description.splitlines()[0][:50] if s.description
-                 else "", in_txn if s.transactional and plan.uses_transactions else "no"] for s in plan.steps]
+        rows = [[plan.direction.value, _v(s.version), s.name, clip(first_line(s.description), 50),
+                 in_txn if s.transactional and plan.uses_transactions else "no"] for s in plan.steps]
         printer.table(["STEP", "VERSION", "NAME", "DESCRIPTION", "TRANSACTION"], rows)
         if plan.group:
             printer.line(f"--group: one transaction for the whole run: all {len(plan.steps)} migration(s) commit "
@@ -385,25 +464,56 @@ def _rows_table(report: StatusReport, printer: Printer) -> None:
         return
     rows, colours = [], []
     for row in report.rows:
-        state = row.state
-        notes = ", ".join("new" if p is Problem.UNRECORDED else p.value.replace("_", " ") for p in row.problems)
+        state = "new" if Problem.UNRECORDED in row.problems else row.state  # not in the database yet: a state
+        notes = ", ".join((row.state if p is Problem.FAILED else p.value).replace("_", " ")  # failed/interrupted
+                          for p in row.problems if p is not Problem.UNRECORDED)
         record = row.record
-        first_line = (row.description.splitlines() or [""])[0][:40]
-        rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, first_line,
+        rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, clip(first_line(row.description), 40),
                      fmt_time(record.applied_at) if record else "", (record.applied_by or "") if record else "",
                      notes])
-        serious = set(row.problems) - {Problem.UNRECORDED, Problem.OUT_OF_ORDER}
-        colours.append("red" if serious else
-                       "yellow" if Problem.OUT_OF_ORDER in row.problems else "green" if row.is_applied else "")
+        serious = report.needs_attention(row) - {Problem.OUT_OF_ORDER}
+        colours.append("red" if serious else "yellow" if Problem.OUT_OF_ORDER in row.problems or
+                       state == "running" else "green" if row.is_applied else "")
     printer.table(["", "VERSION", "STATE", "NAME", "DESCRIPTION", "APPLIED AT (UTC)", "BY", "PROBLEMS"], rows, colours)
 
 
+def _attention(report: StatusReport) -> list[tuple[StatusRow, Problem]]:
+    """What fails `check`, row by row, in table order."""
+    return [(row, p) for row in report.rows for p in row.problems if p in report.needs_attention(row)]
+
+
+def _warnings(report: StatusReport) -> list[str]:
+    return [f"{row.name}: pending, but its file was deleted; the next sync (up, refresh) removes its record"
+            for row in report.rows if row.is_stale_record]
+
+
 def _problems(report: StatusReport, printer: Printer) -> None:
-    lines = [f"{r.name}: {_detail(r, p)}" for r in report.rows for p in r.problems if p is not Problem.UNRECORDED]
+    lines = [printer.paint(f"▶ {r.name} is running: {_running(r)}", "yellow") for r in report.running]
+    lines += [printer.paint(f"! {r.name}: {_detail(r, p)}", "red") for r, p in _attention(report)]
+    lines += [printer.paint(f"warning: {text}", "yellow") for text in _warnings(report)]
     if lines:
         printer.line()
         for text in lines:
-            printer.line(printer.paint(f"! {text}", "red"))
+            printer.line(text)
+
+
+def _running(row: StatusRow) -> str:
+    """`up by alice@ops-1 (pid 4242, cli) since 2026-03-14 09:30:00 UTC, 40/100`."""
+    activity = row.activity
+    if activity is None:
+        return ""
+    runner = activity.runner
+    since = f" since {fmt_time(runner.since)} UTC" if runner and runner.since else ""
+    progress = f", {activity.progress}" if activity.progress else ""
+    return f"{activity.direction.value}{f' by {runner.label}' if runner else ''}{since}{progress}"
+
+
+def _lock_text(lock: LockInfo | None) -> str:
+    if lock is None:
+        return "free"
+    since = f" since {fmt_time(lock.acquired_at)} UTC" if lock.acquired_at else ""
+    dead = f" (looks dead: {lock.gone_reason()})" if lock.looks_dead or lock.expired else ""
+    return f"held by {lock.who} for '{lock.operation}'{since}{dead}"
 
 
 def _detail(row: StatusRow, problem: Problem) -> str:
@@ -415,9 +525,13 @@ def _detail(row: StatusRow, problem: Problem) -> str:
     if problem is Problem.ORPHAN:
         return (f"recorded in the database but the file is missing; restore it, or remove the record with "
                 f"'runway-tui forget {row.version}'")
+    resolve = f"resolve with 'runway-tui mark {row.version} --applied' or '--pending'"
+    if problem is Problem.FAILED and row.state == "interrupted" and row.activity is not None:
+        return (f"interrupted: {_running(row)} never finished, and {row.activity.gone}; its effects may be partly "
+                f"applied: check the data, then {resolve}")
     if problem is Problem.FAILED:
         error = f" ({row.record.error})" if row.record and row.record.error else ""
-        return f"state {row.state}{error}: resolve with 'runway-tui mark {row.version} --applied' or '--pending'"
+        return f"state {row.state}{error}: check the data, then {resolve}"
     if problem is Problem.OUT_OF_ORDER:
         return "pending but older than the current version (up needs --allow-out-of-order)"
     return problem.value

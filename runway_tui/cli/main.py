@@ -9,20 +9,25 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from runway_tui.engine.audit_filter import ActionError, transaction_names
 from runway_tui.engine.errors import ExitCode
+from runway_tui.engine.timespec import TimeSpec, TimeSpecError
 
 COMMANDS_HELP = """commands:
   status                 files vs database: every migration and its state (never writes)
   plan                   the exact steps 'up --all' would run (never writes)
-  up / down              step the database: 1 step by default, --steps N, --to VERSION, --all, --dry-run,
-                         --group (the whole run in one transaction: all or nothing)
+  up                     apply every pending migration (as migrate-mongo, golang-migrate and Flyway do);
+                         --steps N, --to VERSION, --dry-run, --group (one transaction: all or nothing)
+  down                   revert one step by default; --steps N, --to VERSION (0: all), --all
   new NAME               create the next migration file from the template
   refresh                synchronise files with the migrations collection
-  history                the audit log, newest first (--limit N)
-  check                  exit 4 if anything needs attention (drift, orphans, broken files, failed state)
+  history                the audit log, newest first (--limit N, --since/--until TIME, --user NAME,
+                         --action ACTION); --at TIME: the versions applied at that moment
+  check                  exit 4 if anything needs attention (drift, orphans, broken files, failed or
+                         interrupted steps); a running step passes
   mark VERSION           record a migration --applied or --pending without running it (audited)
   accept VERSION         accept the edited file of an applied migration (audited)
   unlock                 remove an expired lock (--force: any lock; audited)
@@ -30,7 +35,10 @@ COMMANDS_HELP = """commands:
   baseline --to VERSION  record every version up to VERSION as applied without running it (audited)
   forget VERSION         remove the record of a migration whose file is gone (an orphan; audited)
 
-Mongorunway's verbs work too: upgrade APP [+N|N|all], downgrade APP [-N|N|all], version APP,
+CI: up/down take --json (one schema for success and failure), --json-lines (a stream of events), --junit FILE
+(a JUnit XML report of the steps); every command takes --lock-wait SECONDS.
+
+Mongorunway's verbs work too: upgrade APP [+N|N|all] (one step by default), downgrade APP [-N|N|all], version APP,
 auditlog APP -l N, check-files APP, refresh APP, create-template APP -n NAME (see README)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
@@ -76,6 +84,9 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="allow writes on a production application (never lifts read_only: true)")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS if suppress else False,
                         help="show tracebacks")
+    parser.add_argument("--lock-wait", type=_seconds, metavar="SECONDS", dest="lock_wait", default=default,
+                        help="wait this long for another runner's migration lock (default: the application's "
+                             "timeouts.lock_wait_s; 0: do not wait)")
 
 
 def _run_flags(p: argparse.ArgumentParser, name: str) -> None:
@@ -86,7 +97,11 @@ def _run_flags(p: argparse.ArgumentParser, name: str) -> None:
                    help="run the whole run in ONE transaction with all its records: every step commits or "
                         "none does (default: the application's 'group' setting)")
     p.add_argument("--ignore-drift", action="store_true",
-                   help="run even though an applied migration's file changed")
+                   help="run even though an applied migration this run concerns was changed")
+    p.add_argument("--json-lines", action="store_true", dest="json_lines",
+                   help="a stream on stdout: one JSON object per event (step started, log, progress, applied, "
+                        "failed), then the result (the --json document) as the last line")
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report of the steps to FILE (CI shows it)")
     if name == "up":
         p.add_argument("--allow-out-of-order", action="store_true",
                        help="apply pending migrations older than the current version")
@@ -108,8 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     command("status", "files vs database: every migration and its state").add_argument(
         "application", nargs="?", metavar="APP", help="the application (Mongorunway's form; same as --app)")
     command("plan", "the exact steps 'up --all' would run")
-    for name, verb in (("up", "apply"), ("down", "revert")):
-        p = command(name, f"{verb} migrations (one step by default)")
+    for name, verb, default in (("up", "apply", "every pending migration by default, as migrate-mongo, "
+                                 "golang-migrate and Flyway do; 'upgrade' and the TUI's u take one step"),
+                                ("down", "revert", "one step by default")):
+        p = command(name, f"{verb} migrations ({default})")
         group = p.add_mutually_exclusive_group()
         group.add_argument("--steps", type=_positive_int, metavar="N", help=f"{verb} N migrations")
         group.add_argument("--to", type=_version_arg, metavar="VERSION",
@@ -125,6 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="entries to show (default 20)")
     p.add_argument("--version-filter", dest="version_filter", type=_version_arg, metavar="VERSION",
                    help="only entries of this migration")
+    p.add_argument("--since", type=_time_arg, metavar="TIME",
+                   help="only entries at or after TIME: ISO 8601 (2026-03-14T09:30, UTC unless it has an offset) "
+                        "or a time ago (30m, 2h, 7d)")
+    p.add_argument("--until", type=_time_arg, metavar="TIME", help="only entries at or before TIME (as --since)")
+    p.add_argument("--user", metavar="NAME", type=_nonempty("a user name (or user@host)"),
+                   help="only entries by this user (NAME or NAME@HOST)")
+    p.add_argument("--action", type=_action_arg, metavar="ACTION",
+                   help="only these actions: up, down, mark (applied/pending), accept, unlock, forget, baseline; "
+                        "comma-separated")
+    p.add_argument("--at", type=_time_arg, metavar="TIME",
+                   help="instead of entries: which versions were applied at TIME, from the audit log")
     command("check", "validate: exit 4 when drift, orphans, broken files or failed states exist")
     p = command("mark", "record a migration as applied or pending without running it")
     p.add_argument("version", type=_version_arg, metavar="VERSION")
@@ -175,6 +203,40 @@ def _version_arg(text: str) -> int:
     return value
 
 
+def _time_arg(text: str) -> TimeSpec:
+    try:
+        return TimeSpec.parse(text)
+    except TimeSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _action_arg(text: str) -> str:
+    try:
+        transaction_names(text)
+    except ActionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _nonempty(what: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"expected {what}, got an empty value")
+        return text.strip()
+
+    return check
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds, 0 or more, finite (as the config's timeouts)."""
+    if not re.fullmatch(r"\s*[0-9]+(\.[0-9]+)?\s*", text):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), got {text!r}")
+    value = float(text)
+    if value > 365 * 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} seconds is more than a year")
+    return value
+
+
 def _version() -> str:
     from runway_tui.version import __version__
 
@@ -186,6 +248,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "write", False) and getattr(args, "read_only", False):
         parser.error("--read-only and --write contradict each other; give one of them")
+    if args.command == "history" and args.at is not None:
+        others = [flag for flag, value in (("--since", args.since), ("--until", args.until), ("--user", args.user),
+                                           ("--action", args.action), ("--version-filter", args.version_filter))
+                  if value is not None]
+        if others:
+            parser.error(f"--at shows the state at one moment and takes no filter; drop {', '.join(others)}")
     from runway_tui.cli.aliases import translate
 
     translate(args, parser.error)  # Mongorunway's verbs become our commands

@@ -25,8 +25,10 @@ class Printer:
 
     COLOURS = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1", "cyan": "36"}
 
-    def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
-        self.json_mode = json_mode
+    def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None,
+                 json_lines: bool = False) -> None:
+        self.json_mode = json_mode or json_lines
+        self.json_lines = json_lines  # `--json-lines`: one JSON object per line, events then the result
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.colour = use_colour(self.out)
@@ -45,6 +47,10 @@ class Printer:
         if not self.json_mode:
             self.writer.write("stderr", self.paint(text, colour, self.err) if colour else text)
 
+    def step_note(self, text: str, colour: str = "") -> None:
+        """A step's header or outcome on stderr, in JSON mode too: a CI log says which step printed what."""
+        self.writer.write("stderr", self.paint(text, colour, self.err) if colour else text)
+
     def log(self, text: str) -> None:
         """A migration's own output (print, ctx.log): always stderr, never stdout (JSON stays clean)."""
         self.writer.write("stderr", text)
@@ -53,7 +59,15 @@ class Printer:
         self.writer.write("stderr", f"runway-tui: error: {text}")
 
     def json(self, data: Any) -> None:
+        """The command's result: one indented document, or with `--json-lines` the stream's last line."""
+        if self.json_lines:
+            self.event({"event": "result", **data})
+            return
         self.writer.write("stdout", json.dumps(data, indent=2, default=_default, ensure_ascii=False))
+
+    def event(self, data: dict[str, Any]) -> None:
+        """One line of the `--json-lines` stream."""
+        self.writer.write("stdout", json.dumps(data, default=_default, ensure_ascii=False))
 
     def outcome(self, code: int) -> int:
         """The exit code once the output is accounted for: after a success, output that could not be written
@@ -76,6 +90,15 @@ class Printer:
         for index, row in enumerate(rows):
             text = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             self.line(self.paint(text, colours[index]) if colours and colours[index] else text)
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the cut shown with `…` (never a silent truncation)."""
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
+
+
+def first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
 
 def fmt_time(value: dt.datetime | None) -> str:

@@ -7,8 +7,10 @@ Map of the package:
 - connection.py  client creation and server capabilities (topology, transactions)
 - repository.py  migrations collection and append-only audit log
 - lock.py        the lease lock with heartbeat
+- runners.py     who runs a step, and whether they still do: running vs interrupted
 - status.py      files vs records -> status rows with problems (drift, orphan, ...)
 - planner.py     request -> ordered steps, or blockers
+- moved.py       a run the database moved under: who moved it, to what, and the fresh plan
 - runner.py      runs one step (transaction covering the state write when possible)
 - app.py         MigrationApp: the API; MigrationSession: Mongorunway-style accessors
 - events.py      typed events and the bus

@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from bson.binary import Binary, UuidRepresentation
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from runway_tui.engine.audit_filter import ActionError, AuditFilter
 from runway_tui.engine.config import AppConfig
 from runway_tui.engine.connection import ServerInfo, make_client, probe_server, unreachable
 from runway_tui.engine.embedded import EmbeddedServer
@@ -64,20 +65,24 @@ from runway_tui.engine.models import (
     Plan,
     Problem,
     RefreshReport,
+    Runner,
     RunResult,
     State,
     StatusReport,
     StepResult,
 )
-from runway_tui.engine.planner import Expected, check_expected, plan_steps
+from runway_tui.engine.planner import Expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.record_files import file_of
 from runway_tui.engine.repository import StepStore
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
+from runway_tui.engine.runners import runner_document
 from runway_tui.engine.scripts import ScriptDirectory
 from runway_tui.engine.sources import SourceStore
+from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.storage import storage_for
+from runway_tui.engine.timespec import TimeSpec, TimeSpecError, resolve_time
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.engine.vocabulary import action_label, remedy
 from runway_tui.version import __version__
@@ -87,6 +92,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("runway_tui")
 Clock = Callable[[], dt.datetime]
+_UNREAD = object()  # `status()` reads the lease itself
 
 
 def _identity() -> tuple[str, str]:
@@ -102,9 +108,15 @@ class MigrationApp:
     (or use it as a context manager)."""
 
     def __init__(self, config: AppConfig, *, read_only: bool | None = None, clock: Clock | None = None,
-                 connect: bool = True, access: Access | None = None, project_code: bool = True) -> None:
+                 connect: bool = True, access: Access | None = None, front_end: str = "api",
+                 project_code: bool = True) -> None:
         self.config = config
         self.name = config.name
+        # who drives this engine: "cli", "tui" or "api"; recorded with the lease, running records and audit entries
+        self.front_end = front_end
+        self._overrides: tuple[str, ...] = ()  # of the run in progress, recorded with each of its audit entries
+        self._planned_at: dt.datetime | None = None  # when this engine last planned (what a person confirms)
+        self._waited: tuple[dt.datetime, int | None] | None = None  # our last lock wait: began at, version then
         # read_only: None follows the config (production is read-only); True is --read-only; False is --write
         # `access`: decided by a front end from its flags (see engine/policy.py)
         self.access = access or resolve_access(config, read_only_flag=read_only is True,
@@ -171,7 +183,7 @@ class MigrationApp:
         self.lock = MigrationLock(self.database[self.config.lock_collection],
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
                                   user=self.user, host=self.host, pid=os.getpid(),
-                                  ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s)
+                                  ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s, client=self.front_end)
         self.store = StepStore(self.client, self.repository, self.journal, self.lock.collection,
                                self.sources.collection, combined=self.server_info.supports_client_bulk_write)
         self.runner = StepRunner(self)
@@ -252,8 +264,15 @@ class MigrationApp:
         assert self._server_info is not None
         return self._server_info
 
+    def runner_document(self) -> dict[str, Any]:
+        """Who runs the step about to mark its record `applying`/`reverting` (engine/runners.py)."""
+        return runner_document(owner=self.lock.owner, user=self.user, host=self.host, pid=self.lock.pid,
+                               client=self.front_end, since=self.now())
+
     def audit_entry(self, transaction_name: str, model: MigrationReadModel | None, *, duration_ms: int | None = None,
-                    exc: BaseException | None = None) -> MigrationAuditlogEntry:
+                    exc: BaseException | None = None, detail: str | None = None,
+                    runner: Runner | None = None) -> MigrationAuditlogEntry:
+        """An entry by us (or, with `runner`, about an attempt of that runner's that we found abandoned)."""
         date = self.now()
         previous = self._evidence_dates.get(model.version) if model is not None else None
         if previous is not None and date <= previous:
@@ -264,8 +283,11 @@ class MigrationApp:
         return MigrationAuditlogEntry(
             session_id=self.session_id, transaction_name=transaction_name, migration_read_model=model,
             date_fmt=self.config.date_format or DATE_FMT, date=date, exc_name=type(exc).__name__ if exc else None,
-            exc_message=exception_message(exc, self.redact) if exc else None, duration_ms=duration_ms, user=self.user,
-            host=self.host, engine_version=__version__)
+            exc_message=exception_message(exc, self.redact) if exc else None, duration_ms=duration_ms,
+            user=runner.user if runner else self.user, host=runner.host if runner else self.host,
+            engine_version=__version__, client=runner.client if runner else self.front_end,
+            pid=runner.pid if runner else self.lock.pid, overrides=() if runner else self._overrides,
+            detail=self.redact(detail) if detail else None)
 
     def _writable(self, action: str) -> None:
         if self.read_only:
@@ -287,17 +309,21 @@ class MigrationApp:
     def _locked(self, operation: str) -> Iterator[None]:
         """Hold the migration lock (waiting a bounded time) and make sure our indexes exist."""
         self._cancel_wait.clear()
+        self._waited = None
         told: list[bool] = []
 
         def waiting(holder: LockInfo, waited: float) -> None:
+            if self._waited is None:  # where the database stood: a run overtaken meanwhile says so (engine/moved.py)
+                with contextlib.suppress(PyMongoError):
+                    self._waited = (self.lock.clock.now(), self.repository.current_version())
             if self._cancel_wait.is_set():
                 raise LockWaitCancelledError(f"cancelled while waiting for the migration lock held by "
                                              f"{holder.holder} ({waited:.0f}s); nothing was run")
             self.emit(LockWaitingEvent(self, holder, waited))  # every second: front ends update one line
-            if not told:  # the log says it once
-                told.append(True)
-                self.log("warning", f"waiting for the migration lock held by {holder.holder} "
-                                    f"(up to {self.config.timeouts.lock_wait_s:g}s)")
+            dead = holder.looks_dead
+            if len(told) < 1 + dead:  # the log says it once, and once more when the holder looks dead
+                told.extend([True] * (1 + dead - len(told)))
+                self.log("warning", _waiting_line(holder, self.lock.wait_s, self.lock.clock.now()))
 
         # One session for the whole operation: each step's transaction runs on it, and its id is
         # written with the lease (no extra round trip) so a runner taking over after a crash can end it.
@@ -316,11 +342,23 @@ class MigrationApp:
                     self.journal.ensure_indexes()
                     self.sources.ensure_indexes()
                     self._indexes_ready = True
+            if self.lock.took_over is not None:
+                with self._guard_connection("to record the lease taken over"):
+                    self._record_take_over(self.lock.took_over, operation)
             yield
         finally:
             self.lock.release()
             self._end_run_session()
             self.emit(LockReleasedEvent(self, operation))
+
+    def _record_take_over(self, previous: LockInfo, operation: str) -> None:
+        """The audit log says that a runner left its lease unreleased and that we took it over."""
+        since = f" since {previous.acquired_at:%Y-%m-%d %H:%M:%S} UTC" if previous.acquired_at else ""
+        expired = f" at {previous.expires_at:%Y-%m-%d %H:%M:%S} UTC" if previous.expires_at else ""
+        detail = (f"lease expired unreleased: {previous.who} held it for '{previous.operation}'{since}, and it "
+                  f"expired{expired}; taken over for '{operation}'")
+        self.journal.append(self.audit_entry("LeaseTakenOverTransaction", None, detail=detail))
+        self.log("warning", f"took over the migration lock: {detail}")
 
     def cancel_lock_wait(self) -> None:
         """Stop waiting for another runner's lock (thread-safe): the waiting operation raises
@@ -348,16 +386,27 @@ class MigrationApp:
             raise StepFailedError(self.redact(f"the server refused {doing or 'the operation'}{code}: {text}")) from None
 
     # ------------------------------------------------------------------ inspection (never writes)
-    def status(self) -> StatusReport:
+    def status(self, lease: LockInfo | None | object = _UNREAD) -> StatusReport:
+        """Files and records compared; the lease (read with them, or `lease` as just read by `lock_info`) tells
+        a step running elsewhere from an interrupted one."""
         scripts = self.scripts.scan()
         with self._guard_connection():
             records = self.repository.all()
-        return compute_status(scripts, records)
+            if lease is _UNREAD:
+                lease = self.lock.info()
+        return compute_status(scripts, records, lease if isinstance(lease, LockInfo) else None)
 
     def plan(self, direction: Direction | str = Direction.UP, *, steps: int | None = None, to: int | None = None,
              all_: bool = False, ignore_drift: bool = False, allow_out_of_order: bool = False,
              group: bool | None = None, report: StatusReport | None = None) -> Plan:
         """`group`: the whole run in one transaction (None: the application's `group` setting)."""
+        self._planned_at = self.lock.clock.now()  # a person may confirm this plan: its run says what moved since
+        return self._plan(Direction(direction), steps=steps, to=to, all_=all_, ignore_drift=ignore_drift,
+                          allow_out_of_order=allow_out_of_order, group=group, report=report)
+
+    def _plan(self, direction: Direction, *, steps: int | None = None, to: int | None = None, all_: bool = False,
+              ignore_drift: bool = False, allow_out_of_order: bool = False, group: bool | None = None,
+              report: StatusReport | None = None) -> Plan:
         plan = plan_steps(report or self.status(), Direction(direction), steps=steps, to=to, all_=all_,
                           ignore_drift=ignore_drift, allow_out_of_order=allow_out_of_order,
                           supports_transactions=self.server_info.supports_transactions)
@@ -369,13 +418,14 @@ class MigrationApp:
         return plan
 
     def _group_blockers(self, plan: Plan) -> list[str]:
-        """Why this run cannot be one transaction: the server has none, or a file opts out of them."""
+        """Why this run cannot be one transaction: a file opts out of them. A server without transactions cannot
+        do it at all: a usage error (exit 2), whatever the database holds."""
         if not plan.steps:
             return []
         if not self.server_info.supports_transactions:
-            return [f"--group runs the whole run in one transaction, and the server at {self.shown_address} has no "
-                    f"transactions ({self.server_info.topology}); drop --group (or set group: false for "
-                    f"application {self.name!r})"]
+            raise UsageError(f"--group runs the whole run in one transaction, and the server at {self.shown_address} "
+                             f"has no transactions ({self.server_info.topology}); drop --group (or set group: false "
+                             f"for application {self.name!r})")
         return [f"--group: {s.name} sets transactional = False, so it cannot run inside the run's transaction; "
                 "drop --group, or run it on its own first" for s in plan.steps if not s.transactional]
 
@@ -405,7 +455,7 @@ class MigrationApp:
                 f"{step.name} (version {step.version}): the audit log shows it {verb} ({when} UTC by "
                 f"{said.get('user')}@{said.get('host')}, {action}) but its record says {now}: "
                 "the migrations collection was changed outside runway-tui (by hand or by a migration). It is not "
-                f"run again: check the data, then {remedy('mark-or-rerun', step.version, settle, rerun)}")
+                f"run again: check the data, then settle it: {remedy('mark-or-rerun', step.version, settle, rerun)}")
         return blockers
 
     def lock_info(self) -> LockInfo | None:
@@ -413,11 +463,45 @@ class MigrationApp:
             return self.lock.info()
 
     def history(self, limit: int | None = 10, skip: int = 0, *, ascending: bool = False, version: int | None = None,
-                text: str | None = None, before: MigrationAuditlogEntry | None = None) -> list[MigrationAuditlogEntry]:
-        """Audit entries, newest first; page with `before=<last entry shown>` (keyset, no skipping)."""
+                text: str | None = None, before: MigrationAuditlogEntry | None = None,
+                since: dt.datetime | TimeSpec | str | None = None, until: dt.datetime | TimeSpec | str | None = None,
+                user: str | None = None, action: str | Iterable[str] | None = None) -> list[MigrationAuditlogEntry]:
+        """Audit entries, newest first; page with `before=<last entry shown>` (keyset, no skipping).
+
+        `since`/`until` (inclusive): a datetime (naive is UTC), or text such as "2026-03-14T09:30" or "2h"
+        (two hours before the server's now); `user`: "alice" or "alice@host"; `action`: "up", "mark",
+        "accept drift"... (comma-separated for several). All are one query the server answers from the
+        `date` index. A value that does not parse raises UsageError."""
+        where = self.audit_filter(since=since, until=until, user=user, action=action)
         with self._guard_connection():
             return self.journal.history(limit=limit, skip=skip, ascending=ascending, version=version, text=text,
-                                        before=before, now=self.lock.clock.now())
+                                        before=before, now=self.lock.clock.now(), where=where)
+
+    def audit_filter(self, *, since: dt.datetime | TimeSpec | str | None = None,
+                     until: dt.datetime | TimeSpec | str | None = None, user: str | None = None,
+                     action: str | Iterable[str] | None = None) -> AuditFilter:
+        """The filter `history` applies, its times resolved against the server's clock (UsageError: bad input)."""
+        now = self.now()
+        times = {}
+        for name, value in (("since", since), ("until", until)):
+            try:
+                times[name] = resolve_time(value, now)
+            except TimeSpecError as exc:
+                raise UsageError(f"{name}: {exc}") from None
+        try:
+            return AuditFilter.of(times["since"], times["until"], user, action)
+        except ActionError as exc:
+            raise UsageError(f"action: {exc}") from None
+
+    def state_at(self, at: dt.datetime | TimeSpec | str) -> StateAt:
+        """Which versions were applied at `at`, from the audit log alone (engine/state_at.py)."""
+        try:
+            moment = resolve_time(at, self.now())
+        except TimeSpecError as exc:
+            raise UsageError(f"at: {exc}") from None
+        assert moment is not None
+        with self._guard_connection("to read the audit log"):
+            return StateAt.of(moment, self.journal.states_at(moment))
 
     def history_since(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
         """The entries written after the newest of `shown`, newest first; None when there are `limit` or more."""
@@ -502,11 +586,29 @@ class MigrationApp:
             if Problem.DRIFT in row.problems and version is not None:
                 report.drift.append(version)
         self.repository.sync(new, updates, removals)
+        self._record_abandoned(status)
         if report.changed_anything:
             self.log("info", f"refresh: {len(report.new)} new, {len(report.updated)} updated, "
                              f"{len(report.removed)} removed")
             status = compute_status(scripts, self.repository.all())
         return report, status
+
+    def _record_abandoned(self, status: StatusReport) -> None:
+        """Under our lock, a step still `applying`/`reverting` was abandoned by its runner (killed, or it lost its
+        lease): the audit log says so once, as that runner's failed attempt, when we first find it."""
+        for row in status.rows:
+            record, activity = row.record, row.activity
+            if record is None or activity is None or activity.live or (record.runner or {}).get("noted_at"):
+                continue
+            runner = activity.runner
+            since = f" since {runner.since:%Y-%m-%d %H:%M:%S} UTC" if runner and runner.since else ""
+            by = f" by {runner.label}" if runner else ""
+            detail = (f"{activity.direction.value} {record.name}{by}{since} never finished: {activity.gone}; found "
+                      f"by {self.identity} (pid {self.lock.pid}, {self.front_end}); its effects may remain")
+            entry = self.audit_entry("AbandonedStepTransaction", record.read_model, runner=runner)
+            self.journal.append(dataclasses.replace(entry, exc_name="AbandonedAttempt", exc_message=detail))
+            self.repository.update(record.version, {"runner": {**(record.runner or {}), "noted_at": self.now()}})
+            self.log("warning", f"found an abandoned attempt: {detail}")
 
     def _after(self, report: StatusReport, versions: list[int]) -> StatusReport:
         """`report` (read under the lock) with the records of `versions` read again: one query of the records
@@ -560,15 +662,22 @@ class MigrationApp:
     def _run(self, direction: Direction, expect: Expected | None = None, **request: Any) -> RunResult:
         self._writable(f"run {direction.value} steps")
         with self._exclusive(f"run {direction.value}"), self._locked(direction.value), self._guard_connection():
+            planned_at = self._planned_at
             _refresh, report = self._sync()  # a new file is pending without a separate refresh, same lock
             rows = {r.version: r for r in report.rows if r.script is not None and not r.script.is_broken}
-            plan = self.plan(direction, report=report, **request)
+            try:
+                plan = self._plan(direction, report=report, **request)
+            except UsageError:
+                if not self._moved_since_wait(report):
+                    raise
+                raise self._database_moved(direction, report, request, expect, planned_at) from None
+            if expect is not None and Expected.of(plan) != expect:  # under the lock: nobody moves it after this
+                raise self._database_moved(direction, report, request, expect, planned_at)
             if plan.blockers:
                 raise BlockedError(f"refusing to run {direction.value}: " + "; ".join(plan.blockers))
-            if expect is not None:
-                check_expected(plan, expect)  # under the lock: nobody can move the database after this
             for warning in plan.warnings:
                 self.log("warning", warning)
+            self._overrides = _overrides_of(plan, request, self.access)
             completed: list[StepResult] = []
             try:
                 if plan.group and plan.steps:
@@ -586,12 +695,30 @@ class MigrationApp:
                 kind = StepInterruptedError if isinstance(exc, StepInterruptedError) else StepFailedError
                 raise kind(str(exc) + summary, done) from exc
             finally:
+                self._overrides = ()
+                self.lock.announce(None)
                 with contextlib.suppress(PyMongoError), pymongo.timeout(2.0):  # the server may be gone
                     self._status_after_run = self._after(report, [s.version for s in plan.steps])
                 self.emit(StateChangedEvent(self, direction.value))
                 with contextlib.suppress(PyMongoError):
                     self.journal.trim()
             return RunResult(plan, completed, completed[-1].step.to_version if completed else plan.current_version)
+
+    def _moved_since_wait(self, report: StatusReport) -> bool:
+        return self._waited is not None and self._waited[1] != report.current_version
+
+    def _database_moved(self, direction: Direction, report: StatusReport, request: dict[str, Any],
+                        expect: Expected | None, planned_at: dt.datetime | None) -> RunwayError:
+        """Who moved the database (from the audit log, since the confirmed plan or our wait), to what, and the fresh
+        plan; never the planner's advice to step the other way (engine/moved.py)."""
+        from runway_tui.engine.moved import database_moved, fresh_plan, moves_since
+
+        waited = self._waited is not None
+        starts = [t for t in (planned_at if expect is not None else None, self._waited[0] if self._waited else None)
+                  if t is not None]
+        moves = moves_since(self.journal, min(starts)) if starts else []
+        fresh = fresh_plan(report, direction, request, expect, self.server_info.supports_transactions)
+        return database_moved(report, direction, request, expect, moves, fresh, waited)
 
     def mark(self, version: int, *, applied: bool) -> MigrationRecord:
         """Record a migration as applied or pending without running it (audited)."""
@@ -603,7 +730,7 @@ class MigrationApp:
                 raise UsageError(f"version {version} does not exist (neither a file nor a record)")
             before = row.record.read_model if row.record else None
             state = State.APPLIED if applied else State.PENDING
-            fields: dict[str, Any] = {"is_applied": applied, "state": state.value, "error": None}
+            fields: dict[str, Any] = {"is_applied": applied, "state": state.value, "error": None, "runner": None}
             if applied:
                 fields.update(applied_at=self.now(), applied_by=self.identity)
                 if row.script and row.script.checksum:
@@ -639,7 +766,7 @@ class MigrationApp:
             rows = [r for r in status.rows if r.version is not None and r.version <= to and not r.is_applied]
             problems = [f"{r.script.path.name}: {r.script.problem}" for r in rows
                         if r.script is not None and r.script.is_broken]
-            problems += [f"{r.name} is {r.state}: resolve it with {remedy('mark-either', r.version)} first"
+            problems += [f"{r.name} is {r.state}; first resolve it: {remedy('mark-either', r.version)}"
                          for r in rows if Problem.FAILED in r.problems]
             if problems:
                 raise BlockedError(f"refusing to baseline to {to}: " + "; ".join(problems) + "; nothing was recorded")
@@ -655,7 +782,7 @@ class MigrationApp:
                 before = self.repository.get(version)
                 assert before is not None
                 fields: dict[str, Any] = {"is_applied": True, "state": State.APPLIED.value, "error": None,
-                                          "applied_at": self.now(), "applied_by": self.identity}
+                                          "applied_at": self.now(), "applied_by": self.identity, "runner": None}
                 if row.script is not None and row.script.checksum:
                     fields["checksum"] = row.script.checksum
                 self.repository.update(version, fields)
@@ -701,9 +828,9 @@ class MigrationApp:
                 raise UsageError(f"version {version} has no record in the database; nothing to forget")
             path = file_of(record, self.scripts.scan(), self.config.scripts_dir)
             if path is not None:
-                undo = remedy("mark", version, "pending")
                 raise UsageError(f"version {version}: its file {path.name} exists; forget only removes the record "
-                                 f"of a deleted file (to revert it, step down, or {undo})")
+                                 f"of a deleted file. To revert it, step down, or record it as pending: "
+                                 f"{remedy('mark', version, 'pending')}")
             self._remember_evidence(self.journal.last_state_changes([version]))
             self.repository.remove(version)
             self.journal.append(self.audit_entry("ForgetTransaction", record.read_model))
@@ -719,12 +846,20 @@ class MigrationApp:
             if holder is None:
                 return None
             if not holder.expired and not force:
-                raise UsageError(f"the migration lock held by {holder.holder} has not expired; it is released "
-                                 f"when that runner finishes (or use {remedy('unlock-force')} if it is dead)")
+                if holder.looks_dead:
+                    raise UsageError(f"the migration lock held by {holder.who} has not expired, but "
+                                     f"{holder.gone_reason()}: that runner looks dead; to remove its lock now: "
+                                     f"{remedy('unlock-force')}")
+                raise UsageError(f"the migration lock held by {holder.who} has not expired and that runner renews "
+                                 f"it: it is released when that run finishes; to take it away anyway (that run then "
+                                 f"stops before its next write): {remedy('unlock-force')}")
             removed = self.lock.force_release(only_expired=not force)
             if removed:
+                state = "expired unreleased" if removed.expired else "live" + (
+                    f", but {removed.gone_reason()}" if removed.looks_dead else "")
+                detail = f"removed the lease of {removed.who} for '{removed.operation}': it was {state}"
                 self.journal.append(self.audit_entry("ForceUnlockTransaction" if force else "UnlockTransaction",
-                                                     None))
+                                                     None, detail=detail))
         if removed:
             self.log("warning", f"removed the migration lock held by {removed.holder}")
             self.emit(StateChangedEvent(self, "unlock"))
@@ -790,3 +925,27 @@ class MigrationSession:
     @property
     def app(self) -> MigrationApp:
         return self._app
+
+
+def _waiting_line(holder: LockInfo, wait_s: float, now: dt.datetime) -> str:
+    """The one log line of a wait: who holds the lock, and at once whether that runner looks dead."""
+    if holder.looks_dead:
+        left = (holder.expires_at - now).total_seconds() if holder.expires_at else None
+        expiry = f"; its lease expires in {left:.0f}s" if left is not None else ""
+        return (f"the migration lock is held by {holder.who}, but {holder.gone_reason()}: that runner looks dead"
+                f"{expiry}, and we take the lock over then (waiting up to {wait_s:g}s)")
+    return f"waiting for the migration lock held by {holder.who} for '{holder.operation}' (up to {wait_s:g}s)"
+
+
+def _overrides_of(plan: Plan, request: dict[str, Any], access: Access) -> tuple[str, ...]:
+    """The overrides in force for a run, as its audit entries record them."""
+    found = []
+    if request.get("ignore_drift"):
+        found.append("drift ignored")
+    if request.get("allow_out_of_order"):
+        found.append("out of order allowed")
+    if plan.group:
+        found.append("group")
+    if access.production_write:
+        found.append("production write")
+    return tuple(found)

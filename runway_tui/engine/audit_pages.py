@@ -7,7 +7,9 @@ index range only for a query on `date` alone: wrapping it in `$and` or adding an
 `_id`) makes it scan and sort the whole collection (~2 s at 100k entries, per query). So entries that
 share the anchor's date are read with an equality on `date` and cut on `_id` here, not on the server.
 
-A text filter cannot use the index (a regex over several fields): it costs one scan per page, once.
+A text filter cannot use the index (a regex over several fields): it costs one scan per page, once. The
+filters of an incident review (`AuditFilter`: a time window, a user, actions) are equalities added to every
+window's query, and their window bounds the windows: the server still answers from the `date` index.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.collection import Collection
 
+from runway_tui.engine.audit_filter import AuditFilter
 from runway_tui.engine.models import MigrationAuditlogEntry
 
 WINDOW_HOURS = (1, 12, 24 * 7, 24 * 60, 24 * 365 * 3, 24 * 365 * 30)
@@ -37,28 +40,39 @@ def _older(entry: MigrationAuditlogEntry) -> dict[str, Any]:
 
 
 def read_page(collection: Collection[dict[str, Any]], limit: int, now: dt.datetime,
-              before: MigrationAuditlogEntry | None = None, text: str = "") -> list[MigrationAuditlogEntry]:
-    """Up to `limit` entries, newest first, older than `before` (None: the newest, up to the server's `now`)."""
+              before: MigrationAuditlogEntry | None = None, text: str = "",
+              where: AuditFilter | None = None) -> list[MigrationAuditlogEntry]:
+    """Up to `limit` entries, newest first, older than `before` (None: the newest, up to the server's `now`),
+    matching `where` (its equalities go with every window; its `since`/`until` bound the windows)."""
+    where = where or AuditFilter()
     if text:
-        query = text_query(text) if before is None else {"$and": [text_query(text), _older(before)]}
+        parts = [text_query(text), *([where.query()] if not where.empty else []),
+                 *([_older(before)] if before is not None else [])]
+        query = parts[0] if len(parts) == 1 else {"$and": parts}
         return [MigrationAuditlogEntry.from_document(d) for d in collection.find(query).sort(ORDER).limit(limit)]
+    match = where.conditions()
     docs: list[dict[str, Any]] = []
     if before is not None and before.date is not None:
-        ties = [d for d in collection.find({"date": before.date}) if _before_id(d.get("_id"), before.id)]
+        ties = [d for d in collection.find({"date": before.date, **match}) if _before_id(d.get("_id"), before.id)]
         docs = sorted(ties, key=lambda d: d["_id"], reverse=True)[:limit]
         upper, inclusive = before.date, False
     else:
         upper, inclusive = now + CLOCK_SKEW, True  # the server's clock, not ours
+    if where.until is not None and (where.until < upper or before is None):
+        upper, inclusive = where.until, True
+    floor = where.since
     newer = upper
     for hours in WINDOW_HOURS:
-        if len(docs) >= limit:
+        if len(docs) >= limit or (floor is not None and newer < floor):
             break
         older = upper - dt.timedelta(hours=hours)
-        span = {"$gte": older, "$lte" if inclusive else "$lt": newer}
-        docs += collection.find({"date": span}).sort(ORDER).limit(limit - len(docs))
+        bottom = {"$gte": max(older, floor)} if floor is not None else {"$gte": older}
+        span = {**bottom, "$lte" if inclusive else "$lt": newer}
+        docs += collection.find({"date": span, **match}).sort(ORDER).limit(limit - len(docs))
         newer, inclusive = older, False
-    if len(docs) < limit:  # older than every window (or undated): rare, and the one query that may scan
-        docs += collection.find({"date": {"$lt": newer}}).sort(ORDER).limit(limit - len(docs))
+    if len(docs) < limit and (floor is None or newer > floor):  # older than every window (or undated): rare
+        rest = {"$lt": newer} if floor is None else {"$gte": floor, "$lt": newer}
+        docs += collection.find({"date": rest, **match}).sort(ORDER).limit(limit - len(docs))
     return [MigrationAuditlogEntry.from_document(d) for d in docs]
 
 

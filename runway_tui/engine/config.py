@@ -8,6 +8,7 @@ whole file is checked in one read: several errors are reported together, in file
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -834,3 +835,10 @@ def _closest(word: str, choices: list[str]) -> str:
 def _did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def with_lock_wait(config: AppConfig, seconds: float | None) -> AppConfig:
+    """`config` with `timeouts.lock_wait_s` replaced (`--lock-wait SECONDS`); None leaves it as configured."""
+    if seconds is None:
+        return config
+    return dataclasses.replace(config, timeouts=dataclasses.replace(config.timeouts, lock_wait_s=seconds))

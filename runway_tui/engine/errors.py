@@ -7,6 +7,7 @@ errors: its `problems` are printed one line each); anything else is a bug.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -107,9 +108,19 @@ class BlockedError(RunwayError):
 
 
 class DatabaseMovedError(RunwayError):
-    """A confirmed run was refused: the database is no longer where the confirmation said (nothing ran)."""
+    """A run was refused because the database moved under it (nothing ran): no longer where the confirmation
+    said, or, while it waited for the lock, past what it asked for. It carries the facts: the version now, who
+    moved it (`user@host (pid N, client)` each) and the fresh plan (a `Plan`: the same request from here), so a
+    front end offers that plan and never advice to undo another operator's work."""
 
     exit_code = ExitCode.VALIDATION_FAILED
+
+    def __init__(self, message: str, *, current_version: int | None = None, moved_by: list[str] | None = None,
+                 fresh: Any = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+        self.moved_by = moved_by or []
+        self.fresh = fresh
 
 
 class StepFailedError(RunwayError):

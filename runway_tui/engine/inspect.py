@@ -3,11 +3,12 @@
 Every read is bounded by `maxTimeMS` (`tui.inspect_max_time_ms`) and sent with the inspection read
 preference (`tui.inspect_read_preference`, default primaryPreferred, so it may go to a secondary).
 Documents are paged by key (`_id`, after the user's sort if any), never by `skip`. Every value leaves
-this module redacted (`tui.redact_fields`) and as plain data or extended JSON text: the TUI never sees
-a BSON type. A read the user may not make raises `NotPermittedError`; each section of the server
-report degrades to "not permitted" on its own. Nothing here writes: this module sends only find,
-aggregate ($sample, $indexStats, $currentOp), count, listCollections, listIndexes, collStats,
-replSetGetStatus and serverStatus.
+this module through `Redactor.apply` (`tui.redact_fields`; URI passwords and the configuration's secrets
+masked) and as plain data or extended JSON text: the TUI never sees a BSON type. What the user types is
+checked by `QueryGuard` before it is sent (inspect_redaction.py). A read the user may not make raises
+`NotPermittedError`; each section of the server report degrades to "not permitted" on its own. Nothing
+here writes: this module sends only find, aggregate ($sample, $indexStats, $currentOp), count,
+listCollections, listIndexes, collStats, replSetGetStatus and serverStatus.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure
 from pymongo.read_preferences import ReadPreference
 
 from runway_tui.engine.errors import ServerUnreachableError
+from runway_tui.engine.inspect_redaction import QueryGuard, Redactor
 from runway_tui.engine.inspect_values import (
     InspectInputError,
     InspectRefusedError,
     InspectTimeoutError,
     NotPermittedError,
-    Redactor,
     compact,
     parse_json_object,
     parse_sort,
@@ -224,8 +225,9 @@ class Inspector:
         self.preference = preference
         self.db = database.client.get_database(database.name, read_preference=preference)
         self.admin = database.client.get_database("admin", read_preference=preference)
-        self.redactor = Redactor(self.settings.redact_fields)
         self.secrets = secrets or []
+        self.redactor = Redactor(self.settings.redact_fields, self.secrets)
+        self.guard = QueryGuard(self.redactor)
         self.ours = ours or set()
 
     @classmethod
@@ -269,7 +271,9 @@ class Inspector:
         started = time.monotonic()
         spec = parse_json_object(query.filter, "filter")
         projection = parse_json_object(query.projection, "projection") or None
-        sort = self._keyset_sort(parse_sort(query.sort))
+        sort = parse_sort(query.sort)
+        self.guard.check(spec, projection, sort)
+        sort = self._keyset_sort(sort)
         projection = self._projection_with_keys(projection, sort)
         condition = spec if after is None else self._and(spec, self._after(sort, after))
         limit = self.settings.page_size
@@ -279,6 +283,7 @@ class Inspector:
             cursor = cursor.hint([("_id", 1)])  # the first page of a huge collection: the _id index, not a scan
         with self._reading("documents"):
             raw = list(cursor)
+        self.guard.check_order(raw, sort)
         has_more = len(raw) > limit
         raw = raw[:limit]
         anchor = tuple(_get(raw[-1], name) for name, _ in sort) if has_more and raw else None
@@ -337,6 +342,7 @@ class Inspector:
         """The collection's estimated count (metadata, no scan), or with `exact` the documents matching the
         filter counted by the server; None when only an exact count can answer (a filter, not asked)."""
         spec = parse_json_object(filter_text, "filter")
+        self.guard.check_filter(spec)
         started = time.monotonic()
         coll = self.db[collection]
         with self._reading("count"):
@@ -357,7 +363,8 @@ class Inspector:
         with self._reading("schema"):
             docs = list(self.db[collection].aggregate([{"$sample": {"size": size}}],
                                                       maxTimeMS=self.settings.max_time_ms))
-        return SchemaReport(collection, len(docs), size, infer_schema(docs), (time.monotonic() - started) * 1000)
+        return SchemaReport(collection, len(docs), size, infer_schema(docs, self.redactor),
+                            (time.monotonic() - started) * 1000)
 
     # ------------------------------------------------------------------ indexes
     def indexes(self, collection: str) -> IndexReport:
@@ -391,7 +398,8 @@ class Inspector:
             ttl = spec.get("expireAfterSeconds")
             partial = spec.get("partialFilterExpression")
             rows.append(IndexInfo(
-                name=name, keys=to_extended_json(spec.get("key", {}), indent=None),
+                name=self.redactor.mask(name),
+                keys=to_extended_json(self.redactor.masked(spec.get("key", {})), indent=None),
                 unique=bool(spec.get("unique")), sparse=bool(spec.get("sparse")),
                 partial=to_extended_json(self.redactor.apply(partial), indent=None) if partial else None,
                 ttl_s=int(ttl) if ttl is not None else None, hidden=bool(spec.get("hidden")), size=sizes.get(name),
@@ -418,9 +426,10 @@ class Inspector:
             shown.append(("capped", "no"))
         for key, label in (("timeseries", "time series"), ("collation", "collation"),
                            ("clusteredIndex", "clustered")):
-            shown.append((label, to_extended_json(plain(options[key]), indent=None) if options.get(key) else "no"))
+            shown.append((label, to_extended_json(plain(self.redactor.masked(options[key])), indent=None)
+                           if options.get(key) else "no"))
         for key in sorted(set(options) - {"capped", "size", "max", "timeseries", "collation", "clusteredIndex"}):
-            shown.append((key, compact(plain(options[key]), 120)))
+            shown.append((self.redactor.mask(key), compact(plain(self.redactor.masked(options[key])), 120)))
         return ValidationReport(
             collection, exists=True,
             validator=to_extended_json(self.redactor.apply(validator)) if validator else None,
@@ -515,13 +524,15 @@ def top_fields(docs: list[dict[str, Any]], limit: int = MAX_COLUMNS) -> list[str
     return ranked[:limit]
 
 
-def infer_schema(docs: list[dict[str, Any]]) -> list[FieldStat]:
-    """Per path: the documents that have it and, among those, the share of each type (a document counts once)."""
+def infer_schema(docs: list[dict[str, Any]], redactor: Redactor | None = None) -> list[FieldStat]:
+    """Per path: the documents that have it and, among those, the share of each type (a document counts once).
+    A redacted field is listed with its types, never what it holds (its keys are often data)."""
+    redactor = redactor or Redactor()
     present: Counter[str] = Counter()
     types: dict[str, Counter[str]] = {}
     for doc in docs:
         seen: dict[str, set[str]] = {}
-        _walk(doc, "", seen)
+        _walk(doc, "", "", seen, redactor)
         for path, kinds in seen.items():
             present[path] += 1
             counter = types.setdefault(path, Counter())
@@ -536,16 +547,23 @@ def infer_schema(docs: list[dict[str, Any]]) -> list[FieldStat]:
     return fields
 
 
-def _walk(value: dict[str, Any], prefix: str, seen: dict[str, set[str]]) -> None:
+def _walk(value: dict[str, Any], prefix: str, field_prefix: str, seen: dict[str, set[str]],
+          redactor: Redactor) -> None:
+    """`prefix` is the shown path (`orders[].sku`), `field_prefix` the field path redaction knows (`orders.sku`)."""
     for key, item in value.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        _record(path, item, seen)
+        name = str(key)
+        path = f"{prefix}.{redactor.mask(name)}" if prefix else redactor.mask(name)
+        field = f"{field_prefix}.{name}" if field_prefix else name
+        _record(path, field, item, seen, redactor, descend=not redactor.hides_key(field, name))
 
 
-def _record(path: str, item: Any, seen: dict[str, set[str]]) -> None:
+def _record(path: str, field: str, item: Any, seen: dict[str, set[str]], redactor: Redactor,
+            descend: bool = True) -> None:
     seen.setdefault(path, set()).add(type_name(item))
+    if not descend:
+        return
     if isinstance(item, dict):
-        _walk(item, path, seen)
+        _walk(item, path, field, seen, redactor)
     elif isinstance(item, list):
         for element in item:
-            _record(f"{path}[]", element, seen)
+            _record(f"{path}[]", field, element, seen, redactor)

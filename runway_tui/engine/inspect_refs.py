@@ -94,3 +94,22 @@ def _command_collections(node: ast.AST) -> list[str]:
         return []
     count = 2 if name in ("RenameCollection", "rename_collection") else 1
     return [a.value for a in node.args[:count] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+
+
+def function_source(path: Path, name: str, max_lines: int = 80) -> str | None:
+    """The text of the module-level function `name` (its decorators too), as written in the file at `path`,
+    cut after `max_lines` lines; None when the file does not parse or has no such function. Read with `ast`:
+    the file is never executed (what a revert dialog shows of `downgrade`)."""
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            lines = source.splitlines()[first - 1:node.end_lineno]
+            if len(lines) > max_lines:
+                lines = [*lines[:max_lines], f"# … {len(lines) - max_lines} more lines (see the file)"]
+            return "\n".join(lines)
+    return None

@@ -1,16 +1,14 @@
 """Values for the read-only explorer: (extended) JSON in, redacted plain data and extended JSON text out.
 
-The TUI never imports pymongo or bson: everything it shows passes through here first, so redaction
-(`tui.redact_fields`) happens in one place for every view, the copied text included.
+The TUI never imports pymongo or bson: everything it shows passes through here first. What is hidden
+(`tui.redact_fields`, URI passwords, the configuration's secrets) is decided in `inspect_redaction`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import json
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from bson import json_util
@@ -29,7 +27,6 @@ from bson.timestamp import Timestamp
 
 from runway_tui.engine.errors import RunwayError, UsageError
 
-REDACTED = "***"
 CELL_CHARS = 40  # a table cell shows at most this much of a value
 RELAXED = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=False)
 _JSON_ERROR = re.compile(r"^(?P<what>.*?): line \d+ column (?P<col>\d+) \(char \d+\)$")
@@ -78,36 +75,6 @@ def parse_sort(text: str) -> list[tuple[str, int]]:
             raise InspectInputError(f"sort: {field!r} must be 1 (ascending) or -1 (descending), got {direction!r}")
         result.append((field, int(direction)))
     return result
-
-
-class Redactor:
-    """`tui.redact_fields`: a plain name hides that field at any depth; a pattern with `*`, `?` or `.` is a glob
-    over the dotted path (array positions left out), so `*.ssn` hides `customer.ssn` but not a top-level `ssn`."""
-
-    def __init__(self, patterns: Iterable[str] = ()) -> None:
-        self.names = {p for p in patterns if not any(c in p for c in "*?[.")}
-        self.globs = [p for p in patterns if p not in self.names]
-
-    def __bool__(self) -> bool:
-        return bool(self.names or self.globs)
-
-    def hides(self, path: str) -> bool:
-        name = path.rsplit(".", 1)[-1]
-        return name in self.names or any(fnmatch.fnmatchcase(path, glob) for glob in self.globs)
-
-    def apply(self, value: Any, prefix: str = "") -> Any:
-        """A copy of `value` with every hidden field's value replaced by `***` (documents inside arrays too)."""
-        if not self:
-            return value
-        if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                path = f"{prefix}.{key}" if prefix else str(key)
-                out[key] = REDACTED if self.hides(path) else self.apply(item, path)
-            return out
-        if isinstance(value, list):
-            return [self.apply(item, prefix) for item in value]
-        return value
 
 
 def to_extended_json(value: Any, indent: int | None = 2) -> str:

@@ -13,6 +13,7 @@ next write and touches nothing it no longer owns (see docs/RELIABILITY.md for th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -27,7 +28,8 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from runway_tui.engine.errors import LockLostError, LockTimeoutError
-from runway_tui.engine.models import LockInfo
+from runway_tui.engine.models import LeaseStep, LockInfo
+from runway_tui.engine.runners import pid_namespace, process_running
 from runway_tui.engine.vocabulary import remedy
 
 logger = logging.getLogger("runway_tui.lock")
@@ -59,19 +61,24 @@ class MigrationLock:
     """A lease in the lock collection; `acquire` waits a bounded time and names the holder."""
 
     def __init__(self, collection: Collection[dict[str, Any]], clock: ServerClock, *, user: str, host: str,
-                 pid: int, ttl_s: float, wait_s: float, poll_s: float = 0.25) -> None:
+                 pid: int, ttl_s: float, wait_s: float, poll_s: float = 0.25, client: str = "api") -> None:
         self.collection = collection
         self.clock = clock
         self.owner = uuid.uuid4().hex
-        self.user, self.host, self.pid = user, host, pid
+        self.user, self.host, self.pid, self.client = user, host, pid, client
+        self.pid_ns = pid_namespace()
         self.ttl_s, self.wait_s, self.poll_s = ttl_s, wait_s, poll_s
         self._held = False
         self._lost: str | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # the heartbeat writes now: the step in progress changed
         self._heartbeat: threading.Thread | None = None
         self._depth = 0
         self._valid_until = 0.0  # monotonic time our lease surely lasts until (last renewal + TTL)
         self.token: str | None = None  # fencing token of the current acquisition
+        self._step: dict[str, Any] | None = None  # the step in progress, written into the lease by the heartbeat
+        self._step_written: tuple[Any, ...] | None = None
+        self.took_over: LockInfo | None = None  # the expired lease our last acquisition replaced
 
     @property
     def held(self) -> bool:
@@ -87,7 +94,14 @@ class MigrationLock:
         doc = self.collection.find_one({"_id": LOCK_ID})
         if not doc or not doc.get("owner"):
             return None
-        return _info(doc, self.clock.now())
+        return self._info(doc, self.clock.now())
+
+    def _info(self, doc: dict[str, Any], now: dt.datetime) -> LockInfo:
+        info = _info(doc, now)
+        same_machine = info.host == self.host and (doc.get("pid_ns") is None or self.pid_ns is None
+                                                   or doc.get("pid_ns") == self.pid_ns)
+        gone = same_machine and info.owner != self.owner and not process_running(info.pid)
+        return dataclasses.replace(info, process_gone=gone) if gone else info
 
     def try_acquire(self, operation: str, txn_session: dict[str, Any] | None = None) -> LockInfo | None:
         """One atomic attempt. Returns None on success, else the current holder.
@@ -102,8 +116,9 @@ class MigrationLock:
             previous = self.collection.find_one_and_update(
                 {"_id": LOCK_ID, "$or": [{"expires_at": {"$lt": now}}, {"owner": self.owner}, {"owner": None}]},
                 {"$set": {"owner": self.owner, "token": token, "user": self.user, "host": self.host, "pid": self.pid,
-                          "operation": operation, "acquired_at": now, "txn_session": txn_session,
-                          "expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now}},
+                          "pid_ns": self.pid_ns, "client": self.client, "operation": operation, "acquired_at": now,
+                          "txn_session": txn_session, "expires_at": now + dt.timedelta(seconds=self.ttl_s),
+                          "heartbeat_at": now, "step": None}},
                 upsert=True, return_document=ReturnDocument.BEFORE)
         except DuplicateKeyError:
             holder = self.info()
@@ -111,9 +126,13 @@ class MigrationLock:
                 return self.try_acquire(operation, txn_session)
             return holder
         self.token = token
+        self._step = None
+        self._step_written = None
+        self.took_over = None
         if previous and previous.get("owner") not in (None, self.owner):
             # We took over an expired lease: end the transaction its runner may still have open (dead, or
             # stopped and about to resume), whose locks would block our writes and whose commit must fail.
+            self.took_over = _info(previous, now)
             self._end_session_of(previous)
         return None
 
@@ -137,6 +156,18 @@ class MigrationLock:
         if not self.holds_on_server(session):
             raise self.taken_away()
 
+    def announce(self, step: dict[str, Any] | None) -> None:
+        """The step we now run (`version`, `name`, `direction`, `since`), or None between steps: the heartbeat
+        writes it into the lease at once, off the step's path, so other operators see what runs (engine/runners.py)."""
+        self._step = dict(step) if step is not None else None
+        self._wake.set()
+
+    def progress(self, done: int, total: int) -> None:
+        """The running step's progress: carried by the next regular heartbeat (no extra write)."""
+        step = self._step
+        if step is not None:
+            step["done"], step["total"] = done, total
+
     def lease_filter(self) -> dict[str, Any]:
         """Matches the lease only while it carries our token: the fence a step's write is checked against."""
         return {"_id": LOCK_ID, "owner": self.owner, "token": self.token}
@@ -149,7 +180,10 @@ class MigrationLock:
 
     def acquire(self, operation: str, on_wait: Callable[[LockInfo, float], None] | None = None,
                 txn_session: dict[str, Any] | None = None) -> None:
-        """Take the lease (re-entrant), waiting up to `wait_s`; start the heartbeat."""
+        """Take the lease (re-entrant), waiting up to `wait_s`; start the heartbeat.
+
+        A holder that looks dead (its process is gone on this host, or its heartbeat stopped) is waited for
+        only until its lease expires, when that comes within the wait; otherwise we refuse at once, saying so."""
         if self._held:
             self._depth += 1
             return
@@ -160,19 +194,40 @@ class MigrationLock:
             if holder is None:
                 break
             waited = time.monotonic() - started
+            expires_in = _seconds_until(holder.expires_at, self.clock.now())
+            if holder.looks_dead and expires_in is not None and expires_in > self.wait_s - waited:
+                raise LockTimeoutError(self._dead_holder(holder, expires_in, waited))
             if waited >= self.wait_s:
-                raise LockTimeoutError(
-                    f"the migration lock is held by {holder.holder} for '{holder.operation}' since "
-                    f"{_fmt(holder.acquired_at)} (expires {_fmt(holder.expires_at)}); waited {waited:.0f}s. "
-                    f"If that runner is dead, wait for the lease to expire or {remedy('unlock')}")
+                raise LockTimeoutError(self._live_holder(holder, waited))
             if on_wait and waited - last_report >= 1.0:
                 last_report = waited
                 on_wait(holder, waited)
             time.sleep(min(self.poll_s, max(0.01, self.wait_s - waited)))
         self._held, self._lost, self._depth = True, None, 1
         self._stop.clear()
+        self._wake.clear()
         self._heartbeat = threading.Thread(target=self._beat, name="runway-lock-heartbeat", daemon=True)
         self._heartbeat.start()
+
+    def _dead_holder(self, holder: LockInfo, expires_in: float, waited: float) -> str:
+        return (f"the migration lock is held by {holder.who} for '{holder.operation}' since "
+                f"{_fmt(holder.acquired_at)}, but {holder.gone_reason()}: that runner looks dead, and its lease "
+                f"expires at {_fmt(holder.expires_at)} (in {expires_in:.0f}s), after the lock wait of "
+                f"{self.wait_s:g}s; nothing was run (waited {waited:.0f}s). Retry once it has expired, or remove "
+                f"it now if that runner is surely gone: {remedy('unlock-force')}")
+
+    def _live_holder(self, holder: LockInfo, waited: float) -> str:
+        doing = ""
+        if holder.step is not None:
+            progress = f", {holder.step.done}/{holder.step.total}" if holder.step.done is not None \
+                and holder.step.total else ""
+            doing = f", running {holder.step.direction} {holder.step.name} since {_fmt(holder.step.since)}{progress}"
+        beat = _seconds_until(self.clock.now(), holder.heartbeat_at) if holder.heartbeat_at else None
+        alive = f"; it renewed its lease {beat:.0f}s ago" if beat is not None else ""
+        return (f"the migration lock is held by {holder.who} for '{holder.operation}' since "
+                f"{_fmt(holder.acquired_at)}{doing} (expires {_fmt(holder.expires_at)}){alive}; waited "
+                f"{waited:.0f}s: nothing was run. The lock is released when that run finishes: retry then; to wait "
+                f"longer: {remedy('lock-wait')}")
 
     def check(self) -> None:
         """Raise if the lease was lost (expired and taken over) since we took it."""
@@ -188,6 +243,7 @@ class MigrationLock:
         if self._depth > 0:
             return
         self._stop.set()
+        self._wake.set()
         if self._heartbeat:
             self._heartbeat.join(timeout=5)
         self._held = False
@@ -200,13 +256,27 @@ class MigrationLock:
 
     def _beat(self) -> None:
         interval = max(0.05, self.ttl_s / 3)
-        while not self._stop.wait(interval):
+        last = time.monotonic()
+        while True:
+            woke = self._wake.wait(max(0.0, interval - (time.monotonic() - last)))
+            if self._stop.is_set():
+                return
+            if woke:
+                self._wake.clear()
+                if self._step_key() == self._step_written:
+                    continue  # nothing new to say before the regular beat
+                if self._stop.wait(min(0.2, interval / 4)):  # a burst of short steps: one write for their last
+                    return  # state; a release never waits for it
+            last = time.monotonic()
             try:
                 sent = time.monotonic()
                 now = self.clock.now()
+                step, key = self._step, self._step_key()
                 result = self.collection.update_one(
                     {"_id": LOCK_ID, "owner": self.owner},
-                    {"$set": {"expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now}})
+                    {"$set": {"expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now,
+                              "step": dict(step) if step is not None else None}})
+                self._step_written = key
                 if result.matched_count == 0:
                     self._lost = "the migration lock was taken over by another runner after our lease expired"
                     return
@@ -231,12 +301,31 @@ class MigrationLock:
         self._end_session_of(removed)  # a step still in flight on the holder's side can no longer commit
         return holder
 
+    def _step_key(self) -> tuple[Any, ...] | None:
+        step = self._step
+        return None if step is None else (step.get("version"), step.get("direction"), step.get("done"))
+
 
 def _info(doc: dict[str, Any], now: dt.datetime) -> LockInfo:
     expires = doc.get("expires_at")
+    heartbeat = doc.get("heartbeat_at") or doc.get("acquired_at")
+    silent: float | None = None
+    if isinstance(heartbeat, dt.datetime) and isinstance(expires, dt.datetime) and expires > heartbeat:
+        # the holder renews every third of its TTL (expires_at - heartbeat_at): two beats missed is silence
+        ttl = (expires - heartbeat).total_seconds()
+        since = (now - heartbeat).total_seconds()
+        silent = since if since > ttl * 2 / 3 else None
     return LockInfo(owner=str(doc.get("owner")), user=str(doc.get("user", "?")), host=str(doc.get("host", "?")),
                     pid=int(doc.get("pid", 0) or 0), acquired_at=doc.get("acquired_at"), expires_at=expires,
-                    operation=str(doc.get("operation", "")), expired=bool(expires and expires < now))
+                    operation=str(doc.get("operation", "")), expired=bool(expires and expires < now),
+                    client=doc.get("client"), heartbeat_at=doc.get("heartbeat_at"),
+                    step=LeaseStep.from_document(doc.get("step")), silent_s=silent)
+
+
+def _seconds_until(later: dt.datetime | None, now: dt.datetime | None) -> float | None:
+    if not isinstance(later, dt.datetime) or not isinstance(now, dt.datetime):
+        return None
+    return (later - now).total_seconds()
 
 
 def _fmt(value: dt.datetime | None) -> str:

@@ -35,7 +35,7 @@ class Problem(StrEnum):
     ORPHAN = "orphan"  # recorded in the database, file missing
     BROKEN = "broken"  # file cannot be used (see ScriptFile.problem)
     OUT_OF_ORDER = "out_of_order"  # pending, older than the newest applied migration
-    FAILED = "failed"  # state failed/applying/reverting: interrupted or failed without a transaction
+    FAILED = "failed"  # state failed, or applying/reverting with its runner gone (interrupted): needs `mark`
     UNRECORDED = "unrecorded"  # file not yet synced to the database (refresh)
 
 
@@ -77,6 +77,8 @@ class MigrationRecord:
     error: str | None = None
     # the failed step's traceback (scrubbed); written with `error`, meaningful only while `error` is set
     error_traceback: str | None = field(default=None, compare=False)
+    # who runs the step that set `applying`/`reverting` (engine/runners.py): tells running from interrupted
+    runner: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def read_model(self) -> MigrationReadModel:
@@ -94,7 +96,8 @@ class MigrationRecord:
                    description=doc.get("description", ""), is_applied=is_applied, state=state,
                    applied_at=doc.get("applied_at"), applied_by=doc.get("applied_by"),
                    duration_ms=doc.get("duration_ms"), error=doc.get("error"),
-                   error_traceback=doc.get("error_traceback") if doc.get("error") else None)
+                   error_traceback=doc.get("error_traceback") if doc.get("error") else None,
+                   runner=doc.get("runner") if isinstance(doc.get("runner"), dict) else None)
 
     def to_document(self) -> dict[str, Any]:
         return {"_id": self.version, "name": self.name, "version": self.version, "checksum": self.checksum,
@@ -119,6 +122,13 @@ class MigrationAuditlogEntry:
     user: str | None = field(default=None, repr=False)
     host: str | None = field(default=None, repr=False)
     engine_version: str | None = field(default=None, repr=False)
+    # for an incident review: which front end (cli, tui, api; "mongorunway" for its own entries), its process,
+    # the overrides in force ("drift ignored", "out of order allowed", "group"), and what an entry without a
+    # migration is about (a lease taken over, an abandoned attempt found)
+    client: str | None = field(default=None, repr=False)
+    pid: int | None = field(default=None, repr=False)
+    overrides: tuple[str, ...] = field(default=(), repr=False)
+    detail: str | None = field(default=None, repr=False)
     id: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -132,7 +142,8 @@ class MigrationAuditlogEntry:
                 "migration_read_model": model.to_document() if model is not None else None,
                 "date_fmt": self.date_fmt, "date": self.date, "exc_name": self.exc_name,
                 "exc_message": self.exc_message, "duration_ms": self.duration_ms, "user": self.user,
-                "host": self.host, "engine_version": self.engine_version}
+                "host": self.host, "engine_version": self.engine_version, "client": self.client, "pid": self.pid,
+                "overrides": list(self.overrides), "detail": self.detail}
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> MigrationAuditlogEntry:
@@ -142,7 +153,56 @@ class MigrationAuditlogEntry:
                    date_fmt=doc.get("date_fmt", "%Y-%m-%d %H:%M:%S"), date=doc.get("date"),
                    exc_name=doc.get("exc_name"), exc_message=doc.get("exc_message"),
                    duration_ms=doc.get("duration_ms"), user=doc.get("user"), host=doc.get("host"),
-                   engine_version=doc.get("engine_version"), id=doc.get("_id"))
+                   engine_version=doc.get("engine_version"), client=doc.get("client"),
+                   pid=doc.get("pid") if isinstance(doc.get("pid"), int) else None,
+                   overrides=tuple(str(o) for o in doc.get("overrides") or () if isinstance(o, str)),
+                   detail=doc.get("detail") if isinstance(doc.get("detail"), str) else None, id=doc.get("_id"))
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Who runs (or ran) a step: user, host, pid, client (`cli`, `tui`, `api`) and since when."""
+
+    user: str
+    host: str
+    pid: int | None
+    client: str | None
+    since: dt.datetime | None
+    owner: str | None = None  # the lease owner (one per lock acquisition) the runner held
+
+    @classmethod
+    def from_document(cls, doc: Any) -> Runner | None:
+        if not isinstance(doc, dict) or not doc.get("user"):
+            return None
+        pid = doc.get("pid")
+        return cls(user=str(doc["user"]), host=str(doc.get("host", "?")), pid=pid if isinstance(pid, int) else None,
+                   client=doc.get("client"), since=doc.get("since"), owner=doc.get("owner"))
+
+    @property
+    def label(self) -> str:
+        """`alice@ops-1 (pid 4242, cli)`."""
+        details = ", ".join(x for x in (f"pid {self.pid}" if self.pid is not None else "", self.client or "") if x)
+        return f"{self.user}@{self.host}" + (f" ({details})" if details else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user, "host": self.host, "pid": self.pid, "client": self.client,
+                "since": _iso(self.since)}
+
+
+@dataclass(frozen=True)
+class StepActivity:
+    """A step in progress somewhere, or one whose runner is gone before it finished (engine/runners.py)."""
+
+    direction: Direction
+    runner: Runner | None
+    live: bool  # its runner holds the lease: running; otherwise interrupted
+    gone: str = ""  # why its runner is taken to be gone
+    done: int | None = None
+    total: int | None = None
+
+    @property
+    def progress(self) -> str:
+        return f"{self.done}/{self.total}" if self.done is not None and self.total else ""
 
 
 @dataclass(frozen=True)
@@ -155,17 +215,31 @@ class StatusRow:
     script: ScriptFile | None
     record: MigrationRecord | None
     problems: tuple[Problem, ...] = ()
+    activity: StepActivity | None = None  # a step of this version in progress, or interrupted
 
     @property
     def is_applied(self) -> bool:
         return bool(self.record and self.record.is_applied)
 
     @property
+    def is_recorded(self) -> bool:
+        return self.record is not None
+
+    @property
     def state(self) -> str:
-        """`applied`, `pending`, `failed`... or `unrecorded` for a file the database does not know yet."""
+        """`applied`, `pending`, `failed`, `running` (its runner holds the lease), `interrupted` (its runner is
+        gone before it finished), or `broken`; a file the database does not know yet is `pending`."""
+        if self.activity is not None:
+            return "running" if self.activity.live else "interrupted"
         if self.record is None:
             return "pending" if self.script and not self.script.is_broken else "broken"
         return self.record.state.value
+
+    @property
+    def is_stale_record(self) -> bool:
+        """A pending record whose file was deleted: the next sync (up, refresh) removes it; not a problem."""
+        return (self.record is not None and self.script is None and not self.record.is_applied
+                and self.record.state is State.PENDING)
 
     @property
     def path(self) -> Path | None:
@@ -181,9 +255,11 @@ class StatusRow:
 
     def to_json(self) -> dict[str, Any]:
         record = self.record
+        activity = self.activity
         return {
             "version": self.version, "name": self.name, "description": self.description, "state": self.state,
-            "problems": [p.value for p in self.problems],
+            "recorded": self.is_recorded,
+            "problems": [p.value for p in self.problems if p is not Problem.UNRECORDED],  # a state, not a problem
             "file": str(self.script.path) if self.script else None,
             "broken_reason": self.script.problem if self.script else None,
             "transactional": self.script.transactional if self.script else None,
@@ -193,6 +269,10 @@ class StatusRow:
             "applied_by": record.applied_by if record else None,
             "duration_ms": record.duration_ms if record else None,
             "error": record.error if record else None,
+            "runner": activity.runner.to_json() if activity and activity.runner else None,
+            "direction": activity.direction.value if activity else None,
+            "progress": {"done": activity.done, "total": activity.total} if activity and activity.progress else None,
+            "runner_gone": activity.gone or None if activity and not activity.live else None,
         }
 
 
@@ -217,13 +297,31 @@ class StatusReport:
 
     @property
     def is_clean(self) -> bool:
+        """Nothing needs attention. A running step does not (it is in progress), nor a pending record whose file
+        was deleted (the next sync removes it): both are shown, neither fails `check`."""
+        return not any(self.needs_attention(r) for r in self.rows)
+
+    @staticmethod
+    def needs_attention(row: StatusRow) -> set[Problem]:
         blocking = {Problem.DRIFT, Problem.ORPHAN, Problem.BROKEN, Problem.FAILED, Problem.OUT_OF_ORDER}
-        return not any(blocking & set(r.problems) for r in self.rows)
+        found = blocking & set(row.problems)
+        if row.is_stale_record:
+            found.discard(Problem.ORPHAN)
+        return found
+
+    @property
+    def running(self) -> list[StatusRow]:
+        return [r for r in self.rows if r.state == "running"]
 
     def counts(self) -> dict[str, int]:
+        """Rows per state and per problem; `failed` counts failed steps, `interrupted` those whose runner is
+        gone before they finished (both need `mark`), `running` those in progress."""
+        states = [r.state for r in self.rows]
         return {
             "total": len(self.rows), "applied": len(self.applied), "pending": len(self.pending),
             **{p.value: len(self.with_problem(p)) for p in Problem},
+            "failed": states.count("failed"), "interrupted": states.count("interrupted"),
+            "running": states.count("running"),
         }
 
 
@@ -308,6 +406,25 @@ class RefreshReport:
 
 
 @dataclass(frozen=True)
+class LeaseStep:
+    """The step a lease holder is running, as its heartbeat last wrote it into the lease (with its progress)."""
+
+    version: int
+    name: str
+    direction: str
+    since: dt.datetime | None
+    done: int | None = None
+    total: int | None = None
+
+    @classmethod
+    def from_document(cls, doc: Any) -> LeaseStep | None:
+        if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
+            return None
+        return cls(version=doc["version"], name=str(doc.get("name", "")), direction=str(doc.get("direction", "up")),
+                   since=doc.get("since"), done=doc.get("done"), total=doc.get("total"))
+
+
+@dataclass(frozen=True)
 class LockInfo:
     """The current holder of the migration lock, if any."""
 
@@ -319,13 +436,56 @@ class LockInfo:
     expires_at: dt.datetime | None
     operation: str
     expired: bool
+    client: str | None = None  # cli, tui, api (absent in a lease written before runway-tui recorded it)
+    heartbeat_at: dt.datetime | None = None
+    step: LeaseStep | None = None
+    process_gone: bool = False  # on this very host (and pid namespace), its pid is not running
+    silent_s: float | None = None  # seconds since its last heartbeat, when it missed more than one beat
 
     @property
     def holder(self) -> str:
         return f"{self.user}@{self.host} (pid {self.pid})"
 
+    @property
+    def who(self) -> str:
+        """The holder with its client: `alice@ops-1 (pid 4242, cli)`."""
+        return f"{self.user}@{self.host} (pid {self.pid}{', ' + self.client if self.client else ''})"
+
+    @property
+    def live(self) -> bool:
+        """Its runner holds it: not expired, and (on this host) its process still runs."""
+        return not self.expired and not self.process_gone
+
+    @property
+    def looks_dead(self) -> bool:
+        """Its process is gone, or its heartbeat stopped: it is unlikely to release the lease before it expires."""
+        return self.process_gone or self.silent_s is not None
+
+    def gone_reason(self) -> str:
+        """Why its runner is taken to be gone (empty while it looks alive)."""
+        if self.process_gone:
+            return f"its process (pid {self.pid}) is not running on {self.host}"
+        if self.expired:
+            return f"its lease expired unreleased at {_fmt_time(self.expires_at)} UTC"
+        if self.silent_s is not None:
+            return f"its heartbeat stopped {self.silent_s:.0f}s ago"
+        return ""
+
     def to_json(self) -> dict[str, Any]:
         return {"owner": self.owner, "user": self.user, "host": self.host, "pid": self.pid,
                 "acquired_at": self.acquired_at.isoformat() + "Z" if self.acquired_at else None,
                 "expires_at": self.expires_at.isoformat() + "Z" if self.expires_at else None,
-                "operation": self.operation, "expired": self.expired}
+                "operation": self.operation, "expired": self.expired, "client": self.client,
+                "heartbeat_at": self.heartbeat_at.isoformat() + "Z" if self.heartbeat_at else None,
+                "alive": self.live and not self.looks_dead, "gone_reason": self.gone_reason() or None,
+                "step": {"version": self.step.version, "name": self.step.name, "direction": self.step.direction,
+                         "since": _iso(self.step.since), "done": self.step.done, "total": self.step.total}
+                if self.step else None}
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() + "Z" if isinstance(value, dt.datetime) else None
+
+
+def _fmt_time(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) else "?"

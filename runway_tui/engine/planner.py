@@ -22,7 +22,7 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
     if to is not None and to != 0 and to not in known:
         listing = _ranges(known) or "none"
         raise UsageError(f"version {to} does not exist (known versions: {listing}); "
-                         + (f"use {remedy('down-to', 0)} to revert everything" if direction is Direction.DOWN else
+                         + (f"to revert everything: {remedy('down-to', 0)}" if direction is Direction.DOWN else
                             "create it or pick an existing one"))
     if to is not None and to < 0:
         raise UsageError(f"version must be 0 or more, got {to}")
@@ -36,7 +36,8 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
         pool = sorted(candidates + broken, key=lambda r: (r.version or 0, r.name))
         if to is not None:
             if current is not None and to < current and all(r.version > to for r in candidates):
-                raise UsageError(f"version {to} is below the current version {current}; use {remedy('down-to', to)}")
+                raise UsageError(f"version {to} is below the current version {current}; to go down to it: "
+                                 f"{remedy('down-to', to)}")
             selected = [r for r in pool if r.version <= to]  # type: ignore[operator]
         elif all_:
             selected = pool
@@ -50,7 +51,8 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
         applied = sorted(report.applied, key=lambda r: r.version or 0, reverse=True)
         if to is not None:
             if current is not None and to > current:
-                raise UsageError(f"version {to} is above the current version {current}; use {remedy('up-to', to)}")
+                raise UsageError(f"version {to} is above the current version {current}; to go up to it: "
+                                 f"{remedy('up-to', to)}")
             selected = [r for r in applied if (r.version or 0) > to]
         elif all_:
             selected = applied
@@ -122,17 +124,22 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
     blockers: list[str] = []
     warnings: list[str] = []
     in_plan = {s.version for s in steps}
+    concerned = _concerned(report, direction, steps)
     for row in report.rows:
         label = f"{row.name} (version {row.version})" if row.version is not None else row.name
         problems = set(row.problems)
-        if Problem.FAILED in problems:
-            error = f": {row.record.error}" if row.record and row.record.error else ""
-            blockers.append(f"{label} is {row.state}{error}; check the database, then resolve it with "
-                            f"{remedy('mark-either', row.version)}")
+        if row.state == "running":
+            blockers.append(f"{label} is running: {_activity(row)}; wait for it to finish (its runner releases the "
+                            "migration lock when it does)")
+        elif Problem.FAILED in problems:
+            blockers.append(_unsettled(row, label))
         if Problem.DRIFT in problems:
             text = (f"{label} was changed after it was applied (checksum {row.stored_checksum} -> "
-                    f"{row.current_checksum}); restore the file or accept it with {remedy('accept', row.version)}")
-            (warnings if ignore_drift else blockers).append(text + (" [ignored]" if ignore_drift else ""))
+                    f"{row.current_checksum}); restore the file, or accept the edit: {remedy('accept', row.version)}")
+            if row.version not in concerned:  # drift elsewhere does not hold up this run: it is said, not enforced
+                warnings.append(text + " [not part of this run]")
+            else:
+                (warnings if ignore_drift else blockers).append(text + (" [ignored]" if ignore_drift else ""))
         if Problem.BROKEN in problems and row.script is not None:
             # up: a broken file blocks a request that would reach it (or one it cannot place: no version);
             # one above where the plan stops is only a warning
@@ -144,18 +151,51 @@ def _check(report: StatusReport, direction: Direction, steps: list[Step], ignore
         if Problem.ORPHAN in problems:
             if row.version in in_plan:
                 blockers.append(f"{label} is applied but its file is missing; restore the file, or record it as "
-                                f"reverted with {remedy('mark', row.version, 'pending')}")
+                                f"reverted: {remedy('mark', row.version, 'pending')}")
+            elif row.is_stale_record:
+                warnings.append(f"{label} is pending but its file was deleted; the next sync removes its record")
             else:
-                warnings.append(f"{label} is recorded but its file is missing ({remedy('forget', row.version)} "
-                                "removes the record)")
+                warnings.append(f"{label} is recorded but its file is missing; to remove the record: "
+                                f"{remedy('forget', row.version)}")
         if Problem.OUT_OF_ORDER in problems and row.version in in_plan and direction is Direction.UP:
             text = (f"{label} is pending but older than the current version {report.current_version} "
                     "(merged out of order)")
             if allow_out_of_order:
                 warnings.append(text + " [allowed]")
             else:
-                blockers.append(text + f"; apply it anyway with {remedy('allow-out-of-order')}")
+                blockers.append(text + f"; to apply it anyway: {remedy('allow-out-of-order')}")
     return blockers, warnings
+
+
+def _concerned(report: StatusReport, direction: Direction, steps: list[Step]) -> set[int]:
+    """The versions a run concerns: its steps, and for down every version it reverts through (above its target,
+    up to where it starts)."""
+    versions = {s.version for s in steps}
+    if direction is Direction.DOWN and steps:
+        low, high = steps[-1].to_version or 0, steps[0].from_version or 0
+        versions |= {r.version for r in report.rows if r.version is not None and low < r.version <= high}
+    return versions
+
+
+def _activity(row: StatusRow) -> str:
+    """`up by alice@ops-1 (pid 4242, cli) since 2026-03-14 09:30:00 UTC, 40/100`."""
+    activity = row.activity
+    assert activity is not None
+    who = f" by {activity.runner.label}" if activity.runner else ""
+    since = activity.runner.since if activity.runner else None
+    when = f" since {since:%Y-%m-%d %H:%M:%S} UTC" if since else ""
+    progress = f", {activity.progress}" if activity.progress else ""
+    return f"{activity.direction.value}{who}{when}{progress}"
+
+
+def _unsettled(row: StatusRow, label: str) -> str:
+    """A failed or interrupted step: what happened, and the remedy (the data must be checked by a person)."""
+    resolve = f"check the database, then resolve it: {remedy('mark-either', row.version)}"
+    if row.state == "interrupted" and row.activity is not None:
+        return (f"{label} was interrupted: {_activity(row)} never finished, and {row.activity.gone}; its effects "
+                f"may be partly applied: {resolve}")
+    error = f": {row.record.error}" if row.record and row.record.error else ""
+    return f"{label} is {row.state}{error}; {resolve}"
 
 
 def _ranges(versions: list[int]) -> str:

@@ -13,7 +13,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import ClientBulkWriteException, PyMongoError, WriteConcernError, WriteError
 
-from runway_tui.engine import audit_pages
+from runway_tui.engine import audit_pages, state_at
+from runway_tui.engine.audit_filter import AuditFilter, narrowed
 from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord, State
 from runway_tui.engine.sources import SourceWrite
 
@@ -135,22 +136,28 @@ class AuditJournal:
     def history(self, limit: int | None = 10, skip: int = 0, ascending: bool = False, version: int | None = None,
                 text: str | None = None, start: Any = None, end: Any = None,
                 before: MigrationAuditlogEntry | None = None,
-                now: dt.datetime | None = None) -> list[MigrationAuditlogEntry]:
-        """A window of entries, newest first unless `ascending`, optionally filtered.
+                now: dt.datetime | None = None, where: AuditFilter | None = None) -> list[MigrationAuditlogEntry]:
+        """A window of entries, newest first unless `ascending`, optionally filtered (`where`: a time window,
+        a user, actions; `start`/`end` are Mongorunway's names for the window).
 
         Newest-first pages (`now` given; `before` = the last entry shown) are read by key through
         `audit_pages`, whose queries every server answers from the `date` index; other shapes
-        (ascending, by version, skip, date bounds) use one plain sorted query.
+        (ascending, by version, skip) use one plain sorted query.
         """
-        if limit and now is not None and not ascending and not skip and version is None and start is None \
-                and end is None:
-            return audit_pages.read_page(self.collection, limit, now, before, text or "")
-        query = self._query(version, text, start, end)
+        where = narrowed(where or AuditFilter(), start, end)
+        if limit and now is not None and not ascending and not skip and version is None:
+            return audit_pages.read_page(self.collection, limit, now, before, text or "", where)
+        query = self._query(version, text, None, None)
+        query.update(where.query())
         direction = ASCENDING if ascending else DESCENDING
         cursor = self.collection.find(query).sort([("date", direction), ("_id", direction)]).skip(skip)
         if limit:
             cursor = cursor.limit(limit)
         return [MigrationAuditlogEntry.from_document(d) for d in cursor]
+
+    def states_at(self, at: dt.datetime) -> dict[int, dict[str, Any]]:
+        """Each version's newest successful state change dated at or before `at` (see `state_at`)."""
+        return state_at.read_states(self.collection, at)
 
     def newer_than(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
         """Entries written since the newest of `shown` (None: too many to merge, read the page instead)."""

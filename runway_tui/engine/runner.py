@@ -99,6 +99,7 @@ class StepRunner:
         if row is None or row.script is None:
             raise StepFailedError(f"{step.name}: the migration file is missing")
         in_transaction = app.server_info.supports_transactions and step.transactional
+        self._started(step)
         app.emit(StepStartedEvent(app, step, index, total, in_transaction))
         started = time.monotonic()
         checksum = row.script.checksum or ""
@@ -162,6 +163,7 @@ class StepRunner:
                 row = rows.get(step.version)
                 if row is None or row.script is None:
                     raise StepFailedError(f"{step.name}: the migration file is missing")
+                self._started(step)
                 app.emit(StepStartedEvent(app, step, index, len(steps), True))
                 started = time.monotonic()
                 current = (step, row.record, row.script.checksum or "", started)
@@ -228,6 +230,15 @@ class StepRunner:
         return type(failed)(f"{failed} (--group: the run failed {where} and was rolled back as a whole: none of "
                             f"its {len(steps)} migration(s) is applied{advice})")
 
+    def _started(self, step: Step) -> None:
+        """Other operators see which step runs (the lease says it): `running` in their status."""
+        self.app.lock.announce({"version": step.version, "name": step.name, "direction": step.direction.value,
+                                "since": self.app.now()})
+
+    def _progress(self, step: Step, done: int, total: int) -> None:
+        self.app.lock.progress(done, total)
+        self.app.emit(StepProgressEvent(self.app, step, done, total))
+
     def _captured(self, step: Step) -> contextlib.AbstractContextManager[None]:
         """The migration's print()/stderr output becomes log lines (never our stdout: `up --json`)."""
         app = self.app
@@ -239,7 +250,7 @@ class StepRunner:
             db=app.database, client=app.client, session=session, application=app.name, version=step.version,
             name=step.name, direction=step.direction.value,
             _on_log=lambda message: app.emit(StepLogEvent(app, step, app.redact(message))),
-            _on_progress=lambda done, total: app.emit(StepProgressEvent(app, step, done, total)),
+            _on_progress=lambda done, total: self._progress(step, done, total),
         )
 
     def _call(self, step: Step, function: Callable[..., Any], session: Any) -> None:
@@ -254,6 +265,7 @@ class StepRunner:
         session = app.run_session  # the operation's session: the lease names it (see MigrationApp._locked)
         assert session is not None, "steps run only while the app holds the lock"
         effects_may_remain = False
+        recorded: int | None = None  # the duration its record and audit entry say: the one every front end shows
         try:
             with deferred():
                 session.start_transaction()
@@ -265,8 +277,8 @@ class StepRunner:
                     effects_may_remain = misuse.committed
                     raise misuse
                 app.lock.check()  # locally; the server-side fence goes with the step's write, in its transaction
-                duration = _ms(started)
-                self._write_success(step, record, checksum, duration, session, self._entry(step, before, duration))
+                recorded = _ms(started)
+                self._write_success(step, record, checksum, recorded, session, self._entry(step, before, recorded))
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
             with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
@@ -283,7 +295,7 @@ class StepRunner:
                                          ran=True)
             if not committed:
                 raise self._failed(step, exc, rolled_back=not effects_may_remain) from exc
-        duration = _ms(started)
+        duration = recorded if recorded is not None else _ms(started)
         app.emit(StepAppliedEvent(app, step, duration, True))
         return StepResult(step, duration, True)
 
@@ -298,7 +310,8 @@ class StepRunner:
                 app.lock.verify()
                 if record is None:
                     app.repository.upsert(self._new_record(step, checksum))
-                marked = app.repository.update(step.version, {"state": busy.value, "error": None},
+                marked = app.repository.update(step.version, {"state": busy.value, "error": None,
+                                                              "runner": app.runner_document()},
                                                expect={"state": {"$in": [expected.value, None]}})  # None: Mongorunway
         except (PyMongoError, LockLostError) as exc:
             raise self._failed(step, exc, rolled_back=True) from exc
@@ -333,11 +346,11 @@ class StepRunner:
         if step.direction is Direction.UP:
             fields = {"is_applied": True, "state": State.APPLIED.value, "checksum": checksum,
                       "applied_at": app.now(), "applied_by": app.identity, "duration_ms": duration, "error": None,
-                      "name": step.name, "description": step.description, "run_id": app.lock.owner}
+                      "name": step.name, "description": step.description, "run_id": app.lock.owner, "runner": None}
             expect_state = [State.PENDING.value, State.APPLYING.value, None]  # None: a Mongorunway record
         else:
             fields = {"is_applied": False, "state": State.PENDING.value, "applied_at": None, "applied_by": None,
-                      "duration_ms": duration, "error": None, "run_id": app.lock.owner}
+                      "duration_ms": duration, "error": None, "run_id": app.lock.owner, "runner": None}
             expect_state = [State.APPLIED.value, State.REVERTING.value, None]
         new = self._new_record(step, checksum) if record is None and step.direction is Direction.UP else None
         # the applied text, for drift shown as a diff: kept by the same command, in the same transaction
@@ -422,8 +435,8 @@ class StepRunner:
 
     @staticmethod
     def _blocked_hint(step: Step) -> str:
-        return (f" (its effects may remain: state is failed; check the data, then "
-                f"{remedy('mark-either', step.version)})")
+        return (f"; its effects may remain, so its state is failed: check the data, then resolve it: "
+                f"{remedy('mark-either', step.version)}")
 
     def _new_record(self, step: Step, checksum: str) -> MigrationRecord:
         return MigrationRecord(version=step.version, name=step.name, checksum=checksum,

@@ -338,7 +338,8 @@ class ScriptDirectory:
             mode = os.stat(self.path).st_mode
         except OSError as exc:
             raise ConfigError(f"{self.origin}: {self.path}: {exc.strerror.lower() if exc.strerror else exc}; "
-                              f"create the folder ({remedy('new')} does) or fix scripts_dir") from None
+                              f"create the folder or fix scripts_dir; creating a migration creates the folder: "
+                              f"{remedy('new')}") from None
         import stat as stat_module
 
         if not stat_module.S_ISDIR(mode):

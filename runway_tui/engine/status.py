@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runway_tui.engine.models import MigrationRecord, Problem, State, StatusReport, StatusRow
+from runway_tui.engine.models import LockInfo, MigrationRecord, Problem, State, StatusReport, StatusRow
+from runway_tui.engine.runners import activity_of
 from runway_tui.engine.scripts import ScriptFile
 
 if TYPE_CHECKING:
@@ -13,8 +14,12 @@ if TYPE_CHECKING:
 _UNSETTLED = {State.FAILED, State.APPLYING, State.REVERTING}
 
 
-def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord]) -> StatusReport:
-    """One row per version known to either side, plus rows for files without a usable version."""
+def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
+                   lease: LockInfo | None = None) -> StatusReport:
+    """One row per version known to either side, plus rows for files without a usable version.
+
+    `lease` (the migration lock as read with the records) tells a step in progress, `running`, from one whose
+    runner is gone, `interrupted`; without it every `applying`/`reverting` record is interrupted."""
     by_version = {r.version: r for r in records}
     applied_versions = [r.version for r in records if r.is_applied]
     newest_applied = max(applied_versions, default=None)
@@ -38,12 +43,13 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord]) ->
             if extra is not script:
                 rows.append(StatusRow(version, extra.name, extra.description, extra, None, (Problem.BROKEN,)))
         problems: list[Problem] = []
+        activity = activity_of(record, lease) if record is not None else None
         if script is not None and script.is_broken:
             problems.append(Problem.BROKEN)
         if record is not None and script is None:
             problems.append(Problem.ORPHAN)
-        if record is not None and record.state in _UNSETTLED:
-            problems.append(Problem.FAILED)
+        if record is not None and (record.state is State.FAILED or (activity is not None and not activity.live)):
+            problems.append(Problem.FAILED)  # failed, or interrupted: `mark` resolves it; running needs nothing
         if (record is not None and script is not None and not script.is_broken and script.checksum
                 and (record.is_applied or record.state in _UNSETTLED) and script.checksum != record.checksum):
             problems.append(Problem.DRIFT)
@@ -58,7 +64,7 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord]) ->
             description = script.description
         else:
             description = record.description if record else ""
-        rows.append(StatusRow(version, name, description, script, record, tuple(problems)))
+        rows.append(StatusRow(version, name, description, script, record, tuple(problems), activity))
         seen.add(version)
     rows.sort(key=lambda r: (r.version if r.version is not None else 10**12, r.name))
     return StatusReport(rows=rows, current_version=newest_applied)

@@ -3,6 +3,8 @@
 A remedy ("mark 9 as applied", "accept the edited file") is named here once. Engine messages say it in the
 CLI's words, since `str(error)` is what CLI and API users read; a front end with its own means (the TUI's
 keys) rewrites each such phrase with `rephrase`, so no message tells a TUI user to go and type a command.
+A message introduces a remedy after a colon ("restore the file, or accept the edit: <remedy>"), never after
+"with" or inside parentheses, so that it reads well in either front end's words (tests/engine/test_remedy_wording.py).
 """
 
 from __future__ import annotations
@@ -17,11 +19,26 @@ def version_label(version: int | None) -> str:
     return "none" if version is None else f"{version:03d}"
 
 
+def duration_label(ms: int | None) -> str:
+    """A step's duration as every front end shows it (one format: `850 ms`, `10.5 s`, `5 min 03 s`)."""
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 ACTION_LABELS = {
     "UpgradeTransaction": "up", "DowngradeTransaction": "down", "MarkAppliedTransaction": "mark applied",
     "MarkPendingTransaction": "mark pending", "AcceptChecksumTransaction": "accept drift",
     "UnlockTransaction": "unlock", "ForceUnlockTransaction": "force unlock", "ForgetTransaction": "forget",
-    "BaselineTransaction": "baseline",
+    "BaselineTransaction": "baseline", "LeaseTakenOverTransaction": "taken over",
+    "AbandonedStepTransaction": "abandoned",
 }
 
 
@@ -49,16 +66,17 @@ class Remedy:
 # Longest first where one spelling starts another ("mark-either" before "mark", "unlock-force" before "unlock").
 REMEDIES: tuple[Remedy, ...] = (
     Remedy("mark-either", "'runway-tui mark {version} --applied' or '--pending'"),
-    Remedy("mark-or-rerun", "'runway-tui mark {version} --{state}' (or '--{other}' to run it again)"),
+    Remedy("mark-or-rerun", "'runway-tui mark {version} --{state}', or '--{other}' to run it again"),
     Remedy("mark", "'runway-tui mark {version} --{state}'"),
     Remedy("accept", "'runway-tui accept {version}'"),
     Remedy("allow-out-of-order", "--allow-out-of-order"),
-    Remedy("unlock-force", "'unlock --force'"),
+    Remedy("unlock-force", "'runway-tui unlock --force'"),
     Remedy("unlock", "run 'runway-tui unlock'"),
     Remedy("down-to", "'down --to {version}'"),
     Remedy("up-to", "'up --to {version}'"),
     Remedy("new", "'runway-tui new NAME'"),
     Remedy("forget", "'runway-tui forget {version}'"),
+    Remedy("lock-wait", "--lock-wait SECONDS"),
 )
 _BY_ID = {remedy.id: remedy for remedy in REMEDIES}
 

@@ -11,20 +11,22 @@ import gc
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import AppConfig, Config, TuiConfig
-from runway_tui.engine.policy import Access
+from runway_tui.engine.policy import Access, access_implied
 from runway_tui.engine.runner import utcnow
 from runway_tui.tui.audit_pager import AuditPaging
 from runway_tui.tui.bridge import EventBuffer
 from runway_tui.tui.commands import RunwayCommands
+from runway_tui.tui.components.audit_pane import AuditPane
 from runway_tui.tui.components.database_pane import DatabasePane
 from runway_tui.tui.components.header_bar import HeaderBar, HeaderState
 from runway_tui.tui.components.live_log import LiveLog
@@ -47,10 +49,12 @@ from runway_tui.tui.messages import (
     StateLoaded,
 )
 from runway_tui.tui.overview_loader import OVERVIEW_SETTLE_S, OverviewLoading
+from runway_tui.tui.screens.detail import MigrationDetailScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.main import MainScreen
 from runway_tui.tui.state import Connection, Outcome, UiState
 from runway_tui.tui.switcher import AppSwitching
+from runway_tui.tui.system_commands import system_commands
 from runway_tui.tui.words import app_words
 from runway_tui.tui.workers import EngineWorkers
 
@@ -65,6 +69,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
     CSS_PATH = "app.tcss"
     TITLE = "runway-tui"
     COMMANDS = App.COMMANDS | {RunwayCommands}
+    BINDINGS = [Binding("question_mark", "show_keys", "Keys", show=False)]  # `?` on every screen
     NOTIFICATION_TIMEOUT = 4
 
     def __init__(self, app_config: AppConfig, tui_config: TuiConfig | None = None, *, read_only: bool,
@@ -81,9 +86,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self.clock: Clock = clock or utcnow
         self.address_override = address
         self.poll_interval = poll_interval if poll_interval is not None else self.tui_config.poll_interval_s
-        self.access = access or Access(read_only, "read-only" if read_only else "writes allowed")
-        self.engine_factory = engine_factory or (
-            lambda: MigrationApp(self.app_config, access=self.access, clock=clock))  # None: the server's clock
+        self.access = access or access_implied(app_config, read_only)
+        self.engine_factory = engine_factory or (  # clock None: the server's clock
+            lambda: MigrationApp(self.app_config, access=self.access, clock=clock, front_end="tui"))
         self.project_config = project_config  # every application, for the switcher (`a`)
         self.launch_flags = launch_flags  # (--read-only, --write): a switched-to application gets the same
         self.engine: MigrationApp | None = None
@@ -106,6 +111,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         self.cursor_blink = True  # tests switch it off: a blinking cursor makes screenshots differ
 
     # ------------------------------------------------------------------ setup
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        return system_commands(self, screen)
+
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()
 
@@ -331,6 +339,9 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
         versions = [r.version for r in snapshot.status.rows if r.version is not None]
         if reason == "new" and versions:  # the state read after `n`: put the cursor on the file just created
             table.select_version(max(versions))
+        for screen in self.screen_stack:  # a migration's detail follows its state (a repair made there, too)
+            if isinstance(screen, MigrationDetailScreen):
+                screen.follow(snapshot.status.rows)
         self._files_shown = False
         self._update_header()
         if previous is None and self.overview is None:
@@ -347,6 +358,16 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
     @on(AuditLoaded)
     def _audit_loaded(self, message: AuditLoaded) -> None:
         self.audit_loaded(message.page)
+
+    @on(AuditPane.Exported)
+    def _audit_exported(self, message: AuditPane.Exported) -> None:
+        if message.error:
+            self.log_line("error", f"audit export failed: {message.error}")
+            self.notify(f"Nothing exported: {message.error}", severity="error", timeout=8, markup=False)
+            return
+        capped = f" (the newest {message.count:,}; more match)" if message.capped else ""
+        self.log_line("success", f"exported {message.count:,} audit entries to {message.path}{capped}")
+        self.notify(f"Saved {message.count:,} audit entries to {message.path}{capped}", timeout=8, markup=False)
 
     @on(OverviewLoaded)
     def _overview_loaded(self, message: OverviewLoaded) -> None:
@@ -370,6 +391,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             log.show_progress(drained.progress)
         elif drained.step_ended:
             log.show_progress(None)
+        if drained.running_changed:
+            self.main.query_one(MigrationsTable).set_running(drained.running)  # ▶ on its row, followed
         if drained.progress is not None and self.state.busy is not None:
             self.set_state(self.state.progress(f"running {drained.progress.label}"))
         if drained.lock_wait is not None and self.state.busy is not None:
@@ -383,8 +406,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             self.reload_audit("changed")
             self.request_overview(OVERVIEW_SETTLE_S, after_step=True)
         elif drained.step_ended and drained.more_steps and self.state.running_step and self.engine is not None:
-            self.load_state("step")  # a run of several steps: the header and pane 1 follow each one (the
-            # last one's state comes with the run's result, without reading every record again)
+            self.load_state("step")  # a run of several steps: the header, pane 1 and the audit log follow each
+            self.reload_audit("step")  # one (the last one's state comes with the run's result)
         elif drained.lock_changed and self.busy and self.engine is not None:
             self.load_lock()  # show our own lock in the header while the step runs (polls pause while busy)
 
@@ -402,9 +425,8 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             self.notify(f"{message.operation} cancelled; nothing was run", timeout=4, markup=False)
         elif message.outcome is Outcome.DATABASE_MOVED:
             self.log_line("warning", f"{message.operation}: {message.error}")
-            self.notify(f"The database moved since you confirmed; nothing was run. Press "
-                        f"{'u' if message.operation == 'up' else 'd'} again for a fresh dialog.",
-                        severity="warning", timeout=8, markup=False)
+            self.notify(f"{message.error.capitalize()}. Press {'u' if message.operation == 'up' else 'd'} again for "
+                        "a fresh dialog.", severity="warning", timeout=10, markup=False)  # who moved it, to what
         elif message.error:
             self.log_line("error", f"{message.operation}: {message.error}")
             if message.outcome is Outcome.CONNECTION_LOST:
@@ -415,6 +437,7 @@ class RunwayApp(EngineWorkers, RequestFlows, AuditPaging, OverviewLoading, LiveW
             self.log_line("success", message.summary)
             self.notify(message.summary, timeout=4, markup=False)
         self.main.query_one(LiveLog).show_progress(None)
+        self.main.query_one(MigrationsTable).run_ended()  # (also when a step's end event never came)
         if self.state.quit_when_done:
             self.exit(0)
             return

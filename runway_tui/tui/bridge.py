@@ -9,6 +9,7 @@ events keep only the latest value, so a migration reporting 10 000 times costs a
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,7 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
-from runway_tui.engine.vocabulary import version_label
+from runway_tui.engine.vocabulary import duration_label, version_label
 
 MAX_BUFFERED = 2000  # a runaway producer cannot grow memory without bound before the UI drains
 
@@ -45,6 +46,17 @@ class LogEntry:
 class Progress:
     label: str
     done: int
+    total: int  # 0: the step reports no progress (the UI shows elapsed time, not a bar stuck at 0 %)
+    started: float = 0.0  # time.monotonic() when the step started: elapsed time, rate and ETA follow
+
+
+@dataclass(frozen=True)
+class Running:
+    """The step this session runs now: pane 1 marks its row and follows it."""
+
+    version: int
+    direction: str  # "up" or "down"
+    index: int
     total: int
 
 
@@ -57,6 +69,8 @@ class Drained:
     state_changed: bool = False
     lock_changed: bool = False
     lock_wait: tuple[str, float] | None = None  # (holder, seconds waited): the latest wait report
+    running: Running | None = None  # the step running after these events (valid when `running_changed`)
+    running_changed: bool = False
     dropped: int = 0
 
 
@@ -73,6 +87,7 @@ class EventBuffer:
         self._entries: deque[LogEntry] = deque(maxlen=MAX_BUFFERED)
         self._announced = False
         self._more_steps = False  # whether the step running now is followed by others in its run
+        self._started = 0.0  # time.monotonic() when the step running now started
 
     def add(self, level: str, text: str) -> None:
         self._push(lambda pending: self._append(LogEntry(level, self._timestamp(), text)))
@@ -83,15 +98,19 @@ class EventBuffer:
             for level, text in describe(event):
                 self._append(LogEntry(level, self._timestamp(), text))
             if isinstance(event, StepStartedEvent) and event.step is not None:
-                pending.progress = Progress(_step_label(event), 0, 0)
+                self._started = time.monotonic()
+                pending.progress = Progress(_step_label(event), 0, 0, self._started)
+                pending.running = Running(event.step.version, event.step.direction.value, event.index, event.total)
+                pending.running_changed = True
                 self._more_steps = event.index < event.total
             elif isinstance(event, StepProgressEvent) and event.step is not None:
                 pending.progress = Progress(f"{event.step.direction.value} {event.step.name}", event.done,
-                                            event.total)
+                                            event.total, self._started)
             elif isinstance(event, StepAppliedEvent | StepFailedEvent):
                 pending.progress = None
                 pending.step_ended = True
                 pending.more_steps = self._more_steps
+                pending.running, pending.running_changed = None, True
             elif isinstance(event, StateChangedEvent):
                 pending.state_changed = True
             elif isinstance(event, LockAcquiredEvent | LockReleasedEvent):
@@ -141,7 +160,8 @@ def describe(event: MigrationEvent) -> list[tuple[str, str]]:
     if isinstance(event, StepLogEvent) and event.step is not None:
         return [("info", f"  {event.step.name}: {event.message}")]
     if isinstance(event, StepAppliedEvent) and event.step is not None:
-        return [("success", f"{event.step.direction.value} {event.step.name} done in {event.duration_ms} ms")]
+        return [("success", f"{event.step.direction.value} {event.step.name} done in "
+                            f"{duration_label(event.duration_ms)}")]
     if isinstance(event, StepFailedEvent) and event.step is not None:
         undo = "rolled back" if event.rolled_back else "NOT rolled back: state is failed until marked"
         return [("error", f"{event.step.direction.value} {event.step.name} failed ({undo}): {event.error}")]

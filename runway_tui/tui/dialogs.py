@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
+from runway_tui.engine.inspect_refs import collections_named, function_source
 from runway_tui.engine.models import Direction, Plan, RefreshReport, RunResult, Step
 from runway_tui.engine.vocabulary import version_label
 from runway_tui.tui.format import short_name, summary, version_text
@@ -15,12 +19,33 @@ def step_line(s: Step, in_tx: bool | None = None) -> str:
     return text + f" [{'transaction' if in_tx else 'NO transaction'}]"
 
 
+@dataclass(frozen=True)
+class Downgrade:
+    """What a revert step runs, read from its file with `ast` (never executed): `downgrade`'s source and the
+    collections it names."""
+
+    source: str | None
+    collections: list[str]
+
+    @classmethod
+    def of(cls, path: Path | None) -> Downgrade:
+        source = function_source(path, "downgrade") if path is not None else None
+        return cls(source, collections_named(source) if source else [])
+
+    @property
+    def touches(self) -> str:
+        return ", ".join(self.collections) if self.collections else "no collection named in its source"
+
+
 def plan_confirmation(plan: Plan, facts: list[tuple[str, str]], database: str, production: bool,
-                      extra_warnings: list[str] | None = None) -> ConfirmRequest:
-    """The dialog for a run: where, from and to which version, every step, transactions, warnings."""
+                      extra_warnings: list[str] | None = None,
+                      downgrades: dict[int, Downgrade] | None = None) -> ConfirmRequest:
+    """The dialog for a run: where, from and to which version, every step, transactions, warnings; for a
+    revert, what each step's downgrade runs and the collections it touches."""
     up = plan.direction is Direction.UP
     count = len(plan.steps)
     noun = "migration" if count == 1 else "migrations"
+    downgrades = downgrades or {}
     facts = [*facts,
              ("From version", version_text(plan.current_version) if plan.current_version else "none applied"),
              ("To version", version_text(plan.target_version or (None if up else 0)))]
@@ -30,8 +55,13 @@ def plan_confirmation(plan: Plan, facts: list[tuple[str, str]], database: str, p
         step = plan.steps[0]
         facts += [("Migration", f"{version_text(step.version)} {short_name(step.name, step.version)}"),
                   ("Description", summary(step.description) or "(none)")]
+        if step.version in downgrades:
+            facts.append(("Touches", downgrades[step.version].touches))
     else:
-        steps = [step_line(s, tx) for s, tx in zip(plan.steps, in_tx, strict=True)]
+        steps = [step_line(s, tx) + (f" · touches {downgrades[s.version].touches}" if s.version in downgrades else "")
+                 for s, tx in zip(plan.steps, in_tx, strict=True)]
+    sources = [(f"downgrade() of {s.name}, as the file has it (j/k scroll):", downgrades[s.version].source or "")
+               for s in plan.steps if s.version in downgrades and downgrades[s.version].source]
     if plan.group and count > 1:
         facts.append(("Transaction", f"ONE for the whole run (group): all {count} {noun} and their records commit "
                                      "together, or none does"))
@@ -46,7 +76,7 @@ def plan_confirmation(plan: Plan, facts: list[tuple[str, str]], database: str, p
         facts.append(("Transaction", "NOT for every step (see below); a failure may leave partial work"))
     title = f"Apply {count} {noun} to {database}?" if up else f"Revert {count} {noun} on {database}?"
     return ConfirmRequest(title, facts, steps, [*plan.warnings, *(extra_warnings or [])],
-                          "Apply" if up else "Revert", typed=database if production else None)
+                          "Apply" if up else "Revert", typed=database if production else None, sources=sources)
 
 
 def plan_preview(plan: Plan) -> tuple[str, list[str]]:

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from textual.app import SuspendNotSupported
 
-from runway_tui.engine.models import Direction, Plan, Problem
+from runway_tui.engine.models import Direction, Plan, Problem, StatusRow
 from runway_tui.engine.planner import Expected
 from runway_tui.engine.scripts import name_note
 from runway_tui.tui.components.migrations_table import MigrationsTable
-from runway_tui.tui.dialogs import plan_confirmation, plan_preview, refresh_summary, run_summary
+from runway_tui.tui.dialogs import Downgrade, plan_confirmation, plan_preview, refresh_summary, run_summary
 from runway_tui.tui.format import short_name, summary, version_text
+from runway_tui.tui.guard import read_only_refusal
 from runway_tui.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.prompt import PromptScreen
@@ -39,8 +40,10 @@ class RequestFlows:
     def refuse_write(self: RunwayApp) -> bool:
         """True (and a toast saying why) when a write cannot start now; the same rule as check_action."""
         reason = self.state.write_refusal(self.engine is not None)
+        if reason and self.read_only:
+            reason = read_only_refusal(self)  # which rule, and how to lift it
         if reason:
-            self.notify(reason, severity="warning", timeout=3, markup=False)
+            self.notify(reason, severity="warning", timeout=6 if self.read_only else 3, markup=False)
         return reason is not None
 
     def _facts(self: RunwayApp) -> list[tuple[str, str]]:
@@ -78,6 +81,25 @@ class RequestFlows:
         self.push_screen(PromptScreen(f"{direction.capitalize()} to version", hint, value=default,
                                       validate=validate), chosen)
 
+    def request_step_through(self: RunwayApp, direction: str, row: StatusRow) -> None:
+        """From a migration's detail: up to and including it, or down through it (it and every applied one
+        above it are reverted). The dialog lists every step; the run is bound to it as always."""
+        if self.refuse_write() or row.version is None:
+            return
+        version = row.version
+        if direction == "up" and row.is_applied:
+            self.notify(f"{version_text(version)} is applied already; d reverts it", severity="warning", timeout=3)
+            return
+        if direction == "down" and not row.is_applied:
+            self.notify(f"{version_text(version)} is not applied: nothing to revert", severity="warning", timeout=3)
+            return
+        if direction == "up":
+            self._plan(PlanRequest(Direction.UP, to=version))
+            return
+        known = [r.version for r in (self.snapshot.status.rows if self.snapshot else []) if r.version is not None]
+        below = max((v for v in known if v < version), default=0)
+        self._plan(PlanRequest(Direction.DOWN, to=below))
+
     def request_plan(self: RunwayApp) -> None:
         reason = self.state.read_refusal(self.engine is not None)
         if reason:
@@ -93,6 +115,9 @@ class RequestFlows:
     def plan_ready(self: RunwayApp, plan: Plan, request: PlanRequest, override: Override | None = None) -> None:
         self.set_state(self.state.finish())
         if request.preview:
+            if plan.steps and not plan.blockers and not self.read_only:  # the plan shown can run, exactly
+                self._confirm_run(plan, run_all=True)
+                return
             head, lines = plan_preview(plan)
             self.push_screen(ErrorScreen("Plan (nothing was run)", head, lines, kind="info"))
             return
@@ -129,10 +154,12 @@ class RequestFlows:
 
         self.push_screen(ConfirmScreen(request), decided)
 
-    def _confirm_run(self: RunwayApp, plan: Plan, override: Override | None = None) -> None:
+    def _confirm_run(self: RunwayApp, plan: Plan, override: Override | None = None, run_all: bool = False) -> None:
+        """`run_all`: the plan `p` showed ('up all'); it runs as it was shown (same steps from the same version)
+        or nothing, like every confirmed run."""
         expected = Expected.of(plan)
         target, direction = plan.target_version or 0, plan.direction
-        flags = {"ignore_drift": override.ignore_drift} if override else {}
+        flags: dict[str, bool] = {"ignore_drift": override.ignore_drift} if override else {}
         if override and direction is Direction.UP:
             flags["allow_out_of_order"] = override.allow_out_of_order
 
@@ -145,6 +172,8 @@ class RequestFlows:
 
             def run(engine: MigrationApp) -> str:
                 # exactly the confirmed steps from the confirmed version, checked by the engine under its lock
+                if run_all:
+                    return run_summary(engine.upgrade(all_=True, expect=expected))
                 result = (engine.upgrade(to=target, expect=expected, **flags) if direction is Direction.UP
                           else engine.downgrade(to=target, expect=expected, **flags))
                 return run_summary(result)
@@ -152,8 +181,21 @@ class RequestFlows:
             self.set_state(self.state.begin(Activity.RUNNING, f"running {direction.value} to {version_text(target)}"))
             self.run_operation(direction.value, run)
 
-        shown = plan_confirmation(plan, self._facts(), self.app_config.database, self.production)
+        shown = plan_confirmation(plan, self._facts(), self.app_config.database, self.production,
+                                  downgrades=self._downgrades(plan))
+        if run_all:
+            shown.title = f"Plan: 'up all' would apply {len(plan.steps)} migration(s) to {self.app_config.database}"
+            shown.warnings.append("Nothing has run yet. Apply runs exactly these steps from this version, or "
+                                  "nothing if the database moved meanwhile.")
+            shown.confirm_label = "Apply this plan"
         self.push_screen(ConfirmScreen(shown), decided)
+
+    def _downgrades(self: RunwayApp, plan: Plan) -> dict[int, Downgrade]:
+        """For a revert: each step's downgrade source and the collections it names, read from its file."""
+        if plan.direction is not Direction.DOWN or self.snapshot is None:
+            return {}
+        paths = {r.version: r.script.path for r in self.snapshot.status.rows if r.version is not None and r.script}
+        return {s.version: Downgrade.of(paths.get(s.version)) for s in plan.steps}
 
     # ------------------------------------------------------------------ refresh / files
     def request_refresh(self: RunwayApp) -> None:
@@ -205,7 +247,7 @@ class RequestFlows:
 
     def edit_selected(self: RunwayApp) -> None:
         if self.read_only:  # editing an applied file is how drift is made: read-only means hands off
-            self.notify("read-only: files are not edited in this mode", severity="warning", timeout=3)
+            self.notify(read_only_refusal(self, files=True), severity="warning", timeout=6, markup=False)
             return
         row = self.main.query_one(MigrationsTable).selected_row
         if row is None or row.script is None:
@@ -235,26 +277,30 @@ class RequestFlows:
         self.reload("edit")
 
     # ------------------------------------------------------------------ repairs (mark, accept, unlock)
-    def _selected_version(self: RunwayApp) -> int | None:
-        row = self.main.query_one(MigrationsTable).selected_row
+    def _row(self: RunwayApp, row: StatusRow | None) -> StatusRow | None:
+        """The migration a repair is about: `row` (a detail screen's), else the one selected in pane 1."""
+        return row if row is not None else self.main.query_one(MigrationsTable).selected_row
+
+    def _selected_version(self: RunwayApp, row: StatusRow | None = None) -> int | None:
+        row = self._row(row)
         if row is None or row.version is None:
             self.notify("select a migration first (pane 1)", severity="warning", timeout=3)
             return None
         return row.version
 
-    def _selected_with(self: RunwayApp, problem: Problem, otherwise: str) -> int | None:
-        """The selected version if its row has `problem` (what the repair is for); else a toast saying why
-        (the engine refuses it too)."""
-        version = self._selected_version()
-        row = self.main.query_one(MigrationsTable).selected_row
+    def _selected_with(self: RunwayApp, problem: Problem, otherwise: str, row: StatusRow | None = None) -> int | None:
+        """The version if its row has `problem` (what the repair is for); else a toast saying why (the engine
+        refuses it too)."""
+        row = self._row(row)
+        version = self._selected_version(row)
         if version is not None and row is not None and problem not in row.problems:
             self.notify(f"{version_text(version)} {otherwise}", severity="warning", timeout=3)
             return None
         return version
 
-    def _migration_name(self: RunwayApp) -> str:
-        """The selected migration as the other dialogs show it: version, name and description."""
-        row = self.main.query_one(MigrationsTable).selected_row
+    def _migration_name(self: RunwayApp, row: StatusRow | None = None) -> str:
+        """The migration as the other dialogs show it: version, name and description."""
+        row = self._row(row)
         if row is None or row.version is None:
             return ""
         text = f"{version_text(row.version)} {short_name(row.name, row.version)}"
@@ -271,42 +317,43 @@ class RequestFlows:
 
         self.push_screen(ConfirmScreen(request), decided)
 
-    def request_mark(self: RunwayApp, applied: bool) -> None:
+    def request_mark(self: RunwayApp, applied: bool, row: StatusRow | None = None) -> None:
         if self.refuse_write():
             return
-        version = self._selected_version()
+        version = self._selected_version(row)
         if version is None:
             return
         state = "applied" if applied else "pending"
         request = ConfirmRequest(f"Mark {version_text(version)} as {state}?",
-                                 [*self._facts(), ("Migration", self._migration_name()), ("New state", state)],
+                                 [*self._facts(), ("Migration", self._migration_name(row)), ("New state", state)],
                                  warnings=["Nothing runs: only the record changes (audited)."],
                                  confirm_label="Mark", typed=self._typed)
         self._confirm_then(request, f"marking {version_text(version)}", "mark",
                            lambda engine: f"marked {engine.mark(version, applied=applied).name} as {state}")
 
-    def request_accept(self: RunwayApp) -> None:
+    def request_accept(self: RunwayApp, row: StatusRow | None = None) -> None:
         if self.refuse_write():
             return
-        version = self._selected_with(Problem.DRIFT, "has no drift: its file matches the stored checksum")
+        version = self._selected_with(Problem.DRIFT, "has no drift: its file matches the stored checksum", row)
         if version is None:
             return
         request = ConfirmRequest(f"Accept the edited file of {version_text(version)}?",
-                                 [*self._facts(), ("Migration", self._migration_name())],
+                                 [*self._facts(), ("Migration", self._migration_name(row))],
                                  warnings=["The stored checksum becomes the file's; the edit is NOT run."],
                                  confirm_label="Accept", typed=self._typed)
         self._confirm_then(request, f"accepting {version_text(version)}", "accept",
                            lambda engine: f"accepted the edited file of {engine.accept(version).name}")
 
-    def request_forget(self: RunwayApp) -> None:
+    def request_forget(self: RunwayApp, row: StatusRow | None = None) -> None:
         """Only an orphan's record (its file is gone): what `forget VERSION` does, confirmed and audited."""
         if self.refuse_write():
             return
-        version = self._selected_with(Problem.ORPHAN, "has its file; forget only removes the record of a deleted file")
+        version = self._selected_with(Problem.ORPHAN, "has its file; forget only removes the record of a deleted file",
+                                      row)
         if version is None:
             return
         request = ConfirmRequest(f"Forget the record of {version_text(version)}?",
-                                 [*self._facts(), ("Migration", self._migration_name())],
+                                 [*self._facts(), ("Migration", self._migration_name(row))],
                                  warnings=["Nothing runs: the record is removed (audited); its history stays."],
                                  confirm_label="Forget", typed=self._typed)
         self._confirm_then(request, f"forgetting {version_text(version)}", "forget",

@@ -7,7 +7,7 @@ import datetime as dt
 from rich.text import Text
 
 from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
-from runway_tui.engine.vocabulary import action_label, version_label
+from runway_tui.engine.vocabulary import action_label, duration_label, version_label
 
 # (mark, word, style): the word keeps the state readable without colour.
 STATUS_STYLES: dict[str, tuple[str, str, str]] = {
@@ -19,8 +19,8 @@ STATUS_STYLES: dict[str, tuple[str, str, str]] = {
     "unrecorded": ("+", "new", "cyan"),
     "applied": ("✓", "applied", "green"),
     "pending": ("○", "pending", ""),
-    "applying": ("◐", "applying", "yellow"),
-    "reverting": ("◐", "reverting", "yellow"),
+    "running": ("▶", "running", "bold yellow"),  # its runner holds the lease: nothing to resolve
+    "interrupted": ("↯", "interrupted", "bold red"),  # its runner is gone before it finished: mark resolves it
 }
 
 PROBLEM_ORDER = (Problem.FAILED, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT, Problem.OUT_OF_ORDER,
@@ -28,10 +28,12 @@ PROBLEM_ORDER = (Problem.FAILED, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT, 
 
 
 def row_status(row: StatusRow) -> str:
-    """The one status that matters most for a row."""
+    """The one status that matters most for a row: a step in progress first, then its problems."""
+    if row.state == "running":
+        return "running"
     for problem in PROBLEM_ORDER:
         if problem in row.problems:
-            return problem.value
+            return row.state if problem is Problem.FAILED else problem.value  # failed, or interrupted
     return row.state
 
 
@@ -56,9 +58,8 @@ def action_name(entry: MigrationAuditlogEntry) -> str:
 
 
 def duration(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return f"{ms} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+    """One format everywhere, the CLI's too (`850 ms`, `10.5 s`, `5 min 03 s`)."""
+    return duration_label(ms)
 
 
 def size(value: int | float | None) -> str:

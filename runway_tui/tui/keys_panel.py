@@ -1,4 +1,5 @@
-"""The `?` panel's rows, from the live bindings (remapped keys as they are, hidden actions left out).
+"""The `?` panel's rows and the palette's entries, for whichever screen is in front: from the live bindings
+(remapped keys as they are, actions hidden in read-only mode left out), so a screen lists its own keys.
 
 Mixed into `RunwayApp`.
 """
@@ -7,22 +8,60 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.screen import Screen
+
 from runway_tui.tui.bindings import ACTIONS
 from runway_tui.tui.screens.keys import KeyRow, KeysScreen
 
 if TYPE_CHECKING:
     from runway_tui.tui.app import RunwayApp
 
+ORDER = ["Migrate", "Files", "Repair", "Navigate", "Audit log", "Live log", "This screen", "App"]
+MOVES = ("scroll", "cursor")
+TEXTUALS = frozenset(b.action for b in Screen.BINDINGS)  # tab, shift+tab, ctrl+c: every screen's, one row
+NOTE = ("Every action is also in the command palette (ctrl+p). Remap keys with tui.keymap in the config "
+        "(binding id -> keys).")
+
+
+def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str, str, bool]]:
+    """(binding id or action, key shown, description, help, enabled) of the keys `screen` itself defines and
+    that are active now: what a screen other than the main one lists in `?` and in the palette."""
+    app = screen.app
+    seen: set[str] = set()
+    found = []
+    for ab in screen.active_bindings.values():
+        binding = ab.binding
+        if (ab.node is not screen or not binding.description or binding.action in seen or binding.system
+                or binding.action.startswith(MOVES) or binding.action in TEXTUALS):
+            continue  # movement keys are one "Move" row; Textual's own (copy selected text) are not ours
+        seen.add(binding.action)
+        found.append((binding.action, app.get_key_display(binding), binding.description,
+                      binding.tooltip or binding.description, ab.enabled))
+    return found
+
 
 class KeysPanel:
-    def show_keys(self: RunwayApp) -> None:
-        self.push_screen(KeysScreen(self.key_rows(), "Every action is also in the command palette (ctrl+p). "
-                                    "Remap keys with tui.keymap in the config (binding id -> keys)."))
+    def action_show_keys(self: RunwayApp) -> None:
+        """`?` on any screen (the main screen binds it too, with its own id)."""
+        self.show_keys()
 
-    def key_rows(self: RunwayApp) -> list[KeyRow]:
-        """From the live bindings: remapped keys, and actions hidden in read-only mode, show as they are."""
-        main = self.main
-        live = {ab.binding.id: ab for ab in main.active_bindings.values() if ab.binding.id}
+    def show_keys(self: RunwayApp) -> None:
+        if isinstance(self.screen, KeysScreen):
+            return
+        self.push_screen(KeysScreen(self.key_rows(self.screen), NOTE))
+
+    def key_rows(self: RunwayApp, screen: Screen[object] | None = None) -> list[KeyRow]:
+        """The rows for `screen` (the main screen when None): its own keys, then the app's."""
+        screen = screen or self.main
+        if screen is not self.main:
+            rows = [KeyRow("This screen", key, description, help_, enabled)
+                    for _, key, description, help_, enabled in screen_keys(screen)]
+            rows += [KeyRow("This screen", "j k ↑ ↓ g G", "Move", "Move in lists, scroll text", True),
+                     KeyRow("This screen", "tab / shift+tab", "Next box", "Move the focus between boxes", True),
+                     KeyRow("App", "?", "Keys", "This list", True),
+                     KeyRow("App", "ctrl+p", "Palette", "Search this screen's actions", True)]
+            return rows
+        live = {ab.binding.id: ab for ab in screen.active_bindings.values() if ab.binding.id}
         rows = []
         for spec in ACTIONS:
             active = live.get(spec.id)
@@ -35,5 +74,4 @@ class KeysPanel:
                  KeyRow("Navigate", "enter", "Details", "Open the selected migration, collection or entry", True),
                  KeyRow("Navigate", "esc", "Back", "Close a dialog or detail screen; clear a filter", True),
                  KeyRow("App", "ctrl+p", "Palette", "Search every action", True)]
-        order = ["Migrate", "Files", "Repair", "Navigate", "Live log", "App"]
-        return sorted(rows, key=lambda r: order.index(r.group) if r.group in order else 99)
+        return sorted(rows, key=lambda r: ORDER.index(r.group) if r.group in ORDER else 99)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runway_tui.engine.config import load_config
+from runway_tui.engine.config import load_config, with_lock_wait
 from runway_tui.engine.errors import ConfigError, RunwayError
 from runway_tui.engine.policy import resolve_access
 
@@ -18,7 +18,7 @@ def run_tui(args: argparse.Namespace) -> int:
         config = load_config(getattr(args, "config", None), tui_names=tui_names())
         for note in config.notes:  # a mongorunway.yaml's keys without meaning for us: seen again after the TUI
             sys.stderr.write(f"runway-tui: note: {note}\n")
-        app_config = config.app(getattr(args, "app", None))
+        app_config = with_lock_wait(config.app(getattr(args, "app", None)), getattr(args, "lock_wait", None))
         access = resolve_access(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
                                 write_flag=bool(getattr(args, "write", False)))
     except RunwayError as exc:

@@ -33,17 +33,17 @@ def tui_words(text: str, keymap: Mapping[str, str] | None = None) -> str:
         if remedy_id == "mark-either":
             return f"select {version} and press {mark['applied']} or {mark['pending']}"
         if remedy_id == "mark-or-rerun":
-            again = {"applied": f"{key('mark-applied')}, mark applied,",
-                     "pending": f"{key('mark-pending')}, mark pending,"}
-            return f"select {version} and press {mark[state]} (or {again[args['other']]} to run it again)"
+            return f"select {version} and press {mark[state]}, or {mark[args['other']]} to run it again"
         if remedy_id == "mark":
             return f"select {version} and press {mark[state]}"
         if remedy_id == "accept":
             return f"select {version} and press {key('accept-drift')} (accept drift)"
         if remedy_id == "allow-out-of-order":
-            return "'Apply out of order' (offered by u and U once nothing else blocks)"
+            return "choose 'Apply out of order', which u and U offer once nothing else blocks"
         if remedy_id == "unlock-force":
-            return f"{key('unlock')} (unlock, forcing a live lock)"
+            return f"press {key('unlock')} (unlock) and force the lock"
+        if remedy_id == "lock-wait":
+            return "set a longer timeouts.lock_wait_s for this application in the config"
         if remedy_id == "unlock":
             return f"press {key('unlock')} (unlock)"
         if remedy_id == "down-to":

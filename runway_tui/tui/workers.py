@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from runway_tui.engine.errors import RunwayError, StepFailedError
 from runway_tui.engine.status import files_status
+from runway_tui.tui.audit_search import parse_or_none
 from runway_tui.tui.components.audit_pane import PAGE_SIZE as AUDIT_PAGE
 from runway_tui.tui.messages import (
     AuditLoaded,
@@ -51,8 +52,10 @@ def one_line(exc: BaseException) -> str:
 
 def read_page(engine: MigrationApp, limit: int, before: MigrationAuditlogEntry | None = None,
               text: str = "") -> list[MigrationAuditlogEntry]:
-    """One audit page by key (the engine reads it from the `date` index)."""
-    return engine.history(limit, before=before, text=text or None)
+    """One audit page by key (the engine reads it from the `date` index); `text` is the pane's filter line:
+    free text and `since:`/`until:`/`user:`/`action:` words (tui/audit_search.py)."""
+    search = parse_or_none(text)
+    return engine.history(limit, before=before, text=search.text or None, **search.filters)
 
 
 def read_newer(engine: MigrationApp, shown: list[MigrationAuditlogEntry],

@@ -88,7 +88,7 @@ def test_up_down_and_dry_run(main_cli, project, mongo_client):
     dry = ok_json(main_cli("up", "--all", "--dry-run", "--json"))
     assert dry["dry_run"] is True and [s["version"] for s in dry["steps"]] == [1, 2, 3, 4]
     assert things.count_documents({}) == 0
-    up = main_cli("up")  # one step by default, new files picked up without a refresh
+    up = main_cli("up", "--steps", "1")  # new files picked up without a refresh
     assert up.returncode == 0, up.stderr
     assert "applied 1 migration(s); current version 001" in up.stdout  # versions as the TUI shows them
     assert "[1/1] up 001_m1 (transaction)" in up.stderr
@@ -139,7 +139,7 @@ def test_new_refresh_history(main_cli, project):
 def test_check_mark_accept_unlock(main_cli, project, mongo_client):
     project.write_migration(1, "a", data_migration(1))
     project.write_migration(2, "b", data_migration(2))
-    assert main_cli("up").returncode == 0
+    assert main_cli("up", "--steps", "1").returncode == 0
     path = project.scripts_dir / "001_a.py"
     path.write_text(path.read_text() + "# edited\n")
     check = main_cli("check", "--json")
@@ -149,9 +149,9 @@ def test_check_mark_accept_unlock(main_cli, project, mongo_client):
     assert [(p["version"], p["problem"]) for p in report["problems"]] == [(1, "drift")]
     human = main_cli("check")
     assert human.returncode == 4 and "runway-tui accept 1" in human.stdout
-    blocked = main_cli("up")
+    blocked = main_cli("down")  # reverts the drifted 001 (an up of 002 would only be warned: issue 18)
     assert "accept 1" in one_line_error(blocked, ExitCode.VALIDATION_FAILED)
-    assert main_cli("plan").returncode == ExitCode.VALIDATION_FAILED  # the plan is blocked
+    assert main_cli("down", "--dry-run").returncode == ExitCode.VALIDATION_FAILED  # the plan is blocked
     assert main_cli("status", "--read-only").returncode == 0
     assert ok_json(main_cli("accept", "1", "--json"))["version"] == 1
     assert main_cli("check").returncode == 0
@@ -180,7 +180,9 @@ def test_exit_1_when_a_step_fails(cli, project):
     assert "completed before it: up 001_ok" in line
     assert "failed (rolled back): RuntimeError: disk on fire" in proc.stderr
     data = json.loads(cli("up", "--json").stdout)
-    assert data == {"ok": False, "error": data["error"], "exit_code": 1, "completed": []}
+    assert data == {"ok": False, "error": data["error"], "exit_code": 1, "direction": "up", "current_version": 1,
+                    "completed": [], "warnings": [], "failed": data["failed"]}  # a success's schema, plus the failure
+    assert (data["failed"]["version"], data["failed"]["rolled_back"]) == (2, True)
     debug = cli("up", "--debug")
     assert debug.returncode == 1 and "Traceback" in debug.stderr
     project.write_migration(3, "broken", "version = 3\n")
@@ -376,8 +378,8 @@ def test_status_check_refresh_show_every_problem(main_cli, project):
     assert sorted({p["problem"] for p in check["problems"]}) == ["broken", "drift", "failed", "orphan",
                                                                   "out_of_order"]
     refresh = main_cli("refresh").stdout
-    assert "new: 2" in refresh and "drift (applied, file changed): 1" in refresh
-    assert "orphans (file missing): 3" in refresh and "broken: 008_broken.py" in refresh
+    assert "new: 002" in refresh and "drift (applied, file changed): 001" in refresh  # versions as everywhere
+    assert "orphans (file missing): 003" in refresh and "broken: 008_broken.py" in refresh
     blocked = main_cli("up", "--all")
     assert blocked.returncode == ExitCode.VALIDATION_FAILED
     assert "006_half (version 6) is failed" in blocked.stderr
@@ -388,7 +390,7 @@ def test_forget_an_orphan_from_the_cli(main_cli, project):
     assert main_cli("up").returncode == 0
     (project.scripts_dir / "001_gone.py").unlink()
     refresh = main_cli("refresh")
-    assert "orphans (file missing): 1" in refresh.stdout and "'runway-tui forget VERSION'" in refresh.stdout
+    assert "orphans (file missing): 001" in refresh.stdout and "'runway-tui forget VERSION'" in refresh.stdout
     refused = main_cli("forget", "1", "--read-only")
     assert refused.returncode == ExitCode.BAD_INPUT and "refusing to forget version 1" in refused.stderr
     forgot = main_cli("forget", "1")

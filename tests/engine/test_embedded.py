@@ -91,7 +91,7 @@ def test_embedded_daemon_is_shared_persistent_and_stopped_by_the_last_user(tmp_p
     script = textwrap.dedent(f"""
         import sys
         from runway_tui.cli.main import main
-        sys.exit(main(["--config", {str(config_path)!r}, "up", "--json"]))
+        sys.exit(main(["--config", {str(config_path)!r}, "up", "--steps", "1", "--json"]))
     """)
 
     # Two processes start on the same empty folder at once: one starts the daemon, the other joins it.

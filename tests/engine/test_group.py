@@ -77,11 +77,14 @@ def test_group_is_refused_when_a_file_opts_out_of_transactions(project, mongo_cl
 
 
 def test_group_is_refused_on_a_server_without_transactions(standalone_project, mongo_client):
+    """A usage error (exit 2, issue 18): nothing about the database is wrong, the request cannot be met there."""
     write_three(standalone_project)
     result = run_cli("--config", str(standalone_project.config_path), "up", "--all", "--group")
-    assert result.returncode == 4
+    assert result.returncode == 2
     assert "has no transactions (standalone); drop --group" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    dry = run_cli("--config", str(standalone_project.config_path), "up", "--group", "--dry-run")
+    assert dry.returncode == 2 and "drop --group" in dry.stderr
 
 
 def test_config_group_shows_in_the_plan_and_runs_grouped(project, mongo_client):

@@ -8,11 +8,11 @@ import pytest
 from pymongo import MongoClient
 
 from runway_tui.engine.inspect import DocumentQuery, Inspector, InspectSettings, infer_schema
+from runway_tui.engine.inspect_redaction import Redactor
 from runway_tui.engine.inspect_values import (
     InspectInputError,
     InspectRefusedError,
     InspectTimeoutError,
-    Redactor,
     parse_json_object,
 )
 from tests.support.explorer_data import BIG, BIG_COUNT, SECRET_EMAIL, SECRET_PASSWORD, SECRET_SSN

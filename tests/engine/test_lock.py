@@ -66,8 +66,10 @@ def test_second_runner_waits_then_times_out_naming_the_holder(project, mongo_cli
         with pytest.raises(LockTimeoutError) as info:
             second.upgrade()
         message = str(info.value)
-        assert f"held by {first.user}@{first.host} (pid {first.lock.pid})" in message
-        assert "for 'up'" in message and "unlock" in message
+        assert f"held by {first.user}@{first.host} (pid {first.lock.pid}, api)" in message
+        assert "for 'up'" in message and "running up 001_slow" in message
+        # issue 18: that runner is alive (it renews its lease): nothing proposes to remove its lock
+        assert "unlock" not in message and "released when that run finishes" in message
         assert info.value.exit_code == 3
         assert waits and waits[0].holder.owner == held["owner"]  # it waited, naming the holder
         # It did not take the live lease: still the first runner's, renewed by its heartbeat meanwhile.

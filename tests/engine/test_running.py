@@ -99,8 +99,8 @@ def test_plan_lists_exact_steps_and_runs_nothing(app, five, mongo_client):
     (Direction.UP, {"to": 42}, "version 42 does not exist (known versions: 1, 2, 3, 4, 5)"),
     (Direction.DOWN, {"to": 42}, "version 42 does not exist"),
     (Direction.UP, {"steps": 1, "to": 2}, "give only one of --steps, --to and --all"),
-    (Direction.UP, {"to": 1}, "version 1 is below the current version 3; use 'down --to 1'"),
-    (Direction.DOWN, {"to": 5}, "version 5 is above the current version 3; use 'up --to 5'"),
+    (Direction.UP, {"to": 1}, "version 1 is below the current version 3; to go down to it: 'down --to 1'"),
+    (Direction.DOWN, {"to": 5}, "version 5 is above the current version 3; to go up to it: 'up --to 5'"),
 ])
 def test_impossible_requests_are_usage_errors(app, five, direction, request_, message):
     app.upgrade(to=3)
@@ -132,26 +132,32 @@ def test_a_failure_stops_the_run_and_reports_what_succeeded(app, project, mongo_
     assert app.lock_info() is None  # released on failure
 
 
-def test_drift_blocks_until_accepted_or_ignored(app, project, mongo_client):
-    for version in (1, 2, 3):
+def test_drift_blocks_only_the_runs_it_concerns_until_accepted_or_ignored(app, project, mongo_client):
+    """Issue 18: drift on 001 blocked an urgent down of 014. Drift blocks a run that runs the drifted step, or
+    (down) reverts through it; any other run goes ahead with the drift as a warning."""
+    for version in (1, 2, 3, 4):
         project.write_migration(version, f"m{version}", data_migration(version))
     app.upgrade(steps=2)
     edited = project.scripts_dir / "001_m1.py"
     edited.write_text(edited.read_text() + "# edited\n")
+    up = app.plan(Direction.UP, steps=1)  # 003: drift on 001 does not concern it
+    assert up.blockers == [] and any("001_m1 (version 1) was changed after it was applied" in w
+                                     for w in up.warnings)
+    assert versions(app.upgrade()) == [3]
+    assert versions(app.downgrade()) == [3]  # reverts 003 only: not through 001
     with pytest.raises(BlockedError) as info:
-        app.upgrade()
+        app.downgrade(to=0)  # reverts through 001
     assert "001_m1 (version 1) was changed after it was applied" in str(info.value)
     assert "runway-tui accept 1" in str(info.value)
     with pytest.raises(BlockedError):
-        app.downgrade()
+        app.downgrade(steps=2)
     assert things(mongo_client, project) == [1, 2]
-    plan = app.plan(Direction.UP, ignore_drift=True)
+    plan = app.plan(Direction.DOWN, to=0, ignore_drift=True)
     assert plan.blockers == [] and plan.warnings and "[ignored]" in plan.warnings[0]
-    assert versions(app.upgrade(ignore_drift=True)) == [3]
     record = app.accept(1)
     assert record.checksum == app.status().rows[0].current_checksum
     assert app.status().is_clean
-    assert versions(app.downgrade(to=0)) == [3, 2, 1]
+    assert versions(app.downgrade(to=0)) == [2, 1]
     with pytest.raises(UsageError, match="no checksum drift"):
         app.accept(2)
     with pytest.raises(UsageError, match="no record"):

@@ -76,6 +76,8 @@ def test_both_tools_take_turns(mongorunway_project: MongorunwayProject, mongo_cl
         history = app.history(limit=20)
         assert [e.transaction_name for e in history[:3]] == ["DowngradeTransaction", "DowngradeTransaction",
                                                              "UpgradeTransaction"]  # Mongorunway's, read with ours
+        assert [e.client for e in history[:3]] == ["mongorunway"] * 3  # written by Mongorunway itself (issue 18)
+        assert {e.client for e in history[3:]} == {"api"}  # ours, from the Python API above
         assert app.upgrade(all_=True).current_version == 3
     assert sorted(d["_id"] for d in db["things"].find()) == [1, 2, 3]
 

@@ -158,7 +158,8 @@ CASES = [
          1, ("003_boom", "ValueError", "bad row 17"), step_attempt=True),
     Case("file-exception-in-downgrade", then(_failing_downgrade, ("down",)), 1, ("003_boom", "cannot undo"),
          step_attempt=True),
-    Case("file-edited-after-applied", then(_edit_applied, ("up",)), 4, ("001_good", "accept 1")),
+    # drift blocks the runs it concerns (issue 18): reverting through the edited 001
+    Case("file-edited-after-applied", then(_edit_applied, ("down", "--to", "0")), 4, ("001_good", "accept 1")),
     Case("file-edited-after-applied-check", then(_edit_applied, ("check",)), 4, ("001_good",)),
     Case("file-deleted-after-applied", then(lambda p: (p.scripts_dir / "002_good.py").unlink(), ("down",)), 4,
          ("002_good", "missing")),

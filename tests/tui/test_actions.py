@@ -17,7 +17,6 @@ from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.screens.confirm import ConfirmScreen
-from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.prompt import PromptScreen
 from runway_tui.tui.workers import read_newer, read_page
 from tests.support.waiting import Gate, wait_until_async
@@ -155,10 +154,12 @@ async def test_plan_shows_what_up_all_would_run_and_runs_nothing(project, tui_ap
         await settle(app, pilot)
         await pilot.press("p")
         await settle(app, pilot)
-        assert isinstance(app.screen, ErrorScreen) and app.screen.title_text == "Plan (nothing was run)"
-        assert app.screen.message == "'up all' would run 2 step(s): 001 -> 003"
-        assert app.screen.details == ["up 002 index_things: Index things by name.",
-                                      "up 003 seed_things: Seed three things."]
+        assert isinstance(app.screen, ConfirmScreen)  # the plan, which it can run as shown (a confirmation)
+        assert app.screen.request.title == f"Plan: 'up all' would apply 2 migration(s) to {project.db_name}"
+        assert ("From version", "001") in app.screen.request.facts and ("To version", "003") in app.screen.request.facts
+        assert [s.split(" [")[0] for s in app.screen.request.steps] == ["up 002 index_things: Index things by name.",
+                                                                         "up 003 seed_things: Seed three things."]
+        assert "Nothing has run yet." in app.screen.body_text()
         await pilot.press("escape")
         await settle(app, pilot)
         assert app.screen is app.main and states(app) == {1: "applied", 2: "pending", 3: "pending"}

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.screens.confirm import ConfirmScreen
-from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.prompt import PromptScreen
 from tests.support.project import Project
 from tests.support.server import free_port
@@ -56,7 +55,7 @@ async def test_a_failed_plan_down_above_current_leaves_the_app_usable(project, t
         assert app.busy is None and "above the current version" in log_text(app)
         await pilot.press("escape", "p")
         await settle(app, pilot)
-        assert isinstance(app.screen, ErrorScreen) and app.screen.title_text.startswith("Plan")
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.request.title.startswith("Plan")
 
 
 async def test_unreachable_at_start_shows_the_files_and_one_message(tmp_path):

@@ -12,8 +12,8 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36"
 
 @pytest.fixture
 def troubled_project(applied_project):  # noqa: F811
-    """Two applied, 001 edited afterwards (drift), one pending, one broken file."""
-    path = applied_project.scripts_dir / "001_create_things.py"
+    """Two applied, 002 edited afterwards (drift), one pending, one broken file."""
+    path = applied_project.scripts_dir / "002_index_things.py"
     path.write_text(path.read_text() + "# edited after it was applied\n")
     (applied_project.scripts_dir / "004_broken.py").write_text('"""Half written."""\nversion = 4\n')
     return applied_project
@@ -27,7 +27,7 @@ def test_problems_filter(snap_compare, troubled_project, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_override_drift_dialog(snap_compare, troubled_project, size):
     (troubled_project.scripts_dir / "004_broken.py").unlink()  # drift alone: the override is offered
-    assert snapshot(snap_compare, troubled_project, size, press=["u"])
+    assert snapshot(snap_compare, troubled_project, size, press=["d"])  # down reverts the drifted 002
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -43,7 +43,8 @@ def test_applications_list(snap_compare, applied_project, mongo_client, size):  
     text = project.config_path.read_text()
     block = text[text.index("  test:\n"):text.index("tui:")]
     project.config_path.write_text(text.replace("tui:", block.replace("  test:\n", "  staging:\n").replace(
-        f"database: {project.db_name}", f"database: {other_db}") + "tui:", 1))
+        f"database: {project.db_name}", f"database: {other_db}").replace("production: false", "production: true")
+        + "tui:", 1))  # the other one is production: its red badge shows in the list
     config = load_config(project.config_path)
     app = RunwayApp(config.app("test"), config.tui, read_only=False, clock=fixed_clock, address=ADDRESS,
                     poll_interval=3600, project_config=config)
@@ -68,7 +69,7 @@ def test_applications_list(snap_compare, applied_project, mongo_client, size):  
 def test_drift_diff(snap_compare, troubled_project, size):
     """The detail of a drifted migration: the applied source against the file now, as a coloured diff."""
     (troubled_project.scripts_dir / "004_broken.py").unlink()
-    assert snapshot(snap_compare, troubled_project, size, press=["1", "g", "enter"])
+    assert snapshot(snap_compare, troubled_project, size, press=["1", "g", "down", "enter"])  # 002: drifted
 
 
 @pytest.fixture

@@ -84,7 +84,8 @@ def test_versions_and_audit_actions_are_named_the_same_in_cli_and_tui():
 
 
 async def test_a_refused_run_names_the_tui_keys_in_its_dialog_log_and_toasts(project, tui_app):
-    """Drift and a failed step block `u`: the dialog, the live log and the toasts say which key fixes each."""
+    """Drift and a failed step block `d` (which reverts the edited 001): the dialog, the live log and the toasts
+    say which key fixes each."""
     write_standard(project, 1)
     project.write_migration(2, "always_fails", FAILING.format(v=2))
     with engine_for(load_config(project.config_path).app(project.app)) as engine:
@@ -96,7 +97,7 @@ async def test_a_refused_run_names_the_tui_keys_in_its_dialog_log_and_toasts(pro
     app = tui_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("u")
+        await pilot.press("d")
         await wait_until_async(lambda: isinstance(app.screen, ErrorScreen | ConfirmScreen), what="the refusal")
         screen = app.screen
         shown = screen.body_text() if isinstance(screen, ConfirmScreen) else screen.shown_text

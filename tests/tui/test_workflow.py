@@ -86,9 +86,34 @@ async def test_status_filter_and_next_problem(project, tui_app):
 
 
 async def test_drift_can_be_ignored_for_one_run_after_a_confirmation(project, tui_app, mongo_client: MongoClient):
+    """Drift blocks the run it concerns (issue 18: here `d` reverts the edited 002), until ignored for one run."""
     write_standard(project)
     with engine(project) as other:
-        other.upgrade(steps=1)
+        other.upgrade(steps=2)
+    path = project.scripts_dir / "002_index_things.py"
+    path.write_text(path.read_text() + "# edited after it was applied\n")
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen) and screen.request.title.startswith("Refusing to run down")
+        assert screen.request.confirm_label == "Run ignoring drift"
+        await pilot.press("y")  # the override's own dialog: this run only
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "[ignored]" in " ".join(app.screen.request.warnings)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert states(app)[2] == "pending"
+        assert "drift" in header_text(app)  # ignored for that run only: still there
+
+
+async def test_drift_elsewhere_is_a_warning_in_the_confirmation(project, tui_app):
+    """Issue 18: drift on 001 no longer holds up `u` of 003; the confirmation shows it as a warning."""
+    write_standard(project)
+    with engine(project) as other:
+        other.upgrade(steps=2)
     path = project.scripts_dir / "001_create_things.py"
     path.write_text(path.read_text() + "# edited after it was applied\n")
     app = tui_app()
@@ -97,15 +122,13 @@ async def test_drift_can_be_ignored_for_one_run_after_a_confirmation(project, tu
         await pilot.press("u")
         await settle(app, pilot)
         screen = app.screen
-        assert isinstance(screen, ConfirmScreen) and screen.request.title.startswith("Refusing to run up")
-        assert screen.request.confirm_label == "Run ignoring drift"
-        await pilot.press("y")  # the override's own dialog: this run only
-        await settle(app, pilot)
-        assert isinstance(app.screen, ConfirmScreen) and "[ignored]" in " ".join(app.screen.request.warnings)
+        assert isinstance(screen, ConfirmScreen) and screen.request.title.startswith("Apply 1 migration")
+        warnings = " ".join(screen.request.warnings)
+        assert "001_create_things (version 1) was changed after it was applied" in warnings
+        assert "not part of this run" in warnings and "select 001 and press A (accept drift)" in warnings
         await pilot.press("y")
         await settle(app, pilot)
-        assert states(app)[2] == "applied"
-        assert "drift" in header_text(app)  # ignored for that run only: still there
+        assert states(app)[3] == "applied"
 
 
 async def test_out_of_order_can_be_applied_after_a_confirmation(project, tui_app):

@@ -10,15 +10,17 @@ argument 'state'`), so:
   own upgrade or downgrade), that snapshot no longer matches and the extras are ignored: its record is
   the truth.
 - its audit collection receives only its own seven fields, and only for up and down (the two transaction
-  kinds it knows). Every entry we write, with our fields (duration, user, host, engine version), and every
-  mark/accept/unlock/forget entry, is in `<collection>_runway`, under the same `_id` for the shared ones.
-  Reading merges both: Mongorunway's own entries appear, ours appear once.
+  kinds it knows). Every entry we write, with our fields (duration, user, host, engine version, client, pid,
+  overrides, detail), and every mark/accept/unlock/forget entry, is in `<collection>_runway`, under the same
+  `_id` for the shared ones. Reading merges both: Mongorunway's own entries appear (client `mongorunway`),
+  ours appear once.
 
 The engine sees the same `MigrationRepository`/`AuditJournal` interface either way (engine/storage.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -27,8 +29,10 @@ from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from runway_tui.engine.audit_filter import AuditFilter
 from runway_tui.engine.models import MigrationAuditlogEntry, MigrationRecord
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
+from runway_tui.engine.state_at import newest
 
 CORE_FIELDS = ("name", "version", "checksum", "description", "is_applied")  # Mongorunway's record, besides _id
 AUDIT_FIELDS = ("session_id", "transaction_name", "migration_read_model", "date_fmt", "date", "exc_name",
@@ -184,14 +188,20 @@ class MongorunwayJournal(AuditJournal):
     def history(self, limit: int | None = 10, skip: int = 0, ascending: bool = False, version: int | None = None,
                 text: str | None = None, start: Any = None, end: Any = None,
                 before: MigrationAuditlogEntry | None = None,
-                now: dt.datetime | None = None) -> list[MigrationAuditlogEntry]:
+                now: dt.datetime | None = None, where: AuditFilter | None = None) -> list[MigrationAuditlogEntry]:
+        """Both logs read with the same filter (Mongorunway's entries have no user: a user filter leaves them
+        out), merged in date order."""
         window = (limit + skip) if limit else None
         args = {"limit": window, "ascending": ascending, "version": version, "text": text, "start": start,
-                "end": end, "before": before, "now": now}
+                "end": end, "before": before, "now": now, "where": where}
         merged = self._merge(super().history(**args),
                              self.theirs.history(**args) if self.theirs is not None else [], ascending)
         merged = merged[skip:]
         return merged[:limit] if limit else merged
+
+    def states_at(self, at: dt.datetime) -> dict[int, dict[str, Any]]:
+        theirs = self.theirs.states_at(at) if self.theirs is not None else {}
+        return newest(super().states_at(at), theirs)
 
     def newer_than(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
         ours = super().newer_than(shown, limit)
@@ -213,9 +223,10 @@ class MongorunwayJournal(AuditJournal):
     @staticmethod
     def _merge(ours: list[MigrationAuditlogEntry], theirs: list[MigrationAuditlogEntry],
                ascending: bool) -> list[MigrationAuditlogEntry]:
-        """One log: Mongorunway's own entries and ours (ours win for the shared `_id`), in date order."""
+        """One log: Mongorunway's own entries and ours (ours win for the shared `_id`), in date order. An entry
+        only Mongorunway's collection holds was written by Mongorunway itself: its client says so."""
         known = {e.id for e in ours}
-        entries = ours + [e for e in theirs if e.id not in known]
+        entries = ours + [dataclasses.replace(e, client="mongorunway") for e in theirs if e.id not in known]
         entries.sort(key=lambda e: (e.date or dt.datetime.min, str(e.id)), reverse=not ascending)
         return entries
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.markup import escape
+from textual.message import Message
 from textual.widgets import DataTable, Input
 
+from runway_tui.engine.audit_export import ExportError, write_entries
+from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.models import MigrationAuditlogEntry
+from runway_tui.tui.audit_search import HINT, AuditSearch
 from runway_tui.tui.bindings import LIST_BINDINGS
 from runway_tui.tui.components.columns import Column, Step, fit
 from runway_tui.tui.format import action_name, clip, duration, when
@@ -91,16 +98,47 @@ def _who(entry: MigrationAuditlogEntry) -> str:
 
 
 class AuditPane(Vertical):
-    """Shows one page read by key; the app keeps the page anchors (keyset paging) and the text filter."""
+    """Shows one page read by key; the app keeps the page anchors (keyset paging) and the filter."""
+
+    @dataclass
+    class Exported(Message):
+        """An export ended: `path` written with `count` entries, or `error` (one line)."""
+
+        path: Path
+        count: int = 0
+        capped: bool = False
+        error: str | None = None
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.page: AuditPage | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter the audit log (action, migration, user, error) and press Enter",
-                    id="audit-filter", classes="filter-input")
+        yield Input(placeholder=f"filter: {HINT}", id="audit-filter", classes="filter-input")
         yield AuditTable(id="audit")
+
+    @work(thread=True, name="audit-export", group="audit-export", exit_on_error=False,
+          description="exporting the audit log")
+    def export(self, path: Path, search: AuditSearch, line: str) -> None:
+        """Every entry matching the pane's filter (not only the page shown), newest first, to `path`."""
+        from runway_tui.tui.audit_tools import EXPORT_LIMIT
+
+        engine = getattr(self.app, "engine", None)
+        if engine is None:
+            self.post_message(self.Exported(path, error="not connected"))
+            return
+        try:
+            entries = engine.history(limit=EXPORT_LIMIT + 1, text=search.text or None, **search.filters)
+            about = {"application": engine.name, "database": engine.config.database, "filter": line,
+                     "exported_at": engine.now()}
+            write_entries(path, entries[:EXPORT_LIMIT], about)
+        except (RunwayError, ExportError) as exc:
+            self.post_message(self.Exported(path, error=str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug is one line too, never a dead worker saying nothing
+            self.post_message(self.Exported(path, error=f"{type(exc).__name__}: {exc}"[:300]))
+            return
+        self.post_message(self.Exported(path, min(len(entries), EXPORT_LIMIT), len(entries) > EXPORT_LIMIT))
 
     def on_mount(self) -> None:
         self.border_subtitle = "loading…"
@@ -118,7 +156,7 @@ class AuditPane(Vertical):
             span = f"{first + 1:,}–{first + len(entries):,} · more"
         else:
             span = f"{first + 1:,}–{first + len(entries):,} of {first + len(entries):,}"
-        filtered = f" · filter: {clip(text, 20)}" if text else ""
+        filtered = f" · filter: {clip(text, 40)}" if text else ""
         self.border_subtitle = escape(f"{span}{filtered} · [ ] page")
 
     def show_loading(self) -> None:

@@ -12,6 +12,8 @@ from runway_tui.engine.models import LockInfo, StatusReport
 from runway_tui.engine.vocabulary import version_label
 from runway_tui.tui.format import when
 
+PRODUCTION_BADGE = "bold white on dark_red"
+
 
 @dataclass
 class HeaderState:
@@ -45,7 +47,7 @@ def render_header(state: HeaderState) -> Text:
     line1.append(state.app_name, style="bold")
     line1.append(" ")
     if state.production:
-        line1.append("  PRODUCTION ", style="bold white on dark_red")
+        line1.append("  PRODUCTION ", style=PRODUCTION_BADGE)
     if state.read_only:
         line1.append("  READ-ONLY ", style="bold black on yellow")
     else:
@@ -73,8 +75,9 @@ def render_header(state: HeaderState) -> Text:
         line2.append("  ")
         pending = counts["pending"]
         line2.append(f"{pending} pending", style="bold cyan" if pending else "dim")
-        for key, label, style in (("drift", "drift", "bold yellow"), ("orphan", "orphan", "magenta"),
-                                  ("failed", "failed", "bold red"), ("broken", "broken", "bold red")):
+        for key, label, style in (("running", "running", "bold yellow"), ("drift", "drift", "bold yellow"),
+                                  ("orphan", "orphan", "magenta"), ("failed", "failed", "bold red"),
+                                  ("interrupted", "interrupted", "bold red"), ("broken", "broken", "bold red")):
             if counts.get(key):
                 line2.append(f"  {counts[key]} {label}", style=style)
         line2.append("  · lock ", style="dim")

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.markup import escape
+from textual.timer import Timer
 from textual.widgets import Input, Label, ProgressBar, RichLog
 
+from runway_tui.engine.vocabulary import duration_label
 from runway_tui.tui.bridge import LogEntry, Progress
 
 LEVELS = ("debug", "info", "warning", "error")
 LEVEL_STYLES = {"debug": "dim", "info": "", "success": "green", "warning": "yellow", "error": "bold red"}
 LEVEL_TAGS = {"debug": "DBG", "info": "INF", "success": " OK", "warning": "WRN", "error": "ERR"}
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+TICK_S = 0.2
+
+
+def progress_text(progress: Progress, now: float, frame: str = SPINNER[0]) -> str:
+    """`1,234/10,000 · 410/s · ETA 19.1 s · 3.0 s elapsed · up 011_backfill`, or, for a step that reports no
+    progress, `⠙ 12.3 s elapsed · up 011_backfill`: what changes first, so a narrow pane keeps it (durations
+    in the one format every front end uses)."""
+    elapsed_s = max(now - progress.started, 0.0) if progress.started else 0.0
+    elapsed = f"{duration_label(int(elapsed_s * 1000))} elapsed"
+    if progress.total <= 0:
+        return f"{frame} {elapsed} · {progress.label}"
+    parts = [f"{progress.done:,}/{progress.total:,}"]
+    if progress.done > 0 and elapsed_s > 0:
+        rate = progress.done / elapsed_s
+        parts.append(f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s")
+        if progress.done < progress.total:
+            parts.append(f"ETA {duration_label(int((progress.total - progress.done) / rate * 1000))}")
+    return " · ".join([*parts, elapsed, progress.label])
 
 
 def _rank(level: str) -> int:
@@ -33,10 +55,14 @@ class LiveLog(Vertical):
         self.following = True
         self.text_filter = ""  # `/` in pane 4: only lines containing it (case-insensitive)
         self._rendered_width = 0
+        self._progress: Progress | None = None
+        self._ticker: Timer | None = None
+        self._frame = 0
+        self.monotonic = time.monotonic  # the clock of elapsed times (a test may fix it)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search the live log · Esc clears", id="log-filter", classes="filter-input")
-        with Horizontal(id="progress-row"):
+        with Vertical(id="progress-row"):  # the step's text on one line, its bar below (rate and ETA fit)
             yield Label("", id="progress-label")
             yield ProgressBar(total=1, show_eta=False, id="progress")
         yield RichLog(max_lines=self.max_lines, wrap=True, markup=False, highlight=False, auto_scroll=True,
@@ -102,19 +128,33 @@ class LiveLog(Vertical):
         return self.following
 
     def show_progress(self, progress: Progress | None) -> None:
+        """The step running now: with `ctx.progress`, a bar with rate and ETA; without, an indeterminate bar
+        and the elapsed time (never a bar stuck at 0 %). A timer keeps the time current between events."""
         row = self.query_one("#progress-row")
+        self._progress = progress
         if progress is None:
             row.display = False
+            if self._ticker is not None:
+                self._ticker.stop()
+                self._ticker = None
             return
         row.display = True
         bar = self.query_one("#progress", ProgressBar)
         if progress.total > 0:
             bar.update(total=progress.total, progress=progress.done)
-            label = f"{progress.label}  {progress.done:,}/{progress.total:,}"
         else:
-            bar.update(total=1, progress=0)
-            label = progress.label
-        self.query_one("#progress-label", Label).update(Text(label))
+            bar.update(total=None)  # indeterminate: the bar moves, no percentage is claimed
+        if self._ticker is None:
+            self._ticker = self.set_interval(TICK_S, self._tick)
+        self._tick()
+
+    def _tick(self) -> None:
+        progress = self._progress
+        if progress is None:
+            return
+        self._frame = (self._frame + 1) % len(SPINNER)
+        self.query_one("#progress-label", Label).update(Text(progress_text(progress, self.monotonic(),
+                                                                           SPINNER[self._frame])))
 
     def _update_subtitle(self) -> None:
         mode = "following" if self.following else "paused"

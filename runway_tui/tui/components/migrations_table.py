@@ -12,15 +12,20 @@ from textual.widgets import DataTable
 
 from runway_tui.engine.models import Problem, StatusReport, StatusRow
 from runway_tui.tui.bindings import LIST_BINDINGS
+from runway_tui.tui.bridge import Running
 from runway_tui.tui.components.columns import Column, Step, cursor_row_key, fit
 from runway_tui.tui.format import clip, short_name, status_text, summary, version_text, when
 
-# Shrink order when the pane is narrow: the description first (it keeps at least a readable start), the
-# year of "applied at", the name, and only then the state word (the mark and its colour stay).
-SHRINK: list[Step] = [("description", 24), ("name", 16), ("applied_by", 12), ("applied_at", None),
-                      ("description", 20), ("name", 12), ("description", 16), ("status", None),
-                      ("applied_by", 8), ("description", 10), ("name", 8), ("description", 4)]
+# The name gets the width first: when the pane is narrow the description shrinks (keeping a readable start),
+# then the state word (its mark and colour stay; the subtitle counts each state), and the name only last.
+SHRINK: list[Step] = [("description", 20), ("status", None), ("description", 10), ("name", 24),
+                      ("description", 4), ("name", 12), ("name", 8)]
 GIVE_BACK = ["status", "description"]
+# The wide view (ctrl+w) adds applied at/by; they give way before the name does.
+SHRINK_WIDE: list[Step] = [("description", 16), ("applied_by", 12), ("applied_at", None), ("status", None),
+                           ("description", 8), ("applied_by", 8), ("description", 4), ("name", 20), ("name", 12),
+                           ("name", 8)]
+GIVE_BACK_WIDE = ["status", "applied_at", "applied_by", "description"]
 PATCH_LIMIT = 50  # more changed or removed rows than this: rebuild instead of patching
 CHUNK = 200  # rows added per turn of the event loop when the table is rebuilt
 CHUNK_PAUSE_S = 0.001
@@ -43,7 +48,8 @@ class MigrationsTable(DataTable[object]):
 
     BINDINGS = LIST_BINDINGS
 
-    COLUMNS = ("status", "version", "name", "description", "applied_at", "applied_by")
+    COLUMNS = ("status", "version", "name", "description")
+    WIDE_COLUMNS = ("status", "version", "name", "description", "applied_at", "applied_by")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
@@ -60,6 +66,40 @@ class MigrationsTable(DataTable[object]):
         self._fitted_width: object = None  # the size the columns were fitted to
         self.offline = False  # the report is the files alone: the database state is unknown
         self.status_filter = "all"  # all, pending, problems, applied (`s` cycles)
+        self.wide = False  # ctrl+w: applied at/by as well
+        self._roomy = False  # the pane holds every column at its natural width: applied at/by shown anyway
+        self.running: Running | None = None  # the step this session runs now: its row is marked ▶
+        self._followed: str | None = None  # the row this run's following moved the cursor to
+
+    @property
+    def columns_shown(self) -> tuple[str, ...]:
+        """Applied at/by in the wide view, and whenever the pane holds every column at its natural width."""
+        return self.WIDE_COLUMNS if self.wide or self._roomy else self.COLUMNS
+
+    def toggle_wide(self) -> bool:
+        self.wide = not self.wide
+        self._fitted_width = None  # other columns: fit them again
+        self._render_rows()
+        return self.wide
+
+    def set_running(self, running: Running | None) -> None:
+        """Mark the row of the step running now (None: none) and follow it: the cursor moves to it, from
+        step to step, as long as it stays on the row it was moved to (move it away: it stays where you put
+        it; move it back: it follows again). Steps whose events arrive together are followed as one."""
+        self.running = running
+        self._render_rows()
+        if running is None or self._building is not None:
+            return
+        key = f"v{running.version}"
+        if (self._followed is None or self.selected_key == self._followed) and key in self.rows_by_key:
+            self.move_cursor(row=self.get_row_index(key))
+            self._followed = key
+
+    def run_ended(self) -> None:
+        """The run is over: no row is marked, and the next run is followed from its first step."""
+        self._followed = None
+        if self.running is not None:
+            self.set_running(None)
 
     @property
     def complete(self) -> bool:
@@ -83,8 +123,13 @@ class MigrationsTable(DataTable[object]):
         ]
         visible = max(self.size.height - 1, 0)
         scrollbar = self.styles.scrollbar_size_vertical if len(rows) > visible else 0
+        gap = 2 * self.cell_padding
+        self._roomy = sum(c.natural + gap for c in columns) <= self.size.width - scrollbar
+        columns = [c for c in columns if c.key in self.columns_shown]
         self._fitted_width = self.size
-        fit(columns, self.size.width - scrollbar, 2 * self.cell_padding, SHRINK, GIVE_BACK)
+        wide = self.wide or self._roomy
+        fit(columns, self.size.width - scrollbar, gap, SHRINK_WIDE if wide else SHRINK,
+            GIVE_BACK_WIDE if wide else GIVE_BACK)
         return {c.key: c for c in columns}
 
     def show(self, report: StatusReport, offline: bool = False) -> None:
@@ -104,6 +149,8 @@ class MigrationsTable(DataTable[object]):
     def _status(self, row: StatusRow) -> Text:
         if self.offline and row.script is not None and not row.script.is_broken:
             return Text("? unknown", style="dim")
+        if self.running is not None and row.version == self.running.version:
+            return Text("▶ " + ("applying" if self.running.direction == "up" else "reverting"), style="bold yellow")
         return status_text(row)
 
     def set_filter(self, text: str) -> None:
@@ -112,7 +159,8 @@ class MigrationsTable(DataTable[object]):
 
     def _row_fingerprint(self, row: StatusRow) -> tuple[object, ...]:
         record = row.record
-        return (self.offline, record.error if record else None, row.state, row.problems,
+        running = self.running is not None and row.version == self.running.version
+        return (self.offline, running, record.error if record else None, row.state, row.problems,
                 row.name, row.description, record.applied_at if record else None,
                 record.applied_by if record else None)
 
@@ -122,7 +170,7 @@ class MigrationsTable(DataTable[object]):
         if columns["status"].is_compact:
             status = Text(status.plain[:1], style=status.style)
         applied_at = ""
-        if record is not None and record.applied_at is not None:
+        if record is not None and record.applied_at is not None and "applied_at" in columns:
             applied_at = (record.applied_at.strftime("%m-%d %H:%M") if columns["applied_at"].is_compact
                           else when(record.applied_at))
         cells = {"status": status, "version": version_text(row.version),
@@ -131,7 +179,7 @@ class MigrationsTable(DataTable[object]):
         return tuple(cells[k] if isinstance(cells[k], Text) and k == "status" else
                      Text(clip(cells[k].plain, columns[k].width), style=cells[k].style)
                      if isinstance(cells[k], Text) else clip(str(cells[k]), columns[k].width)
-                     for k in self.COLUMNS)
+                     for k in self.columns_shown)
 
     def _render_rows(self) -> None:
         """Show the report: only the rows that changed are updated (a step changes one row of 1000); the
@@ -145,7 +193,7 @@ class MigrationsTable(DataTable[object]):
                 and self._building is None):
             return  # polling found nothing new: keep the table (and the cursor) untouched
         columns = self._fit(rows)
-        layout = tuple((k, columns[k].width, columns[k].label, columns[k].is_compact) for k in self.COLUMNS)
+        layout = tuple((k, columns[k].width, columns[k].label, columns[k].is_compact) for k in self.columns_shown)
         self._legend(rows)
         self.rows_by_key = {row_key(r): r for r in rows}
         if layout == self._layout and self._building is None and self._patch(rows, keys, fingerprints, columns):
@@ -170,7 +218,7 @@ class MigrationsTable(DataTable[object]):
         for row in changed:
             key = row_key(row)
             cells = self._cells(row, columns)
-            for column, before, after in zip(self.COLUMNS, self._shown_cells[key], cells, strict=True):
+            for column, before, after in zip(self.columns_shown, self._shown_cells[key], cells, strict=True):
                 if before != after:
                     self.update_cell(key, column, after)
             self._shown_cells[key] = cells
@@ -189,7 +237,7 @@ class MigrationsTable(DataTable[object]):
                  columns: dict[str, Column], layout: tuple[object, ...]) -> None:
         selected = self._pending_selection or self.selected_key
         self.clear(columns=True)
-        for key in self.COLUMNS:
+        for key in self.columns_shown:
             self.add_column(columns[key].label, width=columns[key].width, key=key)
         self._layout, self._keys, self._fingerprints = layout, keys, fingerprints
         self._shown_cells = {}

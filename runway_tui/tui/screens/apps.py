@@ -18,6 +18,7 @@ from runway_tui.engine.config import Config
 from runway_tui.engine.models import StatusReport
 from runway_tui.engine.policy import Access
 from runway_tui.engine.vocabulary import version_label
+from runway_tui.tui.components.header_bar import PRODUCTION_BADGE
 
 COLUMNS = ("app", "database", "version", "pending", "problems", "lock", "server")
 
@@ -35,7 +36,7 @@ class AppProbe:
     @classmethod
     def of(cls, status: StatusReport, lock: str, server: str) -> AppProbe:
         counts = status.counts()
-        problems = sum(counts.get(k, 0) for k in ("drift", "orphan", "failed", "broken"))
+        problems = sum(counts.get(k, 0) for k in ("drift", "orphan", "failed", "interrupted", "broken"))
         return cls(version_label(status.current_version),
                    str(counts["pending"]), str(problems), lock, server)
 
@@ -64,7 +65,8 @@ def probe(config: Config, name: str) -> AppProbe:
 class AppsScreen(ModalScreen[str | None]):
     """enter switches to the highlighted application; esc keeps the current one."""
 
-    BINDINGS = [Binding("escape", "close", "Close", show=False), Binding("q", "close", "Close", show=False)]
+    BINDINGS = [Binding("escape", "close", "Close", show=False), Binding("q", "close", "Close", show=False),
+                Binding("question_mark", "app.show_keys", "Keys", show=False)]  # (the app's ? stops at a dialog)
 
     def __init__(self, config: Config, current: str, current_probe: AppProbe | None = None) -> None:
         super().__init__()
@@ -100,7 +102,11 @@ class AppsScreen(ModalScreen[str | None]):
         app = self.config.applications.get(name)
         marker = "● " if name == self.current else "  "
         style = "bold" if name == self.current else ""
-        return (Text(marker + name + (" (prod)" if app is not None and app.production else ""), style=style),
+        label = Text(marker + name, style=style)
+        if app is not None and app.production:  # the header's badge: production reads the same everywhere
+            label.append(" ")
+            label.append(" PRODUCTION ", style=PRODUCTION_BADGE)
+        return (label,
                 app.database if app is not None else "—", found.version, found.pending, found.problems,
                 found.lock, Text(found.server, style="red" if found.server.startswith(("unreachable", "error"))
                                  else "dim"))

@@ -17,7 +17,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
@@ -49,52 +48,28 @@ class ViewLoaded(Message):
         self.error = error
 
 
-class CollectionCommands(Provider):
-    """The screen's views and actions in the command palette, by name."""
-
-    def _entries(self) -> list[tuple[str, str, str]]:
-        return [("Documents", "show the documents (1)", "view('documents')"),
-                ("Schema", "field paths, types and how often they occur, from a $sample (2)", "view('schema')"),
-                ("Indexes", "keys, flags, size and usage of every index (3)", "view('indexes')"),
-                ("Validation", "the validator, its level and action, and the collection's options (4)",
-                 "view('validation')"),
-                ("Filter documents", "type a MongoDB query in extended JSON (/)", "edit_query"),
-                ("Exact count", "count the documents matching the filter on the server (c)", "exact_count"),
-                ("Reload view", "read the view shown again (r)", "reload")]
-
-    def _run(self, action: str) -> Callable[[], object]:
-        screen = self.screen
-        return partial(screen.run_action, action)
-
-    async def discover(self) -> Hits:
-        if not isinstance(self.screen, CollectionScreen):
-            return
-        for title, help_text, action in self._entries():
-            yield DiscoveryHit(title, self._run(action), text=title, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        if not isinstance(self.screen, CollectionScreen):
-            return
-        matcher = self.matcher(query)
-        for title, help_text, action in self._entries():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), self._run(action), text=title, help=help_text)
-
-
 class CollectionScreen(Screen[None]):
-    COMMANDS = {CollectionCommands}
+    """Its keys are its palette's commands and its `?` list (tui/commands.py, tui/keys_panel.py)."""
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="collection-back", tooltip="Back; while a read runs, cancel it"),
-        Binding("1", "view('documents')", "Documents", show=False, id="view-documents"),
-        Binding("2", "view('schema')", "Schema", show=False, id="view-schema"),
-        Binding("3", "view('indexes')", "Indexes", show=False, id="view-indexes"),
-        Binding("4", "view('validation')", "Validation", show=False, id="view-validation"),
-        Binding("slash", "edit_query", "Filter", key_display="/", id="documents-filter"),
-        Binding("c", "exact_count", "Count", id="documents-count", tooltip="Count the matching documents exactly"),
-        Binding("right_square_bracket", "page(1)", "Next", key_display="]", id="documents-next"),
-        Binding("left_square_bracket", "page(-1)", "Prev", key_display="[", id="documents-prev"),
-        Binding("r", "reload", "Reload", id="collection-reload"),
+        Binding("1", "view('documents')", "Documents", show=False, id="view-documents",
+                tooltip="Show the documents, 50 a page"),
+        Binding("2", "view('schema')", "Schema", show=False, id="view-schema",
+                tooltip="Field paths, types and how often they occur, from a $sample"),
+        Binding("3", "view('indexes')", "Indexes", show=False, id="view-indexes",
+                tooltip="Keys, flags, size and usage of every index"),
+        Binding("4", "view('validation')", "Validation", show=False, id="view-validation",
+                tooltip="The validator, its level and action, and the collection's options"),
+        Binding("slash", "edit_query", "Filter", key_display="/", id="documents-filter",
+                tooltip="Filter the documents: a MongoDB query in extended JSON"),
+        Binding("c", "exact_count", "Exact count", id="documents-count",
+                tooltip="Count the documents matching the filter exactly, on the server"),
+        Binding("right_square_bracket", "page(1)", "Next", key_display="]", id="documents-next",
+                tooltip="The next page of documents (read by key)"),
+        Binding("left_square_bracket", "page(-1)", "Prev", key_display="[", id="documents-prev",
+                tooltip="The previous page of documents"),
+        Binding("r", "reload", "Reload", id="collection-reload", tooltip="Read the view shown again"),
         Binding("q", "back", "Back", show=False),
     ]
 

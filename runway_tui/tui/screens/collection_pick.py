@@ -13,7 +13,8 @@ from textual.widgets.option_list import Option
 
 
 class CollectionPickScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("j", "down", show=False),
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("question_mark", "app.show_keys", "Keys", show=False),
+                Binding("j", "down", show=False),
                 Binding("k", "up", show=False)]
 
     def __init__(self, title: str, names: list[str]) -> None:

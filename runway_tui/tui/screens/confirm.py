@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.console import Group
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -27,6 +28,7 @@ class ConfirmRequest:
     warnings: list[str] = field(default_factory=list)
     confirm_label: str = "Run"
     typed: str | None = None  # production: the text (database name) to type
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (title, Python source) shown after the rest
 
 
 def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Group:
@@ -38,7 +40,7 @@ def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Gro
     grid.add_column(style="bold")
     for label, value in request.facts:
         grid.add_row(label, Text(value))
-    parts: list[Table | Text] = [grid]
+    parts: list[Table | Text | Syntax] = [grid]
     if request.steps:
         steps = Text(no_wrap=True, overflow="ellipsis")
         shown = request.steps if max_steps is None or len(request.steps) <= max_steps else \
@@ -52,6 +54,9 @@ def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Gro
         parts.append(steps)
     for warning in request.warnings:
         parts.append(Text.assemble(("\n! ", "bold yellow"), (warning, "yellow")))
+    for title, code in request.sources:  # e.g. what a revert runs: the downgrade, read from the file (not run)
+        parts.append(Text.assemble(("\n", ""), (title, "bold cyan")))
+        parts.append(Syntax(code, "python", theme="monokai", word_wrap=True, line_numbers=False))
     return Group(*parts)
 
 
@@ -62,6 +67,9 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y", "confirm", "Confirm", show=False, id="confirm-yes"),
         Binding("n", "cancel", "Cancel", show=False, id="confirm-no"),
         Binding("escape", "cancel", "Cancel", show=False),
+        Binding("j", "scroll_body(1)", "Scroll down", show=False),
+        Binding("k", "scroll_body(-1)", "Scroll up", show=False),
+        Binding("question_mark", "app.show_keys", "Keys", show=False),  # a dialog: the app's ? does not reach it
     ]
 
     # lines around the body: the screen's margin, border, padding, title, buttons (typed: hint, input, error)
@@ -93,7 +101,8 @@ class ConfirmScreen(ModalScreen[bool]):
         if max_steps is not None and max_steps < len(self.request.steps):
             self.hidden_steps = len(self.request.steps) - max(max_steps - 1, 1)
         body = render_request(self.request, max_steps)
-        self._rendered_text = "\n".join(r.plain for r in body.renderables if isinstance(r, Text))
+        self._rendered_text = "\n".join(r.plain if isinstance(r, Text) else r.code for r in body.renderables
+                                        if isinstance(r, Text | Syntax))
         with Vertical(id="dialog", classes="dialog"):
             yield Label(Text(self.request.title), id="dialog-title")
             with VerticalScroll(id="dialog-scroll") as scroll:
@@ -102,7 +111,7 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.request.typed:
                 yield Label(Text.assemble("Production: type the database name ", (self.request.typed, "bold"),
                                           " and press Enter to confirm, Esc to cancel."), id="typed-hint")
-                yield Input(placeholder=self.request.typed, id="typed", select_on_focus=False)
+                yield Input(placeholder="type the name shown above", id="typed", select_on_focus=False)
                 yield Label("", id="typed-error")
             else:
                 with Horizontal(id="dialog-buttons"):
@@ -116,6 +125,10 @@ class ConfirmScreen(ModalScreen[bool]):
             self.query_one("#typed", Input).focus()
         else:
             self.query_one("#no", Button).focus()  # Enter alone never runs anything
+
+    def action_scroll_body(self, lines: int) -> None:
+        """j/k scroll a long body (a revert's source) while the focus stays on Cancel."""
+        self.query_one("#dialog-scroll", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def action_confirm(self) -> None:
         if not self.request.typed:

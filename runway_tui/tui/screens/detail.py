@@ -30,6 +30,7 @@ from runway_tui.tui.format import (
     version_text,
     when,
 )
+from runway_tui.tui.guard import WriteGuard
 
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
@@ -77,12 +78,57 @@ class DetailScreen(Screen[None]):
         return getattr(self.app, "engine", None)
 
 
-class MigrationDetailScreen(DetailScreen):
+class MigrationDetailScreen(WriteGuard, DetailScreen):
     """Source with syntax highlighting, stored vs current checksum, and this migration's audit entries.
-    `o` opens a collection the source names, so the data a pending step will touch can be seen first."""
+    `o` opens a collection the source names, so the data a pending step will touch can be seen first.
 
-    BINDINGS = [Binding("o", "open_collection", "Open collection", id="detail-open-collection"),
-                Binding("c", "copy", "Copy error / path", id="detail-copy")]
+    The repairs act here, on this migration, where its drift diff and its error are read (`A`, `M`, `P`,
+    `F`), and so do `u` (up to and including it) and `d` (revert it and what is applied above it); each asks
+    first, as on the main screen. The screen follows the migration's state as it changes."""
+
+    MUTATING = frozenset({"mark", "accept_drift", "forget", "step_through"})
+    FILES = frozenset()
+    BINDINGS = [Binding("o", "open_collection", "Collection", id="detail-open-collection",
+                        tooltip="Open a collection this migration's source names (read only)"),
+                Binding("c", "copy", "Copy", id="detail-copy",
+                        tooltip="Copy the step's error and traceback, or the file's path (OSC 52)"),
+                Binding("u", "step_through('up')", "Up to this", id="detail-up-to",
+                        tooltip="Apply every pending migration up to and including this one (asks first)"),
+                Binding("d", "step_through('down')", "Revert this", id="detail-down-through",
+                        tooltip="Revert this migration and every applied one above it (asks first)"),
+                Binding("A", "accept_drift", "Accept drift", show=False, id="accept-drift",
+                        tooltip="Store the edited file's checksum for this applied migration (audited)"),
+                Binding("M", "mark(True)", "Mark applied", show=False, id="mark-applied",
+                        tooltip="Record this migration as applied without running it (audited)"),
+                Binding("P", "mark(False)", "Mark pending", show=False, id="mark-pending",
+                        tooltip="Record this migration as pending without running it (audited)"),
+                Binding("F", "forget", "Forget record", show=False, id="forget-orphan",
+                        tooltip="Remove the record of this migration whose file is gone (audited)")]
+
+    def action_step_through(self, direction: str) -> None:
+        self.runway.request_step_through(direction, self.row)
+
+    def action_accept_drift(self) -> None:
+        self.runway.request_accept(self.row)
+
+    def action_mark(self, applied: bool) -> None:
+        self.runway.request_mark(applied, self.row)
+
+    def action_forget(self) -> None:
+        self.runway.request_forget(self.row)
+
+    def follow(self, rows: list[StatusRow]) -> None:
+        """The state read after a step, a repair or another operator's change: shown here too."""
+        version, name = self.row.version, self.row.name
+        fresh = next((r for r in rows if (r.version == version if version is not None
+                                          else r.version is None and r.name == name)), None)
+        if fresh is None or fresh == self.row:
+            return
+        self.row = fresh
+        self.collections = collections_in_file(fresh.script.path) if fresh.script is not None else []
+        self.diff_text = ""
+        self.refresh(recompose=True)
+        self.call_after_refresh(self._fill)
 
     def action_copy(self) -> None:
         """The stored error (scrubbed by the engine) when the step failed, else the file's path (OSC 52)."""
@@ -185,6 +231,10 @@ class MigrationDetailScreen(DetailScreen):
         return read_text(self.row.script.path, MAX_MIGRATION_BYTES, "migration", errors="replace")[:MAX_SOURCE_CHARS]
 
     def on_mount(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        """What the widgets need once composed (again after `follow`): the audit entries, the drift diff."""
         table = self.query_one("#migration-audit", DataTable)
         for label in ("Date", "Action", "Result", "Took", "User@host"):
             table.add_column(label)

@@ -18,6 +18,7 @@ class ErrorScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", show=False),
         Binding("enter", "close", "Close", show=False),
         Binding("q", "close", "Close", show=False),
+        Binding("question_mark", "app.show_keys", "Keys", show=False),  # a dialog: the app's ? does not reach it
     ]
 
     def __init__(self, title: str, message: str, details: list[str] | None = None, *, kind: str = "error",

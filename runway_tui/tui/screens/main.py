@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, RichLog
 
-from runway_tui.tui import row_view
-from runway_tui.tui.bindings import FILE_ACTIONS, MUTATING_ACTIONS, main_bindings
+from runway_tui.tui import audit_tools, row_view
+from runway_tui.tui.audit_search import AuditSearch, AuditSearchError
+from runway_tui.tui.bindings import main_bindings
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePane
 from runway_tui.tui.components.header_bar import HeaderBar
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
+from runway_tui.tui.guard import WriteGuard
 from runway_tui.tui.screens.collection import CollectionScreen
 from runway_tui.tui.screens.detail import AuditDetailScreen, MigrationDetailScreen
 from runway_tui.tui.screens.server import ServerScreen
-
-if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
 
 PANES = {
     "migrations": ("#migrations-pane", "#migrations"),
@@ -31,17 +28,12 @@ PANES = {
     "audit": ("#audit-pane", "#audit"),
     "log": ("#log-pane", "#log"),
 }
-READ_ONLY_SAFE = {"refresh", "plan"}  # reads that stay available (refresh only reloads in read-only)
 
 
-class MainScreen(Screen[None]):
+class MainScreen(WriteGuard, Screen[None]):
     BINDINGS = [*main_bindings(), Binding("escape", "back", "Back", show=False)]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     AUTO_FOCUS = "#migrations"
-
-    @property
-    def runway(self) -> RunwayApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
@@ -66,37 +58,6 @@ class MainScreen(Screen[None]):
         for box in self.query(Input):
             box.cursor_blink = self.runway.cursor_blink
         self.runway.start()
-
-    # ------------------------------------------------------------------ guards
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only hides writes and editing (False); busy or disconnected greys writes (None)."""
-        if self.refusal(action) is None:
-            return True
-        return False if self._hidden(action) else None
-
-    def _hidden(self, action: str) -> bool:
-        return self.runway.read_only and (action in MUTATING_ACTIONS or action in FILE_ACTIONS)
-
-    def refusal(self, action: str) -> str | None:
-        """Why `action` cannot run now (what the toast says), or None."""
-        app = self.runway
-        if self._hidden(action):
-            return ("read-only: files are not edited in this mode" if action in FILE_ACTIONS
-                    else "read-only: this would write to the database")
-        if action in MUTATING_ACTIONS:
-            return app.state.write_refusal(app.engine is not None)
-        if action in READ_ONLY_SAFE and app.state.busy is not None:
-            return f"busy: {app.state.busy.label}"
-        return None
-
-    def on_key(self, event: events.Key) -> None:
-        """A key whose action is hidden or greyed reaches here unhandled: say why instead of nothing."""
-        for binding in self._bindings.key_to_bindings.get(event.key, []):
-            reason = self.refusal(binding.action.split("(")[0])
-            if reason:
-                event.stop()
-                self.notify(reason, severity="warning", timeout=3, markup=False)
-                return
 
     # ------------------------------------------------------------------ navigation
     def action_focus_pane(self, name: str) -> None:
@@ -170,6 +131,11 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#audit-filter")
     def _audit_filter(self, event: Input.Submitted) -> None:
+        try:
+            AuditSearch.parse(event.value)
+        except AuditSearchError as exc:  # said at once; the line stays to be corrected
+            self.notify(f"audit filter: {exc}", severity="error", timeout=6, markup=False)
+            return
         self.runway.set_audit_filter(event.value.strip())
         self._close_filter(event.input, clear=False)
 
@@ -226,6 +192,12 @@ class MainScreen(Screen[None]):
     def action_unlock(self) -> None:
         self.runway.request_unlock()
 
+    def action_wide_view(self) -> None:
+        wide = self.query_one(MigrationsTable).toggle_wide()
+        self.query_one("#panes").set_class(wide, "-wide-migrations")
+        pane = self.query_one("#migrations-pane")
+        pane.border_title = "[1] Migrations · wide" if wide else "[1] Migrations"
+
     def action_status_filter(self) -> None:
         self.query_one(MigrationsTable).cycle_status_filter()  # the pane's subtitle says which
 
@@ -253,6 +225,12 @@ class MainScreen(Screen[None]):
 
     def action_audit_page(self, delta: int) -> None:
         self.runway.audit_page(delta)
+
+    def action_audit_export(self) -> None:
+        audit_tools.request_export(self)
+
+    def action_state_at(self) -> None:
+        audit_tools.request_state_at(self)
 
     def action_switch_app(self) -> None:
         self.runway.request_switch_app()

@@ -13,7 +13,8 @@ from textual.widgets.option_list import Option
 
 
 class RowScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("q", "close", show=False),
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("question_mark", "app.show_keys", "Keys", show=False),
+                Binding("q", "close", show=False),
                 Binding("c", "copy", "Copy", id="row-copy"), Binding("y", "copy", show=False),
                 Binding("j", "down", show=False), Binding("k", "up", show=False)]
 

@@ -21,6 +21,18 @@ def _note(section: Section) -> Text:
     return Text(section.note or "", style="yellow" if section.note == "not permitted" else "dim")
 
 
+def fill(table: DataTable, labels: tuple[str, ...], rows: list[tuple[Text, ...]], right: set[str]) -> None:
+    """Columns as wide as their longest cell, set explicitly (an auto width settles only on idle: a real
+    terminal could keep the header's widths and shift the cells), figures right-aligned under their header."""
+    table.clear(columns=True)
+    widths = [min(max([len(label)] + [r[i].cell_len for r in rows]), 60) for i, label in enumerate(labels)]
+    for label, width in zip(labels, widths, strict=True):
+        table.add_column(Text(label, justify="right" if label in right else "left"), width=width, key=label)
+    for row in rows:
+        table.add_row(*row)
+    table.refresh()
+
+
 class ServerScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="server-back"),
@@ -44,12 +56,6 @@ class ServerScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        members = self.query_one("#members-table", DataTable)
-        for label in ("Member", "State", "Health", "Lag"):
-            members.add_column(label)
-        ops = self.query_one("#ops-table", DataTable)
-        for label in ("Op id", "Running", "Op", "Namespace", "Client", "Command"):
-            ops.add_column(label)
         self.query_one("#members-table").focus()
         self.load()
 
@@ -88,17 +94,17 @@ class ServerScreen(Screen[None]):
         facts.append(f" · database {report.database}", style="dim")
         self.query_one("#server-facts", Static).update(facts)
         members = self.query_one("#members-table", DataTable)
-        members.clear()
         self.query_one("#members-note", Static).update(_note(report.members))
         members.display = report.members.rows is not None
+        rows = []
         for member in report.members.rows or []:
             assert isinstance(member, Member)
             lag = "—" if member.lag_s is None else f"{member.lag_s:.1f} s"
-            members.add_row(member.name + (" (this one)" if member.is_self else ""), member.state,
-                            Text("ok", style="green") if member.healthy else Text("down", style="red"),
-                            Text(lag, style="yellow" if (member.lag_s or 0) > 10 else ""))
+            rows.append((Text(member.name + (" (this one)" if member.is_self else "")), Text(member.state),
+                         Text("ok", style="green") if member.healthy else Text("down", style="red"),
+                         Text(lag, style="yellow" if (member.lag_s or 0) > 10 else "", justify="right")))
+        fill(members, ("Member", "State", "Health", "Lag"), rows, right={"Lag"})
         ops = self.query_one("#ops-table", DataTable)
-        ops.clear()
         section = report.operations
         if section.rows is None:
             self.query_one("#ops-note", Static).update(_note(section))
@@ -106,9 +112,12 @@ class ServerScreen(Screen[None]):
             self.query_one("#ops-note", Static).update(Text(
                 f"{len(section.rows)} running longer than {report.threshold_s:g} s", style="dim"))
         ops.display = bool(section.rows)
+        op_rows = []
         for op in section.rows or []:
             assert isinstance(op, CurrentOp)
-            ops.add_row(op.opid, f"{op.secs:.1f} s", op.op, op.ns, op.client, op.summary)
+            op_rows.append((Text(str(op.opid), justify="right"), Text(f"{op.secs:.1f} s", justify="right"),
+                            Text(op.op), Text(op.ns), Text(op.client), Text(op.summary)))
+        fill(ops, ("Op id", "Running", "Op", "Namespace", "Client", "Command"), op_rows, right={"Op id", "Running"})
         connections = report.connections
         text = _note(connections) if connections.rows is None else Text(
             " · ".join(f"{label} {value}" for label, value in connections.rows))
