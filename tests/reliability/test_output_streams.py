@@ -194,3 +194,13 @@ def test_a_subscriber_that_cannot_write_never_fails_the_step(project: Project, t
     assert result.stdout == "completed [1]\n"
     assert "RecursionError" not in result.stderr
     assert_applied_once(project)
+
+
+def test_a_junit_report_on_a_full_disk_after_a_success_is_the_output_code(project: Project) -> None:
+    project.write_migration(1, "prints", PRINTS)
+    result = shell(project, "up", "--junit", "/dev/full", redirects="")
+    no_traceback(result.stderr)
+    assert result.returncode == OUTPUT_LOST, result.stderr
+    assert "--junit /dev/full: cannot write the report: No space left on device" in result.stderr
+    assert result.stdout == "applied 1 migration(s); current version 001\n"
+    assert_applied_once(project)
