@@ -47,14 +47,18 @@ def downgrade(ctx):
 '''
 
 
+# A module name of this test's own: another test's `project_hooks` may already sit in sys.modules.
+HOOKS_MODULE = "switcher_probe_hooks"
+
+
 def _application(name: str, uri: str, database: str, events: bool) -> str:
     host, port = host_and_port(uri)
     lines = [f"    {name}:", "      app_client:", f"        host: {host}", f"        port: {port}",
              f"      app_database: {database}", "      app_repository:", "        collection: migrations",
              "      app_auditlog_journal:", "        collection: auditlog", "      use_auditlog: true"]
     if events:
-        lines += ["      app_events:", "        StartingEvent: [project_hooks.on_start]",
-                  "        ClosingEvent: [project_hooks.on_close]"]
+        lines += ["      app_events:", f"        StartingEvent: [{HOOKS_MODULE}.on_start]",
+                  f"        ClosingEvent: [{HOOKS_MODULE}.on_close]"]
     return "\n".join(lines) + "\n"
 
 
@@ -62,7 +66,8 @@ def _application(name: str, uri: str, database: str, events: bool) -> str:
 def two_applications(tmp_path: Path, mongo_uri: str, db_name: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A Mongorunway project: `staging` without handlers, `production` with them (its own database)."""
     monkeypatch.chdir(tmp_path)  # Mongorunway resolves scripts_dir and the handlers' modules from here
-    (tmp_path / "project_hooks.py").write_text(HOOKS)
+    sys.modules.pop(HOOKS_MODULE, None)
+    (tmp_path / f"{HOOKS_MODULE}.py").write_text(HOOKS)
     (tmp_path / "migrations").mkdir()
     (tmp_path / "migrations" / "001_create_things.py").write_text(MIGRATION)
     (tmp_path / "mongorunway.yaml").write_text(
@@ -70,7 +75,7 @@ def two_applications(tmp_path: Path, mongo_uri: str, db_name: str, monkeypatch: 
         + _application("staging", mongo_uri, db_name, events=False)
         + _application("production", mongo_uri, db_name + "_p", events=True))
     yield tmp_path
-    sys.modules.pop("project_hooks", None)
+    sys.modules.pop(HOOKS_MODULE, None)
 
 
 async def test_the_switcher_probe_runs_no_handler_of_another_application(two_applications: Path, mongo_client) -> None:
