@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,15 @@ from tests.support.project import Project
 from tests.support.server import Server, ServerFactory
 
 URI_ENV = "RUNWAY_TEST_MONGODB_URI"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background of a non-interactive shell (`make test &`, nohup, some CI runners)
+    inherits SIGINT ignored, and so would every runway-tui it starts: the Ctrl-C tests would see nothing
+    happen and the run finish (exit 0). A handler of our own is reset to the default in each child, as in
+    a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -38,6 +39,10 @@ MARKS = {"applied": "✓", "pending": "·", "new": "·", "failed": "✗", "inter
 
 def run_command(args: argparse.Namespace) -> int:
     printer = Printer(json_mode=args.json, json_lines=bool(getattr(args, "json_lines", False)))
+    return printer.outcome(_run(args, printer))  # output that could not be written never fails a step
+
+
+def _run(args: argparse.Namespace, printer: Printer) -> int:
     app: MigrationApp | None = None
     config: Any = None
     # the CLI prints the engine's warnings itself (as events): not a second time through logging's last resort
@@ -104,7 +109,8 @@ def _redactor(app: MigrationApp | None, config: Any = None) -> Callable[[str], s
 
 def _print_traceback(exc: BaseException, app: MigrationApp | None, config: Any = None) -> None:
     """`--debug`: the traceback, with every secret and URI password scrubbed (exception texts and source)."""
-    print_traceback(exc, _redactor(app, config))
+    with contextlib.suppress(OSError, ValueError):  # stderr on a full disk: the error line still follows
+        print_traceback(exc, _redactor(app, config))
 
 
 def _access(args: argparse.Namespace, config: Any) -> Access:
@@ -240,19 +246,23 @@ def _write_junit(args: argparse.Namespace, run: RunReport, app: MigrationApp | N
     try:
         run.write_junit(Path(args.junit), suite=f"runway-tui {args.command} ({name}, database {database})",
                         classname=f"runway.{name}.{args.command}", error=error)
-    except OSError as exc:
+    except OSError as exc:  # a full disk after the run: lost output, exit 6 after a success (README)
         printer.error(f"--junit {args.junit}: cannot write the report: {exc.strerror or exc}")
+        printer.writer.lost.setdefault("--junit", str(exc.strerror or exc))
 
 
 def cmd_new(args: argparse.Namespace, config: Any, printer: Printer) -> int:
     from runway_tui.engine.errors import ReadOnlyError
-    from runway_tui.engine.scripts import ScriptDirectory
+    from runway_tui.engine.scripts import ScriptDirectory, name_note
 
     access = _access(args, config)
     if access.read_only:
         raise ReadOnlyError(f"application {config.name!r} is read-only: refusing to create a migration file "
                             f"({access.reason})")
     path = ScriptDirectory.for_app(config, cached=False).create_template(args.name, args.description)
+    note = name_note(args.name)
+    if note:
+        printer.note(f"note: {note}")
     if args.json:
         printer.json({"ok": True, "path": str(path)})
     else:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from runway_tui.engine.audit_filter import ActionError, transaction_names
 from runway_tui.engine.errors import ExitCode
@@ -41,7 +43,8 @@ Mongorunway's verbs work too: upgrade APP [+N|N|all] (one step by default), down
 auditlog APP -l N, check-files APP, refresh APP, create-template APP -n NAME (see README)
 
 exit codes: 0 ok, 1 a step failed, 2 bad input/usage/config, 3 lock not acquired in time,
-            4 validation failed, 5 cannot reach the server, 130 interrupted"""
+            4 validation failed, 5 cannot reach the server, 6 done but its output could not be
+            written (a full disk), 130 interrupted"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,8 +52,23 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         shown = visible(message, keep_tabs=True)  # the arguments it quotes may hold anything
-        sys.stderr.write(f"runway-tui: error: {shown} (see 'runway-tui --help')\n")
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"runway-tui: error: {shown} (see 'runway-tui --help')\n")
         raise SystemExit(ExitCode.BAD_INPUT)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """--help and --version: written at once, and a stream that cannot take them is one line and exit 6."""
+        stream = file or sys.stdout
+        try:
+            stream.write(message)
+            stream.flush()
+        except BrokenPipeError:  # `runway-tui --help | head`: the reader left
+            raise SystemExit(ExitCode.OK) from None
+        except OSError as exc:
+            name = "stdout" if stream is sys.stdout else "stderr"
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(f"runway-tui: error: {name} could not be written ({exc.strerror})\n")
+            raise SystemExit(ExitCode.OUTPUT_LOST) from None
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -256,6 +274,11 @@ def entry() -> None:
     Everything is closed by then (lock released, client closed, embedded daemon stopped), so we skip
     the interpreter's exit hooks, where pymongo waits ~0.5 s for its monitor threads to wake up.
     """
+    from runway_tui.cli.streams import closed_streams
+
+    closed = closed_streams()
+    if closed:  # before anything is opened: a file or socket would take the closed descriptor
+        _closed_stream_exit(closed)
     try:
         code: int = main()
     except SystemExit as exc:  # argparse: --help, --version, usage errors (already printed)
@@ -263,10 +286,27 @@ def entry() -> None:
             sys.stderr.write(exc.code + "\n")
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BrokenPipeError, ValueError):  # the reader left (`| head`), or it is closed
+        with contextlib.suppress(OSError, ValueError):  # the reader left (`| head`), a full disk, or closed
             stream.flush()
-    logging.shutdown()
+    with contextlib.suppress(Exception):
+        logging.shutdown()
     os._exit(code)
+
+
+def _closed_stream_exit(closed: list[str]) -> None:
+    """One line on the stream still open (JSON on stdout with --json), exit 2, nothing run."""
+    from runway_tui.cli.streams import closed_stream_problem
+
+    problem = closed_stream_problem(closed)
+    with contextlib.suppress(Exception):
+        if "stderr" not in closed:
+            os.write(2, f"runway-tui: error: {problem}\n".encode())
+        elif "stdout" not in closed:
+            json_mode = "--json" in sys.argv[1:]
+            text = (json.dumps({"ok": False, "error": problem, "exit_code": int(ExitCode.BAD_INPUT)})
+                    if json_mode else f"runway-tui: error: {problem}")
+            os.write(1, (text + "\n").encode())
+    os._exit(ExitCode.BAD_INPUT)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,21 @@ import re
 import sys
 from typing import Any, TextIO
 
+from runway_tui.cli.streams import StreamWriter
+from runway_tui.engine.errors import ExitCode
 from runway_tui.engine.messages import visible
 
 # What json.dumps(ensure_ascii=False) leaves as it is but a terminal acts on (or cannot encode): escaped.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
-def use_colour(stream: TextIO) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+def use_colour(stream: TextIO | None) -> bool:
+    try:
+        tty = stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        tty = False
+    return tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 class Painted(str):
@@ -36,7 +43,7 @@ def _dumps(data: Any, indent: int | None = None) -> str:
 
 
 class Printer:
-    """Writes results to stdout and progress/errors to stderr."""
+    """Writes results to stdout and progress/errors to stderr; a write that fails never raises (see `outcome`)."""
 
     COLOURS = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1", "cyan": "36"}
 
@@ -48,6 +55,7 @@ class Printer:
         self.err = err or sys.stderr
         self.colour = use_colour(self.out)
         self.err_colour = use_colour(self.err)
+        self.writer = StreamWriter(self.out, self.err)
 
     def paint(self, text: str, colour: str, stream: TextIO | None = None) -> str:
         """`text` made visible, then coloured (the only escape sequences runway itself writes); the result
@@ -59,34 +67,47 @@ class Printer:
         return Painted(f"\x1b[{self.COLOURS[colour]}m{text}\x1b[0m" if enabled and colour else text)
 
     def line(self, text: str = "", colour: str = "") -> None:
-        print(self.paint(text, colour), file=self.out)
+        self.writer.write("stdout", self.paint(text, colour))
 
     def note(self, text: str, colour: str = "") -> None:
         """Progress for humans on stderr; silent in JSON mode so stdout stays machine-readable."""
         if not self.json_mode:
-            print(self.paint(text, colour, self.err), file=self.err, flush=True)
+            self.writer.write("stderr", self.paint(text, colour, self.err))
 
     def step_note(self, text: str, colour: str = "") -> None:
         """A step's header or outcome on stderr, in JSON mode too: a CI log says which step printed what."""
-        print(self.paint(text, colour, self.err), file=self.err, flush=True)
+        self.writer.write("stderr", self.paint(text, colour, self.err))
 
     def log(self, text: str) -> None:
         """A migration's own output (print, ctx.log): always stderr, never stdout (JSON stays clean)."""
-        print(visible(text, keep_newlines=True, keep_tabs=True), file=self.err, flush=True)
+        self.writer.write("stderr", visible(text, keep_newlines=True, keep_tabs=True))
 
     def error(self, text: str) -> None:
-        print(f"runway-tui: error: {visible(text, keep_tabs=True)}", file=self.err, flush=True)
+        self.writer.write("stderr", f"runway-tui: error: {visible(text, keep_tabs=True)}")
 
     def json(self, data: Any) -> None:
         """The command's result: one indented document, or with `--json-lines` the stream's last line."""
         if self.json_lines:
             self.event({"event": "result", **data})
             return
-        print(_dumps(data, indent=2), file=self.out)
+        self.writer.write("stdout", _dumps(data, indent=2))
 
     def event(self, data: dict[str, Any]) -> None:
         """One line of the `--json-lines` stream."""
-        print(_dumps(data), file=self.out, flush=True)
+        self.writer.write("stdout", _dumps(data))
+
+    def outcome(self, code: int) -> int:
+        """The exit code once the output is accounted for: after a success, output that could not be written
+        is its own exit code (6) and one line on stderr, if stderr still works; a failure keeps its code."""
+        lost = self.writer.lost
+        if code != ExitCode.OK or not lost:
+            return code
+        if "stdout" in lost:
+            said = self.writer.first_lost_line if not self.json_mode else ""
+            self.error(f"stdout could not be written ({lost['stdout']}); the command itself succeeded"
+                       + (f"; stdout would have said: {said[:200]}" if said.strip() else
+                          " (see 'runway-tui history' for what ran)"))
+        return int(ExitCode.OUTPUT_LOST)
 
     def table(self, headers: list[str], rows: list[list[str]], colours: list[str] | None = None) -> None:
         rows = [[visible(cell) for cell in row] for row in rows]  # before measuring: escapes are wider

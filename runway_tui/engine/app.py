@@ -113,7 +113,8 @@ class MigrationApp:
     (or use it as a context manager)."""
 
     def __init__(self, config: AppConfig, *, read_only: bool | None = None, clock: Clock | None = None,
-                 connect: bool = True, access: Access | None = None, front_end: str = "api") -> None:
+                 connect: bool = True, access: Access | None = None, front_end: str = "api",
+                 project_code: bool = True) -> None:
         self.config = config
         self.name = config.name
         # who drives this engine: "cli", "tui" or "api"; recorded with the lease, running records and audit entries
@@ -125,6 +126,11 @@ class MigrationApp:
         # `access`: decided by a front end from its flags (see engine/policy.py)
         self.access = access or resolve_access(config, read_only_flag=read_only is True,
                                                write_flag=read_only is False)
+        # `project_code=False`: a probe (the TUI's application list) runs none of the project's code: no
+        # `app_events` handler is imported or called; it must be read-only too, so no migration file runs.
+        if not project_code and not self.access.read_only:
+            raise ValueError("an engine that runs no project code must be read-only")
+        self.project_code = project_code
         self.read_only = self.access.read_only
         self.events = EventBus()
         # Dates we write (audit entries, records) come from the server's clock, as the lease's do, so that
@@ -151,7 +157,7 @@ class MigrationApp:
         self._server_info: ServerInfo | None = None
         self.run_session: ClientSession | None = None  # set while an operation holds the lock
         self.session = MigrationSession(self)
-        if config.event_handlers:  # a mongorunway.yaml's app_events: subscribed before StartingEvent is sent
+        if config.event_handlers and project_code:  # a mongorunway.yaml's app_events, before StartingEvent
             from runway_tui.compat.mongorunway.events import subscribe_configured
 
             subscribe_configured(self)

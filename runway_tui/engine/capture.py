@@ -4,6 +4,11 @@
 `sys.stdout` and `sys.stderr` are replaced by routers: text written by the step's own thread becomes
 log lines (`StepLogEvent`: the live log, and stderr in the CLI); other threads (the TUI's) keep the
 streams they had.
+
+Output never fails a step: a line that cannot be delivered (a handler that raises, a full disk under
+stderr) is dropped, and whatever the delivery itself writes to stdout/stderr (a handler's print, the
+warning logged about a failing handler) goes to the original stream instead of coming back as a new
+line, which would loop for ever.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class _Router(io.TextIOBase):
         self._owner = owner
         self._emit = emit
         self._buffer = ""
+        self._delivering = False  # set while `emit` runs: its own writes go to the original stream
 
     def writable(self) -> bool:
         return True
@@ -40,7 +46,7 @@ class _Router(io.TextIOBase):
         return "utf-8"
 
     def write(self, text: str) -> int:  # type: ignore[override]
-        if threading.get_ident() != self._owner:
+        if threading.get_ident() != self._owner or self._delivering:
             return self._original.write(text)
         text = text if isinstance(text, str) else str(text)
         self._buffer += text
@@ -53,7 +59,7 @@ class _Router(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        if threading.get_ident() != self._owner:
+        if threading.get_ident() != self._owner or self._delivering:
             self._original.flush()
 
     def drain(self) -> None:
@@ -63,8 +69,15 @@ class _Router(io.TextIOBase):
 
     def _line(self, line: str) -> None:
         line = line.rstrip("\r")
-        if line.strip():
+        if not line.strip():
+            return
+        self._delivering = True
+        try:
             self._emit(line if len(line) <= MAX_LINE else line[:MAX_LINE] + f"… [{len(line)} characters, cut]")
+        except Exception:  # noqa: BLE001, S110 - the step's output is lost, the step is not
+            pass
+        finally:
+            self._delivering = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._original, name)

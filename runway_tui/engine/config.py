@@ -187,29 +187,48 @@ class Config:
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """`--config PATH` > `RUNWAY_CONFIG` > `./runway.yaml` > the first `mongorunway.yaml`/`.yml` searching
-    down from the current directory (as Mongorunway finds its own)."""
+    """`--config PATH` > `RUNWAY_CONFIG` > `./runway.yaml` > the shallowest `mongorunway.yaml`/`.yml` below the
+    current directory (as Mongorunway finds its own, skipping virtualenvs). Whatever is found must be a
+    regular file: a FIFO or a device named like a configuration is refused here, in one line."""
     if explicit is not None and not str(explicit).strip():
         raise ConfigError("--config is empty; give the path of the configuration file or leave --config out")
     candidate = explicit or os.environ.get("RUNWAY_CONFIG")
     if candidate:
         path = Path(candidate).expanduser()
         source = "--config" if explicit else "RUNWAY_CONFIG"
-        if not path.is_file():
-            raise ConfigError(f"{path}: configuration file not found (from {source})")
+        _check_config_file(path, f"(from {source})")
         return path.resolve()
     path = Path.cwd() / DEFAULT_CONFIG_NAME
-    if not path.is_file():
+    if not os.path.lexists(path):
         from runway_tui.compat.mongorunway.config import find_mongorunway_config
 
         found = find_mongorunway_config(Path.cwd())
         if found is not None:
+            _check_config_file(found, "(found below the current folder)")
             return found.resolve()
         raise ConfigError(
             f"no configuration found: pass --config PATH, set RUNWAY_CONFIG, or create ./{DEFAULT_CONFIG_NAME} "
             "(sample_config.yaml documents every key; a mongorunway.yaml below this folder is found too)"
         )
+    _check_config_file(path, "")
     return path.resolve()
+
+
+MAX_CONFIG_BYTES = 1024 * 1024  # a configuration is a few kilobytes; anything this large is not one
+
+
+def _check_config_file(path: Path, source: str) -> None:
+    """A configuration is a regular file (a link to one is fine): one line naming it otherwise."""
+    from runway_tui.engine.project_files import check_regular
+
+    where = f" {source}" if source else ""
+    try:
+        check_regular(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found{where}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration{where}: it {exc.strerror}; give the "
+                          "configuration file itself") from None
 
 
 def load_config(path: str | os.PathLike[str] | None = None, tui_names: TuiNames | None = None) -> Config:
@@ -275,10 +294,14 @@ _TLS_FILE_OPTIONS = ("tlsCAFile", "tlsCertificateKeyFile", "tlsCRLFile")
 
 def compose_yaml(path: Path) -> yaml.Node | None:
     """The file's YAML node tree (every value keeps its line), or one line naming what is wrong with it."""
+    from runway_tui.engine.project_files import NotReadable, read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, MAX_CONFIG_BYTES, "configuration")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the configuration as UTF-8") from None
+    except NotReadable as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: it {exc.strerror}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from None
     try:
@@ -708,10 +731,10 @@ class _Parser:
         for name in _TLS_FILE_OPTIONS:
             for match in re.finditer(rf"(?i)[?&;]{name}=([^&;#]*)", uri):
                 value = unquote(match.group(1))
-                target = Path(value).expanduser()
-                if not value or not target.is_file():
-                    problem = "is empty" if not value else f"{value!r}: no such file"
-                    raise self.error(node, f"{key} ({name})", f"{problem}; give the path of an existing file")
+                problem = "is empty" if not value else _file_problem(Path(value).expanduser())
+                if problem:
+                    raise self.error(node, f"{key} ({name})", f"{problem if not value else f'{value!r}: {problem}'}; "
+                                                              "give the path of an existing file")
     def check_database(self, node: yaml.Node, key: str, name: str) -> None:
         bad = sorted(_INVALID_DB_CHARS & set(name))
         size = len(name.encode("utf-8", "surrogatepass"))
@@ -795,6 +818,20 @@ def _expand_one(text: str, start: int) -> tuple[str, int]:
     if value:
         return value, j + 1
     return _interpolate(text[i + 2:j]), j + 1
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why a file named by the configuration cannot be read (None: a regular file): the driver would hang on
+    a FIFO."""
+    from runway_tui.engine.project_files import check_regular
+
+    try:
+        check_regular(path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return str(exc.strerror)
+    return None
 
 
 def _is_null(node: yaml.Node) -> bool:

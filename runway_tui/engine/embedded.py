@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from runway_tui.engine.errors import EmbeddedNotInstalledError, EmbeddedServerError
+from runway_tui.engine.project_files import read_bytes, read_tail, write_atomically
 
 DAEMON = "secantusd-py"
 INSTALL_HINT = "the embedded database needs the 'embedded' extra: pip install 'runway-tui[embedded]'"
@@ -160,16 +161,14 @@ class EmbeddedServer:
     def _read_state(self) -> dict[str, Any] | None:
         """`pid` and `port` of the daemon; when idle, `idle_until` (wall clock) and the `reaper`'s pid."""
         try:
-            state = json.loads(self._state_file.read_text())
+            state = json.loads(read_bytes(self._state_file, 1024 * 1024, "state file"))
             return {"pid": int(state["pid"]), "port": int(state["port"]),
                     "idle_until": float(state.get("idle_until") or 0.0), "reaper": int(state.get("reaper") or 0)}
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def _write_state(self, state: dict[str, Any]) -> None:
-        temporary = self._state_file.with_name(f"daemon.json.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(state))
-        os.replace(temporary, self._state_file)
+        write_atomically(self._state_file, json.dumps(state))  # a full disk leaves no temporary file behind
 
     def _live_users(self) -> list[int]:
         users = []
@@ -338,7 +337,7 @@ class EmbeddedServer:
 
 def _tail(path: Path, lines: int = 3) -> str:
     try:
-        text = path.read_text(errors="replace").strip().splitlines()
+        text = read_tail(path, 64 * 1024).decode("utf-8", errors="replace").strip().splitlines()
     except OSError:
         return ""
     return " | ".join(text[-lines:])[:400]

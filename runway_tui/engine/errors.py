@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     LOCK_TIMEOUT = 3
     VALIDATION_FAILED = 4
     UNREACHABLE = 5
+    OUTPUT_LOST = 6  # the command did its work, but stdout or stderr could not be written (a full disk)
     INTERRUPTED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pymongo.database import Database
 
+from runway_tui.engine.project_files import MAX_MIGRATION_BYTES, read_text
+
 _DATABASE_ATTRIBUTES = frozenset(name for name in dir(Database) if not name.startswith("__"))
 _NAMING_CALLS = frozenset({"get_collection", "create_collection", "drop_collection", "validate_collection"})
 # Mongorunway's commands and the positional arguments they need: one more than the pymongo method of the same
@@ -43,7 +45,7 @@ def collections_named(source: str) -> list[str]:
 
 def collections_in_file(path: Path) -> list[str]:
     try:
-        return collections_named(path.read_text(encoding="utf-8", errors="replace"))
+        return collections_named(read_text(path, MAX_MIGRATION_BYTES, errors="replace"))
     except OSError:
         return []
 

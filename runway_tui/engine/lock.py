@@ -303,8 +303,10 @@ class MigrationLock:
                     {"$set": {"expires_at": now + dt.timedelta(seconds=self.ttl_s), "heartbeat_at": now,
                               "step": dict(step) if step is not None else None}})
                 self._step_written = key
-                if result.matched_count == 0:
-                    self._lost = "the migration lock was taken over by another runner after our lease expired"
+                if result.matched_count == 0:  # which of the two, the beat cannot tell: a forced unlock, with a
+                    # step running, is noticed by the beat or by the step's fenced write, whichever comes first
+                    self._lost = ("the migration lock was taken away while we held it (taken over by another "
+                                  "runner after our lease expired, or removed by a forced unlock)")
                     return
                 self._valid_until = sent + self.ttl_s
             except PyMongoError as exc:  # transient: the next beat retries before the lease runs out

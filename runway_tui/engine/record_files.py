@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from runway_tui.engine.models import MigrationRecord
+from runway_tui.engine.project_files import read_bytes
 from runway_tui.engine.scripts import ScriptFile
 
 _DECLARED = re.compile(rb"^version\s*(?::\s*int\s*)?=\s*([0-9]+)\s*(?:#.*)?$", re.MULTILINE)
@@ -20,9 +21,8 @@ _READ_LIMIT = 1024 * 1024
 def declared_version(path: Path) -> int | None:
     """The `version = N` a file declares, read as text (for files the parser refused)."""
     try:
-        with path.open("rb") as handle:
-            match = _DECLARED.search(handle.read(_READ_LIMIT))
-    except OSError:
+        match = _DECLARED.search(read_bytes(path, _READ_LIMIT))
+    except OSError:  # missing, too large, a FIFO...: it declares nothing we can read
         return None
     return int(match.group(1)) if match else None
 

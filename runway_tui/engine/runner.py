@@ -48,6 +48,7 @@ from runway_tui.engine.models import (
     Step,
     StepResult,
 )
+from runway_tui.engine.project_files import MAX_MIGRATION_BYTES, read_bytes
 from runway_tui.engine.repository import StepOutcome, StepWrite
 from runway_tui.engine.scripts import ScriptFile, checksum_text
 from runway_tui.engine.vocabulary import remedy
@@ -91,7 +92,7 @@ class StepRunner:
     # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
         """Import the migration from exactly the text we checksum (only up/down ever runs a file)."""
-        text = path.read_bytes().decode("utf-8")
+        text = read_bytes(path, MAX_MIGRATION_BYTES, "migration").decode("utf-8")  # a regular file, bounded
         checksum = checksum_text(text)
         key = (str(path), checksum)
         code = self._compiled.get(key)

@@ -28,6 +28,14 @@ from typing import TYPE_CHECKING
 
 from runway_tui.compat.mongorunway import files as mongorunway_files
 from runway_tui.engine.errors import ConfigError, UsageError
+from runway_tui.engine.project_files import (
+    MAX_MIGRATION_BYTES,
+    NotReadable,
+    not_regular,
+    read_bytes,
+    read_text,
+    write_atomically,
+)
 from runway_tui.engine.vocabulary import remedy
 
 if TYPE_CHECKING:
@@ -40,7 +48,8 @@ UNIX_FILE_NAME = re.compile(r"^[0-9]{10,}")  # Mongorunway's UnixFilenameStrateg
 MONGORUNWAY_FILE_NAME = re.compile(r"^(?P<digits>[0-9]{3,})(?![0-9]).*\.py$")
 MAX_VERSION = 2**63 - 1  # versions are stored as BSON 64-bit integers
 CACHE_FORMAT = 2  # bump when the analysis below changes, so old cache files are ignored
-MAX_FILE_BYTES = 1024 * 1024  # a migration larger than 1 MiB is almost surely a mistake (data belongs elsewhere)
+MAX_FILE_BYTES = MAX_MIGRATION_BYTES
+MAX_CACHE_BYTES = 64 * 1024 * 1024  # the scan cache: a few hundred bytes per migration file
 
 TEMPLATE = '''"""{description}"""
 
@@ -135,10 +144,9 @@ def inspect_file(path: Path, cache: dict[str, list[object]] | None = None, namin
     if name_problem is not None:
         return broken(name_problem)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return broken(f"file is {size // 1024} KiB, over the {MAX_FILE_BYTES // 1024} KiB limit for a migration")
-        raw = path.read_bytes()
+        raw = read_bytes(path, MAX_FILE_BYTES, "migration")
+    except NotReadable as exc:
+        return broken(f"file {exc.strerror}")
     except OSError as exc:
         return broken(f"cannot read the file: {exc.strerror}")
     try:
@@ -257,8 +265,8 @@ class ScriptDirectory:
         if self._cache is None:
             self._cache = {}
             if self.cache_file is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    loaded = json.loads(self.cache_file.read_text(encoding="utf-8"))
+                with contextlib.suppress(OSError, ValueError):  # a missing, odd or damaged cache is no cache
+                    loaded = json.loads(read_text(self.cache_file, MAX_CACHE_BYTES, "scan cache"))
                     if isinstance(loaded, dict) and loaded.get("format") == CACHE_FORMAT:
                         self._cache = dict(loaded.get("entries", {}))
         return self._cache
@@ -269,11 +277,9 @@ class ScriptDirectory:
             return
         kept = {k: v for k, v in cache.items() if k in seen}
         self._cache = kept
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # a full disk or a read-only folder: no cache, and no litter
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.tmp")
-            temporary.write_text(json.dumps({"format": CACHE_FORMAT, "entries": kept}), encoding="utf-8")
-            os.replace(temporary, self.cache_file)
+            write_atomically(self.cache_file, json.dumps({"format": CACHE_FORMAT, "entries": kept}))
 
     def scan(self) -> list[ScriptFile]:
         """Every candidate file, sorted by version then name; duplicates are marked broken."""
@@ -289,13 +295,18 @@ class ScriptDirectory:
             problem = _link_problem(entry, real_folder)
             if problem is None:
                 try:
-                    if not entry.is_file():
-                        continue
                     stat = entry.stat()
+                    if entry.is_dir():  # a folder named like a file is not a migration
+                        continue
+                    kind = not_regular(stat.st_mode)  # a FIFO would hang the read, a device never end
+                    if kind:
+                        problem = f"file {kind}"
                 except OSError as exc:
                     problem = f"cannot read the file: {exc.strerror}"
             if problem is not None:  # shown as a broken file (blocks up), never a crash, never run
-                files.append(ScriptFile(self.path / entry.name, entry.name[:-3], None, "", None, problem=problem))
+                version = self.naming.check(entry.name)[0]
+                version = version if version is not None and version <= MAX_VERSION else None
+                files.append(ScriptFile(self.path / entry.name, entry.name[:-3], version, "", None, problem=problem))
                 continue
             key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             known = self._seen.get(entry.name)
@@ -364,6 +375,10 @@ class ScriptDirectory:
                                  "decode); retype it") from None
         slug = slugify(name)
         if not slug:
+            if _ascii_letters(name)[2]:  # letters a file name cannot hold (日本語): say so, not "no letters"
+                raise UsageError(f"migration name {name!r} has only letters a file name cannot hold (file names take "
+                                 "ASCII letters and digits; accents are dropped, é becomes e); name the file in "
+                                 "ASCII, e.g. 'add_user_index', and give the rest with --description")
             raise UsageError(f"migration name {name!r} has no letters or digits; use e.g. 'add_user_index'")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -410,8 +425,10 @@ class ScriptDirectory:
             try:
                 with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                     handle.write(text)
-            except BaseException:  # never leave an empty or partial file that would block every later `up`
+            except BaseException as exc:  # never leave an empty or partial file that would block every later `up`
                 path.unlink(missing_ok=True)
+                if isinstance(exc, OSError):  # a full disk: the same line as a folder we may not write to
+                    raise UsageError(f"{self.path}: cannot write {path.name}: {exc.strerror}") from None
                 raise
             if self._version_taken_by_other(version, path):
                 path.unlink()  # another creator took this version with another name in the same instant
@@ -448,5 +465,45 @@ def _docstring_text(text: str) -> str:
 
 
 def slugify(name: str) -> str:
-    """'Add users: email index!' -> 'add_users_email_index'."""
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")[:80]
+    """'Add users: email index!' -> 'add_users_email_index'; 'Café' -> 'cafe' (accents dropped, ß -> ss)."""
+    return re.sub(r"[^a-z0-9]+", "_", _ascii_letters(name)[0].strip().lower()).strip("_")[:80]
+
+
+def name_note(name: str) -> str | None:
+    """What the file name keeps of a name with letters beyond ASCII (None: it keeps them all), for the user."""
+    _text, changed, dropped = _ascii_letters(name)
+    slug = slugify(name)
+    if not slug or not (changed or dropped):
+        return None
+    parts = [f"{', '.join(changed)}" if changed else "",
+             f"{''.join(dropped)} dropped: file names take ASCII letters and digits" if dropped else ""]
+    return f"the file name keeps {slug!r} ({'; '.join(p for p in parts if p)}); the description keeps the name as typed"
+
+
+# Latin letters without a Unicode decomposition to ASCII (é, ç, ñ... decompose: NFKD does those).
+_LATIN = {"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L",
+          "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ı": "i", "ħ": "h", "Ħ": "H"}
+
+
+def _ascii_letters(name: str) -> tuple[str, list[str], list[str]]:
+    """`name` in ASCII, the letters written differently ("é -> e"), and the letters or digits dropped (用户)."""
+    import unicodedata
+
+    out: list[str] = []
+    changed: list[str] = []
+    dropped: list[str] = []
+    for char in name:
+        if char.isascii():
+            out.append(char)
+            continue
+        ascii_form = _LATIN.get(char) or "".join(c for c in unicodedata.normalize("NFKD", char) if c.isascii())
+        meaningful = unicodedata.category(char)[0] in "LN"  # a letter or a digit, not a dash or a symbol
+        if ascii_form.strip():
+            out.append(ascii_form)
+            if meaningful and f"{char} -> {ascii_form.lower()}" not in changed:
+                changed.append(f"{char} -> {ascii_form.lower()}")
+        else:
+            out.append(" ")
+            if meaningful and char not in dropped:
+                dropped.append(char)
+    return "".join(out), changed, dropped

@@ -18,6 +18,7 @@ from textual.app import SuspendNotSupported
 
 from runway_tui.engine.models import Direction, Plan, Problem, StatusRow
 from runway_tui.engine.planner import Expected
+from runway_tui.engine.scripts import name_note
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.dialogs import Downgrade, plan_confirmation, plan_preview, refresh_summary, run_summary
 from runway_tui.tui.format import short_name, summary, version_text
@@ -224,7 +225,9 @@ class RequestFlows:
             self.set_state(self.state.begin(Activity.WRITING, "creating a migration file"))
 
             def create(engine: MigrationApp) -> str:
-                return f"created {self._shown_path(engine.create_migration_file_template(name))} (e edits it)"
+                created = f"created {self._shown_path(engine.create_migration_file_template(name))} (e edits it)"
+                note = name_note(name)
+                return f"{created}; {note}" if note else created
 
             self.run_operation("new", create)
 

@@ -48,8 +48,10 @@ def test_second_runner_waits_then_times_out_naming_the_holder(project, mongo_cli
     gate = Gate(tmp_path)
     project.write_migration(1, "slow", migration(1, up=gated_body(gate)))
     project.write_migration(2, "next", data_migration(2))
-    first = open_app(project, lock_ttl_s=1, lock_wait_s=5)
-    second = open_app(project, lock_wait_s=1.6)  # waits longer than the holder's 1 s lease lasts unrenewed
+    # The second waits longer than the holder's lease lasts unrenewed; the heartbeat renews it every 1 s, so
+    # the test holds on a loaded machine unless the heartbeat is starved for 3 s.
+    first = open_app(project, lock_ttl_s=3, lock_wait_s=5)
+    second = open_app(project, lock_wait_s=4)
     waits: list[LockWaitingEvent] = []
     second.subscribe(waits.append, LockWaitingEvent)
     outcome: dict = {}
@@ -164,7 +166,7 @@ def test_lock_is_released_when_a_migration_raises_keyboard_interrupt(app, projec
 
 
 def test_heartbeat_renews_the_lease(project, mongo_client):
-    with open_app(project, lock_ttl_s=0.6) as app:
+    with open_app(project, lock_ttl_s=3) as app:  # renewed every 1 s: a margin of 2 s on a loaded machine
         app.lock.acquire("test")
         try:
             first = lease(mongo_client, project)["expires_at"]

@@ -12,7 +12,7 @@ from runway_tui.engine.watch import AUDIT, LOCK, RECORDS, own_collections
 from tests.engine.helpers import data_migration, open_app
 
 
-def seen_until(watch, wanted: set[str], rounds: int = 40) -> set[str]:
+def seen_until(watch, wanted: set[str], rounds: int = 120) -> set[str]:
     """What the stream reports, until it has said `wanted` (each wait is bounded; a deadline, not a sleep)."""
     seen: set[str] = set()
     for _ in range(rounds):

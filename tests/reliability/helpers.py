@@ -293,3 +293,84 @@ def assert_survivors_match(applied: set[int], reported: list[int], total: int) -
     extra = applied - set(reported)
     assert extra <= {len(reported) + 1}, f"applied but never reported: {sorted(extra)}"
     assert len(applied) < total, "the kill did not land mid-run"
+
+
+# ------------------------------------------------------------------ a run held step by step (no test depends on speed)
+# A counter migration whose step waits at its own gate (a file the test creates) once its first write is done,
+# so a kill, a signal or an unlock always lands mid-run, at a moment the test has seen, however slow the machine.
+GATED_COUNTER_MIGRATION = '''"""Counter step {v}, held at its gate"""
+import pathlib
+import time
+
+version = {v}
+GATES = pathlib.Path({gates!r})
+
+
+def upgrade(ctx):
+    ctx.db.markers.insert_one({{"v": {v}}}, session=ctx.session)
+    (GATES / "entered-{v}").touch()
+    deadline = time.monotonic() + 120
+    while not (GATES / "released-{v}").exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test never released step {v}")
+        time.sleep(0.005)
+    ctx.db.counter.update_one({{"_id": "c"}}, {{"$inc": {{"n": 1}}, "$push": {{"seen": {v}}}}},
+                              upsert=True, session=ctx.session)
+
+
+def downgrade(ctx):
+    ctx.db.markers.delete_one({{"v": {v}}}, session=ctx.session)
+    ctx.db.counter.update_one({{"_id": "c"}}, {{"$inc": {{"n": -1}}, "$pull": {{"seen": {v}}}}},
+                              upsert=True, session=ctx.session)
+'''
+
+#: The moments of a step the test can see: at its gate (its transaction open, its first write done), let go
+#: but not yet reported (the rest of its code, its commit, its record), reported applied (the runner is
+#: between it and the next step, which is still held).
+MOMENTS = ("in its step", "released", "reported applied")
+
+
+class Stepper:
+    """Drives an `up --all` of gated counter migrations to a chosen moment of a chosen step.
+
+    "At a random moment" is then a random choice among observed moments (`random_moment`), never a random
+    delay: the run cannot end before the test acts, since the steps after the chosen one are still held.
+    """
+
+    def __init__(self, project: Project, count: int) -> None:
+        self.count = count
+        self.gates = project.root / "gates"
+        self.gates.mkdir(exist_ok=True)
+        for v in range(1, count + 1):
+            project.write_migration(v, f"counter_{v}", GATED_COUNTER_MIGRATION.format(v=v, gates=str(self.gates)))
+
+    def reset(self) -> None:
+        """Every step held again (before another run over the same files)."""
+        for path in self.gates.iterdir():
+            path.unlink()
+
+    def random_moment(self, rng: Any, first: int = 1) -> tuple[int, str]:
+        """A step (never the last: after it the run could end) and one of its MOMENTS."""
+        return rng.randint(first, self.count - 1), rng.choice(MOMENTS)
+
+    def reach(self, proc: subprocess.Popen[str], reported: ReportedSteps, step: int, moment: str,
+              timeout: float = 60) -> None:
+        """Release steps 1..step-1 one at a time, then hold the run at `moment` of `step`."""
+        from tests.support.waiting import wait_until
+
+        assert moment in MOMENTS and 1 <= step < self.count, (step, moment)
+        for v in range(1, step + 1):
+            entered = self.gates / f"entered-{v}"
+            wait_until(lambda e=entered: e.exists() or proc.poll() is not None, f"step {v} at its gate", timeout)
+            assert proc.poll() is None, f"the run ended before step {v}: {''.join(reported.lines)[-2000:]}"
+            if v == step and moment == "in its step":
+                return
+            (self.gates / f"released-{v}").touch()
+        if moment == "reported applied":
+            wait_until(lambda: step in reported.done or proc.poll() is not None, f"step {step} reported applied",
+                       timeout)
+        assert proc.poll() is None, "the run ended before the moment was reached"
+
+    def release_all(self) -> None:
+        for v in range(1, self.count + 1):
+            (self.gates / f"released-{v}").touch()

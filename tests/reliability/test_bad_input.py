@@ -145,7 +145,7 @@ CASES = [
          ("three_bad", "NNN_name.py")),
     Case("file-non-utf8", files(("003_bad.py", b'"""caf\xe9"""\nversion = 3\n')), 4, ("003_bad.py", "UTF-8")),
     Case("file-huge", files(("003_huge.py", BAD_VERSION.format(3) + "#" * (2 * 1024 * 1024) + "\n")), 4,
-         ("003_huge.py", "KiB")),
+         ("003_huge.py", "over the 1 MiB limit")),
     Case("file-exception-at-import", files(("003_boom.py", '"""x"""\nversion = 3\nraise RuntimeError("boom at import")'
                                                           '\n\n\ndef upgrade(ctx):\n    pass\n\n\n'
                                                           'def downgrade(ctx):\n    pass\n')),

@@ -20,9 +20,12 @@ from tests.reliability.helpers import (
     read_state,
     record_figures,
     set_config,
+    spawn_cli,
     write_counter_migrations,
 )
+from tests.support.cli import run_cli
 from tests.support.project import Project
+from tests.support.waiting import Gate
 
 RACERS = 16
 MIGRATIONS = 50
@@ -109,15 +112,24 @@ def test_sixteen_racers_twenty_trials(project: Project, mongo_client: MongoClien
     _run_trials(project, mongo_client, db_name, trials=20)
 
 
-def test_loser_times_out_naming_the_holder(project: Project, mongo_client: MongoClient) -> None:
-    """A runner that cannot get the lock within lock_wait_s exits 3 and says who holds it."""
+def test_loser_times_out_naming_the_holder(project: Project, tmp_path) -> None:
+    """A runner that cannot get the lock within lock_wait_s exits 3 and says who holds it.
+
+    The holder is held inside its step (a gate) until the loser has given up, so the outcome never depends
+    on which process the machine happened to start first."""
     set_config(project, lock_wait_s=1)
-    project.write_migration(1, "slow", '"""slow"""\nimport time\nversion = 1\n\n\ndef upgrade(ctx):\n'
-                                       '    time.sleep(4)\n\n\ndef downgrade(ctx):\n    pass\n')
-    results = race(project, [("up",), ("up",)])
-    codes = sorted(r.returncode for r in results)
-    assert codes == [0, 3], [(r.returncode, r.stderr) for r in results]
-    loser = next(r for r in results if r.returncode == 3)
+    gate = Gate(tmp_path)
+    project.write_migration(1, "slow", '"""slow"""\nversion = 1\n\n\ndef upgrade(ctx):\n' + gate.wait_code()
+                            + '\n\ndef downgrade(ctx):\n    pass\n')
+    holder = spawn_cli(project, "up")
+    try:
+        gate.wait_entered()
+        loser = run_cli("--config", str(project.config_path), "up", cwd=project.root)
+    finally:
+        gate.open()
+    out, err = holder.communicate(timeout=60)
+    assert holder.returncode == 0, err
+    assert loser.returncode == 3, loser.stderr
     line = [x for x in loser.stderr.splitlines() if x.startswith("runway-tui: error:")]
     assert len(line) == 1 and "held by" in line[0] and "'up'" in line[0], loser.stderr
     # the holder is alive (it renews its lease): nothing proposes to remove its lock (issue 18)

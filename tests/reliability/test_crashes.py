@@ -27,6 +27,7 @@ from pymongo import MongoClient
 
 from tests.reliability.helpers import (
     ReportedSteps,
+    Stepper,
     assert_consistent,
     assert_survivors_match,
     no_traceback,
@@ -35,12 +36,10 @@ from tests.reliability.helpers import (
     record_figures,
     set_config,
     spawn_cli,
-    write_counter_migrations,
 )
 from tests.support.cli import run_cli
 from tests.support.project import Project
 from tests.support.server import Server, ServerFactory
-from tests.support.waiting import wait_until
 
 MIGRATIONS = 50
 TOPOLOGIES = ["replica-set", "standalone"]
@@ -74,18 +73,23 @@ def _resolve_by_hand(project: Project, client: MongoClient, database: str) -> st
     return shown_state
 
 
-def _trial(project: Project, client: MongoClient, database: str, rng: random.Random, transactions: bool) -> dict:
+def _trial(project: Project, client: MongoClient, database: str, rng: random.Random, transactions: bool,
+           stepper: Stepper) -> dict:
     set_config(project, database=database)
     figures: Counter[str] = Counter(trials=1)
-    kill_after = rng.randint(1, MIGRATIONS - 10)  # steps reported applied before the kill
+    step, moment = stepper.random_moment(rng)  # a moment the test sees: the kill lands mid-run, however slow
+    stepper.reset()
     victim = spawn_cli(project, "up", "--all")
     reported = ReportedSteps(victim)
-    wait_until(lambda: reported.count() >= kill_after or victim.poll() is not None,
-               f"the runner to report {kill_after} applied steps", timeout=60)
-    victim.kill()  # SIGKILL: no cleanup at all
-    reported.finish(timeout=30)
+    try:
+        stepper.reach(victim, reported, step, moment)
+        victim.kill()  # SIGKILL: no cleanup at all
+    finally:
+        reported.finish(timeout=30)
+        stepper.release_all()  # the next run goes through every step
     assert victim.returncode == -9, "the runner ended before the kill"
     figures["killed_mid_run"] += 1
+    figures[f"killed_{moment.replace(' ', '_')}"] += 1
 
     state = read_state(client, database)
     assert_survivors_match(state.applied, reported.done, MIGRATIONS)
@@ -125,7 +129,7 @@ def _trial(project: Project, client: MongoClient, database: str, rng: random.Ran
 def _run_trials(project: Project, client: MongoClient, server: tuple[str, Server], trials: int, seed: int) -> None:
     topology, srv = server
     set_config(project, uri=srv.uri, lock_ttl_s=2, lock_wait_s=15)
-    write_counter_migrations(project, MIGRATIONS, sleep=0.01)
+    stepper = Stepper(project, MIGRATIONS)
     rng = random.Random(seed)
     totals: Counter[str] = Counter()
     with MongoClient(srv.uri) as direct:
@@ -135,7 +139,8 @@ def _run_trials(project: Project, client: MongoClient, server: tuple[str, Server
             # a fresh database per trial, left on this throw-away server: after a kill -9 mid-transaction
             # SecantusDB's dropDatabase can block until the orphaned transaction is reaped
             database = f"crash_{seed}_{i}"
-            totals.update(_trial(project, direct, database, rng, transactions=topology == "replica-set"))
+            totals.update(_trial(project, direct, database, rng, transactions=topology == "replica-set",
+                                 stepper=stepper))
     record_figures(f"crash kill -9 runner ({topology})", seed=seed, **totals)
     assert totals["trials"] == trials
 
@@ -155,14 +160,16 @@ def test_server_killed_under_cli(project: Project, server_factory: ServerFactory
     flags = ("--standalone",) if topology == "standalone" else ("--sync-on-commit",)
     server = server_factory.start(*flags)
     set_config(project, uri=server.uri, server_selection_ms=2000, connect_ms=2000, lock_ttl_s=2, lock_wait_s=15)
-    write_counter_migrations(project, 10, sleep=0.15)
+    stepper = Stepper(project, 10)
     database = project.db_name
-    kill_after = random.Random().randint(2, 6)
+    step, moment = stepper.random_moment(random.Random(), first=2)  # a moment the test sees: mid-run
     runner = spawn_cli(project, "up", "--all")
     reported = ReportedSteps(runner)
-    wait_until(lambda: reported.count() >= kill_after or runner.poll() is not None,
-               f"the runner to report {kill_after} applied steps", timeout=60)
-    server.kill()
+    try:
+        stepper.reach(runner, reported, step, moment)
+        server.kill()
+    finally:
+        stepper.release_all()
     out, err = reported.finish(timeout=60)  # a hang would fail here
     no_traceback(out, err)
     assert runner.returncode == 5, err
@@ -192,5 +199,6 @@ def test_server_killed_under_cli(project: Project, server_factory: ServerFactory
         final = read_state(direct, database)
         assert final.applied == set(range(1, 11)) and final.counter == 10
         assert_consistent(final)
-    record_figures(f"server killed under CLI ({topology})", reported_before_kill=len(reported.done),
+    record_figures(f"server killed under CLI ({topology})", moment=f"{moment} of step {step}",
+                   reported_before_kill=len(reported.done),
                    survived=len(state.applied), interrupted=dict(state.unsettled))

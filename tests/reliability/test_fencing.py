@@ -26,7 +26,6 @@ from tests.reliability.helpers import (
     spawn_cli,
 )
 from tests.support.project import Project
-from tests.support.waiting import wait_until
 
 # Only the first runner that reaches it (it creates `claimed`) waits for the test to release it.
 HELD = '''"""Held step"""
@@ -149,19 +148,20 @@ def test_a_runner_stopped_past_its_lease_touches_nothing_when_resumed(any_projec
 def _unlock_trial(project: Project, seed: int) -> str:
     import random
 
-    from tests.reliability.helpers import ReportedSteps, assert_consistent, write_counter_migrations
+    from tests.reliability.helpers import ReportedSteps, Stepper, assert_consistent
 
     rng = random.Random(seed)
     set_config(project, lock_ttl_s=60)
-    write_counter_migrations(project, 20, sleep=0.1)  # >= 1 s left after the unlock point: it lands mid-run
-    unlock_after = rng.randint(1, 10)  # steps reported applied before the unlock: it lands mid-run
+    stepper = Stepper(project, 20)
+    step, moment = stepper.random_moment(rng)  # a moment the test sees: the unlock lands mid-run, however slow
     runner = spawn_cli(project, "up", "--all")
     reported = ReportedSteps(runner)
     with MongoClient(project.uri, serverSelectionTimeoutMS=5000) as client:
-        wait_until(lambda: reported.count() >= unlock_after or runner.poll() is not None,
-                   f"the runner to report {unlock_after} applied steps", timeout=60)
-        assert runner.poll() is None, "the run ended before the unlock"
-        unlocked = run_inproc(project, "unlock", "--force")
+        try:
+            stepper.reach(runner, reported, step, moment)
+            unlocked = run_inproc(project, "unlock", "--force")
+        finally:
+            stepper.release_all()
         out, err = reported.finish(timeout=60)
         state = read_state(client, project.db_name)
     no_traceback(out, err)
@@ -179,7 +179,7 @@ def _unlock_trial(project: Project, seed: int) -> str:
     later = [e for e in state.audit if e["transaction_name"] == "UpgradeTransaction" and not e.get("exc_name")
              and e["date"] > unlock_at]
     assert len(later) <= 1, (seed, [e["migration_read_model"]["version"] for e in later])
-    return "fenced" if not later else "in-flight commit"
+    return f"{moment} of step {step}: " + ("fenced" if not later else "in-flight commit")
 
 
 def test_unlock_force_at_a_random_moment(any_project: Project) -> None:

@@ -21,7 +21,6 @@ from pymongo.database import Database
 
 from tests.reliability.helpers import no_traceback, one_line_error, record_figures, spawn_cli
 from tests.support.project import Project
-from tests.support.waiting import wait_until
 
 STEP = '''"""Hostile step"""
 import pathlib
@@ -151,26 +150,30 @@ RANDOM_STEPS = 20
 
 
 def _signal_trial(project: Project, seed: int) -> str:
-    """`up --all` of counter migrations, SIGINT or SIGTERM at a random moment; returns where it landed."""
+    """`up --all` of counter migrations, SIGINT or SIGTERM at a random moment; returns where it landed.
+
+    The moment is a random one among those the test has seen (a step at its gate, let go, or reported
+    applied: `Stepper`), so the signal lands mid-run whatever the machine's speed."""
     import random
 
-    from tests.reliability.helpers import ReportedSteps, assert_consistent, read_state, write_counter_migrations
+    from tests.reliability.helpers import ReportedSteps, Stepper, assert_consistent, read_state
 
     rng = random.Random(seed)
-    write_counter_migrations(project, RANDOM_STEPS, sleep=0.02)
-    signal_after = rng.randint(1, RANDOM_STEPS - 5)  # steps reported applied before the signal: it lands mid-run
+    stepper = Stepper(project, RANDOM_STEPS)
+    step, moment = stepper.random_moment(rng)
+    signum = rng.choice([signal.SIGINT, signal.SIGTERM])
     proc = spawn_cli(project, "up", "--all")
     reported = ReportedSteps(proc)
     with MongoClient(project.uri, serverSelectionTimeoutMS=5000) as client:
-        wait_until(lambda: reported.count() >= signal_after or proc.poll() is not None,
-                   f"the runner to report {signal_after} applied steps", timeout=60)
-        signum = rng.choice([signal.SIGINT, signal.SIGTERM])
-        assert proc.poll() is None, "the run ended before the signal"
-        proc.send_signal(signum)
+        try:
+            stepper.reach(proc, reported, step, moment)
+            proc.send_signal(signum)
+        finally:
+            stepper.release_all()  # never leave a step waiting
         out, err = reported.finish(timeout=60)
         no_traceback(out, err)
         state = read_state(client, project.db_name)
-    assert proc.returncode == 130, f"seed {seed}: exit {proc.returncode}\n{err}"
+    assert proc.returncode == 130, f"seed {seed} ({moment} of step {step}): exit {proc.returncode}\n{err}"
     one_line_error(err)
     assert set(reported.done) <= state.applied and len(state.applied) < RANDOM_STEPS, (seed, reported.done)
     standalone = project.topology == "standalone"  # type: ignore[attr-defined]
@@ -178,10 +181,12 @@ def _signal_trial(project: Project, seed: int) -> str:
     interrupted = [v for v, r in state.records.items() if "interrupted" in (r.get("error") or "")]
     attempts = [e for e in state.audit if e.get("exc_name") == "KeyboardInterrupt"]
     assert len(interrupted) <= 1 and len(attempts) == len(interrupted), (seed, interrupted, attempts)
+    if moment == "in its step":  # held inside its own code: the signal lands there, and it is that attempt
+        assert interrupted == [step], (seed, step, interrupted)
     assert not {v: s for v, s in state.states.items() if s in ("applying", "reverting")}, (seed, state.states)
     for v, s in state.states.items():
         assert s != "failed" or (standalone and v in interrupted), (seed, v, state.records[v])
-    return "in a step" if interrupted else "between steps"
+    return f"{moment} of step {step}: " + ("in a step" if interrupted else "between steps")
 
 
 def test_a_signal_at_a_random_moment_leaves_a_consistent_record(any_project: Project) -> None:

@@ -169,7 +169,7 @@ def test_writable_session_is_seen_writing(busy_project: Project, mongo_client: M
     assert {"findAndModify", "insert", "update", "delete", "commitTransaction"} <= names, names
 
 
-async def _settle(app: Any, pilot: Any, timeout: float = 15.0) -> None:
+async def _settle(app: Any, pilot: Any, timeout: float = 60.0) -> None:
     import asyncio
 
     loop = asyncio.get_running_loop()
@@ -181,6 +181,7 @@ async def _settle(app: Any, pilot: Any, timeout: float = 15.0) -> None:
             if not app.working():
                 return
         await asyncio.sleep(0.02)
+    raise AssertionError("the app did not settle (a worker kept running)")
 
 
 async def drive_every_key(app: Any, screens: list[str]) -> None:

@@ -19,6 +19,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+#: How long a wait may take before it fails. Only a hang ever reaches it: a state that comes returns at once,
+#: so the figure is generous for a loaded machine (four CPU-bound processes beside the suite on 2 cores).
+DEADLINE = 60.0
 #: What the running test is waiting for right now (innermost last); read when a test times out.
 WAITING: list[str] = []
 #: The waits that were interrupted by an exception (a timeout), with the last value seen.
@@ -44,7 +47,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-def wait_until(check: Callable[[], T], what: str, timeout: float = 15.0, interval: float = 0.02) -> T:
+def wait_until(check: Callable[[], T], what: str, timeout: float = DEADLINE, interval: float = 0.02) -> T:
     """Call `check` until it returns something truthy, and return that; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     with _Waiting(what) as waiting:
@@ -59,7 +62,7 @@ def wait_until(check: Callable[[], T], what: str, timeout: float = 15.0, interva
 
 
 async def wait_until_async(check: Callable[[], T], what: str, *, pause: Callable[[], Awaitable[Any]] | None = None,
-                           timeout: float = 15.0, interval: float = 0.02) -> T:
+                           timeout: float = DEADLINE, interval: float = 0.02) -> T:
     """`wait_until` for an event loop (Textual's Pilot): `pause` lets the app process messages between checks."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -100,7 +103,7 @@ class Gate:
             "    _t.sleep(0.01)",
         )) + "\n"
 
-    def wait_entered(self, timeout: float = 15.0) -> None:
+    def wait_entered(self, timeout: float = DEADLINE) -> None:
         wait_until(self.entered.exists, f"the migration to reach its gate ({self.entered.name})", timeout)
 
     def open(self) -> None:

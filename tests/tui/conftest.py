@@ -18,6 +18,7 @@ from runway_tui.engine.config import AppConfig, load_config
 from runway_tui.engine.errors import RunwayError
 from runway_tui.tui.app import RunwayApp
 from tests.support.project import Project
+from tests.support.waiting import DEADLINE
 
 FIXED_NOW = dt.datetime(2026, 3, 14, 9, 30, 0)
 ADDRESS = "mongodb://db.test:27017"
@@ -127,7 +128,7 @@ def working(app) -> bool:
     return app.working()
 
 
-async def settle(app: RunwayApp, pilot, timeout: float = 15.0) -> None:
+async def settle(app: RunwayApp, pilot, timeout: float = DEADLINE) -> None:
     """Wait until the engine answered and every worker (and the message each one posted) is done."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

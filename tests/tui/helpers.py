@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.support.waiting import DEADLINE
+
 GATED = '''"""Waits until the test releases it."""
 import time
 from pathlib import Path
@@ -38,7 +40,7 @@ def notifications(app) -> str:
     return "\n".join(toasts(app))
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = DEADLINE) -> None:
     """Wait for a state with a deadline (never a fixed sleep)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -19,8 +19,9 @@ from runway_tui.tui.screens.detail import AuditDetailScreen, MigrationDetailScre
 from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.keys import KeysScreen
 from runway_tui.tui.screens.prompt import PromptScreen
-from tests.support.waiting import wait_until_async
+from tests.support.waiting import DEADLINE, wait_until_async
 from tests.tui.conftest import FAILING, engine_for, make_app, settle, write_standard
+from tests.tui.helpers import toasts
 
 SIZE = (120, 36)
 
@@ -104,6 +105,18 @@ async def test_create_template_from_a_name_prompt(project, tui_app):
         assert 2 in states(app)
         assert "created migrations/002_add_widgets.py" in log_text(app)
         assert app.main.query_one(MigrationsTable).selected_key == "v2"  # the cursor is on the new file
+
+
+async def test_a_name_with_accents_says_what_the_file_name_keeps(project, tui_app):
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await pilot.press(*"Café crème", "enter")
+        await settle(app, pilot)
+        assert sorted(p.name for p in project.scripts_dir.glob("*.py")) == ["001_cafe_creme.py"]
+        said = " ".join(toasts(app)) + log_text(app)
+        assert "keeps 'cafe_creme' (é -> e, è -> e)" in said, said
 
 
 async def test_refresh_syncs_a_file_added_meanwhile(project, tui_app):
@@ -237,13 +250,9 @@ async def test_failing_migration_shows_error_and_failed_state(project, tui_app):
         assert isinstance(app.screen, ErrorScreen) and app.screen.title_text.startswith("Refusing")
 
 
-async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
+async def wait_for(pilot, condition, timeout: float = DEADLINE) -> None:
     """Poll a condition while the app runs (for states that never leave workers idle)."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
+    await wait_until_async(condition, "a state of the app", pause=lambda: pilot.pause(0.05), timeout=timeout)
 
 
 async def test_lost_server_shows_disconnected_then_recovers_by_itself(tmp_path, server_factory):
@@ -279,10 +288,7 @@ async def test_lost_server_shows_disconnected_then_recovers_by_itself(tmp_path, 
             assert "u" not in {row.key for row in app.screen.rows if row.enabled and row.group == "Migrate"}
             await pilot.press("escape", "1")
             server.start()  # same port, same storage
-            for _ in range(100):  # the poll (0.5 s) retries by itself
-                await pilot.pause(0.05)
-                if app.connection == "connected":
-                    break
+            await wait_for(pilot, lambda: app.connection == "connected")  # the poll (0.5 s) retries by itself
             await settle(app, pilot)
             assert app.connection == "connected"
             header = header_text(app)

@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.cli import REPO_ROOT
 from tests.support.project import Project
+from tests.support.waiting import wait_until_async
 from tests.tui.conftest import write_standard
 from tests.tui.helpers import gated
 
@@ -58,12 +59,12 @@ def test_signal_stops_the_embedded_daemon_we_started(tmp_path, signum):
     try:
         users = folder / "users"
         wait_until(lambda: users.exists() and any(p.name.startswith(f"{proc.pid}-") for p in users.iterdir()),
-                   40, "the TUI to register with the embedded daemon")
+                   60, "the TUI to register with the embedded daemon")
         daemon = json.loads((folder / "daemon.json").read_text())["pid"]
-        wait_until(lambda: b"pending" in b"".join(output), 30, "the first paint with the state")
+        wait_until(lambda: b"pending" in b"".join(output), 60, "the first paint with the state")
         proc.send_signal(signum)
-        proc.wait(30)
-        wait_until(lambda: not Path(f"/proc/{daemon}").exists(), 20, "the daemon to stop")
+        proc.wait(60)
+        wait_until(lambda: not Path(f"/proc/{daemon}").exists(), 60, "the daemon to stop")
         assert not any(p.name.startswith(f"{proc.pid}-") for p in users.iterdir())
         assert not (folder / "daemon.json").exists()
     finally:
@@ -90,18 +91,14 @@ async def test_ctrl_q_during_a_step_says_what_it_waits_for(project, tui_app, tmp
         await pilot.press("u")
         await settle(app, pilot)
         await pilot.press("y")
-        for _ in range(400):
-            await pilot.pause(0.02)
-            if not app.operation_idle.is_set():
-                break
-        assert not app.operation_idle.is_set()
+        await wait_until_async(lambda: not app.operation_idle.is_set(), "the step to start", pause=pilot.pause)
         await pilot.press("ctrl+q")
     said: list[str] = []
     closer = threading.Thread(target=app.shutdown_engine, args=(said.append,))
     closer.start()
-    wait_until(lambda: bool(said), 10, "the message")
+    wait_until(lambda: bool(said), 60, "the message")
     assert "waiting for the running operation to end (running up to 001)" in said[0]
     assert closer.is_alive()  # it waits for the step, it does not cut it off
     gate.touch()
-    closer.join(30)
+    closer.join(60)
     assert not closer.is_alive()

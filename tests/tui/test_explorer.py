@@ -20,6 +20,7 @@ from runway_tui.tui.screens.error import ErrorScreen
 from runway_tui.tui.screens.server import ServerScreen
 from tests.support.explorer_data import BIG, SECRET_EMAIL, SECRET_PASSWORD, SECRET_SSN
 from tests.support.project import Project
+from tests.support.waiting import DEADLINE
 from tests.tui.conftest import make_app
 from tests.tui.conftest import settle as settle_main
 
@@ -58,7 +59,7 @@ def big_app(explorer_big_project: Project) -> Iterator[Callable[..., RunwayApp]]
     yield from app_builder(explorer_big_project, max_time_ms=120_000)
 
 
-async def settle(app: RunwayApp, pilot, timeout: float = 30.0) -> None:
+async def settle(app: RunwayApp, pilot, timeout: float = DEADLINE) -> None:
     """The main screen settled, then no worker pending or running twice in a row with the messages in
     between handled: a read's result may start the next read (the count after the first page), and a
     worker just asked for is PENDING, not yet running."""
@@ -81,7 +82,7 @@ def plain(widget: Static) -> str:
     return str(widget.render())
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = DEADLINE) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
@@ -250,7 +251,7 @@ async def test_esc_cancels_a_running_read(explorer_app, mongo_client: MongoClien
             await pilot.pause()
             assert app.screen is screen
             assert "cancelled" in plain(screen.query_one("#documents-status", Static))
-            await wait_for(pilot, lambda: not screen.read_running("documents"), timeout=20)
+            await wait_for(pilot, lambda: not screen.read_running("documents"))
             await pilot.pause()
             assert documents_table(screen).row_count == 40  # the cancelled page never replaced the shown one
         finally:

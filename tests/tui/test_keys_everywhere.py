@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandList, CommandPalette
+from textual.worker import WorkerState
 
 from runway_tui.engine.config import load_config
 from runway_tui.tui.app import RunwayApp
@@ -37,6 +38,12 @@ async def keys_listed(app: RunwayApp, pilot) -> set[str]:
     return listed
 
 
+def gathering(app: RunwayApp) -> bool:
+    """The palette is still collecting commands from its providers (a worker; batches arrive over time)."""
+    group = CommandPalette._GATHER_COMMANDS_GROUP
+    return any(w.group == group and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+
+
 async def palette_offers(app: RunwayApp, pilot, query: str = "") -> list[str]:
     """The palette's options on the screen in front (for `query`, or all of them); the palette closes."""
     screen = app.screen
@@ -45,8 +52,9 @@ async def palette_offers(app: RunwayApp, pilot, query: str = "") -> list[str]:
     if query:
         await pilot.press(*query)
     options = app.screen.query_one(CommandList)
-    await wait_until_async(lambda: options.option_count > 0, "the palette's options", pause=pilot.pause)
-    await pilot.pause(0.2)
+    await wait_until_async(lambda: options.option_count > 0 and not gathering(app), "the palette's options",
+                           pause=pilot.pause)  # every provider has answered: the list is whole
+    await pilot.pause()
     offered = [str(options.get_option_at_index(i).prompt).split("  ")[0].split("\n")[0]
                for i in range(options.option_count)]
     await pilot.press("escape")

@@ -42,8 +42,8 @@ async def test_the_server_screens_members_line_up(project, tui_app):
         read = inspector_for(app).server(info.version, info.topology, info.set_name)  # the real report...
         report = dataclasses.replace(read, members=Section(members))  # ...with those members
         screen._show(report)
-        await pilot.pause()
-        await pilot.pause(0.1)
+        await wait_until_async(lambda: sum(1 for line in lines_of(table) if line.strip()) >= 4,
+                               "the three members on screen", pause=pilot.pause)
         header, *rows = [line for line in lines_of(table) if line.strip()][:4]
         assert header.index("State") == rows[0].index("PRIMARY") == rows[1].index("SECONDARY") == \
             rows[2].index("(not reachable")

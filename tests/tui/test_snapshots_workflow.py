@@ -32,10 +32,9 @@ def test_override_drift_dialog(snap_compare, troubled_project, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_applications_list(snap_compare, applied_project, mongo_client, size):  # noqa: F811
-    import asyncio
-
     from runway_tui.engine.config import load_config
     from runway_tui.tui.app import RunwayApp
+    from tests.support.waiting import wait_until_async
     from tests.tui.conftest import ADDRESS, fixed_clock, settle
 
     project = applied_project
@@ -54,11 +53,9 @@ def test_applications_list(snap_compare, applied_project, mongo_client, size):  
     async def run_before(pilot) -> None:
         await settle(app, pilot)
         await pilot.press("a")
-        for _ in range(400):
-            await pilot.pause(0.02)
-            if all(p.server != "probing…" for p in app.screen.probes.values()):
-                break
-        await asyncio.sleep(0.1)
+        await wait_until_async(lambda: all(p.server != "probing…" for p in app.screen.probes.values()) and not any(
+            w.group == "apps-probe" and w.is_running for w in app.workers), "every application probed",
+            pause=pilot.pause)
         await pilot.pause()
 
     try:

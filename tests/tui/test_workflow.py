@@ -185,7 +185,7 @@ async def test_esc_cancels_a_lock_wait(project, tui_app, mongo_client: MongoClie
         await pilot.press("y")
         await wait_for(pilot, lambda: "waiting for the migration lock" in log_text(app))
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.busy is None, timeout=10)
+        await wait_for(pilot, lambda: app.busy is None)
         await settle(app, pilot)
         assert states(app)[1] == "pending" and "cancelled" in log_text(app)
         assert not isinstance(app.screen, ErrorScreen)

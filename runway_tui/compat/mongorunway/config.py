@@ -33,7 +33,7 @@ from runway_tui.engine.config import (
 from runway_tui.engine.errors import ConfigError
 
 CONFIG_NAMES = ("mongorunway.yaml", "mongorunway.yml")
-SKIPPED_FOLDERS = frozenset({".venv", ".git", "node_modules"})
+SKIPPED_FOLDERS = frozenset({".venv", ".git", "node_modules", "site-packages", "dist-packages", "__pycache__"})
 DEFAULT_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_FOLDERS = 20_000  # discovery searches at most this many folders below the current one
 
@@ -75,30 +75,54 @@ def is_mongorunway_file(path: Path) -> bool:
     """A Mongorunway configuration: its name, or a top-level `mongorunway:` key (for any other name)."""
     if path.name in CONFIG_NAMES:
         return True
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return any(line.startswith("mongorunway:") for line in handle)
+    from runway_tui.engine.config import MAX_CONFIG_BYTES
+    from runway_tui.engine.project_files import read_text
+
+    try:  # a file we refuse to read is not one: reading it as ours says why, in one line
+        return any(line.startswith("mongorunway:") for line in read_text(path, MAX_CONFIG_BYTES).splitlines())
     except (OSError, UnicodeDecodeError):
         return False
 
 
 def find_mongorunway_config(start: Path) -> Path | None:
-    """The first `mongorunway.yaml`/`.yml` searching down from `start` (Mongorunway's discovery), skipping
-    virtualenvs, `.git` and `node_modules`; the folder's own file first, then sub-folders in name order."""
-    for visited, (folder, subfolders, files) in enumerate(_walk(start)):
-        if visited >= MAX_FOLDERS:  # a home directory or a monorepo: stop rather than hang
-            return None
-        for name in CONFIG_NAMES:
-            if name in files:
-                return Path(folder) / name
-        subfolders[:] = sorted(s for s in subfolders if s not in SKIPPED_FOLDERS)
+    """The shallowest `mongorunway.yaml`/`.yml` below `start` (Mongorunway's discovery, made predictable):
+    the folder's own file first, then each level in name order. Never inside a virtualenv (any folder
+    holding a `pyvenv.cfg`, whatever its name), `site-packages`, `.git` or `node_modules`: a dependency's
+    file there is not the project's."""
+    level = [start]
+    visited = 0
+    while level:
+        below: list[Path] = []
+        for folder in level:
+            visited += 1
+            if visited > MAX_FOLDERS:  # a home directory or a monorepo: stop rather than hang
+                return None
+            names = _entries(folder)
+            for name in CONFIG_NAMES:
+                if name in names and not names[name]:
+                    return folder / name
+            below.extend(folder / name for name, is_dir in sorted(names.items())
+                         if is_dir and name not in SKIPPED_FOLDERS and not (folder / name / "pyvenv.cfg").exists())
+        level = below
     return None
 
 
-def _walk(start: Path) -> Any:
+def _entries(folder: Path) -> dict[str, bool]:
+    """Name -> is a folder (not following links to folders); an unreadable folder has none, it is not fatal."""
     import os
 
-    return os.walk(start, onerror=lambda _error: None)  # an unreadable sub-folder is skipped, not fatal
+    try:
+        with os.scandir(folder) as entries:
+            return {entry.name: _is_folder(entry) for entry in entries}
+    except OSError:
+        return {}
+
+
+def _is_folder(entry: Any) -> bool:
+    try:
+        return bool(entry.is_dir(follow_symlinks=False))
+    except OSError:
+        return False
 
 
 def read_mongorunway_config(path: Path, cwd: Path | None = None) -> Config:

@@ -44,9 +44,13 @@ class AppProbe:
 
 
 def probe(config: Config, name: str) -> AppProbe:
-    """Connect read-only, read the status and the lock, close. Never raises: a failure is the row's text."""
+    """Connect read-only, read the status and the lock, close. Never raises: a failure is the row's text.
+
+    A probe runs no project code: the application's `app_events` handlers (an announcement, a backup) run
+    when it is opened, never because someone looked at the list."""
     try:
-        engine = MigrationApp(config.app(name), access=Access(True, "probing for the application list"))
+        engine = MigrationApp(config.app(name), access=Access(True, "probing for the application list"),
+                              project_code=False)
     except Exception as exc:  # noqa: BLE001 - unreachable, bad config for that app...: one line in the row
         return AppProbe("—", "—", "—", "—", f"unreachable: {str(exc)[:120]}")
     try:

@@ -19,6 +19,7 @@ from runway_tui.engine.inspect_refs import collections_in_file
 from runway_tui.engine.models import MigrationAuditlogEntry, Problem, StatusRow
 from runway_tui.engine.overview import document_json
 from runway_tui.engine.planner import audit_mismatch
+from runway_tui.engine.project_files import MAX_MIGRATION_BYTES, NotReadable, read_text
 from runway_tui.engine.sources import masked_source
 from runway_tui.tui.components.plain_table import PlainTable
 from runway_tui.tui.format import (
@@ -232,7 +233,7 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
         """The file as it is now, masked as its stored source is (`masked_source`): no password on screen,
         and a drift diff that shows only what was edited."""
         assert self.row.script is not None
-        text = self.row.script.path.read_text(encoding="utf-8", errors="replace")
+        text = read_text(self.row.script.path, MAX_MIGRATION_BYTES, "migration", errors="replace")
         return masked_source(text, self.app_secrets)
 
     @property
@@ -245,8 +246,9 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
             return Text("The file is missing (orphan): only the database record remains.", style="italic")
         try:
             source = cut_long(self._file_text(), "the file", **SOURCE_BOUNDS)
-        except OSError as exc:
-            return plain(f"cannot read the file: {exc}", style="red")
+        except OSError as exc:  # a FIFO or a huge file is refused, never read on the UI thread
+            return plain(f"cannot read the file: it {exc.strerror}" if isinstance(exc, NotReadable) else
+                         f"cannot read the file: {exc}", style="red")
         body = code_view(source, "python", line_numbers=True, word_wrap=False)
         return Group(plain(source.note, "yellow"), body) if source.note else Group(body)
 
@@ -289,8 +291,8 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
         name = self.row.script.path.name
         try:
             current = self._file_text()[:MAX_SOURCE_CHARS]
-        except OSError as exc:
-            body.update(plain(f"cannot read the file: {exc}", style="red"))
+        except OSError:
+            body.update(Group(Text("cannot read the file now", style="italic yellow"), self._source()))
             return
         stored = masked_source(stored, self.app_secrets)[:MAX_SOURCE_CHARS]  # kept masked: idempotent
         lines = difflib.unified_diff(stored.splitlines(keepends=True), current.splitlines(keepends=True),
