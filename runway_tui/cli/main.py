@@ -14,6 +14,7 @@ from typing import Any
 
 from runway_tui.engine.audit_filter import ActionError, transaction_names
 from runway_tui.engine.errors import ExitCode
+from runway_tui.engine.limits import BSON_MAX_INT
 from runway_tui.engine.messages import visible
 from runway_tui.engine.timespec import TimeSpec, TimeSpecError
 
@@ -178,16 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-MAX_INT = 2**63 - 1  # versions and counts go to the server as BSON 64-bit integers
-
-
 def _whole_number(text: str, what: str) -> int:
     """ASCII digits only (int() would take '١٢' too), within 64 bits."""
     if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     value = int(text)
-    if value > MAX_INT:
-        raise argparse.ArgumentTypeError(f"{text.strip()!r} is beyond 64-bit integers (at most {MAX_INT})")
+    if value > BSON_MAX_INT:  # versions and counts go to the server as BSON 64-bit integers
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is beyond 64-bit integers (at most {BSON_MAX_INT})")
     return value
 
 

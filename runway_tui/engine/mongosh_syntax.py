@@ -40,13 +40,15 @@ from bson.objectid import ObjectId
 from bson.regex import Regex
 from bson.timestamp import Timestamp
 
+from runway_tui.engine.limits import BSON_MAX_INT, BSON_MIN_INT
+
 _MARK = "\x00mongosh"  # the key of a rewritten constructor: no typed key can be it by accident
 _OPTIONS = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=False)
 _ERROR = re.compile(r"^<string>:(?P<line>\d+) (?P<what>.*?) at column (?P<col>\d+)$")
 _IDENT_START = re.compile(r"[A-Za-z_$]")
 _IDENT = re.compile(r"[A-Za-z0-9_$]*")
 _REGEX_FLAGS = set("imxsu")
-INT64 = (-(2**63), 2**63 - 1)
+INT64 = (BSON_MIN_INT, BSON_MAX_INT)
 ACCEPTED = ("JSON or mongosh syntax such as {status: 'active', 'address.city': 'Oslo'}, "
             "{_id: ObjectId(\"…\")}, {at: {$gte: ISODate(\"2024-01-01\")}}, {name: /^ada/i}")
 

@@ -1,49 +1,5 @@
-"""Use cases in Mongorunway's shape: each runs one operation and returns an exit code instead of raising."""
+"""The seed's old path of the use cases: they live in compat/mongorunway/api.py (Mongorunway's API shape)."""
 
-from __future__ import annotations
+from runway_tui.compat.mongorunway.api import check, downgrade, refresh, upgrade
 
-import logging
-from collections.abc import Callable
-from typing import Any
-
-from runway_tui.engine.app import MigrationApp
-from runway_tui.engine.errors import ExitCode, RunwayError
-from runway_tui.engine.messages import print_traceback, visible
-
-logger = logging.getLogger("runway_tui")
-
-
-def _guarded(action: Callable[[], Any], app: MigrationApp, verbose_exc: bool) -> ExitCode:
-    try:
-        action()
-    except RunwayError as exc:
-        logger.error("%s", visible(app.redact(str(exc))))
-        if verbose_exc:
-            print_traceback(exc, app.redact)
-        return exc.exit_code
-    return ExitCode.OK
-
-
-def refresh(app: MigrationApp, verbose_exc: bool = False) -> ExitCode:
-    """Synchronise the files with the migrations collection."""
-    return _guarded(app.refresh, app, verbose_exc)
-
-
-def upgrade(app: MigrationApp, steps: int | None = None, to: int | None = None, all_: bool = False,
-            verbose_exc: bool = False) -> ExitCode:
-    return _guarded(lambda: app.upgrade(steps=steps, to=to, all_=all_), app, verbose_exc)
-
-
-def downgrade(app: MigrationApp, steps: int | None = None, to: int | None = None, all_: bool = False,
-              verbose_exc: bool = False) -> ExitCode:
-    return _guarded(lambda: app.downgrade(steps=steps, to=to, all_=all_), app, verbose_exc)
-
-
-def check(app: MigrationApp, verbose_exc: bool = False) -> ExitCode:
-    """VALIDATION_FAILED when anything needs attention (drift, orphans, broken files, failed state)."""
-    try:
-        report = app.status()
-    except RunwayError as exc:
-        logger.error("%s", visible(app.redact(str(exc))))
-        return exc.exit_code
-    return ExitCode.OK if report.is_clean else ExitCode.VALIDATION_FAILED
+__all__ = ["check", "downgrade", "refresh", "upgrade"]

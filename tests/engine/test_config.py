@@ -7,14 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from runway_tui.engine.config import (
-    _APP_KEYS,
-    _TIMEOUT_KEYS,
-    _TOP_KEYS,
-    _TUI_KEYS,
-    find_config_path,
-    load_config,
-)
+from runway_tui.engine.config import find_config_path, load_config
+from runway_tui.engine.config.runway_yaml import APP_KEYS as _APP_KEYS
+from runway_tui.engine.config.runway_yaml import TIMEOUT_KEYS as _TIMEOUT_KEYS
+from runway_tui.engine.config.runway_yaml import TOP_KEYS as _TOP_KEYS
+from runway_tui.engine.config.runway_yaml import TUI_KEYS as _TUI_KEYS
 from runway_tui.engine.errors import ConfigError, ExitCode
 
 BASE = """\

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from runway_tui.compat.mongorunway.api import MigrationService
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.errors import ExitCode, ReadOnlyError
 from runway_tui.engine.models import Direction
-from runway_tui.engine.service import MigrationService
 from tests.engine.helpers import app_config, data_migration, open_app
 
 

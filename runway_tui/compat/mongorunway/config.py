@@ -16,20 +16,20 @@ from urllib.parse import quote
 
 import yaml
 
-from runway_tui.engine.config import (
-    _BOOL,
-    _INT,
-    _MAP,
-    _STR,
-    AppConfig,
-    Config,
-    TuiConfig,
-    _did_you_mean,
-    _InterpolationError,
-    _is_null,
-    _Parser,
+from runway_tui.engine.config.model import AppConfig, Config, TuiConfig
+from runway_tui.engine.config.nodes import (
+    BOOL,
+    INT,
+    MAP,
+    MAX_CONFIG_BYTES,
+    STR,
+    InterpolationError,
+    NodeReader,
     compose_yaml,
+    describe,
+    is_null,
 )
+from runway_tui.engine.config.suggest import did_you_mean
 from runway_tui.engine.errors import ConfigError
 
 CONFIG_NAMES = ("mongorunway.yaml", "mongorunway.yml")
@@ -53,12 +53,12 @@ BUILTIN_HANDLERS = {
 }
 EVENTS = {"StartingEvent", "ClosingEvent"}
 
-_TOP = {"filesystem": _MAP, "applications": _MAP, "logging": _MAP}
-_FILESYSTEM = {"scripts_dir": _STR, "filename_strategy": _STR, "use_filename_strategy": _BOOL}
-_APP = {"app_client": _MAP, "app_database": _STR, "app_repository": _MAP, "app_auditlog_journal": _MAP,
-        "use_auditlog": _BOOL, "app_auditlog_limit": _INT, "app_timezone": _STR, "app_date_format": _STR,
-        "app_events": _MAP, "raise_on_transaction_failure": _BOOL, "use_logging": _BOOL, "use_indexing": _BOOL,
-        "use_schema_validation": _BOOL, "type": _STR}
+_TOP = {"filesystem": MAP, "applications": MAP, "logging": MAP}
+_FILESYSTEM = {"scripts_dir": STR, "filename_strategy": STR, "use_filename_strategy": BOOL}
+_APP = {"app_client": MAP, "app_database": STR, "app_repository": MAP, "app_auditlog_journal": MAP,
+        "use_auditlog": BOOL, "app_auditlog_limit": INT, "app_timezone": STR, "app_date_format": STR,
+        "app_events": MAP, "raise_on_transaction_failure": BOOL, "use_logging": BOOL, "use_indexing": BOOL,
+        "use_schema_validation": BOOL, "type": STR}
 _UNUSED_APP_KEYS = {
     "use_logging": "runway-tui has its own logging (--debug, the TUI's log pane)",
     "use_indexing": "runway-tui creates the indexes it needs itself (the key is dead in Mongorunway too)",
@@ -75,7 +75,6 @@ def is_mongorunway_file(path: Path) -> bool:
     """A Mongorunway configuration: its name, or a top-level `mongorunway:` key (for any other name)."""
     if path.name in CONFIG_NAMES:
         return True
-    from runway_tui.engine.config import MAX_CONFIG_BYTES
     from runway_tui.engine.project_files import read_text
 
     try:  # a file we refuse to read is not one: reading it as ours says why, in one line
@@ -130,8 +129,8 @@ def read_mongorunway_config(path: Path, cwd: Path | None = None) -> Config:
     return _MongorunwayParser(path, cwd or Path.cwd()).parse()
 
 
-class _MongorunwayParser(_Parser):
-    """Our YAML node walker (line numbers in every error), with Mongorunway's schema."""
+class _MongorunwayParser(NodeReader):
+    """The engine's public YAML node toolkit (line numbers in every error), with Mongorunway's schema."""
 
     def __init__(self, path: Path, cwd: Path) -> None:
         super().__init__(path)
@@ -145,34 +144,34 @@ class _MongorunwayParser(_Parser):
                 required: tuple[str, ...] = ()) -> dict[str, yaml.Node]:
         """Like `mapping`, but an unknown key (Mongorunway ignores those) is a note, not an error."""
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, prefix, f"expected a mapping (key: value lines), got {_describe(node)}")
+            raise self.error(node, prefix, f"expected a mapping (key: value lines), got {describe(node)}")
         values: dict[str, yaml.Node] = {}
         for key_node, value_node in self.pairs(node, prefix):
             dotted = f"{prefix}.{key_node.value}" if prefix else key_node.value
             if key_node.value not in schema:
                 self.note(key_node, dotted, f"unknown key, ignored (Mongorunway ignores it too)"
-                                            f"{_did_you_mean(key_node.value, list(schema))}")
+                                            f"{did_you_mean(key_node.value, list(schema))}")
                 continue
             values[key_node.value] = value_node
         for key in required:
-            if key not in values or _is_null(values[key]):
+            if key not in values or is_null(values[key]):
                 raise self.error(values.get(key, node), f"{prefix}.{key}" if prefix else key, "required key is missing")
         return values
 
     def read(self) -> Config:
         root = self.compose()
-        top_level = self.mapping(root, "", {"mongorunway": _MAP}, ("mongorunway",))
+        top_level = self.mapping(root, "", {"mongorunway": MAP}, ("mongorunway",))
         top = self.lenient(top_level["mongorunway"], "mongorunway", _TOP, ("filesystem", "applications"))
         if "logging" in top:
             self.note(top["logging"], "mongorunway.logging", "not used: runway-tui has its own logging")
         filesystem = self.lenient(top["filesystem"], "mongorunway.filesystem", _FILESYSTEM, ("scripts_dir",))
         scripts_node = filesystem["scripts_dir"]
-        scripts_raw = self.scalar(scripts_node, "mongorunway.filesystem.scripts_dir", _STR)
+        scripts_raw = self.scalar(scripts_node, "mongorunway.filesystem.scripts_dir", STR)
         if not scripts_raw:
             raise self.error(scripts_node, "mongorunway.filesystem.scripts_dir", "must not be empty")
         scripts_dir = (self.cwd / Path(scripts_raw).expanduser()).resolve()  # Mongorunway: relative to cwd
         conventions: dict[str, Any] = {"compat": "mongorunway"}
-        strategy = self.optional(filesystem, "filename_strategy", _STR, prefix="mongorunway.filesystem")
+        strategy = self.optional(filesystem, "filename_strategy", STR, prefix="mongorunway.filesystem")
         if strategy is not None:
             class_name = strategy.strip().rsplit(".", 1)[-1]
             if class_name not in STRATEGIES:
@@ -180,7 +179,7 @@ class _MongorunwayParser(_Parser):
                                  f"{strategy!r} is not one of Mongorunway's strategies (NumericalFilenameStrategy, "
                                  "UnixFilenameStrategy, MissingFilenameStrategy); custom strategies are not loaded")
             conventions.update(STRATEGIES[class_name])
-        use = self.optional(filesystem, "use_filename_strategy", _BOOL, prefix="mongorunway.filesystem")
+        use = self.optional(filesystem, "use_filename_strategy", BOOL, prefix="mongorunway.filesystem")
         if use is not None:
             conventions["use_filename_strategy"] = use and conventions.get("use_filename_strategy", True)
 
@@ -193,7 +192,7 @@ class _MongorunwayParser(_Parser):
             try:
                 applications[name_node.value] = self.parse_mongorunway_app(name_node.value, app_node, scripts_dir,
                                                                            conventions)
-            except _InterpolationError as exc:
+            except InterpolationError as exc:
                 app_errors[name_node.value] = exc.error
         return Config(self.path, scripts_dir, None, TuiConfig(), applications, app_errors, notes=tuple(self.notes))
 
@@ -210,12 +209,12 @@ class _MongorunwayParser(_Parser):
         values = self.lenient(node, prefix, _APP, ("app_client", "app_database"))
         uri = self.client_uri(values["app_client"], f"{prefix}.app_client")
         self.check_uri(values["app_client"], f"{prefix}.app_client", uri)
-        database = self.scalar(values["app_database"], f"{prefix}.app_database", _STR, interpolate_app=True)
+        database = self.scalar(values["app_database"], f"{prefix}.app_database", STR, interpolate_app=True)
         self.check_database(values["app_database"], f"{prefix}.app_database", database)
         kwargs: dict[str, Any] = {"migrations_collection": self.collection_of(values, "app_repository", prefix,
                                                                                required=True) or "migrations"}
         journal = self.collection_of(values, "app_auditlog_journal", prefix, required=False)
-        use_auditlog = self.optional(values, "use_auditlog", _BOOL, prefix=prefix)
+        use_auditlog = self.optional(values, "use_auditlog", BOOL, prefix=prefix)
         if journal and use_auditlog:
             kwargs["auditlog_collection"] = journal
         else:
@@ -224,12 +223,12 @@ class _MongorunwayParser(_Parser):
             self.note(values.get("use_auditlog", node), f"{prefix}.use_auditlog",
                       "Mongorunway's audit log is off; runway-tui keeps its own in 'runway_auditlog'")
         kwargs["mongorunway_auditlog"] = bool(journal and use_auditlog)
-        limit = self.optional(values, "app_auditlog_limit", _INT, prefix=prefix)
+        limit = self.optional(values, "app_auditlog_limit", INT, prefix=prefix)
         if limit is not None:
             if limit < 1:
                 raise self.error(values["app_auditlog_limit"], f"{prefix}.app_auditlog_limit", "must be at least 1")
             kwargs["auditlog_limit"] = limit
-        timezone = self.optional(values, "app_timezone", _STR, prefix=prefix)
+        timezone = self.optional(values, "app_timezone", STR, prefix=prefix)
         if timezone is not None:
             try:
                 zoneinfo.ZoneInfo(timezone.strip())
@@ -240,10 +239,10 @@ class _MongorunwayParser(_Parser):
             if kwargs["timezone"] != "UTC":
                 self.note(values["app_timezone"], f"{prefix}.app_timezone", "dates are stored in UTC, as Mongorunway "
                                                                             "stores them, and runway-tui shows UTC")
-        date_format = self.optional(values, "app_date_format", _STR, prefix=prefix)
+        date_format = self.optional(values, "app_date_format", STR, prefix=prefix)
         if date_format is not None:
             kwargs["date_format"] = date_format
-        raise_on = self.optional(values, "raise_on_transaction_failure", _BOOL, prefix=prefix)
+        raise_on = self.optional(values, "raise_on_transaction_failure", BOOL, prefix=prefix)
         kwargs["fail_when_nothing_to_do"] = True if raise_on is None else raise_on
         if "app_events" in values:
             kwargs["event_handlers"] = self.event_handlers(values["app_events"], f"{prefix}.app_events")
@@ -258,11 +257,11 @@ class _MongorunwayParser(_Parser):
 
     def collection_of(self, values: dict[str, yaml.Node], key: str, prefix: str, required: bool) -> str | None:
         node = values.get(key)
-        if node is None or _is_null(node):
+        if node is None or is_null(node):
             if required:
                 raise self.error(node, f"{prefix}.{key}", "required key is missing (e.g. collection: migrations)")
             return None
-        section = self.lenient(node, f"{prefix}.{key}", {"collection": _STR, "reader": _STR, "type": _STR})
+        section = self.lenient(node, f"{prefix}.{key}", {"collection": STR, "reader": STR, "type": STR})
         for extra in ("reader", "type"):
             if extra in section:
                 self.note(section[extra], f"{prefix}.{key}.{extra}", "not used: custom repository classes are not "
@@ -271,17 +270,17 @@ class _MongorunwayParser(_Parser):
             if required:
                 raise self.error(node, f"{prefix}.{key}.collection", "required key is missing")
             return None
-        name = self.scalar(section["collection"], f"{prefix}.{key}.collection", _STR, interpolate_app=True)
+        name = self.scalar(section["collection"], f"{prefix}.{key}.collection", STR, interpolate_app=True)
         self.check_collection(section["collection"], f"{prefix}.{key}.collection", name)
         return name
 
     def client_uri(self, node: yaml.Node, key: str) -> str:
         """`app_client` (MongoClient keyword arguments) as one URI: host, port, credentials, options."""
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, key, f"expected the MongoClient arguments (host:, port:...), got {_describe(node)}")
+            raise self.error(node, key, f"expected the MongoClient arguments (host:, port:...), got {describe(node)}")
         values = {k.value: v for k, v in self.pairs(node, key)}
-        text = {k: self.scalar(v, f"{key}.{k}", _STR, interpolate_app=True) for k, v in values.items()
-                if isinstance(v, yaml.ScalarNode) and not _is_null(v)}
+        text = {k: self.scalar(v, f"{key}.{k}", STR, interpolate_app=True) for k, v in values.items()
+                if isinstance(v, yaml.ScalarNode) and not is_null(v)}
         host = text.get("host", "localhost").strip()
         if host.lower().startswith(("mongodb://", "mongodb+srv://")):
             if "port" in text:
@@ -289,7 +288,7 @@ class _MongorunwayParser(_Parser):
             return host
         port = ""
         if "port" in values:
-            port_value = self.scalar(values["port"], f"{key}.port", _INT, interpolate_app=True)
+            port_value = self.scalar(values["port"], f"{key}.port", INT, interpolate_app=True)
             if not 0 < port_value < 65536:
                 raise self.error(values["port"], f"{key}.port", f"{port_value} is not a TCP port (1 to 65535)")
             port = f":{port_value}"
@@ -306,7 +305,7 @@ class _MongorunwayParser(_Parser):
                 if option not in ("host", "port", "username", "password"):
                     self.note(value_node, f"{key}.{option}", "not used: not a connection option runway-tui passes on")
                 continue
-            if not isinstance(value_node, yaml.ScalarNode) or _is_null(value_node):
+            if not isinstance(value_node, yaml.ScalarNode) or is_null(value_node):
                 self.note(value_node, f"{key}.{option}", "not used: only plain values become URI options")
                 continue
             options.append(f"{quote(option, safe='')}={quote(text[option].strip(), safe='')}")
@@ -314,10 +313,10 @@ class _MongorunwayParser(_Parser):
 
     def event_handlers(self, node: yaml.Node, key: str) -> tuple[tuple[str, str, int | None], ...]:
         """`{EventClass: [handler, 'Prioritized[N, handler]']}` -> (event, dotted path, priority)."""
-        if _is_null(node):
+        if is_null(node):
             return ()
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, key, f"expected a mapping of event classes to handler lists, got {_describe(node)}")
+            raise self.error(node, key, f"expected a mapping of event classes to handler lists, got {describe(node)}")
         handlers: list[tuple[str, str, int | None]] = []
         for event_node, list_node in self.pairs(node, key):
             event = event_node.value.strip().rsplit(".", 1)[-1]
@@ -327,7 +326,7 @@ class _MongorunwayParser(_Parser):
                                                    f"(StartingEvent, ClosingEvent)")
             items = list_node.value if isinstance(list_node, yaml.SequenceNode) else [list_node]
             for item in items:
-                raw = self.scalar(item, where, _STR).replace(" ", "")
+                raw = self.scalar(item, where, STR).replace(" ", "")
                 priority: int | None = None
                 if raw.startswith("Prioritized[") and raw.endswith("]"):
                     number, _, raw = raw[len("Prioritized["):-1].partition(",")
@@ -344,7 +343,17 @@ class _MongorunwayParser(_Parser):
         return tuple(handlers)
 
 
-def _describe(node: yaml.Node) -> str:
-    from runway_tui.engine.config import _describe as describe
 
-    return describe(node)
+class MongorunwayConfigReader:
+    """The `engine.plugins` config reader for mongorunway.yaml (registered by `compat.mongorunway.register`)."""
+
+    name = "mongorunway"
+
+    def find(self, start: Path) -> Path | None:
+        return find_mongorunway_config(start)
+
+    def claims(self, path: Path) -> bool:
+        return is_mongorunway_file(path)
+
+    def read(self, path: Path) -> Config:
+        return read_mongorunway_config(path)

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import ast
 import typing
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from runway_tui.engine.plugins import FormatCheck
+
+if TYPE_CHECKING:
+    from runway_tui.engine.config.model import AppConfig
 
 # Commands that change collections, indexes or databases, or send an arbitrary command: MongoDB refuses most of
 # them inside a transaction, and Mongorunway never ran them in one, so a file using them runs without one.
@@ -199,3 +208,40 @@ def _postponed_annotations(tree: ast.Module) -> set[int]:
         elif isinstance(node, ast.AnnAssign):
             roots.append(node.annotation)
     return {id(n) for root in roots for n in ast.walk(root)}
+
+
+class MongorunwayFormat:
+    """Mongorunway's file format as an `engine.plugins.ScriptFormat` (registered by `compat.mongorunway.register`).
+
+    Its description is the raw module docstring, as Mongorunway reads it; a file using DDL commands runs
+    without a transaction unless it says otherwise; while one of its steps runs, the `mongorunway` stand-in and
+    the project's folders are importable (`steps.environment`), and the step calls the command list the
+    decorated function returns (`steps.entry_point`)."""
+
+    name = "mongorunway"
+    template = TEMPLATE
+
+    def recognises(self, tree: ast.Module) -> bool:
+        return uses_mongorunway(tree)
+
+    def description(self, tree: ast.Module) -> str:
+        return ast.get_docstring(tree, clean=False) or ""
+
+    def check(self, tree: ast.Module, functions: dict[str, ast.stmt], version_line: int) -> FormatCheck:
+        analysis = analyse(tree, functions, version_line)
+        if analysis.problem is not None:
+            return FormatCheck(analysis.problem)
+        return FormatCheck(transactional=not analysis.uses_ddl)  # DDL never ran in a transaction under Mongorunway
+
+    def environment(self, config: AppConfig) -> AbstractContextManager[Any]:
+        from runway_tui.compat.mongorunway import steps
+
+        return steps.environment([config.config_path.parent, config.scripts_dir.parent])
+
+    def entry_point(self, module: ModuleType, name: str, context: Any, session_hex: str) -> Callable[..., Any]:
+        from runway_tui.compat.mongorunway import steps
+
+        return steps.entry_point(module, name, context, session_hex)
+
+
+MONGORUNWAY_FORMAT = MongorunwayFormat()
