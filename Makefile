@@ -47,8 +47,11 @@ test-repeat: $(STAMP)
 	  echo "run $$i of $(N): $$total; slowest: $$slowest"; rm -f $$log; \
 	done
 
+# ruff, then the layer contracts of pyproject.toml [tool.importlinter] (engine ⟂ front ends and compat, front
+# ends ⟂ driver, files on disk ⟂ database); .ci/run runs this before the suite.
 lint: $(STAMP)
 	$(BIN)/ruff check runway_tui tests
+	$(BIN)/lint-imports --no-cache
 
 screenshots: $(STAMP)
 	$(BIN)/python scripts/make_screenshots.py
