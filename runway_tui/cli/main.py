@@ -141,21 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--description", help="first line of the docstring (default: the name)")
     command("refresh", "synchronise files with the migrations collection").add_argument(
         "application", nargs="?", metavar="APP", help="the application (Mongorunway's form; same as --app)")
-    p = command("history", "the audit log, newest first")
-    p.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="entries to show (default 20)")
-    p.add_argument("--version-filter", dest="version_filter", type=_version_arg, metavar="VERSION",
-                   help="only entries of this migration")
-    p.add_argument("--since", type=_time_arg, metavar="TIME",
-                   help="only entries at or after TIME: ISO 8601 (2026-03-14T09:30, UTC unless it has an offset) "
-                        "or a time ago (30m, 2h, 7d)")
-    p.add_argument("--until", type=_time_arg, metavar="TIME", help="only entries at or before TIME (as --since)")
-    p.add_argument("--user", metavar="NAME", type=_nonempty("a user name (or user@host)"),
-                   help="only entries by this user (NAME or NAME@HOST)")
-    p.add_argument("--action", type=_action_arg, metavar="ACTION",
-                   help="only these actions: up, down, mark (applied/pending), accept, unlock, forget, baseline; "
-                        "comma-separated")
-    p.add_argument("--at", type=_time_arg, metavar="TIME",
-                   help="instead of entries: which versions were applied at TIME, from the audit log")
+    _history_args(command("history", "the audit log, newest first"))
     command("check", "validate: exit 4 when drift, orphans, broken files or failed states exist")
     p = command("mark", "record a migration as applied or pending without running it")
     p.add_argument("version", type=_version_arg, metavar="VERSION")
@@ -177,6 +163,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_alias_parsers(command, _run_flags)
     return parser
+
+
+def _history_args(p: argparse.ArgumentParser) -> None:
+    """`history`'s filters: what an incident review asks of the audit log."""
+    p.add_argument("--limit", type=_positive_int, default=20, metavar="N", help="entries to show (default 20)")
+    p.add_argument("--version-filter", dest="version_filter", type=_version_arg, metavar="VERSION",
+                   help="only entries of this migration")
+    p.add_argument("--since", type=_time_arg, metavar="TIME",
+                   help="only entries at or after TIME: ISO 8601 (2026-03-14T09:30, UTC unless it has an offset) "
+                        "or a time ago (30m, 2h, 7d)")
+    p.add_argument("--until", type=_time_arg, metavar="TIME", help="only entries at or before TIME (as --since)")
+    p.add_argument("--user", metavar="NAME", type=_nonempty("a user name (or user@host)"),
+                   help="only entries by this user (NAME or NAME@HOST)")
+    p.add_argument("--action", type=_action_arg, metavar="ACTION",
+                   help="only these actions: up, down, mark (applied/pending), accept, unlock, forget, baseline; "
+                        "comma-separated")
+    p.add_argument("--at", type=_time_arg, metavar="TIME",
+                   help="instead of entries: which versions were applied at TIME, from the audit log")
 
 
 def _whole_number(text: str, what: str) -> int:
