@@ -64,10 +64,10 @@ APP_KEYS: dict[str, str] = {
 WRITE_CONCERN_KEYS: dict[str, str] = {"w": STR, "j": BOOL, "wtimeout_ms": INT}
 APP_REQUIRED = ("uri", "database")
 TUI_KEYS: dict[str, str] = {"theme": STR, "poll_interval_s": NUM, "log_max_lines": INT, "keymap": STRMAP,
-                             "redact_fields": STRLIST, "inspect_read_preference": STR, "inspect_max_time_ms": INT,
-                             "schema_sample_size": INT, "slow_op_threshold_s": NUM}
+                            "redact_fields": STRLIST, "inspect_read_preference": STR, "inspect_max_time_ms": INT,
+                            "schema_sample_size": INT, "slow_op_threshold_s": NUM}
 TOP_KEYS: dict[str, str] = {"scripts_dir": STR, "default_app": STR, "applications": MAP, "tui": MAP,
-                             "compat": STR, "filename_strategy": STR, "use_filename_strategy": BOOL}
+                            "compat": STR, "filename_strategy": STR, "use_filename_strategy": BOOL}
 COMPAT_MODES = ("runway", "mongorunway")
 FILENAME_STRATEGIES = ("numerical", "unix_timestamp")
 TOP_REQUIRED = ("scripts_dir", "applications")

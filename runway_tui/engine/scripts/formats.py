@@ -11,6 +11,7 @@ import ast
 import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -60,8 +61,8 @@ class RunwayFormat:
     def entry_point(self, module: ModuleType, name: str, context: Any, session_hex: str) -> Callable[..., Any]:
         function = getattr(module, name, None)
         if not callable(function):
-            path = getattr(module, "__file__", None) or module.__name__
-            raise TypeError(f"{path.rsplit('/', 1)[-1]} has no callable {name}(ctx)")
+            shown = Path(module.__file__).name if module.__file__ else module.__name__  # the runner sets __file__
+            raise TypeError(f"{shown} has no callable {name}(ctx)")
         return function
 
 
