@@ -95,6 +95,9 @@ class AppConfig:
     fail_when_nothing_to_do: bool = False
     event_handlers: tuple[tuple[str, str, int | None], ...] = ()
     mongorunway_auditlog: bool = True
+    # `rehearsal: {uri, database}`: where `rehearse` builds its scratch (default: the embedded daemon, a new name)
+    rehearsal_uri: str | None = field(default=None, repr=False)
+    rehearsal_database: str | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -112,7 +115,7 @@ class AppConfig:
     @property
     def secrets(self) -> list[str]:
         """Strings that must never be shown (the URI's password)."""
-        return uri_secrets(self.uri)
+        return uri_secrets(self.uri) + (uri_secrets(self.rehearsal_uri) if self.rehearsal_uri else [])
 
 
 @dataclass(frozen=True)
@@ -271,7 +274,9 @@ _APP_KEYS: dict[str, str] = {
     "group": _BOOL,
     "timeouts": _MAP,
     "write_concern": _MAP,
+    "rehearsal": _MAP,
 }
+_REHEARSAL_KEYS: dict[str, str] = {"uri": _STR, "database": _STR}
 _WRITE_CONCERN_KEYS: dict[str, str] = {"w": _STR, "j": _BOOL, "wtimeout_ms": _INT}
 _APP_REQUIRED = ("uri", "database")
 _TUI_KEYS: dict[str, str] = {"theme": _STR, "poll_interval_s": _NUM, "log_max_lines": _INT, "keymap": _STRMAP,
@@ -479,8 +484,23 @@ class _Parser:
             with self.collecting():
                 kwargs["write_concern"] = self.parse_write_concern(values["write_concern"], f"{prefix}.write_concern")
                 kwargs["write_concern_explicit"] = True
+        if "rehearsal" in values and not _is_null(values["rehearsal"]):
+            with self.collecting():
+                kwargs.update(self.parse_rehearsal(values["rehearsal"], f"{prefix}.rehearsal"))
         return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
                          config_path=self.path, **(conventions or {}), **kwargs)
+
+    def parse_rehearsal(self, node: yaml.Node, prefix: str) -> dict[str, Any]:
+        values = self.mapping(node, prefix, _REHEARSAL_KEYS, ())
+        out: dict[str, Any] = {}
+        if "uri" in values:
+            out["rehearsal_uri"] = self.scalar(values["uri"], f"{prefix}.uri", _STR, interpolate_app=True)
+            if out["rehearsal_uri"] != EMBEDDED:
+                self.check_uri(values["uri"], f"{prefix}.uri", out["rehearsal_uri"])
+        if "database" in values:
+            out["rehearsal_database"] = self.scalar(values["database"], f"{prefix}.database", _STR)
+            self.check_database(values["database"], f"{prefix}.database", out["rehearsal_database"])
+        return out
 
     def parse_timeouts(self, node: yaml.Node, prefix: str) -> Timeouts:
         values = self.mapping(node, prefix, _TIMEOUT_KEYS, ())
