@@ -67,14 +67,20 @@ class CollectionState:
 @dataclass
 class Snapshot:
     collections: dict[str, CollectionState] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)  # every collection there, read or not
 
 
-def take_snapshot(database: Any, own: set[str]) -> Snapshot:
-    """Every collection of the scratch but runway's own (the state the engine keeps there)."""
+def take_snapshot(database: Any, own: set[str], watched: set[str] | None = None,
+                  known: set[str] | None = None) -> Snapshot:
+    """The collections of the scratch but runway's own (the state the engine keeps there): those `watched`
+    (a step's named collections; None: all of them) and any not in `known` (created since)."""
     snapshot = Snapshot()
     for info in database.list_collections():
         name = info["name"]
         if name in own or name.startswith("system.") or info.get("type") == "view":
+            continue
+        snapshot.names.add(name)
+        if watched is not None and name not in watched and (known is None or name in known):
             continue
         docs = list(database[name].find({}).sort("_id", 1))
         documents = {id_key(d.get("_id")): d for d in docs}
@@ -193,13 +199,15 @@ def _plain(value: Any) -> Any:
 def reversal_differences(before: Snapshot, after: Snapshot, redactor: Redactor) -> list[str]:
     """What the down did not put back, one line each; [] when the sample is exactly as it was."""
     lines: list[str] = []
-    for name in sorted(set(before.collections) | set(after.collections)):
+    for name in sorted(before.names | after.names):
         old, new = before.collections.get(name), after.collections.get(name)
-        if old is None:
+        if name not in before.names:
             lines.append(f"{name}: created by the up and still there after the down")
             continue
-        if new is None:
+        if name not in after.names:
             lines.append(f"{name}: gone after the down")
+            continue
+        if old is None or new is None:  # not watched: its documents were not compared
             continue
         missing = [k for k in old.forms if k not in new.forms]
         extra = [k for k in new.forms if k not in old.forms]

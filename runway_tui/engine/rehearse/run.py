@@ -160,7 +160,8 @@ def _copy_sample(reader: ProductionReader, scratch: MigrationApp, names: list[st
 def _rehearse_step(scratch: MigrationApp, entry: MigrationRehearsal, shapes: dict[str, CollectionShape | None],
                    own: set[str], reader: ProductionReader, redactor: Redactor, request: RehearsalRequest,
                    report: RehearsalReport) -> None:
-    before = take_snapshot(scratch.database, own)
+    watched = set(entry.named) or None  # a step whose collections cannot be known: every one is compared
+    before = take_snapshot(scratch.database, own, watched)
     try:
         result = scratch.upgrade(steps=1)
     except RunwayError as exc:
@@ -168,7 +169,7 @@ def _rehearse_step(scratch: MigrationApp, entry: MigrationRehearsal, shapes: dic
         return
     if result.completed:
         entry.duration_ms = result.completed[0].duration_ms
-    after = take_snapshot(scratch.database, own)
+    after = take_snapshot(scratch.database, own, watched, before.names)
     _diffs(entry, before, after, shapes, redactor)
     entry.estimated_full_ms = _estimate(entry)
     for name, diff in entry.collections.items():
@@ -182,7 +183,8 @@ def _rehearse_step(scratch: MigrationApp, entry: MigrationRehearsal, shapes: dic
         entry.reversible = False
         entry.reversal = [f"the down failed: {_error_line(exc, scratch, redactor)}"]
         return
-    entry.reversal = reversal_differences(before, take_snapshot(scratch.database, own), redactor)
+    entry.reversal = reversal_differences(before, take_snapshot(scratch.database, own, watched, before.names),
+                                          redactor)
     entry.reversible = not entry.reversal
     try:
         scratch.upgrade(steps=1)  # the next step starts where production would be
@@ -192,7 +194,7 @@ def _rehearse_step(scratch: MigrationApp, entry: MigrationRehearsal, shapes: dic
 
 def _diffs(entry: MigrationRehearsal, before: Snapshot, after: Snapshot, shapes: dict[str, CollectionShape | None],
            redactor: Redactor) -> None:
-    """Every collection the file names, and any other the step changed."""
+    """Every collection the file names, and any other the step created (or, when it names none, changed)."""
     for name in sorted(set(before.collections) | set(after.collections) | set(entry.named)):
         shape = shapes.get(name)
         total = shape.total if shape is not None else 0
