@@ -150,3 +150,30 @@ def test_the_default_scratch_is_the_embedded_daemon(project, mongo_client, rehea
     assert report["scratch"].startswith("embedded (") and report["production_writes"] == 0
     assert report["migrations"][0]["collections"]["users"]["updated"] == 40
     assert [n for n in mongo_client.list_database_names() if n.startswith("rehearse_")] == []
+
+
+def test_dropping_an_index_production_uses_is_flagged(own_production, rehearse_cli):
+    project, client = own_production
+    for _ in range(3):  # production's queries use by_user
+        list(client["shop"]["orders"].find({"user": 1}).hint("by_user"))
+    project.write_migration(1, "drop_by_user", '''"""Drop orders.by_user."""
+version = 1
+transactional = False
+
+
+def upgrade(ctx):
+    ctx.db["orders"].drop_index("by_user")
+
+
+def downgrade(ctx):
+    ctx.db["orders"].create_index("user", name="by_user", sparse=True)
+''')
+    result = rehearse_cli(project, "--json")
+    report = as_json(result)
+    assert report["migrations"][0]["collections"]["orders"]["indexes"]["removed"] == ["by_user"]
+    assert report["migrations"][0]["reversible"] is True  # recreated with the same options
+    checks = [c for c in report["prechecks"] if c["kind"] == "index_in_use"]
+    assert len(checks) == 1 and checks[0]["ok"] is False
+    # mongod counts the three queries; SecantusDB reports no use at all (`since` is null): flagged as unknown
+    assert checks[0]["violations"] >= 3 or "does not report whether queries use it" in checks[0]["detail"]
+    assert result.returncode == 4

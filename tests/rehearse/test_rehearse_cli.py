@@ -232,3 +232,13 @@ def test_production_and_read_only_applications_may_rehearse(rehearsal_project, r
     assert result.returncode == 0, result.stderr
     assert as_json(result)["migrations"][0]["result"] == "ok"
     assert snapshot(mongo_client, project.db_name) == before
+
+
+def test_a_bad_rehearsal_key_is_one_line_naming_it(rehearsal_project, rehearse_cli):
+    project = rehearsal_project
+    text = project.config_path.read_text().replace("    rehearsal:\n", "    rehearsal:\n      url: x\n")
+    project.config_path.write_text(text)
+    result = rehearse_cli(project)
+    assert result.returncode == 2
+    assert "applications.test.rehearsal.url" in result.stderr and "unknown key" in result.stderr
+    assert result.stderr.count("\n") == 1

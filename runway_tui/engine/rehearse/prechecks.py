@@ -101,6 +101,10 @@ def _violations(version: int, name: str, validator: dict[str, Any], reader: Prod
 def _index_use(version: int, name: str, index: str, reader: ProductionReader) -> Precheck:
     def read() -> Precheck:
         stats = reader.aggregate(name, [{"$indexStats": {}}, {"$match": {"name": index}}])
+        if not any((s.get("accesses") or {}).get("since") for s in stats):  # a server that counts no use
+            return Precheck(version, "index_in_use", name, False, 0, [],
+                            f"index {index} is dropped and this server does not report whether queries use it "
+                            f"($indexStats has no 'since'): check production's query plans before running it")
         ops = sum(int((s.get("accesses") or {}).get("ops", 0) or 0) for s in stats)
         detail = (f"index {index} is dropped, yet production used it {ops} time(s) since {_since(stats)}" if ops
                   else f"index {index} is dropped; production's $indexStats shows no use of it")
