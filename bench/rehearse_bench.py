@@ -117,6 +117,9 @@ applications:
               f"exit {result.returncode}")
         reads = report["production_reads"]
         print(f"production: {reads['count']} reads in {reads['ms']:.0f} ms, {report['production_writes']} writes")
+        timings = report["timings"]
+        print(f"in the process: {timings['total_ms'] / 1000:.2f} s, of which copying the samples and the state "
+              f"{timings['copy_ms'] / 1000:.2f} s; the rest is the five steps up, down and up with their snapshots")
         for migration in report["migrations"]:
             print(f"  {migration['name']}: {migration['result']}, {migration['duration_ms']} ms on the sample, "
                   f"estimate {migration['estimated_full_ms']} ms for the whole collection, "

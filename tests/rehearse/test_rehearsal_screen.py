@@ -72,3 +72,20 @@ async def test_rehearse_first_from_the_confirmation_runs_nothing_on_production(r
         app.shutdown_engine()
     assert snapshot(mongo_client, project.db_name) == before
     assert mongo_client[project.db_name]["migrations"].count_documents({"is_applied": True}) == 0
+
+
+async def test_a_read_only_session_may_rehearse(rehearsal_project, mongo_client):
+    project = rehearsal_project
+    project.write_migration(1, "backfill", BACKFILL)
+    before = snapshot(mongo_client, project.db_name)
+    app = make_app(project, read_only=True)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("R")
+            screen = await _report_shown(app)
+            assert [(m.version, m.result, m.reversible) for m in screen.report.migrations] == [(1, "ok", True)]
+            assert screen.report.production_writes == 0
+    finally:
+        app.shutdown_engine()
+    assert snapshot(mongo_client, project.db_name) == before

@@ -242,3 +242,15 @@ def test_a_bad_rehearsal_key_is_one_line_naming_it(rehearsal_project, rehearse_c
     assert result.returncode == 2
     assert "applications.test.rehearsal.url" in result.stderr and "unknown key" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_the_scratch_uri_password_never_appears(rehearsal_project, rehearse_cli, mongo_uri):
+    project = rehearsal_project
+    project.write_migration(1, "backfill", BACKFILL)
+    secret_uri = mongo_uri.replace("mongodb://", "mongodb://runway:s3cr3t-pw@")
+    text = project.config_path.read_text().replace(f'uri: "{mongo_uri}"\n      ', "")
+    text = text.replace(f'    rehearsal:\n      uri: "{mongo_uri}"\n', f'    rehearsal:\n      uri: "{secret_uri}"\n')
+    project.config_path.write_text(text)
+    for args in ((), ("--json",), ("--debug",)):
+        result = rehearse_cli(project, *args)
+        assert "s3cr3t-pw" not in result.stdout + result.stderr, args

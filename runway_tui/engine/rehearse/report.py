@@ -87,4 +87,5 @@ class RehearsalReport:
                 "scratch": self.scratch, "kept": self.kept, "production_writes": self.production_writes,
                 "production_reads": {"count": self.production_reads, "ms": round(self.production_read_ms, 1)},
                 "migrations": [m.to_json() for m in self.migrations],
-                "prechecks": [p.to_json() for p in self.prechecks], "notes": self.notes}
+                "prechecks": [p.to_json() for p in self.prechecks], "notes": self.notes,
+                "timings": {"copy_ms": round(self.copy_ms), "total_ms": round(self.total_ms)}}
