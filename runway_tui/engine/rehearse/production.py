@@ -199,6 +199,16 @@ class ReadOnlyCollection:
                 kwargs.setdefault("maxTimeMS", self._max_time_ms)
                 return value(pipeline, *args, **kwargs)
             return aggregate
+        if attribute in ("find", "find_one"):
+            def bounded_find(*args: Any, **kwargs: Any) -> Any:
+                kwargs.setdefault("max_time_ms", self._max_time_ms)
+                return value(*args, **kwargs)
+            return bounded_find
+        if attribute in ("count_documents", "distinct", "estimated_document_count"):
+            def bounded(*args: Any, **kwargs: Any) -> Any:
+                kwargs.setdefault("maxTimeMS", self._max_time_ms)
+                return value(*args, **kwargs)
+            return bounded
         return value
 
 

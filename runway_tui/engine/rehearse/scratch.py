@@ -88,6 +88,9 @@ def create_like(database: Any, shape: CollectionShape) -> list[str]:
             notes.append(f"{shape.name}: the view could not be created in the scratch ({_short(exc)})")
         return notes
     options = {k: v for k, v in shape.options.items() if k in _CREATE_OPTIONS}
+    if isinstance(options.get("clusteredIndex"), dict):  # as listed it carries `v`, which `create` refuses
+        clustered_spec = options["clusteredIndex"]
+        options["clusteredIndex"] = {k: v for k, v in clustered_spec.items() if k in ("key", "unique", "name")}
     try:
         database.command({"create": shape.name, **options})
     except PyMongoError as exc:
