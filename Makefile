@@ -58,6 +58,7 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --n 300 --n 1000 --repeat 1 --quick
+	$(BIN)/python bench/rehearse_bench.py --docs 100000 --sample 1000
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache snapshot_report.html bench/.cache

@@ -58,6 +58,10 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
             return cmd_new(args, config, printer)
         if args.command == "embedded":  # about the daemon itself: no connection
             return cmd_embedded(args, config, printer)
+        if args.command == "rehearse":  # production is only read, by the rehearsal's own reader
+            from runway_tui.cli.rehearse import cmd_rehearse
+
+            return cmd_rehearse(args, config, project, printer)
         app = MigrationApp(config, access=_access(args, config), front_end="cli")
         _attach_progress(app, printer)
         return HANDLERS[args.command](args, app, printer)

@@ -21,6 +21,8 @@ from runway_tui.engine.timespec import TimeSpec, TimeSpecError
 COMMANDS_HELP = """commands:
   status                 files vs database: every migration and its state (never writes)
   plan                   the exact steps 'up --all' would run (never writes)
+  rehearse               run pending migrations on a sample of production in a scratch database first
+                         (--steps/--to/--all, --sample N, --no-reverse, --keep); production only reads
   up                     apply every pending migration (as migrate-mongo, golang-migrate and Flyway do);
                          --steps N, --to VERSION, --dry-run, --group (one transaction: all or nothing)
   down                   revert one step by default; --steps N, --to VERSION (0: all), --all
@@ -160,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("embedded", "the embedded database (uri: embedded)")
     p.add_argument("action", choices=["stop"], help="stop: stop the idle daemon now, not after its grace period")
     from runway_tui.cli.aliases import add_alias_parsers
+    from runway_tui.cli.rehearse import add_parser as add_rehearse_parser
 
+    add_rehearse_parser(command, _positive_int, _version_arg)
     add_alias_parsers(command, _run_flags)
     return parser
 

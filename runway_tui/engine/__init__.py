@@ -31,6 +31,9 @@ Deciding (pure)
 - policy.py          who may write (read-only), one rule for every front end
 - moved.py           a run the database moved under: who moved it, to what, and the fresh plan
 
+Knowing before running
+- rehearse/          pending migrations run on a sample of production in a scratch database
+
 Doing
 - app.py             MigrationApp: the API; MigrationSession: Mongorunway-style accessors
 - factory.py         create_app

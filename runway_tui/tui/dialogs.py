@@ -76,7 +76,8 @@ def plan_confirmation(plan: Plan, facts: list[tuple[str, str]], database: str, p
         facts.append(("Transaction", "NOT for every step (see below); a failure may leave partial work"))
     title = f"Apply {count} {noun} to {database}?" if up else f"Revert {count} {noun} on {database}?"
     return ConfirmRequest(title, facts, steps, [*plan.warnings, *(extra_warnings or [])],
-                          "Apply" if up else "Revert", typed=database if production else None, sources=sources)
+                          "Apply" if up else "Revert", typed=database if production else None, sources=sources,
+                          rehearse_to=plan.target_version if up else None)
 
 
 def plan_preview(plan: Plan) -> tuple[str, list[str]]:

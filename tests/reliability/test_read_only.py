@@ -31,6 +31,7 @@ class Recorder(monitoring.CommandListener):
     def __init__(self) -> None:
         self.active = False
         self.commands: list[tuple[str, str]] = []
+        self.servers: list[tuple[str, int]] = []  # where each of `commands` went
         self._lock = threading.Lock()
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
@@ -38,6 +39,7 @@ class Recorder(monitoring.CommandListener):
             target = event.command.get(event.command_name)
             with self._lock:
                 self.commands.append((event.command_name, f"{event.database_name}.{target}"))
+                self.servers.append(event.connection_id)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -52,7 +54,7 @@ monitoring.register(RECORDER)
 
 @contextmanager
 def recording() -> Iterator[list[tuple[str, str]]]:
-    RECORDER.commands = []
+    RECORDER.commands, RECORDER.servers = [], []
     RECORDER.active = True
     try:
         yield RECORDER.commands
@@ -221,8 +223,14 @@ async def test_tui_read_only_every_key_sends_no_write(busy_project: Project, mon
             await drive_every_key(app, screens)
         finally:
             app.shutdown_engine()
-    writes = [c for c in commands if c[0] in WRITES]
+    # R rehearses the pending migrations in a scratch database on the embedded daemon (issue 20): those writes
+    # are the rehearsal's; the production server receives none
+    production = mongo_client.address
+    assert production in RECORDER.servers
+    writes = [c for c, server in zip(commands, RECORDER.servers, strict=True) if c[0] in WRITES
+              and server == production]
     assert not writes, writes
+    assert any(c[0] in WRITES for c in commands)  # the rehearsal ran (in its scratch)
     assert len(commands) > 5 and len(screens) > 15
     assert "READ-ONLY" in screens[0].replace("\xa0", " ").upper() or "READ" in screens[0]
     assert _snapshot(mongo_client, db_name) == before

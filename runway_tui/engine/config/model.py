@@ -87,6 +87,9 @@ class AppConfig:
     fail_when_nothing_to_do: bool = False
     event_handlers: tuple[tuple[str, str, int | None], ...] = ()
     mongorunway_auditlog: bool = True
+    # `rehearsal: {uri, database}`: where `rehearse` builds its scratch (default: the embedded daemon, a new name)
+    rehearsal_uri: str | None = field(default=None, repr=False)
+    rehearsal_database: str | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -104,7 +107,7 @@ class AppConfig:
     @property
     def secrets(self) -> list[str]:
         """Strings that must never be shown (the URI's password)."""
-        return uri_secrets(self.uri)
+        return uri_secrets(self.uri) + (uri_secrets(self.rehearsal_uri) if self.rehearsal_uri else [])
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from runway_tui.engine.config.model import (
+    EMBEDDED,
     AppConfig,
     Config,
     Timeouts,
@@ -60,7 +61,9 @@ APP_KEYS: dict[str, str] = {
     "group": BOOL,
     "timeouts": MAP,
     "write_concern": MAP,
+    "rehearsal": MAP,
 }
+REHEARSAL_KEYS: dict[str, str] = {"uri": STR, "database": STR}
 WRITE_CONCERN_KEYS: dict[str, str] = {"w": STR, "j": BOOL, "wtimeout_ms": INT}
 APP_REQUIRED = ("uri", "database")
 TUI_KEYS: dict[str, str] = {"theme": STR, "poll_interval_s": NUM, "log_max_lines": INT, "keymap": STRMAP,
@@ -193,8 +196,24 @@ class RunwayYamlReader(NodeReader):
             with self.collecting():
                 kwargs["write_concern"] = self.parse_write_concern(values["write_concern"], f"{prefix}.write_concern")
                 kwargs["write_concern_explicit"] = True
+        if "rehearsal" in values and not is_null(values["rehearsal"]):
+            with self.collecting():
+                kwargs.update(self.parse_rehearsal(values["rehearsal"], f"{prefix}.rehearsal"))
         return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
                          config_path=self.path, **(conventions or {}), **kwargs)
+
+    def parse_rehearsal(self, node: yaml.Node, prefix: str) -> dict[str, Any]:
+        """`rehearsal: {uri, database}`: the scratch server of `rehearse` (its password is a secret too)."""
+        values = self.mapping(node, prefix, REHEARSAL_KEYS, ())
+        out: dict[str, Any] = {}
+        if "uri" in values:
+            out["rehearsal_uri"] = self.scalar(values["uri"], f"{prefix}.uri", STR, interpolate_app=True)
+            if out["rehearsal_uri"] != EMBEDDED:
+                self.check_uri(values["uri"], f"{prefix}.uri", out["rehearsal_uri"])
+        if "database" in values:
+            out["rehearsal_database"] = self.scalar(values["database"], f"{prefix}.database", STR)
+            self.check_database(values["database"], f"{prefix}.database", out["rehearsal_database"])
+        return out
 
     def parse_timeouts(self, node: yaml.Node, prefix: str) -> Timeouts:
         values = self.mapping(node, prefix, TIMEOUT_KEYS, ())

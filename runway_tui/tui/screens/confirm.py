@@ -31,6 +31,7 @@ class ConfirmRequest:
     confirm_label: str = "Run"
     typed: str | None = None  # production: the text (database name) to type
     sources: list[tuple[str, str]] = field(default_factory=list)  # (title, Python source) shown after the rest
+    rehearse_to: int | None = None  # an up: R rehearses the same migrations first (engine/rehearse)
 
 
 def render_request(request: ConfirmRequest, max_steps: int | None = None) -> Group:
@@ -72,6 +73,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("j", "scroll_body(1)", "Scroll down", show=False),
         Binding("k", "scroll_body(-1)", "Scroll up", show=False),
         Binding("question_mark", "app.show_keys", "Keys", show=False),  # a dialog: the app's ? does not reach it
+        Binding("R", "rehearse_first", "Rehearse first", show=False, id="confirm-rehearse"),
     ]
 
     # lines around the body: the screen's margin, border, padding, title, buttons (typed: hint, input, error)
@@ -118,10 +120,14 @@ class ConfirmScreen(ModalScreen[bool]):
                                           " and press Enter to confirm, Esc to cancel."), id="typed-hint")
                 yield Input(placeholder="type the name shown above", id="typed", select_on_focus=False)
                 yield Label("", id="typed-error")
+                if self.request.rehearse_to is not None:  # Tab to it: the input takes every letter
+                    yield Button("Rehearse first", variant="primary", id="rehearse")
             else:
                 with Horizontal(id="dialog-buttons"):
                     yield Button(f"{self.request.confirm_label} \\[y]", variant="warning", id="yes")
                     yield Button("Cancel \\[n]", variant="default", id="no")
+                    if self.request.rehearse_to is not None:
+                        yield Button("Rehearse first \\[R]", variant="primary", id="rehearse")
 
     def on_mount(self) -> None:
         for box in self.query(Input):
@@ -134,6 +140,17 @@ class ConfirmScreen(ModalScreen[bool]):
     def action_scroll_body(self, lines: int) -> None:
         """j/k scroll a long body (a revert's source) while the focus stays on Cancel."""
         self.query_one("#dialog-scroll", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_rehearse_first(self) -> None:
+        """Nothing runs: the dialog closes as cancelled and the Rehearsal screen opens on the same migrations."""
+        if self.request.rehearse_to is None:
+            return
+        from runway_tui.engine.rehearse import RehearsalRequest
+        from runway_tui.tui.screens.rehearsal import RehearsalScreen
+
+        app = self.app
+        self.dismiss(False)
+        app.push_screen(RehearsalScreen(RehearsalRequest(to=self.request.rehearse_to)))
 
     def action_confirm(self) -> None:
         if not self.request.typed:
@@ -149,6 +166,10 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#no")
     def _no(self) -> None:
         self.dismiss(False)
+
+    @on(Button.Pressed, "#rehearse")
+    def _rehearse(self) -> None:
+        self.action_rehearse_first()
 
     @on(Input.Submitted, "#typed")
     def _typed(self, event: Input.Submitted) -> None:

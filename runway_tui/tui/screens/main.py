@@ -171,6 +171,11 @@ class MainScreen(WriteGuard, Screen[None]):
     def action_plan(self) -> None:
         self.runway.request_plan()
 
+    def action_rehearse(self) -> None:
+        from runway_tui.tui.screens.rehearsal import RehearsalScreen
+
+        self.app.push_screen(RehearsalScreen())
+
     def action_refresh(self) -> None:
         self.runway.request_refresh()
 
