@@ -95,6 +95,7 @@ class AppConfig:
     fail_when_nothing_to_do: bool = False
     event_handlers: tuple[tuple[str, str, int | None], ...] = ()
     mongorunway_auditlog: bool = True
+    fleet: Any = None  # a FleetConfig (engine/fleet/config.py): this application is a fleet of tenant databases
 
     @property
     def is_embedded(self) -> bool:
@@ -271,6 +272,7 @@ _APP_KEYS: dict[str, str] = {
     "group": _BOOL,
     "timeouts": _MAP,
     "write_concern": _MAP,
+    "fleet": _MAP,
 }
 _WRITE_CONCERN_KEYS: dict[str, str] = {"w": _STR, "j": _BOOL, "wtimeout_ms": _INT}
 _APP_REQUIRED = ("uri", "database")
@@ -442,7 +444,9 @@ class _Parser:
     def parse_app(self, name: str, node: yaml.Node, scripts_dir: Path,
                   conventions: dict[str, Any] | None = None) -> AppConfig:
         prefix = f"applications.{name}"
-        values = self.mapping(node, prefix, _APP_KEYS, _APP_REQUIRED)
+        from runway_tui.engine.fleet.config import has_fleet_key, parse_fleet
+
+        values = self.mapping(node, prefix, _APP_KEYS, () if has_fleet_key(node) else _APP_REQUIRED)
         uri = database = ""  # stand in while a bad value is reported
         if "uri" in values:
             with self.collecting():
@@ -479,6 +483,10 @@ class _Parser:
             with self.collecting():
                 kwargs["write_concern"] = self.parse_write_concern(values["write_concern"], f"{prefix}.write_concern")
                 kwargs["write_concern_explicit"] = True
+        if "fleet" in values:  # one project, many tenant databases: parsed by engine/fleet/config.py
+            with self.collecting():
+                kwargs["fleet"] = parse_fleet(self, values["fleet"], prefix, uri, database)
+                uri = uri or kwargs["fleet"].control.uri
         return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
                          config_path=self.path, **(conventions or {}), **kwargs)
 

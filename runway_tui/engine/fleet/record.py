@@ -1,0 +1,236 @@
+"""The fleet run record, in the control database: what the whole fleet was asked to do and where every tenant
+stands, shared by every runner of the run.
+
+- `fleet_runs`: one document per run: its id, who started it, the request, the waves, the failure budget and
+  the number of failed tenants so far, its state (running / finished).
+- `fleet_tenants`: one per tenant of a run, written (all of them) before the first tenant starts: the target
+  version (the fleet's intent), then the tenant's result. A runner claims a tenant here with an expiring
+  claim (renewed while it works), then takes the tenant's own lease through the engine; a claim that
+  expires (its runner was killed) is taken over by another runner.
+- `fleet_slots`: `concurrency` slots per cluster and run: a worker holds one while it runs a tenant, so the
+  cap holds across every runner.
+
+Dates are the control server's (`$$NOW`), as the leases' are: runners' clocks do not matter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pymongo
+from pymongo import MongoClient, ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from runway_tui.engine.config import AppConfig
+from runway_tui.engine.connection import make_client, unreachable
+from runway_tui.engine.errors import ServerUnreachableError
+from runway_tui.engine.fleet.targets import Tenant
+
+RESULTS = ("ok", "failed", "blocked", "unchanged", "not_started")
+
+
+def runner_id() -> str:
+    """Who this runner is: user@host, pid and a random part (a pid is reused after a restart)."""
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = os.environ.get("USER", "unknown")
+    return f"{user}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A tenant this runner holds in the run record (`token` fences a claim taken over meanwhile)."""
+
+    tenant: Tenant
+    token: int
+    wave: int
+    to: int | None
+
+
+class RunRecord:
+    """The control database's three collections, for one application."""
+
+    def __init__(self, app: AppConfig, ttl_s: float) -> None:
+        control = app.fleet.control
+        self.app = app
+        self.ttl_ms = int(ttl_s * 1000)
+        probe = _control_config(app)
+        self.client: MongoClient[dict[str, Any]] = make_client(control.uri, probe)
+        database = self.client[control.database]
+        self.runs = database["fleet_runs"]
+        self.tenants = database["fleet_tenants"]
+        self.slots = database["fleet_slots"]
+        try:
+            self.tenants.create_index([("run_id", 1), ("wave", 1), ("cluster_index", 1), ("database", 1)])
+            self.runs.create_index([("application", 1), ("started_at", -1)])
+        except PyMongoError as exc:
+            self.client.close()
+            raise unreachable(control.uri, exc, probe) from None
+
+    def close(self) -> None:
+        with pymongo.timeout(1.0):
+            self.client.close()
+
+    # ------------------------------------------------------------------ runs
+    def create(self, run_id: str, request: dict[str, Any], waves: list[str], max_failures: int,
+               concurrency: int, tenants: list[tuple[Tenant, int, int | None]], clusters: list[dict[str, Any]],
+               runner: str) -> None:
+        """The run and every tenant's intent, written before the first tenant starts."""
+        docs = [{"_id": f"{run_id}|{tenant.key}", "run_id": run_id, "cluster_index": tenant.cluster_index,
+                 "cluster": tenant.cluster, "database": tenant.database, "wave": wave, "target": to,
+                 "from": None, "to": None, "result": None, "error": None, "claim": None, "runner": None,
+                 "duration_ms": None}
+                for tenant, wave, to in tenants]
+        for cluster in clusters:  # an unreachable cluster whose tenants are not known: one entry says so
+            if cluster["error"] and not any(t.cluster_index == cluster["index"] for t, _, _ in tenants):
+                docs.append({"_id": f"{run_id}|{cluster['index']}|*", "run_id": run_id,
+                             "cluster_index": cluster["index"], "cluster": cluster["cluster"], "database": None,
+                             "wave": 0, "target": None, "from": None, "to": None, "result": "not_started",
+                             "error": cluster["error"], "claim": None, "runner": None, "duration_ms": None})
+        if docs:
+            self.tenants.insert_many(docs, ordered=False)
+        slots = [{"_id": f"{run_id}|{c['index']}|{i}", "run_id": run_id, "cluster_index": c["index"],
+                  "holder": None, "until": None} for c in clusters for i in range(concurrency)]
+        if slots:
+            self.slots.insert_many(slots, ordered=False)
+        self.runs.insert_one({"_id": run_id, "application": self.app.name, "started_by": runner,
+                              "started_at": _now_placeholder(), "request": request, "waves": waves,
+                              "max_failures": max_failures, "concurrency": concurrency, "failures": 0,
+                              "clusters": clusters, "state": "running", "finished_at": None})
+        self.runs.update_one({"_id": run_id}, [{"$set": {"started_at": "$$NOW"}}])
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        return self.runs.find_one({"_id": run_id})
+
+    def running(self) -> dict[str, Any] | None:
+        """The application's run in progress, if any (the newest)."""
+        return self.runs.find_one({"application": self.app.name, "state": "running"}, sort=[("started_at", -1)])
+
+    def history(self, limit: int) -> list[dict[str, Any]]:
+        return list(self.runs.find({"application": self.app.name}, sort=[("started_at", -1)], limit=limit))
+
+    def reopen(self, run_id: str) -> None:
+        """`--resume` of a finished run: its tenants that never started may start now."""
+        self.tenants.update_many({"run_id": run_id, "result": "not_started", "database": {"$ne": None}},
+                                 {"$set": {"result": None, "error": None}})
+        self.runs.update_one({"_id": run_id}, {"$set": {"state": "running", "finished_at": None}})
+
+    def finish(self, run_id: str, reason: str) -> None:
+        """Tenants nobody started get `not_started` with the reason; the run is finished."""
+        self.tenants.update_many({"run_id": run_id, "result": None},
+                                 {"$set": {"result": "not_started", "error": reason, "claim": None}})
+        if self.tenants.count_documents({"run_id": run_id, "result": None}) == 0:
+            self.runs.update_one({"_id": run_id, "state": "running"},
+                                 [{"$set": {"state": "finished", "finished_at": "$$NOW"}}])
+
+    def failures(self, run_id: str) -> int:
+        doc = self.runs.find_one({"_id": run_id}, {"failures": 1})
+        return int(doc["failures"]) if doc else 0
+
+    # ------------------------------------------------------------------ tenants
+    def results(self, run_id: str) -> list[dict[str, Any]]:
+        return list(self.tenants.find({"run_id": run_id}, sort=[("wave", 1), ("cluster_index", 1),
+                                                                ("database", 1)]))
+
+    def unfinished(self, run_id: str, wave: int) -> list[dict[str, Any]]:
+        return list(self.tenants.find({"run_id": run_id, "wave": wave, "result": None}))
+
+    def claim(self, run_id: str, wave: int, cluster_index: int, runner: str) -> Claim | None:
+        """The next tenant of this wave and cluster that nobody holds (or whose holder's claim expired)."""
+        doc = self.tenants.find_one_and_update(
+            {"run_id": run_id, "wave": wave, "cluster_index": cluster_index, "result": None,
+             "$or": [{"claim": None}, {"$expr": {"$lt": ["$claim.until", "$$NOW"]}}]},
+            [{"$set": {"claim": {"runner": runner, "until": {"$add": ["$$NOW", self.ttl_ms]},
+                                 },
+                       "claims": {"$add": [{"$ifNull": ["$claims", 0]}, 1]}}}],
+            sort=[("database", 1)], return_document=ReturnDocument.AFTER)
+        if doc is None:
+            return None
+        tenant = Tenant(doc["cluster_index"], doc["cluster"], doc["database"])
+        return Claim(tenant, doc["claims"], doc["wave"], doc["target"])
+
+    def result(self, run_id: str, claim: Claim, runner: str, result: str, *, error: str | None,
+               from_version: int | None, to_version: int | None, duration_ms: int) -> bool:
+        """Write a tenant's result if we still hold its claim (False: it was taken over meanwhile)."""
+        done = self.tenants.update_one(
+            {"_id": f"{run_id}|{claim.tenant.key}", "result": None, "claim.runner": runner, "claims": claim.token},
+            [{"$set": {"result": result, "error": error, "from": from_version, "to": to_version,
+                       "runner": runner, "duration_ms": duration_ms, "claim": None, "finished_at": "$$NOW"}}])
+        if done.modified_count and result == "failed":
+            self.runs.update_one({"_id": run_id}, {"$inc": {"failures": 1}})
+        return bool(done.modified_count)
+
+    def release(self, run_id: str, claim: Claim, runner: str) -> None:
+        """Give a tenant back unstarted (the budget was spent before it began)."""
+        self.tenants.update_one({"_id": f"{run_id}|{claim.tenant.key}", "claim.runner": runner,
+                                 "claims": claim.token}, {"$set": {"claim": None}})
+
+    def mark(self, run_id: str, tenants: Iterable[Tenant], result: str, error: str) -> None:
+        for tenant in tenants:
+            self.tenants.update_one({"_id": f"{run_id}|{tenant.key}", "result": None},
+                                    {"$set": {"result": result, "error": error}})
+
+    # ------------------------------------------------------------------ slots (the per-cluster cap)
+    def take_slot(self, run_id: str, cluster_index: int, holder: str) -> str | None:
+        doc = self.slots.find_one_and_update(
+            {"run_id": run_id, "cluster_index": cluster_index,
+             "$or": [{"holder": None}, {"$expr": {"$lt": ["$until", "$$NOW"]}}]},
+            [{"$set": {"holder": holder, "until": {"$add": ["$$NOW", self.ttl_ms]}}}])
+        return doc["_id"] if doc else None
+
+    def free_slot(self, slot: str, holder: str) -> None:
+        self.slots.update_one({"_id": slot, "holder": holder}, {"$set": {"holder": None, "until": None}})
+
+    def heartbeat(self, run_id: str, runner: str) -> None:
+        """Renew every claim and slot this runner holds (called every third of the lease's time to live)."""
+        renew = [{"$set": {"claim.until": {"$add": ["$$NOW", self.ttl_ms]}}}]
+        self.tenants.update_many({"run_id": run_id, "result": None, "claim.runner": runner}, renew)
+        self.slots.update_many({"run_id": run_id, "holder": {"$regex": f"^{_escape(runner)}/"}},
+                               [{"$set": {"until": {"$add": ["$$NOW", self.ttl_ms]}}}])
+
+    def live_claims(self, run_id: str) -> int:
+        """Tenants of the run held by a runner whose claim has not expired."""
+        return self.tenants.count_documents({"run_id": run_id, "result": None, "claim": {"$ne": None},
+                                             "$expr": {"$gt": ["$claim.until", "$$NOW"]}})
+
+
+def _escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+def _now_placeholder() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _control_config(app: AppConfig) -> AppConfig:
+    import dataclasses
+
+    control = app.fleet.control
+    return dataclasses.replace(app, uri=control.uri, database=control.database, fleet=None)
+
+
+def open_record(app: AppConfig) -> RunRecord:
+    """The run record of a fleet application; one clear line when the control database cannot be reached."""
+    try:
+        return RunRecord(app, app.timeouts.lock_ttl_s)
+    except DuplicateKeyError:  # pragma: no cover - an index build race between two runners is harmless
+        return RunRecord(app, app.timeouts.lock_ttl_s)
+    except ServerUnreachableError:
+        raise
+
+
+__all__ = ["RESULTS", "Claim", "RunRecord", "new_run_id", "open_record", "runner_id"]
