@@ -188,10 +188,10 @@ def _run(args: argparse.Namespace, fleet: Any, printer: Printer, direction: str)
         printer.note(f"{'joined' if joined else 'started'} fleet run {run_id} ({direction}) of application "
                      f"{fleet.name}; recorded in {fleet.control_address}")
 
-    def finished(outcome: Any) -> None:  # one line per tenant as it finishes (this runner's tenants)
+    def finished(outcome: Any) -> None:  # one line per tenant as it finishes (this runner's), on stderr: JSON too
         versions = f"{version_label(outcome.from_version)} -> {version_label(outcome.to_version)}"
         error = f"  {clip(outcome.error, 120)}" if outcome.error else ""
-        printer.note(f"{outcome.result:<11} {outcome.tenant.cluster}  {outcome.tenant.database}  {versions}  "
+        printer.step_note(f"{outcome.result:<11} {outcome.tenant.cluster}  {outcome.tenant.database}  {versions}  "
                      f"{duration_label(outcome.duration_ms)}{error}", RESULT_COLOURS.get(outcome.result, ""))
 
     outcome = fleet.run(_request(args, direction), concurrency=args.concurrency, max_failures=args.max_failures,

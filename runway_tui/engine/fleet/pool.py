@@ -163,22 +163,39 @@ class FleetRunner:
                 self.record.reopen(resume)
             self._adopt(doc)
             return resume, True
-        if not new:
-            doc = self.record.running()
-            if doc is not None:
-                if doc["request"] != self.request.to_json():
-                    raise UsageError(f"fleet run {doc['_id']} is in progress with another request "
-                                     f"({_describe(doc['request'])}); join it with the same flags, resume it "
-                                     "with --resume RUN_ID, or start another with --new")
-                self._adopt(doc)
-                return doc["_id"], True
-        return self._create(), False
+        while True:
+            if not new:
+                doc = self.record.running()
+                if doc is not None:
+                    return self._join(doc), True
+            run_id = new_run_id()
+            if self.record.claim_run(run_id, self.request.to_json(), [w.name for w in self.fleet.waves],
+                                     self.max_failures, self.concurrency, self.runner, replace=new):
+                self._create(run_id)
+                return run_id, False
+            new = False  # another runner registered a run just now: join it
+
+    def _join(self, doc: dict[str, Any]) -> str:
+        if doc["request"] != self.request.to_json():
+            raise UsageError(f"fleet run {doc['_id']} is in progress with another request "
+                             f"({_describe(doc['request'])}); join it with the same flags, or start another "
+                             "with --new")
+        run_id = doc["_id"]
+        deadline = time.monotonic() + max(30.0, self.app.timeouts.lock_wait_s)
+        while doc is not None and doc["state"] == "preparing":  # its creator is writing every tenant's intent
+            if time.monotonic() > deadline:
+                raise UsageError(f"fleet run {run_id} was registered but never prepared (its runner may have "
+                                 "stopped); start another with --new")
+            time.sleep(POLL_S)
+            doc = self.record.run(run_id)
+        self._adopt(doc or {})
+        return run_id
 
     def _adopt(self, doc: dict[str, Any]) -> None:
-        self.max_failures = int(doc["max_failures"])
-        self.concurrency = int(doc["concurrency"])
+        self.max_failures = int(doc.get("max_failures", self.max_failures))
+        self.concurrency = int(doc.get("concurrency", self.concurrency))
 
-    def _create(self) -> str:
+    def _create(self, run_id: str) -> None:
         clusters = resolve(self.app, self.only)
         target = self.request.target(self.app)
         waves = list(self.fleet.waves)
@@ -189,13 +206,7 @@ class FleetRunner:
                 if index < 0 or (self.wave is not None and waves[index].name != self.wave):
                     continue
                 chosen.append((tenant, index, target))
-        run_id = new_run_id()
-        self.record.create(run_id, self.request.to_json(), [w.name for w in waves], self.max_failures,
-                           self.concurrency, chosen, [_cluster_json(c) for c in clusters], self.runner)
-        for cluster in clusters:
-            if cluster.error:
-                self.record.mark(run_id, cluster.tenants, "not_started", f"cluster unreachable: {cluster.error}")
-        return run_id
+        self.record.create(run_id, self.concurrency, chosen, [_cluster_json(c) for c in clusters])
 
     def run(self, run_id: str) -> FleetOutcome:
         """Run tenants of `run_id` until every one has a result (ours or another runner's)."""
@@ -247,18 +258,18 @@ class FleetRunner:
                 time.sleep(POLL_S)  # the rest are held by other runners: look again shortly
 
     def _worker(self, run_id: str, wave: int, cluster_index: int, slot_number: int) -> None:
+        """Take a slot of the cluster's cap, claim a tenant, run it, give the slot back; again until none is left.
+        The slot is held for one tenant at a time, so several runners share the cap tenant by tenant."""
         holder = f"{self.runner}/{cluster_index}.{slot_number}"
-        slot = self.record.take_slot(run_id, cluster_index, holder)
-        if slot is None:
-            return  # the cluster's cap is reached (by other runners' workers)
-        try:
-            while not self._stop.is_set():
-                if self._budget_spent(run_id):
-                    return
+        while not self._stop.is_set() and not self._budget_spent(run_id):
+            slot = self.record.take_slot(run_id, cluster_index, holder)
+            if slot is None:
+                return  # the cluster's cap is reached (by other runners' workers): the wave loop looks again
+            try:
                 claim = self.record.claim(run_id, wave, cluster_index, self.runner)
                 if claim is None:
                     return
-                if self._budget_spent(run_id):
+                if self._budget_spent(run_id):  # a tenant failed elsewhere meanwhile: this one does not start
                     self.record.release(run_id, claim, self.runner)
                     return
                 outcome = self._run_tenant(claim)
@@ -269,8 +280,8 @@ class FleetRunner:
                 if kept:
                     with self._print:
                         self.on_result(outcome)
-        finally:
-            self.record.free_slot(slot, holder)
+            finally:
+                self.record.free_slot(slot, holder)
 
     def _run_tenant(self, claim: Claim) -> TenantOutcome:
         tenant = claim.tenant
@@ -344,7 +355,7 @@ def read_outcome(record: RunRecord, run_id: str, application: str) -> FleetOutco
         targets.append(TenantOutcome(Tenant(row["cluster_index"], row["cluster"], row["database"]),
                                      row["result"] or "not_started", error, row.get("from"), row.get("to"),
                                      row.get("target"), row.get("duration_ms") or 0, row.get("runner"),
-                                     unreachable=bool(error and "unreachable" in error
+                                     unreachable=bool(error and error.startswith("cluster unreachable")
                                                       and row["result"] == "not_started")))
     unreachable = [f"{c['cluster']}: {c['error']}" for c in doc.get("clusters", []) if c.get("error")]
     return FleetOutcome(run_id, application, targets, unreachable)

@@ -15,12 +15,12 @@ Dates are the control server's (`$$NOW`), as the leases' are: runners' clocks do
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import os
 import socket
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,6 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from runway_tui.engine.config import AppConfig
 from runway_tui.engine.connection import make_client, unreachable
-from runway_tui.engine.errors import ServerUnreachableError
 from runway_tui.engine.fleet.targets import Tenant
 
 RESULTS = ("ok", "failed", "blocked", "unchanged", "not_started")
@@ -75,6 +74,8 @@ class RunRecord:
         try:
             self.tenants.create_index([("run_id", 1), ("wave", 1), ("cluster_index", 1), ("database", 1)])
             self.runs.create_index([("application", 1), ("started_at", -1)])
+            # one joinable run per application: two runners started together create one run, the other joins
+            self.runs.create_index("active", unique=True, sparse=True)
         except PyMongoError as exc:
             self.client.close()
             raise unreachable(control.uri, exc, probe) from None
@@ -84,39 +85,51 @@ class RunRecord:
             self.client.close()
 
     # ------------------------------------------------------------------ runs
-    def create(self, run_id: str, request: dict[str, Any], waves: list[str], max_failures: int,
-               concurrency: int, tenants: list[tuple[Tenant, int, int | None]], clusters: list[dict[str, Any]],
-               runner: str) -> None:
-        """The run and every tenant's intent, written before the first tenant starts."""
+    def claim_run(self, run_id: str, request: dict[str, Any], waves: list[str], max_failures: int,
+                  concurrency: int, runner: str, replace: bool) -> bool:
+        """Register a new run as the application's joinable one; False: another runner registered one first
+        (join it). `replace` (`--new`): the run in progress stays as it is but is no longer joined by default."""
+        if replace:
+            self.runs.update_many({"active": self.app.name}, {"$unset": {"active": ""}})
+        try:
+            self.runs.insert_one({"_id": run_id, "application": self.app.name, "active": self.app.name,
+                                  "started_by": runner, "started_at": _utcnow(), "request": request,
+                                  "waves": waves, "max_failures": max_failures, "concurrency": concurrency,
+                                  "failures": 0, "clusters": [], "state": "preparing", "finished_at": None})
+        except DuplicateKeyError:
+            return False
+        self.runs.update_one({"_id": run_id}, [{"$set": {"started_at": "$$NOW"}}])
+        return True
+
+    def create(self, run_id: str, concurrency: int, tenants: list[tuple[Tenant, int, int | None]],
+               clusters: list[dict[str, Any]]) -> None:
+        """Every tenant's intent, written before the first tenant starts; then the run is open to runners."""
+        down = {c["index"]: f"cluster unreachable: {c['error']}" for c in clusters if c["error"]}
         docs = [{"_id": f"{run_id}|{tenant.key}", "run_id": run_id, "cluster_index": tenant.cluster_index,
                  "cluster": tenant.cluster, "database": tenant.database, "wave": wave, "target": to,
-                 "from": None, "to": None, "result": None, "error": None, "claim": None, "runner": None,
-                 "duration_ms": None}
+                 "from": None, "to": None, "result": "not_started" if tenant.cluster_index in down else None,
+                 "error": down.get(tenant.cluster_index), "claim": None, "runner": None, "duration_ms": None}
                 for tenant, wave, to in tenants]
         for cluster in clusters:  # an unreachable cluster whose tenants are not known: one entry says so
             if cluster["error"] and not any(t.cluster_index == cluster["index"] for t, _, _ in tenants):
                 docs.append({"_id": f"{run_id}|{cluster['index']}|*", "run_id": run_id,
                              "cluster_index": cluster["index"], "cluster": cluster["cluster"], "database": None,
                              "wave": 0, "target": None, "from": None, "to": None, "result": "not_started",
-                             "error": cluster["error"], "claim": None, "runner": None, "duration_ms": None})
+                             "error": down[cluster["index"]], "claim": None, "runner": None, "duration_ms": None})
         if docs:
             self.tenants.insert_many(docs, ordered=False)
         slots = [{"_id": f"{run_id}|{c['index']}|{i}", "run_id": run_id, "cluster_index": c["index"],
                   "holder": None, "until": None} for c in clusters for i in range(concurrency)]
         if slots:
             self.slots.insert_many(slots, ordered=False)
-        self.runs.insert_one({"_id": run_id, "application": self.app.name, "started_by": runner,
-                              "started_at": _now_placeholder(), "request": request, "waves": waves,
-                              "max_failures": max_failures, "concurrency": concurrency, "failures": 0,
-                              "clusters": clusters, "state": "running", "finished_at": None})
-        self.runs.update_one({"_id": run_id}, [{"$set": {"started_at": "$$NOW"}}])
+        self.runs.update_one({"_id": run_id}, {"$set": {"clusters": clusters, "state": "running"}})
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         return self.runs.find_one({"_id": run_id})
 
     def running(self) -> dict[str, Any] | None:
-        """The application's run in progress, if any (the newest)."""
-        return self.runs.find_one({"application": self.app.name, "state": "running"}, sort=[("started_at", -1)])
+        """The application's joinable run in progress, if any."""
+        return self.runs.find_one({"active": self.app.name})
 
     def history(self, limit: int) -> list[dict[str, Any]]:
         return list(self.runs.find({"application": self.app.name}, sort=[("started_at", -1)], limit=limit))
@@ -126,6 +139,8 @@ class RunRecord:
         self.tenants.update_many({"run_id": run_id, "result": "not_started", "database": {"$ne": None}},
                                  {"$set": {"result": None, "error": None}})
         self.runs.update_one({"_id": run_id}, {"$set": {"state": "running", "finished_at": None}})
+        with contextlib.suppress(DuplicateKeyError):  # else another run is the joinable one: resumed by id only
+            self.runs.update_one({"_id": run_id}, {"$set": {"active": self.app.name}})
 
     def finish(self, run_id: str, reason: str) -> None:
         """Tenants nobody started get `not_started` with the reason; the run is finished."""
@@ -133,7 +148,7 @@ class RunRecord:
                                  {"$set": {"result": "not_started", "error": reason, "claim": None}})
         if self.tenants.count_documents({"run_id": run_id, "result": None}) == 0:
             self.runs.update_one({"_id": run_id, "state": "running"},
-                                 [{"$set": {"state": "finished", "finished_at": "$$NOW"}}])
+                                 [{"$set": {"state": "finished", "finished_at": "$$NOW"}}, {"$unset": "active"}])
 
     def failures(self, run_id: str) -> int:
         doc = self.runs.find_one({"_id": run_id}, {"failures": 1})
@@ -177,11 +192,6 @@ class RunRecord:
         self.tenants.update_one({"_id": f"{run_id}|{claim.tenant.key}", "claim.runner": runner,
                                  "claims": claim.token}, {"$set": {"claim": None}})
 
-    def mark(self, run_id: str, tenants: Iterable[Tenant], result: str, error: str) -> None:
-        for tenant in tenants:
-            self.tenants.update_one({"_id": f"{run_id}|{tenant.key}", "result": None},
-                                    {"$set": {"result": result, "error": error}})
-
     # ------------------------------------------------------------------ slots (the per-cluster cap)
     def take_slot(self, run_id: str, cluster_index: int, holder: str) -> str | None:
         doc = self.slots.find_one_and_update(
@@ -212,7 +222,7 @@ def _escape(text: str) -> str:
     return re.escape(text)
 
 
-def _now_placeholder() -> dt.datetime:
+def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
@@ -225,12 +235,7 @@ def _control_config(app: AppConfig) -> AppConfig:
 
 def open_record(app: AppConfig) -> RunRecord:
     """The run record of a fleet application; one clear line when the control database cannot be reached."""
-    try:
-        return RunRecord(app, app.timeouts.lock_ttl_s)
-    except DuplicateKeyError:  # pragma: no cover - an index build race between two runners is harmless
-        return RunRecord(app, app.timeouts.lock_ttl_s)
-    except ServerUnreachableError:
-        raise
+    return RunRecord(app, app.timeouts.lock_ttl_s)
 
 
 __all__ = ["RESULTS", "Claim", "RunRecord", "new_run_id", "open_record", "runner_id"]
