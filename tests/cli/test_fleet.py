@@ -281,3 +281,118 @@ def test_a_fleet_application_refuses_the_single_database_commands_in_one_line(tm
     assert result.returncode == 2
     assert result.stderr.strip() == ("runway-tui: error: application 'tenants' is a fleet of tenant databases: "
                                      "use 'runway-tui fleet status' (see 'runway-tui fleet --help')")
+
+
+HELD = """\
+\"\"\"held at a gate on one tenant\"\"\"
+import os
+version = 1
+
+
+def upgrade(ctx):
+    with open(os.path.join({counts!r}, ctx.db.name + ".1"), "a") as f:
+        f.write("up\\n")
+    if ctx.db.name == {held!r}:
+{gate}
+    ctx.db.items.insert_one({{"v": 1}}, session=ctx.session)  # in the step's transaction: once per commit
+
+
+def downgrade(ctx):
+    ctx.db.items.delete_many({{"v": 1}}, session=ctx.session)
+"""
+
+
+def holder_pid(uri: str, control_db: str, database: str) -> int:
+    with MongoClient(uri) as client:
+        doc = client[control_db]["fleet_tenants"].find_one({"database": database, "result": None})
+    return int(doc["claim"]["runner"].split(":")[-2]) if doc and doc.get("claim") else 0
+
+
+def test_kill_9_of_one_runner_mid_tenant_the_other_takes_it_over_and_nothing_commits_twice(
+        tmp_path, mongo_uri, cleanup, counts):
+    import os
+    import signal
+
+    fleet = FleetProject.create(tmp_path / "fleet", [(mongo_uri, '{match: "{prefix}_t*"}')], mongo_uri,
+                                concurrency=2, ttl_s=2, wait_s=30)
+    cleanup.append((mongo_uri, fleet.prefix))
+    tenants = names(fleet.prefix, 6)
+    make_tenants(mongo_uri, tenants)
+    held = tenants[1]
+    gate = Gate(tmp_path / "gates")
+    fleet.write_migration(1, "one", HELD.format(counts=str(counts), held=held, gate=gate.wait_code(indent=8)))
+    runners = [fleet.popen("fleet", "up", "--json") for _ in range(2)]
+    gate.wait_entered()
+    pid = wait_until(lambda: holder_pid(mongo_uri, fleet.control_db, held), "the runner holding the gated tenant")
+    victim = next(r for r in runners if r.pid == pid)
+    survivor = next(r for r in runners if r.pid != pid)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.communicate(timeout=60)
+    gate.open()
+    out, err = survivor.communicate(timeout=300)
+    assert survivor.returncode == 0, err
+    report = json.loads(out)
+    assert report["counts"]["ok"] == 6
+    assert versions(mongo_uri, tenants) == dict.fromkeys(tenants, [1])
+    with MongoClient(mongo_uri) as client:
+        assert {name: client[name]["items"].count_documents({}) for name in tenants} == dict.fromkeys(tenants, 1)
+    survivor_id = next(t["runner"] for t in report["targets"] if t["database"] == held)
+    assert f":{survivor.pid}:" in survivor_id  # the survivor ran the tenant the killed runner held
+    for name in tenants:
+        if name != held:
+            assert executions(counts, name, 1) == 1, name
+
+
+def test_a_run_whose_runners_all_stopped_resumes_with_its_id_skipping_finished_tenants(tmp_path, mongo_uri,
+                                                                                      cleanup, counts):
+    import os
+    import signal
+
+    fleet = FleetProject.create(tmp_path / "fleet", [(mongo_uri, '{match: "{prefix}_t*"}')], mongo_uri,
+                                concurrency=1, ttl_s=2, wait_s=30)
+    cleanup.append((mongo_uri, fleet.prefix))
+    tenants = names(fleet.prefix, 4)
+    make_tenants(mongo_uri, tenants)
+    gate = Gate(tmp_path / "gates")
+    fleet.write_migration(1, "one", HELD.format(counts=str(counts), held=tenants[2], gate=gate.wait_code(indent=8)))
+    runner = fleet.popen("fleet", "up")
+    gate.wait_entered()
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.communicate(timeout=60)
+    gate.open()
+    running = as_json(fleet.cli("fleet", "history", "--json"))["runs"][0]
+    assert running["state"] == "running"
+    other = fleet.cli("fleet", "down")
+    assert other.returncode == 2 and "is in progress with another request" in other.stderr
+    result = fleet.cli("fleet", "up", "--resume", running["run_id"], "--json")
+    assert result.returncode == 0, result.stderr
+    data = as_json(result)
+    assert data["run_id"] == running["run_id"] and data["counts"]["ok"] == 4
+    assert [executions(counts, name, 1) for name in tenants] == [1, 1, 2, 1]  # the first two were not run again
+    assert versions(mongo_uri, tenants) == dict.fromkeys(tenants, [1])
+    assert as_json(fleet.cli("fleet", "history", "--json"))["runs"][0]["state"] == "finished"
+
+
+def test_fleet_down_and_check_on_every_tenant(tmp_path, mongo_uri, second_uri, cleanup, counts):
+    fleet, first, second = two_cluster_fleet(tmp_path, mongo_uri, second_uri, cleanup, 2)
+    for version in (1, 2):
+        fleet.write_migration(version, f"v{version}", COUNTED.format(what="v", version=version, counts=str(counts),
+                                                                     extra=""))
+    assert fleet.cli("fleet", "up").returncode == 0
+    check = fleet.cli("fleet", "check")
+    assert check.returncode == 0 and "ok: 4 tenant(s), no problems" in check.stdout
+    down = fleet.cli("fleet", "down", "--json")
+    assert down.returncode == 0, down.stderr
+    assert {(t["from"], t["to"]) for t in as_json(down)["targets"]} == {(2, 1)}  # one step by default
+    assert versions(mongo_uri, first) == dict.fromkeys(first, [1])
+    (fleet.scripts_dir / "001_v1.py").write_text(COUNTED.format(what="edited", version=1, counts=str(counts),
+                                                                extra=""))
+    drift = fleet.cli("fleet", "check", "--json")
+    assert drift.returncode == 4
+    assert {d["database"] for d in as_json(drift)["databases"]} == set(first + second)
+    blocked = fleet.cli("fleet", "down", "--json")  # reverting the edited migration: refused on each tenant
+    assert blocked.returncode == 4, blocked.stderr
+    data = as_json(blocked)
+    assert data["counts"]["blocked"] == 4
+    assert all("changed" in t["error"] or "drift" in t["error"] for t in data["targets"]), data["targets"]
+    assert versions(mongo_uri, first) == dict.fromkeys(first, [1])

@@ -231,9 +231,7 @@ class FleetRunner:
         return self.outcome(run_id)
 
     def _claimable(self, run_id: str) -> bool:
-        return bool(self.record.tenants.count_documents(
-            {"run_id": run_id, "result": None,
-             "$or": [{"claim": None}, {"$expr": {"$lt": ["$claim.until", "$$NOW"]}}]}))
+        return bool(self.record.claimable(run_id))
 
     def _budget_spent(self, run_id: str) -> bool:
         return self.record.failures(run_id) > self.max_failures

@@ -10,7 +10,8 @@ stands, shared by every runner of the run.
 - `fleet_slots`: `concurrency` slots per cluster and run: a worker holds one while it runs a tenant, so the
   cap holds across every runner.
 
-Dates are the control server's (`$$NOW`), as the leases' are: runners' clocks do not matter.
+Dates are the control server's (its clock read once, then kept with the monotonic clock), as the leases'
+are: runners' clocks do not matter.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import datetime as dt
 import getpass
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +67,7 @@ class RunRecord:
         control = app.fleet.control
         self.app = app
         self.ttl_ms = int(ttl_s * 1000)
+        self._clock: tuple[dt.datetime, float] | None = None
         probe = _control_config(app)
         self.client: MongoClient[dict[str, Any]] = make_client(control.uri, probe)
         database = self.client[control.database]
@@ -80,6 +83,22 @@ class RunRecord:
             self.client.close()
             raise unreachable(control.uri, exc, probe) from None
 
+    def now(self) -> dt.datetime:
+        """The control server's time: its `hello` read once, then advanced by our monotonic clock."""
+        if self._clock is None:
+            sent = time.monotonic()
+            local = self.client.admin.command("hello").get("localTime")
+            at = (sent + time.monotonic()) / 2
+            if not isinstance(local, dt.datetime):
+                local = dt.datetime.now(dt.UTC)
+            self._clock = (local.replace(tzinfo=None), at)
+        base, at = self._clock
+        return base + dt.timedelta(seconds=time.monotonic() - at)
+
+    def until(self) -> dt.datetime:
+        """When a claim or a slot taken (or renewed) now expires."""
+        return self.now() + dt.timedelta(milliseconds=self.ttl_ms)
+
     def close(self) -> None:
         with pymongo.timeout(1.0):
             self.client.close()
@@ -93,12 +112,11 @@ class RunRecord:
             self.runs.update_many({"active": self.app.name}, {"$unset": {"active": ""}})
         try:
             self.runs.insert_one({"_id": run_id, "application": self.app.name, "active": self.app.name,
-                                  "started_by": runner, "started_at": _utcnow(), "request": request,
+                                  "started_by": runner, "started_at": self.now(), "request": request,
                                   "waves": waves, "max_failures": max_failures, "concurrency": concurrency,
                                   "failures": 0, "clusters": [], "state": "preparing", "finished_at": None})
         except DuplicateKeyError:
             return False
-        self.runs.update_one({"_id": run_id}, [{"$set": {"started_at": "$$NOW"}}])
         return True
 
     def create(self, run_id: str, concurrency: int, tenants: list[tuple[Tenant, int, int | None]],
@@ -148,7 +166,7 @@ class RunRecord:
                                  {"$set": {"result": "not_started", "error": reason, "claim": None}})
         if self.tenants.count_documents({"run_id": run_id, "result": None}) == 0:
             self.runs.update_one({"_id": run_id, "state": "running"},
-                                 [{"$set": {"state": "finished", "finished_at": "$$NOW"}}, {"$unset": "active"}])
+                                 {"$set": {"state": "finished", "finished_at": self.now()}, "$unset": {"active": ""}})
 
     def failures(self, run_id: str) -> int:
         doc = self.runs.find_one({"_id": run_id}, {"failures": 1})
@@ -166,10 +184,8 @@ class RunRecord:
         """The next tenant of this wave and cluster that nobody holds (or whose holder's claim expired)."""
         doc = self.tenants.find_one_and_update(
             {"run_id": run_id, "wave": wave, "cluster_index": cluster_index, "result": None,
-             "$or": [{"claim": None}, {"$expr": {"$lt": ["$claim.until", "$$NOW"]}}]},
-            [{"$set": {"claim": {"runner": runner, "until": {"$add": ["$$NOW", self.ttl_ms]},
-                                 },
-                       "claims": {"$add": [{"$ifNull": ["$claims", 0]}, 1]}}}],
+             "$or": [{"claim": None}, {"claim.until": {"$lt": self.now()}}]},
+            {"$set": {"claim": {"runner": runner, "until": self.until()}}, "$inc": {"claims": 1}},
             sort=[("database", 1)], return_document=ReturnDocument.AFTER)
         if doc is None:
             return None
@@ -181,8 +197,8 @@ class RunRecord:
         """Write a tenant's result if we still hold its claim (False: it was taken over meanwhile)."""
         done = self.tenants.update_one(
             {"_id": f"{run_id}|{claim.tenant.key}", "result": None, "claim.runner": runner, "claims": claim.token},
-            [{"$set": {"result": result, "error": error, "from": from_version, "to": to_version,
-                       "runner": runner, "duration_ms": duration_ms, "claim": None, "finished_at": "$$NOW"}}])
+            {"$set": {"result": result, "error": error, "from": from_version, "to": to_version,
+                      "runner": runner, "duration_ms": duration_ms, "claim": None, "finished_at": self.now()}})
         if done.modified_count and result == "failed":
             self.runs.update_one({"_id": run_id}, {"$inc": {"failures": 1}})
         return bool(done.modified_count)
@@ -196,8 +212,8 @@ class RunRecord:
     def take_slot(self, run_id: str, cluster_index: int, holder: str) -> str | None:
         doc = self.slots.find_one_and_update(
             {"run_id": run_id, "cluster_index": cluster_index,
-             "$or": [{"holder": None}, {"$expr": {"$lt": ["$until", "$$NOW"]}}]},
-            [{"$set": {"holder": holder, "until": {"$add": ["$$NOW", self.ttl_ms]}}}])
+             "$or": [{"holder": None}, {"until": {"$lt": self.now()}}]},
+            {"$set": {"holder": holder, "until": self.until()}})
         return doc["_id"] if doc else None
 
     def free_slot(self, slot: str, holder: str) -> None:
@@ -205,15 +221,20 @@ class RunRecord:
 
     def heartbeat(self, run_id: str, runner: str) -> None:
         """Renew every claim and slot this runner holds (called every third of the lease's time to live)."""
-        renew = [{"$set": {"claim.until": {"$add": ["$$NOW", self.ttl_ms]}}}]
-        self.tenants.update_many({"run_id": run_id, "result": None, "claim.runner": runner}, renew)
+        self.tenants.update_many({"run_id": run_id, "result": None, "claim.runner": runner},
+                                 {"$set": {"claim.until": self.until()}})
         self.slots.update_many({"run_id": run_id, "holder": {"$regex": f"^{_escape(runner)}/"}},
-                               [{"$set": {"until": {"$add": ["$$NOW", self.ttl_ms]}}}])
+                               {"$set": {"until": self.until()}})
 
     def live_claims(self, run_id: str) -> int:
         """Tenants of the run held by a runner whose claim has not expired."""
         return self.tenants.count_documents({"run_id": run_id, "result": None, "claim": {"$ne": None},
-                                             "$expr": {"$gt": ["$claim.until", "$$NOW"]}})
+                                             "claim.until": {"$gt": self.now()}})
+
+    def claimable(self, run_id: str) -> int:
+        """Tenants of the run nobody holds (or whose holder's claim expired)."""
+        return self.tenants.count_documents({"run_id": run_id, "result": None,
+                                             "$or": [{"claim": None}, {"claim.until": {"$lt": self.now()}}]})
 
 
 def _escape(text: str) -> str:
@@ -222,8 +243,6 @@ def _escape(text: str) -> str:
     return re.escape(text)
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _control_config(app: AppConfig) -> AppConfig:
