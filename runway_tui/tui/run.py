@@ -30,6 +30,10 @@ def run_tui(args: argparse.Namespace) -> int:
     if flag_error:
         sys.stderr.write(f"runway-tui: {flag_error}\n")
         return 2
+    if app_config.fleet is not None:  # many tenant databases: the Fleet screen (tui/screens/fleet.py)
+        from runway_tui.tui.screens.fleet import run_fleet_tui
+
+        return run_fleet_tui(app_config, config, access, args)
     from runway_tui.tui.app import RunwayApp  # the app itself only once the settings are known good
 
     app = RunwayApp(app_config, config.tui, read_only=access.read_only, access=access,
