@@ -12,6 +12,7 @@ from typing import Any
 
 from runway_tui.cli.output import Printer, clip, fmt_time
 from runway_tui.engine.errors import ExitCode
+from runway_tui.engine.fleet.targets import short_cluster
 from runway_tui.engine.vocabulary import duration_label, version_label
 
 RESULT_COLOURS = {"ok": "green", "unchanged": "", "failed": "red", "blocked": "red", "not_started": "yellow"}
@@ -154,7 +155,7 @@ def fleet_plan(args: argparse.Namespace, fleet: Any, printer: Printer, direction
             what, colour = f"{len(d.steps)} step(s): {', '.join(version_label(v) for v in d.steps)}", "yellow"
         else:
             what, colour = "nothing to do", ""
-        rows.append([d.tenant.cluster, d.tenant.database, version_label(d.current_version),
+        rows.append([short_cluster(d.tenant.cluster), d.tenant.database, version_label(d.current_version),
                      version_label(d.target_version) if d.steps else "", what])
         colours.append(colour)
     if rows:
@@ -191,8 +192,9 @@ def _run(args: argparse.Namespace, fleet: Any, printer: Printer, direction: str)
     def finished(outcome: Any) -> None:  # one line per tenant as it finishes (this runner's), on stderr: JSON too
         versions = f"{version_label(outcome.from_version)} -> {version_label(outcome.to_version)}"
         error = f"  {clip(outcome.error, 120)}" if outcome.error else ""
-        printer.step_note(f"{outcome.result:<11} {outcome.tenant.cluster}  {outcome.tenant.database}  {versions}  "
-                     f"{duration_label(outcome.duration_ms)}{error}", RESULT_COLOURS.get(outcome.result, ""))
+        where = f"{short_cluster(outcome.tenant.cluster)}  {outcome.tenant.database}"
+        printer.step_note(f"{outcome.result:<11} {where}  {versions}  {duration_label(outcome.duration_ms)}{error}",
+                          RESULT_COLOURS.get(outcome.result, ""))
 
     outcome = fleet.run(_request(args, direction), concurrency=args.concurrency, max_failures=args.max_failures,
                         wave=args.wave, only=args.only, new=args.new, resume=args.resume, on_start=started,
@@ -229,8 +231,9 @@ def fleet_history(args: argparse.Namespace, fleet: Any, printer: Printer) -> int
         if args.json:
             printer.json({"ok": True, **outcome.to_json()})
             return ExitCode.OK
-        rows = [[t.tenant.cluster, t.tenant.database, version_label(t.from_version), version_label(t.to_version),
-                 t.result, clip(t.error or "", 60), t.runner or ""] for t in outcome.targets]
+        rows = [[short_cluster(t.tenant.cluster), t.tenant.database, version_label(t.from_version),
+                 version_label(t.to_version), t.result, clip(t.error or "", 60), t.runner or ""]
+                for t in outcome.targets]
         if rows:
             printer.table(["CLUSTER", "DATABASE", "FROM", "TO", "RESULT", "ERROR", "RUNNER"], rows,
                           [RESULT_COLOURS.get(t.result, "") for t in outcome.targets])
@@ -268,7 +271,8 @@ def _request_text(request: dict[str, Any]) -> str:
 def _status_table(found: Any, printer: Printer) -> None:
     rows, colours = [], []
     for d in found.databases:
-        rows.append([d.tenant.cluster, d.tenant.database, version_label(d.current_version), str(d.pending),
+        rows.append([short_cluster(d.tenant.cluster), d.tenant.database, version_label(d.current_version),
+                     str(d.pending),
                      clip(", ".join(d.problems) or (d.error or ""), 60), clip(d.lock or "free", 40), d.state])
         colours.append(STATE_COLOURS.get(d.state, ""))
     if rows:

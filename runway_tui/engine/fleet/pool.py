@@ -145,6 +145,7 @@ class FleetRunner:
         self.on_result = on_result or (lambda outcome: None)
         self.on_note = on_note or (lambda text: None)
         self.runner = runner_id()
+        self.started_at: Any = None  # the run's start (server time): what a tenant taken over did since
         self._print = threading.Lock()
         self._stop = threading.Event()
         if wave is not None and wave not in [w.name for w in self.fleet.waves]:
@@ -172,6 +173,7 @@ class FleetRunner:
             if self.record.claim_run(run_id, self.request.to_json(), [w.name for w in self.fleet.waves],
                                      self.max_failures, self.concurrency, self.runner, replace=new):
                 self._create(run_id)
+                self._adopt(self.record.run(run_id) or {})
                 return run_id, False
             new = False  # another runner registered a run just now: join it
 
@@ -193,6 +195,7 @@ class FleetRunner:
 
     def _adopt(self, doc: dict[str, Any]) -> None:
         self.max_failures = int(doc.get("max_failures", self.max_failures))
+        self.started_at = doc.get("started_at")
         self.concurrency = int(doc.get("concurrency", self.concurrency))
 
     def _create(self, run_id: str) -> None:
@@ -314,6 +317,10 @@ class FleetRunner:
             outcome.from_version, outcome.to_version = result.plan.current_version, result.current_version
             known = True
             outcome.result = "ok" if result.completed else "unchanged"
+            if not result.completed and claim.token > 1 and self._moved_in_run(engine):
+                # a runner that was stopped (kill -9) ran it to the end but never wrote its result
+                outcome.result, outcome.from_version = "ok", None
+                outcome.error = "applied by a runner that stopped before recording it (its claim was taken over)"
         except (BlockedError, DatabaseMovedError) as exc:
             outcome.result, outcome.error = "blocked", _line(exc)
         except LockTimeoutError as exc:
@@ -329,6 +336,15 @@ class FleetRunner:
             engine.close()
         outcome.duration_ms = took()
         return outcome
+
+    def _moved_in_run(self, engine: MigrationApp) -> bool:
+        """Whether the tenant's audit log has a step of this run's direction since the run started."""
+        if self.started_at is None:
+            return False
+        try:
+            return bool(engine.history(limit=1, since=self.started_at, action=self.request.direction.value))
+        except RunwayError:
+            return False
 
     def _heartbeat(self, run_id: str) -> None:
         interval = max(0.2, self.record.ttl_ms / 3000)

@@ -95,6 +95,12 @@ def _resolve_one(app: AppConfig, index: int, target: FleetTarget) -> Cluster:
     return cluster
 
 
+def short_cluster(masked_uri: str) -> str:
+    """`host:port[,host:port]` of a masked URI: what tells clusters apart in a narrow column."""
+    rest = masked_uri.split("://", 1)[-1]
+    return rest.split("/", 1)[0].split("@")[-1] or masked_uri
+
+
 def wave_of(waves: tuple[Wave, ...], database: str) -> int:
     """The index of the first wave whose `match` takes `database` (the last wave without one takes the rest);
     -1: no wave takes it (the tenant is left out of the run)."""

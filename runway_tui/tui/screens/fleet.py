@@ -29,7 +29,7 @@ from runway_tui.engine.config import AppConfig, Config
 from runway_tui.engine.fleet.facade import Direction, Fleet, FleetRequest
 from runway_tui.engine.fleet.inspect import FleetStatus, TenantStatus
 from runway_tui.engine.fleet.pool import FleetOutcome, TenantOutcome
-from runway_tui.engine.fleet.targets import tenant_config
+from runway_tui.engine.fleet.targets import short_cluster, tenant_config
 from runway_tui.engine.policy import Access
 from runway_tui.tui.format import plain
 
@@ -38,12 +38,6 @@ STATE_STYLES = {"up_to_date": "green", "pending": "yellow", "locked": "cyan", "p
                 "blocked": "red", "unchanged": "green", "not_started": "yellow", "running": "bold cyan"}
 COLUMNS = ("cluster", "database", "version", "pending", "state", "problems", "lock", "run")
 SORTS = ("database", "state", "cluster", "version")
-
-
-def short_cluster(masked_uri: str) -> str:
-    """`host:port[,host:port]` of a masked URI: what tells clusters apart in a narrow column."""
-    rest = masked_uri.split("://", 1)[-1]
-    return rest.split("/", 1)[0].split("@")[-1] or masked_uri
 
 
 @dataclass
