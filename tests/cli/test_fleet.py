@@ -394,3 +394,39 @@ def test_fleet_down_and_check_on_every_tenant(tmp_path, mongo_uri, second_uri, c
     assert data["counts"]["blocked"] == 4
     assert all("changed" in t["error"] or "drift" in t["error"] for t in data["targets"]), data["targets"]
     assert versions(mongo_uri, first) == dict.fromkeys(first, [1])
+
+
+def test_a_tenant_whose_lease_is_held_elsewhere_beyond_the_lock_wait_is_not_started_exit_3(tmp_path, mongo_uri,
+                                                                                           cleanup, counts):
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.cli import REPO_ROOT
+    from tests.support.project import Project
+
+    fleet = FleetProject.create(tmp_path / "fleet", [(mongo_uri, '{match: "{prefix}_t*"}')], mongo_uri, wait_s=1)
+    cleanup.append((mongo_uri, fleet.prefix))
+    tenants = names(fleet.prefix, 2)
+    make_tenants(mongo_uri, tenants)
+    fleet.write_migration(1, "one", COUNTED.format(what="one", version=1, counts=str(counts), extra=""))
+    single = Project.create(tmp_path / "single", uri=mongo_uri, db_name=tenants[0])  # a plain `up` on one tenant
+    gate = Gate(tmp_path / "gates")
+    single.write_migration(1, "slow", f'"""held"""\nversion = 1\n\n\ndef upgrade(ctx):\n{gate.wait_code()}\n\n'
+                                      'def downgrade(ctx):\n    pass\n')
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), NO_COLOR="1")
+    plain = subprocess.Popen([sys.executable, "-m", "runway_tui", "--config", str(single.config_path), "up"],
+                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        gate.wait_entered()
+        result = fleet.cli("fleet", "up", "--json")
+    finally:
+        gate.open()
+        plain.communicate(timeout=120)
+    assert result.returncode == 3, result.stderr
+    data = as_json(result)
+    by_name = {t["database"]: t for t in data["targets"]}
+    assert by_name[tenants[1]]["result"] == "ok"
+    assert by_name[tenants[0]]["result"] == "not_started" and "lock" in by_name[tenants[0]]["error"]
+    assert executions(counts, tenants[0], 1) == 0
