@@ -131,7 +131,7 @@ def fleet_check(args: argparse.Namespace, fleet: Any, printer: Printer) -> int:
 
 def fleet_plan(args: argparse.Namespace, fleet: Any, printer: Printer, direction: str = "up") -> int:
     request = _request(args, direction)
-    found = fleet.plan(request, args.only)
+    found = fleet.plan(request, args.only, getattr(args, "wave", None))
     blocked = [d for d in found.databases if d.blockers or d.error]
     code = (ExitCode.UNREACHABLE if found.unreachable else ExitCode.VALIDATION_FAILED if blocked else ExitCode.OK)
     if args.json:

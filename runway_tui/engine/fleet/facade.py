@@ -11,6 +11,7 @@ from runway_tui.engine.errors import ReadOnlyError, UsageError
 from runway_tui.engine.fleet.inspect import FleetStatus, fleet_status
 from runway_tui.engine.fleet.pool import FleetOutcome, FleetRequest, FleetRunner, TenantOutcome, read_outcome
 from runway_tui.engine.fleet.record import RunRecord, open_record
+from runway_tui.engine.fleet.targets import wave_of
 from runway_tui.engine.models import Direction
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import mask_uri
@@ -48,8 +49,16 @@ class Fleet:
     def status(self, only: list[str] | None = None) -> FleetStatus:
         return fleet_status(self.app, only)
 
-    def plan(self, request: FleetRequest, only: list[str] | None = None) -> FleetStatus:
-        return fleet_status(self.app, only, plan=request)
+    def plan(self, request: FleetRequest, only: list[str] | None = None, wave: str | None = None) -> FleetStatus:
+        """Each tenant's plan (`wave`: only the tenants of that wave, as `fleet up --wave NAME` runs them)."""
+        if wave is not None and wave not in [w.name for w in self.config.waves]:
+            raise UsageError(f"--wave {wave}: no such wave; the fleet's waves are "
+                             f"{', '.join(w.name for w in self.config.waves)}")
+        found = fleet_status(self.app, only, plan=request)
+        if wave is not None:
+            index = [w.name for w in self.config.waves].index(wave)
+            found.databases = [d for d in found.databases if wave_of(self.config.waves, d.tenant.database) == index]
+        return found
 
     def history(self, limit: int = 20) -> list[dict[str, Any]]:
         with _Record(self.app) as record:
