@@ -143,3 +143,27 @@ async def test_another_runners_run_is_shown_as_it_goes(fleet_project, mongo_uri,
         gate.open()
         runner.communicate(timeout=120)
     wait_until(lambda: runner.returncode == 0, "the other runner to succeed")
+
+
+async def test_a_fleet_chosen_with_a_leaves_for_the_fleet_screen(project, mongo_uri):
+    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.screens.apps import AppsScreen
+    from tests.tui.conftest import settle
+    from tests.tui.helpers import wait_for
+
+    text = project.config_path.read_text()
+    project.config_path.write_text(text.replace("tui:", "  zfleet:\n    fleet:\n      targets:\n"
+                                                f"        - uri: \"{mongo_uri}\"\n"
+                                                "          databases: {list: [zz_tenant]}\ntui:", 1))
+    config = load_config(project.config_path)
+    app = RunwayApp(config.app("test"), config.tui, read_only=False, poll_interval=3600, project_config=config,
+                    launch_flags=(False, False))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        screen = app.screen
+        assert isinstance(screen, AppsScreen)
+        await wait_for(pilot, lambda: "Fleet screen" in screen.probes["zfleet"].server)  # never probed as one db
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: app.return_value is not None)
+    assert app.return_value == ("fleet", "zfleet")  # tui/run.py opens the Fleet screen on it

@@ -345,7 +345,8 @@ class FleetApp(App[Any]):
 
 
 def run_fleet_tui(app_config: AppConfig, config: Config, access: Access, args: argparse.Namespace) -> int:
-    """The Fleet screen; Enter on a tenant opens the usual four panes on it, and leaving them comes back here."""
+    """The Fleet screen; Enter on a tenant opens the usual four panes on it, and leaving them comes back here.
+    (`access` is the launched application's; the fleet's own is decided from the same flags, for its config.)"""
     from runway_tui.tui.app import RunwayApp
 
     fleet = Fleet(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
@@ -356,7 +357,7 @@ def run_fleet_tui(app_config: AppConfig, config: Config, access: Access, args: a
         if tenant is None:
             return 0
         single = tenant_config(app_config, app_config.fleet.targets[tenant.cluster_index], tenant.database)
-        app = RunwayApp(single, config.tui, read_only=access.read_only, access=access, theme=theme,
+        app = RunwayApp(single, config.tui, read_only=fleet.access.read_only, access=fleet.access, theme=theme,
                         handle_signals=True)
         try:
             app.run()
