@@ -125,7 +125,8 @@ async def test_enter_leaves_with_the_tenant_to_open_in_the_four_panes(fleet_proj
     assert app.return_value is not None and app.return_value.database == tenants[1]
 
 
-async def test_another_runners_run_is_shown_as_it_goes(fleet_project, mongo_uri, tmp_path):
+@pytest.mark.parametrize("poll", [0.2, 3600], ids=["polled", "change-stream"])
+async def test_another_runners_run_is_shown_as_it_goes(fleet_project, mongo_uri, tmp_path, poll):
     tenants = [f"{fleet_project.prefix}_t{i:03d}" for i in range(3)]
     make_tenants(mongo_uri, tenants)
     gate = Gate(tmp_path / "gates")
@@ -133,7 +134,7 @@ async def test_another_runners_run_is_shown_as_it_goes(fleet_project, mongo_uri,
     runner = fleet_project.popen("fleet", "up")
     try:
         gate.wait_entered()
-        app = open_fleet(fleet_project, poll=0.2)
+        app = open_fleet(fleet_project, poll=poll)  # 3600: only the change stream can tell
         async with app.run_test(size=SIZE) as pilot:
             screen = await loaded(app, pilot)
             await wait_until_async(lambda: "in progress (another runner)" in screen.run_line,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pymongo.errors import PyMongoError
+
 from runway_tui.engine.config import AppConfig
-from runway_tui.engine.errors import ReadOnlyError, UsageError
+from runway_tui.engine.errors import ReadOnlyError, RunwayError, UsageError
 from runway_tui.engine.fleet.inspect import FleetStatus, fleet_status
 from runway_tui.engine.fleet.pool import FleetOutcome, FleetRequest, FleetRunner, TenantOutcome, read_outcome
 from runway_tui.engine.fleet.record import RunRecord, open_record
@@ -73,6 +75,17 @@ class Fleet:
     def running(self) -> dict[str, Any] | None:
         with _Record(self.app) as record:
             return record.running()
+
+    def watch(self, on_change: Callable[[], None], stop: Callable[[], bool]) -> bool:
+        """Call `on_change` whenever the run record changes (a change stream on the control database), until
+        `stop()`; False at once when the server has none or it broke (the caller polls)."""
+        try:
+            with _Record(self.app) as record:
+                for _ in record.watch(stop):
+                    on_change()
+        except (PyMongoError, RunwayError):
+            return False
+        return True
 
     # ------------------------------------------------------------------ runs
     def run(self, request: FleetRequest, *, concurrency: int | None = None, max_failures: int | None = None,

@@ -23,6 +23,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,6 +172,15 @@ class RunRecord:
     def failures(self, run_id: str) -> int:
         doc = self.runs.find_one({"_id": run_id}, {"failures": 1})
         return int(doc["failures"]) if doc else 0
+
+    def watch(self, stop: Callable[[], bool]) -> Iterator[None]:
+        """One item per change of the run record (runs and tenants), until `stop()`; raises PyMongoError where the
+        server has no change streams (a standalone): the caller polls instead."""
+        pipeline = [{"$match": {"ns.coll": {"$in": ["fleet_runs", "fleet_tenants"]}}}]
+        with self.runs.database.watch(pipeline, max_await_time_ms=500) as stream:
+            while not stop():
+                if stream.try_next() is not None:
+                    yield None
 
     # ------------------------------------------------------------------ tenants
     def results(self, run_id: str) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.worker import get_current_worker
 
 from runway_tui.engine.config import AppConfig, Config
 from runway_tui.engine.fleet.facade import Direction, Fleet, FleetRequest
@@ -115,6 +116,11 @@ class FleetScreen(Screen[None]):
         self.outcome: FleetOutcome | None = None
         self.run_line = ""
         self.loads = 0  # finished status reads (tests wait on it)
+        self.live: bool | None = None  # False: no change stream, the poll alone
+        self._closing = False
+
+    def on_unmount(self) -> None:
+        self._closing = True
 
     def compose(self) -> ComposeResult:
         yield Static(plain(f"fleet {self.fleet.name} · loading every tenant…"), id="fleet-summary")
@@ -131,6 +137,14 @@ class FleetScreen(Screen[None]):
         table.focus()
         self.load()
         self.set_interval(self.poll_interval, self.poll)
+        self.watch_changes()
+
+    @work(thread=True, exclusive=True, group="fleet-changes")
+    def watch_changes(self) -> None:
+        """Live progress: a change stream on the run record; where there is none, the poll alone."""
+        worker = get_current_worker()
+        self.live = self.fleet.watch(lambda: self.app.call_from_thread(self.poll),
+                                     lambda: worker.is_cancelled or self._closing)
 
     # ------------------------------------------------------------------ reads (workers)
     @work(thread=True, exclusive=True, group="fleet-status")
