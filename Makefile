@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: all install demo test test-slow test-repeat lint screenshots bench clean
+.PHONY: all install demo test test-slow test-repeat lint screenshots bench bench-fleet clean
 
 all: test
 
@@ -59,6 +59,9 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --n 300 --n 1000 --repeat 1 --quick
 	$(BIN)/python bench/rehearse_bench.py --docs 100000 --sample 1000
+
+bench-fleet: $(STAMP)  # fleet up on 200 tenants vs 200 'up' processes; fleet status of 500 (~5 min)
+	$(BIN)/python bench/fleet_bench.py --tenants 200 --status-tenants 500
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache snapshot_report.html bench/.cache

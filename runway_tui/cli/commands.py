@@ -54,6 +54,10 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
         for note in project.notes:  # keys read but without meaning for us (a mongorunway.yaml): one line each
             printer.note(f"note: {note}", "yellow")
         config = with_lock_wait(project.app(args.app), getattr(args, "lock_wait", None))
+        if args.command == "fleet" or (config.fleet is not None and args.command != "new"):  # cli/fleet.py
+            from runway_tui.cli.fleet import cmd_fleet
+
+            return cmd_fleet(args, config, printer)
         if args.command == "new":  # authoring needs no database
             return cmd_new(args, config, printer)
         if args.command == "embedded":  # about the daemon itself: no connection

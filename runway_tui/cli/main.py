@@ -38,6 +38,7 @@ COMMANDS_HELP = """commands:
   embedded stop          stop the idle embedded database now (instead of after its grace period)
   baseline --to VERSION  record every version up to VERSION as applied without running it (audited)
   forget VERSION         remove the record of a migration whose file is gone (an orphan; audited)
+  fleet status|plan|up|down|check|history   every tenant database of a fleet application (see README, Fleet)
 
 CI: up/down take --json (one schema for success and failure), --json-lines (a stream of events), --junit FILE
 (a JUnit XML report of the steps); every command takes --lock-wait SECONDS.
@@ -162,9 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("embedded", "the embedded database (uri: embedded)")
     p.add_argument("action", choices=["stop"], help="stop: stop the idle daemon now, not after its grace period")
     from runway_tui.cli.aliases import add_alias_parsers
+    from runway_tui.cli.fleet import add_fleet_parser
     from runway_tui.cli.rehearse import add_parser as add_rehearse_parser
 
     add_rehearse_parser(command, _positive_int, _version_arg)
+    add_fleet_parser(command, _common, _version_arg, _positive_int)
     add_alias_parsers(command, _run_flags)
     return parser
 

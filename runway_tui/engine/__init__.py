@@ -34,6 +34,9 @@ Deciding (pure)
 Knowing before running
 - rehearse/          pending migrations run on a sample of production in a scratch database
 
+Many databases
+- fleet/             one project, many tenant databases on several clusters: waves, caps, a shared run record
+
 Doing
 - app.py             MigrationApp: the API; MigrationSession: Mongorunway-style accessors
 - factory.py         create_app

@@ -30,6 +30,10 @@ def run_tui(args: argparse.Namespace) -> int:
     if flag_error:
         sys.stderr.write(f"runway-tui: {flag_error}\n")
         return 2
+    from runway_tui.tui.screens.fleet import run_fleet_tui
+
+    if app_config.fleet is not None:  # many tenant databases: the Fleet screen (tui/screens/fleet.py)
+        return run_fleet_tui(app_config, config, access, args)
     from runway_tui.tui.app import RunwayApp  # the app itself only once the settings are known good
 
     app = RunwayApp(app_config, config.tui, read_only=access.read_only, access=access,
@@ -39,4 +43,6 @@ def run_tui(args: argparse.Namespace) -> int:
         result = app.run()
     finally:
         app.shutdown_engine()
+    if isinstance(result, tuple):  # `a` chose a fleet application: its Fleet screen (tui/screens/fleet.py)
+        return run_fleet_tui(config.app(result[1]), config, access, args)
     return int(result or 0)

@@ -57,6 +57,9 @@ class AppSwitching:
         except RunwayError as exc:
             self.notify(f"cannot open {name}: {exc}", severity="error", markup=False)
             return
+        if app_config.fleet is not None:  # many tenant databases: tui/run.py opens the Fleet screen on it
+            self.exit(("fleet", name))  # type: ignore[arg-type]
+            return
         self.stop_watch()
         for group in WORKER_GROUPS:
             self.workers.cancel_group(self, group)

@@ -10,6 +10,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from runway_tui.engine.config.suggest import did_you_mean
 from runway_tui.engine.errors import ConfigError
@@ -90,6 +91,7 @@ class AppConfig:
     # `rehearsal: {uri, database}`: where `rehearse` builds its scratch (default: the embedded daemon, a new name)
     rehearsal_uri: str | None = field(default=None, repr=False)
     rehearsal_database: str | None = None
+    fleet: Any = None  # a FleetConfig (engine/fleet/config.py): this application is a fleet of tenant databases
 
     @property
     def is_embedded(self) -> bool:

@@ -62,6 +62,7 @@ APP_KEYS: dict[str, str] = {
     "timeouts": MAP,
     "write_concern": MAP,
     "rehearsal": MAP,
+    "fleet": MAP,
 }
 REHEARSAL_KEYS: dict[str, str] = {"uri": STR, "database": STR}
 WRITE_CONCERN_KEYS: dict[str, str] = {"w": STR, "j": BOOL, "wtimeout_ms": INT}
@@ -159,7 +160,9 @@ class RunwayYamlReader(NodeReader):
     def parse_app(self, name: str, node: yaml.Node, scripts_dir: Path,
                   conventions: dict[str, Any] | None = None) -> AppConfig:
         prefix = f"applications.{name}"
-        values = self.mapping(node, prefix, APP_KEYS, APP_REQUIRED)
+        from runway_tui.engine.fleet.config import has_fleet_key, parse_fleet
+
+        values = self.mapping(node, prefix, APP_KEYS, () if has_fleet_key(node) else APP_REQUIRED)
         uri = database = ""  # stand in while a bad value is reported
         if "uri" in values:
             with self.collecting():
@@ -199,6 +202,10 @@ class RunwayYamlReader(NodeReader):
         if "rehearsal" in values and not is_null(values["rehearsal"]):
             with self.collecting():
                 kwargs.update(self.parse_rehearsal(values["rehearsal"], f"{prefix}.rehearsal"))
+        if "fleet" in values:  # one project, many tenant databases: parsed by engine/fleet/config.py
+            with self.collecting():
+                kwargs["fleet"] = parse_fleet(self, values["fleet"], prefix, uri, database)
+                uri = uri or kwargs["fleet"].control.uri
         return AppConfig(name=name, uri=uri, database=database, scripts_dir=scripts_dir,
                          config_path=self.path, **(conventions or {}), **kwargs)
 

@@ -48,6 +48,8 @@ def probe(config: Config, name: str) -> AppProbe:
 
     A probe runs no project code: the application's `app_events` handlers (an announcement, a backup) run
     when it is opened, never because someone looked at the list."""
+    if name in config.applications and config.applications[name].fleet is not None:
+        return AppProbe("—", "—", "—", "—", "a fleet of tenant databases: Enter opens the Fleet screen")
     try:
         engine = MigrationApp(config.app(name), access=Access(True, "probing for the application list"),
                               project_code=False)
