@@ -86,10 +86,10 @@ from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.storage import storage_for
+from runway_tui.engine.store.collections import OwnCollections
 from runway_tui.engine.timespec import TimeSpec, TimeSpecError, resolve_time
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.engine.vocabulary import remedy
-from runway_tui.engine.watch import own_collections
 from runway_tui.version import __version__
 
 if TYPE_CHECKING:
@@ -199,7 +199,11 @@ class MigrationApp:
                                self.sources.collection, combined=self.server_info.supports_client_bulk_write)
         # each version's newest state change in the audit log, kept readable at any size (engine/evidence.py)
         self.evidence = EvidenceStore(self.database, self.config.auditlog_collection, self.journal)
-        self.guard.configure(self.database.name, own_collections(self))
+        # the one answer to "which collections are runway's": the watch, pane 2, the explorer and the guard
+        self.own_collections = OwnCollections.of(
+            self.repository.own_collections(), self.sources.own_collections(), self.journal.own_collections(),
+            self.evidence.own_collections(), self.lock.own_collections())
+        self.guard.configure(self.database.name, self.own_collections.names)
         self.runner = StepRunner(self)
         self.emit(StartingEvent(self))
 
@@ -547,12 +551,12 @@ class MigrationApp:
     def watch_changes(self) -> ChangeWatch:
         """A change stream on runway's own collections, already open (engine/watch.py): another operator's
         changes from now on. Raises ChangeStreamError where there is none (a standalone server)."""
-        from runway_tui.engine.watch import ChangeWatch, own_collections
+        from runway_tui.engine.watch import ChangeWatch
 
         if not self.server_info.supports_change_streams:
             raise ChangeStreamError(f"the server at {self.shown_address} is {self.server_info.topology}: no change "
                                     "streams")
-        return ChangeWatch(self.database, own_collections(self), self.shown_address, self.redact).open()
+        return ChangeWatch(self.database, self.own_collections.meanings(), self.shown_address, self.redact).open()
 
     def ping(self) -> bool:
         try:

@@ -32,6 +32,7 @@ from pymongo.database import Database
 
 from runway_tui.engine.models import AuditEvidence
 from runway_tui.engine.repository import STATE_CHANGES, AuditJournal
+from runway_tui.engine.store.collections import AUDIT, OwnCollection
 
 SUFFIX = "_evidence"
 SUMMARY_ID = "summary"
@@ -60,6 +61,9 @@ class EvidenceStore:
     def __init__(self, database: Database[dict[str, Any]], auditlog_collection: str, journal: AuditJournal) -> None:
         self.collection: Collection[dict[str, Any]] = database[evidence_collection(auditlog_collection)]
         self.journal = journal
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [OwnCollection(self.collection.name, "audit evidence", AUDIT)]
 
     def read(self) -> Reading:
         """Each version's newest successful state change: the summary plus the entries written since."""

@@ -45,7 +45,6 @@ from runway_tui.engine.page_keys import covers, keys_projection, value_at
 from runway_tui.engine.query_plan import QueryPlan
 from runway_tui.engine.query_plan import explain as explain_query
 from runway_tui.engine.schema_values import SchemaFilter, TopValue, ValueTally, filters_for
-from runway_tui.engine.sources import sources_collection
 from runway_tui.engine.uri import scrub
 
 if TYPE_CHECKING:
@@ -250,9 +249,7 @@ class Inspector:
     @classmethod
     def for_app(cls, engine: MigrationApp, settings: InspectSettings) -> Inspector:
         config = engine.config
-        ours = {config.migrations_collection, config.auditlog_collection, config.lock_collection,
-                sources_collection(config.migrations_collection)}
-        return cls(engine.database, settings, secrets=config.secrets, ours=ours)
+        return cls(engine.database, settings, secrets=config.secrets, ours=set(engine.own_collections.names))
 
     # ------------------------------------------------------------------ errors
     @contextmanager

@@ -18,6 +18,7 @@ from runway_tui.engine import audit_pages, state_at
 from runway_tui.engine.audit_filter import AuditFilter, narrowed
 from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord, State
 from runway_tui.engine.sources import SourceWrite
+from runway_tui.engine.store.collections import AUDIT, RECORDS, OwnCollection
 
 
 class MigrationRepository:
@@ -29,6 +30,9 @@ class MigrationRepository:
 
     def __init__(self, database: Database[dict[str, Any]], name: str) -> None:
         self.collection: Collection[dict[str, Any]] = database[name]
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [OwnCollection(self.collection.name, "migrations", RECORDS)]
 
     def ensure_indexes(self) -> None:
         self.collection.create_indexes([IndexModel([("is_applied", ASCENDING), ("_id", DESCENDING)],
@@ -109,6 +113,9 @@ class AuditJournal:
     def __init__(self, database: Database[dict[str, Any]], name: str, limit: int | None) -> None:
         self.collection: Collection[dict[str, Any]] = database[name]
         self.limit = limit
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [OwnCollection(self.collection.name, "audit log", AUDIT)]
 
     def ensure_indexes(self) -> None:
         self.collection.create_indexes([IndexModel([("date", DESCENDING)], name="date_-1"),

@@ -34,6 +34,7 @@ from runway_tui.engine.audit_filter import AuditFilter
 from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
 from runway_tui.engine.state_at import newest
+from runway_tui.engine.store.collections import AUDIT, RECORDS, OwnCollection
 
 CORE_FIELDS = ("name", "version", "checksum", "description", "is_applied")  # Mongorunway's record, besides _id
 AUDIT_FIELDS = ("session_id", "transaction_name", "migration_read_model", "date_fmt", "date", "exc_name",
@@ -75,6 +76,9 @@ class MongorunwayRepository(MigrationRepository):
     def __init__(self, database: Database[dict[str, Any]], name: str) -> None:
         super().__init__(database, name)
         self.side = database[name + SIDE_SUFFIX]
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [*super().own_collections(), OwnCollection(self.side.name, "runway's record fields", RECORDS)]
 
     def ensure_indexes(self) -> None:
         # Mongorunway's own index (`init --indexes` makes the same), nothing it does not know
@@ -161,6 +165,10 @@ class MongorunwayJournal(AuditJournal):
     def __init__(self, database: Database[dict[str, Any]], name: str, limit: int | None) -> None:
         super().__init__(database, name + SIDE_SUFFIX, limit)  # ours: every entry we write, in full
         self.theirs: AuditJournal | None = AuditJournal(database, name, limit)
+
+    def own_collections(self) -> list[OwnCollection]:
+        theirs = [OwnCollection(self.theirs.collection.name, "audit log", AUDIT)] if self.theirs is not None else []
+        return [*theirs, OwnCollection(self.collection.name, "runway's audit entries", AUDIT)]
 
     def ensure_indexes(self) -> None:
         super().ensure_indexes()
