@@ -86,6 +86,7 @@ from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.storage import storage_for
+from runway_tui.engine.store import driver_errors
 from runway_tui.engine.store.collections import OwnCollections
 from runway_tui.engine.timespec import TimeSpec, TimeSpecError, resolve_time
 from runway_tui.engine.uri import mask_uri, scrub
@@ -397,15 +398,9 @@ class MigrationApp:
     def _guard_connection(self, doing: str = "") -> Iterator[None]:
         """Driver connection errors become one clear 'cannot reach the server' error; any other server
         error one line saying what was being done (never an 'internal error' with a traceback)."""
-        try:
+        with driver_errors.translated(doing, address=self.shown_address, redact=self.redact,
+                                      application=self.config.name):
             yield
-        except ConnectionFailure as exc:
-            raise unreachable(self.shown_address, exc, self.config) from None
-        except PyMongoError as exc:
-            reason = getattr(exc, "details", None) or {}
-            text = reason.get("errmsg") or str(exc).split(", Timeout:")[0]
-            code = f" ({reason.get('codeName') or reason.get('code')})" if reason.get("code") is not None else ""
-            raise StepFailedError(self.redact(f"the server refused {doing or 'the operation'}{code}: {text}")) from None
 
     # ------------------------------------------------------------------ inspection (never writes)
     def status(self, lease: LockInfo | None | object = _UNREAD) -> StatusReport:

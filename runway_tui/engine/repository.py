@@ -12,12 +12,13 @@ from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, InsertOne, Mon
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import ClientBulkWriteException, PyMongoError, WriteConcernError, WriteError
+from pymongo.errors import ClientBulkWriteException
 
 from runway_tui.engine import audit_pages, state_at
 from runway_tui.engine.audit_filter import AuditFilter, narrowed
 from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord, State
 from runway_tui.engine.sources import SourceWrite
+from runway_tui.engine.store import driver_errors
 from runway_tui.engine.store.collections import AUDIT, RECORDS, OwnCollection
 
 
@@ -347,7 +348,7 @@ class StepStore:
         try:
             result = self.client.bulk_write(models, session=session, ordered=True, verbose_results=True)
         except ClientBulkWriteException as exc:
-            raise _unwrapped(exc) from None
+            raise driver_errors.unwrapped_bulk_error(exc) from None
         return [result.update_results[i].matched_count if i in result.update_results else None
                 for i in range(len(ops))]
 
@@ -371,18 +372,6 @@ class StepStore:
             if matched[-1] == 0:
                 break  # the step cannot be recorded: the caller aborts; later writes would be discarded
         return matched + [None] * (len(ops) - len(matched))
-
-
-def _unwrapped(exc: ClientBulkWriteException) -> PyMongoError:
-    """The error a client bulkWrite wraps, as the separate commands would raise it (a network error stays a
-    ConnectionFailure: the step's outcome is then unknown, exit 5)."""
-    if isinstance(exc.error, PyMongoError):
-        return exc.error
-    for error in exc.write_errors or []:
-        return WriteError(error.get("errmsg", "write error"), error.get("code"), error)
-    for error in exc.write_concern_errors or []:
-        return WriteConcernError(error.get("errmsg", "write concern error"), error.get("code"), error)
-    return exc
 
 
 _TXN_IN_PROGRESS = 3  # pymongo's _TxnState.IN_PROGRESS: the transaction's first command was sent

@@ -51,6 +51,7 @@ from runway_tui.engine.models import (
 from runway_tui.engine.project_files import MAX_MIGRATION_BYTES, read_bytes
 from runway_tui.engine.repository import StepOutcome, StepWrite
 from runway_tui.engine.scripts import ScriptFile, checksum_text
+from runway_tui.engine.store import driver_errors
 from runway_tui.engine.vocabulary import remedy
 
 if TYPE_CHECKING:
@@ -273,7 +274,7 @@ class StepRunner:
             return type(failed)(f"{failed} (--group: the migration committed the run's transaction itself, so the "
                                 f"{len(done)} step(s) before it are applied)")
         advice = ""
-        if _too_big(exc):
+        if driver_errors.too_big(exc):
             advice = ("; the run's transaction outgrew the server's limits (size or lifetime): drop --group (or set "
                       "group: false) to run each migration in its own transaction")
         where = "at its commit" if committing else f"at step {len(done) + 1} of {len(steps)}"
@@ -459,7 +460,7 @@ class StepRunner:
             return (before or self._lost_record(step, checksum, record)).state
         except PyMongoError as db_exc:
             app.log("error", f"could not record the failure of {step.name}: "
-                         f"{one_line(str(db_exc).split(', Timeout:')[0], redact=app.redact)}")
+                         f"{one_line(driver_errors.log_text(db_exc), redact=app.redact)}")
             return None
 
     def _lost_record(self, step: Step, checksum: str, record: MigrationRecord | None) -> MigrationRecord:
@@ -496,7 +497,7 @@ class StepRunner:
                 session.commit_transaction()
                 return
             except PyMongoError as exc:
-                if attempt < 2 and exc.has_error_label("UnknownTransactionCommitResult"):
+                if attempt < 2 and driver_errors.commit_result_unknown(exc):
                     continue
                 raise
 
@@ -677,21 +678,6 @@ class SessionMisuseError(StepFailedError):
     def __init__(self, message: str, committed: bool) -> None:
         super().__init__(message)
         self.committed = committed  # its writes may be in the database: the step cannot be rolled back
-
-
-# Server errors of a transaction grown past its limits: too big (TransactionTooLarge, BSONObjectTooLarge,
-# TransactionTooLargeForCache), too long (TransactionExceededLifetimeLimitSeconds, or the server aborted it
-# for that and it is gone: NoSuchTransaction).
-TOO_BIG_CODES = frozenset({10334, 257, 332, 290, 251})
-
-
-def _too_big(exc: BaseException) -> bool:
-    """A server error saying the transaction outgrew its limits (not any error whose text says "too large")."""
-    if not isinstance(exc, PyMongoError):
-        return False
-    if getattr(exc, "code", None) in TOO_BIG_CODES:
-        return True
-    return any(word in str(exc) for word in ("TransactionTooLarge", "ExceededLifetime"))
 
 
 def _transaction_number(session: Any) -> Any:

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pymongo
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import PyMongoError
 
-from runway_tui.engine.errors import ChangeStreamError, RunwayError
+from runway_tui.engine.errors import RunwayError
+from runway_tui.engine.store import driver_errors
 from runway_tui.engine.store.collections import AUDIT, LOCK, RECORDS
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["AUDIT", "EVERYTHING", "LOCK", "RECORDS", "ChangeWatch", "own_collections"]
 EVERYTHING = frozenset({RECORDS, AUDIT, LOCK})  # the stream was reopened: anything may have changed
 MAX_AWAIT_S = 0.2  # one getMore waits this long for a change: how soon `wait_for_change` notices a stop
-NO_CHANGE_STREAMS = (40573, 136, 20)  # not a replica set / change streams disabled / illegal operation
-UNAUTHORIZED = 13
 
 
 def own_collections(app: MigrationApp) -> dict[str, str]:
@@ -106,18 +105,5 @@ class ChangeWatch:
             yield
         except RunwayError:
             raise
-        except ConnectionFailure as exc:
-            from runway_tui.engine.errors import ServerUnreachableError
-
-            raise ServerUnreachableError(self._redact(f"cannot reach the server at {self.address}: "
-                                                      f"{str(exc).split(', Timeout:')[0][:300]}")) from None
-        except OperationFailure as exc:
-            if exc.code in NO_CHANGE_STREAMS:
-                raise ChangeStreamError(f"the server at {self.address} has no change streams "
-                                        f"({exc.details.get('errmsg') if exc.details else exc})") from None
-            if exc.code == UNAUTHORIZED:
-                raise ChangeStreamError(f"not allowed to watch {self.database.name} at {self.address} (the user "
-                                        "needs the changeStream and find privileges)") from None
-            raise ChangeStreamError(self._redact(f"the change stream at {self.address} failed: {exc}"[:400])) from None
         except PyMongoError as exc:
-            raise ChangeStreamError(self._redact(f"the change stream at {self.address} failed: {exc}"[:400])) from None
+            raise driver_errors.change_stream_failed(exc, self.address, self.database.name, self._redact) from None
