@@ -55,7 +55,7 @@ from runway_tui.engine.events import (
     StartingEvent,
     StateChangedEvent,
 )
-from runway_tui.engine.evidence import EvidenceStore, Reading
+from runway_tui.engine.evidence import Reading
 from runway_tui.engine.guard import OwnCollectionsGuard
 from runway_tui.engine.lock import MigrationLock, ServerClock
 from runway_tui.engine.messages import exception_message, visible
@@ -78,16 +78,15 @@ from runway_tui.engine.models import (
 from runway_tui.engine.planner import Expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.record_files import file_of
-from runway_tui.engine.repository import STATE_CHANGES, StepStore
+from runway_tui.engine.repository import STATE_CHANGES
+from runway_tui.engine.run.session import RunSession
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.runners import runner_document
 from runway_tui.engine.scripts import ScriptDirectory
-from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.status import compute_status
-from runway_tui.engine.storage import storage_for
+from runway_tui.engine.storage import store_for
 from runway_tui.engine.store import driver_errors
-from runway_tui.engine.store.collections import OwnCollections
 from runway_tui.engine.timespec import TimeSpec, TimeSpecError, resolve_time
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.engine.vocabulary import remedy
@@ -156,7 +155,7 @@ class MigrationApp:
         self._status_after_run: StatusReport | None = None
         self._embedded: EmbeddedServer | None = None
         self._server_info: ServerInfo | None = None
-        self.run_session: ClientSession | None = None  # set while an operation holds the lock
+        self.sessions: RunSession | None = None  # the operation's session while it holds the lock (connect)
         self.session = MigrationSession(self)
         if config.event_handlers and project_code:  # a mongorunway.yaml's app_events, before StartingEvent
             from runway_tui.compat.mongorunway.events import subscribe_configured
@@ -189,22 +188,20 @@ class MigrationApp:
             raise
         self.database = self.client[self.config.database]
         # ours, or Mongorunway's exact shapes with our fields beside them (compat: mongorunway)
-        self.repository, self.journal = storage_for(self.config, self.database)
-        self.sources = SourceStore(self.database, self.config.migrations_collection, self.config.secrets)
+        self.store = store_for(self.config, self.client, self.database,
+                               combined=self.server_info.supports_client_bulk_write)
+        self.repository, self.journal, self.sources = self.store.records, self.store.audit, self.store.sources
+        assert self.store.evidence is not None
+        self.evidence = self.store.evidence
         timeouts = self.config.timeouts
-        self.lock = MigrationLock(self.database[self.config.lock_collection],
+        self.lock = MigrationLock(self.store.lease,
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
                                   user=self.user, host=self.host, pid=os.getpid(),
                                   ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s, client=self.front_end)
-        self.store = StepStore(self.client, self.repository, self.journal, self.lock.collection,
-                               self.sources.collection, combined=self.server_info.supports_client_bulk_write)
-        # each version's newest state change in the audit log, kept readable at any size (engine/evidence.py)
-        self.evidence = EvidenceStore(self.database, self.config.auditlog_collection, self.journal)
         # the one answer to "which collections are runway's": the watch, pane 2, the explorer and the guard
-        self.own_collections = OwnCollections.of(
-            self.repository.own_collections(), self.sources.own_collections(), self.journal.own_collections(),
-            self.evidence.own_collections(), self.lock.own_collections())
+        self.own_collections = self.store.own_collections()
         self.guard.configure(self.database.name, self.own_collections.names)
+        self.sessions = RunSession(self.client)
         self.runner = StepRunner(self)
         self.emit(StartingEvent(self))
 
@@ -350,20 +347,19 @@ class MigrationApp:
 
         # One session for the whole operation: each step's transaction runs on it, and its id is
         # written with the lease (no extra round trip) so a runner taking over after a crash can end it.
-        self.run_session = self.client.start_session()
+        assert self.sessions is not None
+        session = self.sessions.open()
         try:
             with self._guard_connection("to take the migration lock"):
-                self.lock.acquire(operation, waiting, txn_session=self.run_session.session_id)
+                self.lock.acquire(operation, waiting, txn_session=session.session_id)
         except BaseException:
-            self._end_run_session()
+            self.sessions.end()
             raise
         self.emit(LockAcquiredEvent(self, operation))
         try:
             with self._guard_connection("to create the engine's indexes"):
                 if not self._indexes_ready:
-                    self.repository.ensure_indexes()
-                    self.journal.ensure_indexes()
-                    self.sources.ensure_indexes()
+                    self.store.ensure_indexes()
                     self._indexes_ready = True
             if self.lock.took_over is not None:
                 with self._guard_connection("to record the lease taken over"):
@@ -371,7 +367,7 @@ class MigrationApp:
             yield
         finally:
             self.lock.release()
-            self._end_run_session()
+            self.sessions.end()
             self.emit(LockReleasedEvent(self, operation))
 
     def _record_take_over(self, previous: LockInfo, operation: str) -> None:
@@ -388,11 +384,10 @@ class MigrationApp:
         LockWaitCancelledError within about a second and runs nothing. No effect once the lock is held."""
         self._cancel_wait.set()
 
-    def _end_run_session(self) -> None:
-        session, self.run_session = self.run_session, None
-        if session is not None:
-            with contextlib.suppress(PyMongoError), pymongo.timeout(1.0):  # the server may be gone
-                session.end_session()
+    @property
+    def run_session(self) -> ClientSession | None:
+        """The session of the operation holding the lock (engine/run/session.py owns and replaces it)."""
+        return self.sessions.current if self.sessions is not None else None
 
     @contextlib.contextmanager
     def _guard_connection(self, doing: str = "") -> Iterator[None]:

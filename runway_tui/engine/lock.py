@@ -32,7 +32,6 @@ from runway_tui.engine.messages import visible
 from runway_tui.engine.models import LeaseStep, LockInfo
 from runway_tui.engine.runners import pid_namespace, process_running
 from runway_tui.engine.store import driver_errors
-from runway_tui.engine.store.collections import LOCK, OwnCollection
 from runway_tui.engine.vocabulary import remedy
 
 logger = logging.getLogger("runway_tui.lock")
@@ -83,9 +82,6 @@ class MigrationLock:
         self._step_written: tuple[Any, ...] | None = None
         self.took_over: LockInfo | None = None  # the expired lease our last acquisition replaced
         self._taken_for: tuple[str, dict[str, Any] | None] = ("", None)  # (operation, txn_session) of acquire
-
-    def own_collections(self) -> list[OwnCollection]:
-        return [OwnCollection(self.collection.name, "lock", LOCK)]
 
     @property
     def held(self) -> bool:

@@ -85,6 +85,7 @@ class StepRunner:
         self._last_of_run = True  # the current step is the run's last: its catalog is always looked at
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.tampered = False  # a step of this run changed runway's collections in a way that was not undone
+        self._culprit: int | None = None  # the version whose record a group run's final write found changed
 
     def begin_run(self) -> None:
         """A new run: runway's collections are read again before its first step."""
@@ -183,11 +184,13 @@ class StepRunner:
 
     def _run_group(self, steps: list[Step], rows: dict[int, StatusRow]) -> list[StepResult]:
         app = self.app
-        session = app.run_session
+        session = app.sessions.current
         assert session is not None, "steps run only while the app holds the lock"
         done: list[tuple[Step, int]] = []
         written: list[MigrationAuditlogEntry] = []
+        writes: list[tuple[StepWrite, Step]] = []  # written together at the run's end (`_write_group`)
         current: tuple[Step, MigrationRecord | None, str, float] | None = None
+        attempts: dict[int, tuple[Step, MigrationRecord | None, str, float]] = {}  # by version, for `_write_group`
         committing = False
         with deferred():
             session.start_transaction()
@@ -226,14 +229,20 @@ class StepRunner:
                     app.lock.check()
                     duration = _ms(started)
                     entry = self._entry(step, before, duration)
-                    self._write_success(step, row.record, checksum, duration, session, entry)
+                    writes.append((self._success_write(step, row.record, checksum, duration, entry), step))
+                    attempts[step.version] = current
                     self._watch_verdict(step)
                 done.append((step, duration))
                 written.append(entry)
-            committing = True
             with deferred():
+                app.lock.check()
+                self._write_group(writes, session)
+                committing = True
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of the run is a recorded attempt
+            culprit, self._culprit = self._culprit, None
+            if culprit is not None:  # a record found changed at the run's end: the failure is that step's
+                current = attempts.get(culprit, current)
             if current is not None:
                 exc = self._explained(current[0], exc)
             failure = self._group_failed(steps, done, current, committing, exc)
@@ -251,19 +260,15 @@ class StepRunner:
         """Abort the run's transaction, record the failed attempt, and say that nothing of the run is applied
         (None: the commit's error hid a commit that happened)."""
         app = self.app
-        session = app.run_session
+        session = app.sessions.current
         assert session is not None
         committed_by_migration = (isinstance(exc, SessionMisuseError) and exc.committed) or _irreversible(exc)
         with deferred(), _cleanup_budget(exc):
             if session.in_transaction:
                 with contextlib.suppress(PyMongoError):
                     session.abort_transaction()
-            elif committing:  # the commit failed: end the server's transaction now (see _run_in_transaction)
-                with contextlib.suppress(PyMongoError):
-                    app.client.admin.command("killSessions", [session.session_id])
-                app.run_session = app.client.start_session()
-                if done and self._committed_anyway(done[-1][0], exc):
-                    return None
+            elif committing and done and self._recovered_commit(done[-1][0], exc, aborted=False):
+                return None
             if current is None:  # before the first step started: nothing to record
                 return StepFailedError(f"--group run failed before its first step: {exception_line(exc, app.redact)}")
             step, record, checksum, started = current
@@ -313,7 +318,7 @@ class StepRunner:
                             checksum: str, started: float) -> StepResult:
         app = self.app
         before = self._read_model(step, record, checksum)
-        session = app.run_session  # the operation's session: the lease names it (see MigrationApp._locked)
+        session = app.sessions.current  # the operation's session: the lease names it (see MigrationApp._locked)
         assert session is not None, "steps run only while the app holds the lock"
         effects_may_remain = False
         recorded: int | None = None  # the duration its record and audit entry say: the one every front end shows
@@ -339,14 +344,11 @@ class StepRunner:
             effects_may_remain = effects_may_remain or _irreversible(exc)
             left: State | None = None
             with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
-                if session.in_transaction:
+                aborted = session.in_transaction
+                if aborted:
                     with contextlib.suppress(PyMongoError):  # the server discards it by itself anyway
                         session.abort_transaction()
-                elif not effects_may_remain:  # the commit failed: end the server's transaction now, or its
-                    with contextlib.suppress(PyMongoError):  # locks block our writes
-                        app.client.admin.command("killSessions", [session.session_id])
-                    app.run_session = app.client.start_session()  # the killed one cannot run the next step
-                committed = not effects_may_remain and self._committed_anyway(step, exc)
+                committed = not effects_may_remain and self._recovered_commit(step, exc, aborted=aborted)
                 if not committed:
                     left = self._record_failure(step, record, checksum, exc, started,
                                                 in_transaction=not effects_may_remain, ran=True)
@@ -403,8 +405,28 @@ class StepRunner:
     # ------------------------------------------------------------------ state writes
     def _write_success(self, step: Step, record: MigrationRecord | None, checksum: str, duration: int,
                        session: Any, entry: MigrationAuditlogEntry) -> None:
-        """The step's record and audit entry: one command in its transaction (see `StepStore.write_step`);
+        """The step's record and audit entry: one command in its transaction (see `MongoStore.write_step`);
         without a transaction, the audit entry first (it is never lost)."""
+        app = self.app
+        write = self._success_write(step, record, checksum, duration, entry)
+        outcome = app.store.write_step(write, session,
+                                       lease_filter=app.lock.lease_filter() if session is not None else None,
+                                       audit_first=session is None)
+        if outcome is StepOutcome.LEASE_LOST:
+            raise app.lock.taken_away()
+        if outcome is StepOutcome.RECORD_CHANGED:
+            raise self._record_changed(step, session)
+
+    def _record_changed(self, step: Step, session: Any) -> StepFailedError:
+        if self.app.repository.get(step.version, session=session) is None:
+            return StepFailedError(f"{step.name}: its record vanished during the step (the migrations collection "
+                                   "was dropped or emptied, by the migration itself?); its success was not recorded")
+        return StepFailedError(f"{step.name}: its record changed under us (another runner?); its success was not "
+                               "recorded")
+
+    def _success_write(self, step: Step, record: MigrationRecord | None, checksum: str, duration: int,
+                       entry: MigrationAuditlogEntry) -> StepWrite:
+        """What a step that succeeded records: its record's new fields, its audit entry, its source."""
         app = self.app
         if step.direction is Direction.UP:
             fields = {"is_applied": True, "state": State.APPLIED.value, "checksum": checksum,
@@ -419,17 +441,25 @@ class StepRunner:
         # the applied text, for drift shown as a diff: kept by the same command, in the same transaction
         source = (app.sources.write(step.version, checksum, step.name, self.source, app.now())
                   if step.direction is Direction.UP else None)
-        outcome = app.store.write_step(StepWrite(step.version, fields, expect_state, entry, new, source), session,
-                                       lease_filter=app.lock.lease_filter() if session is not None else None,
-                                       audit_first=session is None)
+        return StepWrite(step.version, fields, expect_state, entry, new, source)
+
+    def _write_group(self, writes: list[tuple[StepWrite, Step]], session: Any) -> None:
+        """A `--group` run's bookkeeping, every step of it, in ONE write at its end, inside the run's
+        transaction (engine/store/protocol.py `write_steps`); the run's commit follows."""
+        app = self.app
+        outcome = app.store.write_steps([write for write, _step in writes], session,
+                                        lease_filter=app.lock.lease_filter())
         if outcome is StepOutcome.LEASE_LOST:
             raise app.lock.taken_away()
         if outcome is StepOutcome.RECORD_CHANGED:
-            if app.repository.get(step.version, session=session) is None:
-                raise StepFailedError(f"{step.name}: its record vanished during the step (the migrations collection "
-                                      "was dropped or emptied, by the migration itself?); its success was not recorded")
-            raise StepFailedError(f"{step.name}: its record changed under us (another runner?); its success was not "
-                                  "recorded")
+            for write, step in writes:  # in the transaction: the record our write did not reach is the culprit
+                record = app.repository.get(write.version, session=session)
+                if (record is None or record.state.value != write.fields["state"]
+                        or app.repository.run_id(write.version, session=session) != app.lock.owner):
+                    self._culprit = step.version
+                    raise self._record_changed(step, session)
+            raise StepFailedError("--group: a record of the run changed under us (another runner?); its success "
+                                  "was not recorded")
 
     def _record_failure(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException,
                         started: float, *, in_transaction: bool, ran: bool) -> State | None:
@@ -477,6 +507,15 @@ class StepRunner:
             return self.app.lock.holds_on_server()
         except PyMongoError:
             return True
+
+    def _recovered_commit(self, step: Step, exc: BaseException, *, aborted: bool) -> bool:
+        """Whether a failed step committed anyway (an unknown commit outcome that was a success: its record
+        says so). After a failed commit (`aborted` False: the session left its transaction), the server's
+        transaction is ended first and the session replaced (engine/run/session.py): its locks would block
+        our writes. The one recovery for both run paths (a step's transaction, a `--group` run's)."""
+        if not aborted:
+            self.app.sessions.replace_after_unknown_commit()
+        return self._committed_anyway(step, exc)
 
     def _committed_anyway(self, step: Step, exc: BaseException) -> bool:
         """After a commit error with an unknown outcome, the record tells whether it committed."""

@@ -27,9 +27,9 @@ def test_no_module_but_driver_errors_reads_a_driver_message():
 
 
 def test_an_unreachable_server_is_one_line_without_the_topology_description():
-    with pymongo.MongoClient("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100") as client:
-        with pytest.raises(ServerSelectionTimeoutError) as raised:
-            client.admin.command("ping")
+    with (pymongo.MongoClient("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100") as client,
+          pytest.raises(ServerSelectionTimeoutError) as raised):
+        client.admin.command("ping")
     assert "Topology Description" in str(raised.value)  # what the driver says
     error = driver_errors.translate(raised.value, "the ping", address="127.0.0.1:1", application="prod")
     assert isinstance(error, ServerUnreachableError)
