@@ -87,6 +87,7 @@ from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.status import compute_status
 from runway_tui.engine.storage import store_for
 from runway_tui.engine.store import driver_errors
+from runway_tui.engine.store.protocol import RecordChange
 from runway_tui.engine.timespec import TimeSpec, TimeSpecError, resolve_time
 from runway_tui.engine.uri import mask_uri, scrub
 from runway_tui.engine.vocabulary import remedy
@@ -753,19 +754,14 @@ class MigrationApp:
             if row is None:
                 raise UsageError(f"version {version} does not exist (neither a file nor a record)")
             before = row.record.read_model if row.record else None
-            state = State.APPLIED if applied else State.PENDING
-            fields: dict[str, Any] = {"is_applied": applied, "state": state.value, "error": None, "runner": None}
-            if applied:
-                fields.update(applied_at=self.now(), applied_by=self.identity)
-                if row.script and row.script.checksum:
-                    fields["checksum"] = row.script.checksum
-            else:
-                fields.update(applied_at=None, applied_by=None)
+            change = (RecordChange.applied(self.now(), self.identity, row.script.checksum if row.script else None)
+                      if applied else RecordChange.pending())
+            state = change.state
             if row.record is None:
                 assert row.script is not None
                 self.repository.upsert(MigrationRecord(version, row.script.name, row.script.checksum or "",
                                                        row.script.description, applied, state))
-            self.repository.update(version, fields)
+            self.repository.update(version, change.fields)
             record = self.repository.get(version)
             assert record is not None
             entry = self.audit_entry("MarkAppliedTransaction" if applied else "MarkPendingTransaction",
@@ -806,11 +802,8 @@ class MigrationApp:
                                                            row.script.description, False))
                 before = self.repository.get(version)
                 assert before is not None
-                fields: dict[str, Any] = {"is_applied": True, "state": State.APPLIED.value, "error": None,
-                                          "applied_at": self.now(), "applied_by": self.identity, "runner": None}
-                if row.script is not None and row.script.checksum:
-                    fields["checksum"] = row.script.checksum
-                self.repository.update(version, fields)
+                change = RecordChange.applied(self.now(), self.identity, row.script.checksum if row.script else None)
+                self.repository.update(version, change.fields)
                 entry = self.audit_entry("BaselineTransaction", before.read_model)
                 self.journal.append(entry)
                 self.evidence_written(entry)

@@ -52,6 +52,7 @@ from runway_tui.engine.project_files import MAX_MIGRATION_BYTES, read_bytes
 from runway_tui.engine.repository import StepOutcome, StepWrite
 from runway_tui.engine.scripts import ScriptFile, checksum_text
 from runway_tui.engine.store import driver_errors
+from runway_tui.engine.store.protocol import RecordChange
 from runway_tui.engine.vocabulary import remedy
 
 if TYPE_CHECKING:
@@ -85,7 +86,6 @@ class StepRunner:
         self._last_of_run = True  # the current step is the run's last: its catalog is always looked at
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.tampered = False  # a step of this run changed runway's collections in a way that was not undone
-        self._culprit: int | None = None  # the version whose record a group run's final write found changed
 
     def begin_run(self) -> None:
         """A new run: runway's collections are read again before its first step."""
@@ -175,116 +175,14 @@ class StepRunner:
             raise TypeError(f"{script.path.name} has no callable {name}(ctx)")
         return function
 
-    # ------------------------------------------------------------------ group mode
+    # ------------------------------------------------------------------ group mode (engine/run/group.py)
     def run_group(self, steps: list[Step], rows: dict[int, StatusRow]) -> list[StepResult]:
         """`--group`: the whole run in ONE transaction with all its records and audit entries, so either
         every step commits or none does. A failure rolls everything back and records the failed attempt."""
-        with deferred():
-            return self._run_group(steps, rows)
+        from runway_tui.engine.run.group import GroupRun
 
-    def _run_group(self, steps: list[Step], rows: dict[int, StatusRow]) -> list[StepResult]:
-        app = self.app
-        session = app.sessions.current
-        assert session is not None, "steps run only while the app holds the lock"
-        done: list[tuple[Step, int]] = []
-        written: list[MigrationAuditlogEntry] = []
-        writes: list[tuple[StepWrite, Step]] = []  # written together at the run's end (`_write_group`)
-        current: tuple[Step, MigrationRecord | None, str, float] | None = None
-        attempts: dict[int, tuple[Step, MigrationRecord | None, str, float]] = {}  # by version, for `_write_group`
-        committing = False
         with deferred():
-            session.start_transaction()
-            transaction = _transaction_number(session)
-        try:
-            for index, step in enumerate(steps, start=1):
-                self._last_of_run = index == len(steps)
-                app.lock.check()
-                row = rows.get(step.version)
-                if row is None or row.script is None:
-                    raise StepFailedError(f"{step.name}: the migration file is missing")
-                self._started(step)
-                app.emit(StepStartedEvent(app, step, index, len(steps), True))
-                started = time.monotonic()
-                current = (step, row.record, row.script.checksum or "", started)
-                with self._environment(row.script):
-                    self._watch_begin()
-                    try:
-                        with allowed(), self._captured(step):
-                            module, checksum = self.load(step, row.script.path)
-                            current = (step, row.record, checksum, started)
-                            function = self._entry_point(step, row.script, module)
-                    except BaseException as exc:  # noqa: BLE001 - the guard says whether it touched our collections
-                        with deferred():
-                            verdict = self._watch_end(step, exc)
-                        if verdict is exc:
-                            raise
-                        raise verdict from exc
-                    self._watch_pause()
-                    before = self._read_model(step, row.record, checksum)
-                    self._call_watched(step, function, session, transaction)
-                with deferred():
-                    misuse = _session_misuse(session, transaction)
-                    if misuse is not None:
-                        raise misuse
-                    app.lock.check()
-                    duration = _ms(started)
-                    entry = self._entry(step, before, duration)
-                    writes.append((self._success_write(step, row.record, checksum, duration, entry), step))
-                    attempts[step.version] = current
-                    self._watch_verdict(step)
-                done.append((step, duration))
-                written.append(entry)
-            with deferred():
-                app.lock.check()
-                self._write_group(writes, session)
-                committing = True
-                self._commit(session)
-        except BaseException as exc:  # noqa: BLE001 - every way out of the run is a recorded attempt
-            culprit, self._culprit = self._culprit, None
-            if culprit is not None:  # a record found changed at the run's end: the failure is that step's
-                current = attempts.get(culprit, current)
-            if current is not None:
-                exc = self._explained(current[0], exc)
-            failure = self._group_failed(steps, done, current, committing, exc)
-            if failure is not None:
-                raise failure from exc
-        for entry in written:
-            app.evidence_written(entry)
-        for step, duration in done:
-            app.emit(StepAppliedEvent(app, step, duration, True))
-        return [StepResult(step, duration, True) for step, duration in done]
-
-    def _group_failed(self, steps: list[Step], done: list[tuple[Step, int]],
-                      current: tuple[Step, MigrationRecord | None, str, float] | None, committing: bool,
-                      exc: BaseException) -> StepFailedError | None:
-        """Abort the run's transaction, record the failed attempt, and say that nothing of the run is applied
-        (None: the commit's error hid a commit that happened)."""
-        app = self.app
-        session = app.sessions.current
-        assert session is not None
-        committed_by_migration = (isinstance(exc, SessionMisuseError) and exc.committed) or _irreversible(exc)
-        with deferred(), _cleanup_budget(exc):
-            if session.in_transaction:
-                with contextlib.suppress(PyMongoError):
-                    session.abort_transaction()
-            elif committing and done and self._recovered_commit(done[-1][0], exc, aborted=False):
-                return None
-            if current is None:  # before the first step started: nothing to record
-                return StepFailedError(f"--group run failed before its first step: {exception_line(exc, app.redact)}")
-            step, record, checksum, started = current
-            left = self._record_failure(step, record, checksum, exc, started, in_transaction=not committed_by_migration,
-                                        ran=True)
-        failed = self._failed(step, exc, rolled_back=not committed_by_migration, left=left)
-        if isinstance(exc, SessionMisuseError) and exc.committed:
-            return type(failed)(f"{failed} (--group: the migration committed the run's transaction itself, so the "
-                                f"{len(done)} step(s) before it are applied)")
-        advice = ""
-        if driver_errors.too_big(exc):
-            advice = ("; the run's transaction outgrew the server's limits (size or lifetime): drop --group (or set "
-                      "group: false) to run each migration in its own transaction")
-        where = "at its commit" if committing else f"at step {len(done) + 1} of {len(steps)}"
-        return type(failed)(f"{failed} (--group: the run failed {where} and was rolled back as a whole: none of "
-                            f"its {len(steps)} migration(s) is applied{advice})")
+            return GroupRun(self, steps, rows).run()
 
     def _started(self, step: Step) -> None:
         """Other operators see which step runs (the lease says it): `running` in their status."""
@@ -429,37 +327,17 @@ class StepRunner:
         """What a step that succeeded records: its record's new fields, its audit entry, its source."""
         app = self.app
         if step.direction is Direction.UP:
-            fields = {"is_applied": True, "state": State.APPLIED.value, "checksum": checksum,
-                      "applied_at": app.now(), "applied_by": app.identity, "duration_ms": duration, "error": None,
-                      "name": step.name, "description": step.description, "run_id": app.lock.owner, "runner": None}
+            fields = RecordChange.applied(app.now(), app.identity, checksum, duration_ms=duration, name=step.name,
+                                          description=step.description, run_id=app.lock.owner).fields
             expect_state = [State.PENDING.value, State.APPLYING.value, None]  # None: a Mongorunway record
         else:
-            fields = {"is_applied": False, "state": State.PENDING.value, "applied_at": None, "applied_by": None,
-                      "duration_ms": duration, "error": None, "run_id": app.lock.owner, "runner": None}
+            fields = RecordChange.pending(duration_ms=duration, run_id=app.lock.owner).fields
             expect_state = [State.APPLIED.value, State.REVERTING.value, None]
         new = self._new_record(step, checksum) if record is None and step.direction is Direction.UP else None
         # the applied text, for drift shown as a diff: kept by the same command, in the same transaction
         source = (app.sources.write(step.version, checksum, step.name, self.source, app.now())
                   if step.direction is Direction.UP else None)
         return StepWrite(step.version, fields, expect_state, entry, new, source)
-
-    def _write_group(self, writes: list[tuple[StepWrite, Step]], session: Any) -> None:
-        """A `--group` run's bookkeeping, every step of it, in ONE write at its end, inside the run's
-        transaction (engine/store/protocol.py `write_steps`); the run's commit follows."""
-        app = self.app
-        outcome = app.store.write_steps([write for write, _step in writes], session,
-                                        lease_filter=app.lock.lease_filter())
-        if outcome is StepOutcome.LEASE_LOST:
-            raise app.lock.taken_away()
-        if outcome is StepOutcome.RECORD_CHANGED:
-            for write, step in writes:  # in the transaction: the record our write did not reach is the culprit
-                record = app.repository.get(write.version, session=session)
-                if (record is None or record.state.value != write.fields["state"]
-                        or app.repository.run_id(write.version, session=session) != app.lock.owner):
-                    self._culprit = step.version
-                    raise self._record_changed(step, session)
-            raise StepFailedError("--group: a record of the run changed under us (another runner?); its success "
-                                  "was not recorded")
 
     def _record_failure(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException,
                         started: float, *, in_transaction: bool, ran: bool) -> State | None:

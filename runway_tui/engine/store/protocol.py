@@ -24,7 +24,7 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from runway_tui.engine.audit_filter import AuditFilter
-from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord
+from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord, State
 from runway_tui.engine.sources import SourceStore, SourceWrite
 from runway_tui.engine.store.collections import OwnCollection, OwnCollections
 
@@ -36,6 +36,32 @@ class StepOutcome(enum.Enum):
     RECORDED = "recorded"
     LEASE_LOST = "lease lost"  # the lease no longer carries our token: nothing may be committed
     RECORD_CHANGED = "record changed"  # the record is not in the state the step expects (another runner?)
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """A record's new state, as written: `applied` and `pending` are the only places the state fields
+    (`is_applied`, `state`, `applied_at`, `applied_by`, `checksum`, `error`, `runner`) are built, for a step,
+    a mark and a baseline alike. `extra`: what a step adds (its duration, run id, name)."""
+
+    fields: dict[str, Any]
+
+    @classmethod
+    def applied(cls, at: dt.datetime, by: str, checksum: str | None, **extra: Any) -> RecordChange:
+        fields: dict[str, Any] = {"is_applied": True, "state": State.APPLIED.value, "applied_at": at,
+                                  "applied_by": by, "error": None, "runner": None}
+        if checksum:
+            fields["checksum"] = checksum
+        return cls({**fields, **extra})
+
+    @classmethod
+    def pending(cls, **extra: Any) -> RecordChange:
+        return cls({"is_applied": False, "state": State.PENDING.value, "applied_at": None, "applied_by": None,
+                    "error": None, "runner": None, **extra})
+
+    @property
+    def state(self) -> State:
+        return State(self.fields["state"])
 
 
 @dataclass(frozen=True)
