@@ -8,7 +8,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-import sys
 import time
 import traceback
 import types
@@ -48,15 +47,14 @@ from runway_tui.engine.models import (
     Step,
     StepResult,
 )
-from runway_tui.engine.project_files import MAX_MIGRATION_BYTES, read_bytes
 from runway_tui.engine.repository import StepOutcome, StepWrite
-from runway_tui.engine.scripts import ScriptFile, checksum_text
+from runway_tui.engine.scripts import ScriptFile
 from runway_tui.engine.store import driver_errors
 from runway_tui.engine.store.protocol import RecordChange
 from runway_tui.engine.vocabulary import remedy
 
 if TYPE_CHECKING:
-    from runway_tui.engine.app import MigrationApp
+    from runway_tui.engine.run.deps import RunDeps
 
 TRANSACTION_NAMES = {Direction.UP: "UpgradeTransaction", Direction.DOWN: "DowngradeTransaction"}
 CATALOG_BUDGET_S = 5.0  # one `listCollections` of runway's collections (engine/guard.py): milliseconds, normally
@@ -69,13 +67,9 @@ DATE_FMT = "%Y-%m-%d %H:%M:%S"
 class StepRunner:
     """Executes one step at a time for a MigrationApp (which holds the lock while we run)."""
 
-    def __init__(self, app: MigrationApp) -> None:
-        self.app = app
+    def __init__(self, deps: RunDeps) -> None:
+        self.deps = deps  # narrow dependencies (engine/run/deps.py): never the app
         self._lost_in: int | None = None  # the step during which the lease was found taken away
-        # Compiled migrations by (path, checksum of the text): a long-lived app (the TUI) steps the same files
-        # up and down; a changed file has another checksum and is compiled again.
-        self._compiled: dict[tuple[str, str], types.CodeType] = {}
-        self.source = ""  # the text of the file loaded for the current step
         self._attempt: ObjectId | None = None  # the current step's audit entry: one per attempt, whatever happens
         # runway's collections (name -> UUID) as the last step left them (engine/guard.py); None: read it first
         self._catalog: dict[str, Any] | None = None
@@ -91,25 +85,9 @@ class StepRunner:
         """A new run: runway's collections are read again before its first step."""
         self._catalog, self._looking, self.tampered, self._unlooked = None, None, False, []
 
-    # ------------------------------------------------------------------ loading
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
-        """Import the migration from exactly the text we checksum (only up/down ever runs a file)."""
-        text = read_bytes(path, MAX_MIGRATION_BYTES, "migration").decode("utf-8")  # a regular file, bounded
-        checksum = checksum_text(text)
-        key = (str(path), checksum)
-        code = self._compiled.get(key)
-        if code is None:
-            code = compile(text.removeprefix("\ufeff"), str(path), "exec")
-            self._compiled[key] = code
-        self.source = text  # what ran: kept with the record when the step succeeds (see `_write_success`)
-        module = types.ModuleType(f"runway_migration_{step.version}")
-        module.__file__ = str(path)
-        sys.path.insert(0, str(path.parent))  # lets a migration import helpers (files starting with "_")
-        try:
-            exec(code, module.__dict__)  # noqa: S102 - running migrations is our job
-        finally:
-            sys.path.remove(str(path.parent))
-        return module, checksum
+        """Import the migration from exactly the text we checksum (engine/run/loading.py)."""
+        return self.deps.loader.load(step, path)
 
     # ------------------------------------------------------------------ running
     def run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
@@ -124,20 +102,20 @@ class StepRunner:
             return self._run(step, row, index, total)
 
     def _run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
-        app = self.app
+        deps = self.deps
         self._last_of_run = index == total
         if row is None or row.script is None:
             raise StepFailedError(f"{step.name}: the migration file is missing")
-        in_transaction = app.server_info.supports_transactions and step.transactional
+        in_transaction = deps.target.supports_transactions and step.transactional
         self._started(step)
-        app.emit(StepStartedEvent(app, step, index, total, in_transaction))
+        deps.events.emit(StepStartedEvent(deps.events.source, step, index, total, in_transaction))
         started = time.monotonic()
         checksum = row.script.checksum or ""
         with self._environment(row.script):
             self._watch_begin()
             try:
                 with allowed(), self._captured(step):
-                    module, checksum = self.load(step, row.script.path)
+                    module, checksum = self.deps.loader.load(step, row.script.path)
                     function = self._entry_point(step, row.script, module)
             except BaseException as exc:  # noqa: BLE001 - sys.exit() or Ctrl-C at import is a failed attempt too
                 with deferred():
@@ -159,8 +137,7 @@ class StepRunner:
             return contextlib.nullcontext()
         from runway_tui.compat.mongorunway import steps
 
-        config = self.app.config
-        return steps.environment([config.config_path.parent, config.scripts_dir.parent])
+        return steps.environment(list(self.deps.target.project_dirs))
 
     def _entry_point(self, step: Step, script: ScriptFile, module: types.ModuleType) -> Callable[..., Any]:
         """The function the step calls with its context. A Mongorunway file's business rules are checked
@@ -169,7 +146,7 @@ class StepRunner:
         if script.format == "mongorunway":
             from runway_tui.compat.mongorunway import steps
 
-            return steps.entry_point(module, name, self._context(step, None), self.app.session_id.hex())
+            return steps.entry_point(module, name, self._context(step, None), self.deps.target.session_hex)
         function = getattr(module, name, None)
         if not callable(function):
             raise TypeError(f"{script.path.name} has no callable {name}(ctx)")
@@ -186,24 +163,24 @@ class StepRunner:
 
     def _started(self, step: Step) -> None:
         """Other operators see which step runs (the lease says it): `running` in their status."""
-        self.app.lock.announce({"version": step.version, "name": step.name, "direction": step.direction.value,
-                                "since": self.app.now()})
+        self.deps.lease.announce({"version": step.version, "name": step.name, "direction": step.direction.value,
+                                "since": self.deps.clock()})
 
     def _progress(self, step: Step, done: int, total: int) -> None:
-        self.app.lock.progress(done, total)
-        self.app.emit(StepProgressEvent(self.app, step, done, total))
+        self.deps.lease.progress(done, total)
+        self.deps.events.emit(StepProgressEvent(self.deps, step, done, total))
 
     def _captured(self, step: Step) -> contextlib.AbstractContextManager[None]:
         """The migration's print()/stderr output becomes log lines (never our stdout: `up --json`)."""
-        app = self.app
-        return captured_output(lambda line: app.emit(StepLogEvent(app, step, app.redact(line))))
+        deps = self.deps
+        return captured_output(lambda line: deps.events.emit(StepLogEvent(deps.events.source, step, deps.redact(line))))
 
     def _context(self, step: Step, session: Any) -> MigrationContext:
-        app = self.app
+        deps, target = self.deps, self.deps.target
         return MigrationContext(
-            db=app.database, client=app.client, session=session, application=app.name, version=step.version,
-            name=step.name, direction=step.direction.value,
-            _on_log=lambda message: app.emit(StepLogEvent(app, step, app.redact(message))),
+            db=target.database, client=target.client, session=session, application=target.application,
+            version=step.version, name=step.name, direction=step.direction.value,
+            _on_log=lambda message: deps.events.emit(StepLogEvent(deps.events.source, step, deps.redact(message))),
             _on_progress=lambda done, total: self._progress(step, done, total),
         )
 
@@ -214,10 +191,10 @@ class StepRunner:
 
     def _run_in_transaction(self, step: Step, record: MigrationRecord | None, function: Callable[..., Any],
                             checksum: str, started: float) -> StepResult:
-        app = self.app
+        deps = self.deps
         before = self._read_model(step, record, checksum)
-        session = app.sessions.current  # the operation's session: the lease names it (see MigrationApp._locked)
-        assert session is not None, "steps run only while the app holds the lock"
+        session = deps.sessions.current  # the operation's session: the lease names it (see MigrationApp._locked)
+        assert session is not None, "steps run only while the operation holds the lock"
         effects_may_remain = False
         recorded: int | None = None  # the duration its record and audit entry say: the one every front end shows
         entry: MigrationAuditlogEntry | None = None
@@ -231,7 +208,7 @@ class StepRunner:
                 if misuse is not None:
                     effects_may_remain = misuse.committed
                     raise misuse
-                app.lock.check()  # locally; the server-side fence goes with the step's write, in its transaction
+                deps.lease.check()  # locally; the server-side fence goes with the step's write, in its transaction
                 recorded = _ms(started)
                 entry = self._entry(step, before, recorded)
                 self._write_success(step, record, checksum, recorded, session, entry)
@@ -253,24 +230,24 @@ class StepRunner:
             if not committed:
                 raise self._failed(step, exc, rolled_back=not effects_may_remain, left=left) from exc
         if entry is not None:
-            app.evidence_written(entry)
+            deps.journal.written(entry)
         duration = recorded if recorded is not None else _ms(started)
-        app.emit(StepAppliedEvent(app, step, duration, True))
+        deps.events.emit(StepAppliedEvent(deps.events.source, step, duration, True))
         return StepResult(step, duration, True)
 
     def _run_without_transaction(self, step: Step, record: MigrationRecord | None, function: Callable[..., Any],
                                  checksum: str, started: float) -> StepResult:
-        app = self.app
+        deps = self.deps
         before = self._read_model(step, record, checksum)
         busy = State.APPLYING if step.direction is Direction.UP else State.REVERTING
         expected = State.PENDING if step.direction is Direction.UP else State.APPLIED
         try:  # nothing has run yet: a failure here leaves the migration as it was
             with deferred():
-                app.lock.verify()
+                deps.lease.verify()
                 if record is None:
-                    app.repository.upsert(self._new_record(step, checksum))
-                marked = app.repository.update(step.version, {"state": busy.value, "error": None,
-                                                              "runner": app.runner_document()},
+                    deps.store.records.upsert(self._new_record(step, checksum))
+                marked = deps.store.records.update(step.version, {"state": busy.value, "error": None,
+                                                              "runner": deps.journal.runner_document()},
                                                expect={"state": {"$in": [expected.value, None]}})  # None: Mongorunway
         except (PyMongoError, LockLostError) as exc:
             raise self._failed(step, exc, rolled_back=True) from exc
@@ -279,7 +256,7 @@ class StepRunner:
         try:
             self._call_watched(step, function, None, None)
             with deferred():
-                app.lock.verify()
+                deps.lease.verify()
                 self._watch_verdict(step)  # before the success is written
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
             exc = self._explained(step, exc)
@@ -289,15 +266,15 @@ class StepRunner:
         duration = _ms(started)
         try:  # the step ran: its audit entry first (never lost), then the state; a failure leaves it `failed`
             with deferred():
-                app.lock.verify()  # no transaction: checked just before the writes (window: see RELIABILITY.md)
+                deps.lease.verify()  # no transaction: checked just before the writes (window: see RELIABILITY.md)
                 entry = self._entry(step, before, duration)
                 self._write_success(step, record, checksum, duration, None, entry)
-                app.evidence_written(entry)
+                deps.journal.written(entry)
         except Exception as exc:
             with deferred(), _cleanup_budget(exc):  # the entry written first becomes the failure (same attempt)
                 left = self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
             raise self._failed(step, exc, rolled_back=False, left=left) from exc
-        app.emit(StepAppliedEvent(app, step, duration, False))
+        deps.events.emit(StepAppliedEvent(deps.events.source, step, duration, False))
         return StepResult(step, duration, False)
 
     # ------------------------------------------------------------------ state writes
@@ -305,18 +282,18 @@ class StepRunner:
                        session: Any, entry: MigrationAuditlogEntry) -> None:
         """The step's record and audit entry: one command in its transaction (see `MongoStore.write_step`);
         without a transaction, the audit entry first (it is never lost)."""
-        app = self.app
+        deps = self.deps
         write = self._success_write(step, record, checksum, duration, entry)
-        outcome = app.store.write_step(write, session,
-                                       lease_filter=app.lock.lease_filter() if session is not None else None,
+        outcome = deps.store.write_step(write, session,
+                                       lease_filter=deps.lease.lease_filter() if session is not None else None,
                                        audit_first=session is None)
         if outcome is StepOutcome.LEASE_LOST:
-            raise app.lock.taken_away()
+            raise deps.lease.taken_away()
         if outcome is StepOutcome.RECORD_CHANGED:
             raise self._record_changed(step, session)
 
     def _record_changed(self, step: Step, session: Any) -> StepFailedError:
-        if self.app.repository.get(step.version, session=session) is None:
+        if self.deps.store.records.get(step.version, session=session) is None:
             return StepFailedError(f"{step.name}: its record vanished during the step (the migrations collection "
                                    "was dropped or emptied, by the migration itself?); its success was not recorded")
         return StepFailedError(f"{step.name}: its record changed under us (another runner?); its success was not "
@@ -325,17 +302,17 @@ class StepRunner:
     def _success_write(self, step: Step, record: MigrationRecord | None, checksum: str, duration: int,
                        entry: MigrationAuditlogEntry) -> StepWrite:
         """What a step that succeeded records: its record's new fields, its audit entry, its source."""
-        app = self.app
+        deps = self.deps
         if step.direction is Direction.UP:
-            fields = RecordChange.applied(app.now(), app.identity, checksum, duration_ms=duration, name=step.name,
-                                          description=step.description, run_id=app.lock.owner).fields
+            fields = RecordChange.applied(deps.clock(), deps.identity, checksum, duration_ms=duration, name=step.name,
+                                          description=step.description, run_id=deps.lease.owner).fields
             expect_state = [State.PENDING.value, State.APPLYING.value, None]  # None: a Mongorunway record
         else:
-            fields = RecordChange.pending(duration_ms=duration, run_id=app.lock.owner).fields
+            fields = RecordChange.pending(duration_ms=duration, run_id=deps.lease.owner).fields
             expect_state = [State.APPLIED.value, State.REVERTING.value, None]
         new = self._new_record(step, checksum) if record is None and step.direction is Direction.UP else None
         # the applied text, for drift shown as a diff: kept by the same command, in the same transaction
-        source = (app.sources.write(step.version, checksum, step.name, self.source, app.now())
+        source = (deps.store.sources.write(step.version, checksum, step.name, self.deps.loader.source, deps.clock())
                   if step.direction is Direction.UP else None)
         return StepWrite(step.version, fields, expect_state, entry, new, source)
 
@@ -346,29 +323,29 @@ class StepRunner:
 
         The attempt's entry is written under the attempt's id: a success entry written first (no transaction)
         becomes this failure. A record that vanished (its collection dropped or emptied) is written again."""
-        app = self.app
-        message = exception_line(exc, app.redact)
+        deps = self.deps
+        message = exception_line(exc, deps.redact)
         if not self._still_ours():
             self._lost_in = step.version
-            app.log("error", f"{step.name} failed after the migration lock was lost: nothing was recorded, the "
+            deps.events.log("error", f"{step.name} failed after the migration lock was lost: nothing was recorded, the "
                              f"record now belongs to whoever holds the lock ({message})")
             return None
         try:
-            fields: dict[str, Any] = {"error": message, "error_traceback": _traceback(app, exc)}
+            fields: dict[str, Any] = {"error": message, "error_traceback": _traceback(deps, exc)}
             if ran and not in_transaction:
                 fields["state"] = State.FAILED.value  # effects may be half applied: block until `mark`
             before = record
-            if not app.repository.update(step.version, fields):  # never recorded, or its record vanished
+            if not deps.store.records.update(step.version, fields):  # never recorded, or its record vanished
                 before = self._lost_record(step, checksum, record)
-                app.repository.upsert(before)
-                app.repository.update(step.version, fields)
-            app.journal.record(self._entry(step, self._read_model(step, record, checksum), _ms(started), exc))
+                deps.store.records.upsert(before)
+                deps.store.records.update(step.version, fields)
+            deps.store.audit.record(self._entry(step, self._read_model(step, record, checksum), _ms(started), exc))
             if "state" in fields:
                 return State.FAILED
             return (before or self._lost_record(step, checksum, record)).state
         except PyMongoError as db_exc:
-            app.log("error", f"could not record the failure of {step.name}: "
-                         f"{one_line(driver_errors.log_text(db_exc), redact=app.redact)}")
+            deps.events.log("error", f"could not record the failure of {step.name}: "
+                         f"{one_line(driver_errors.log_text(db_exc), redact=deps.redact)}")
             return None
 
     def _lost_record(self, step: Step, checksum: str, record: MigrationRecord | None) -> MigrationRecord:
@@ -382,7 +359,7 @@ class StepRunner:
     def _still_ours(self) -> bool:
         """Whether we still hold the lease (checked on the server); unknown counts as ours."""
         try:
-            return self.app.lock.holds_on_server()
+            return self.deps.lease.holds_on_server()
         except PyMongoError:
             return True
 
@@ -392,7 +369,7 @@ class StepRunner:
         transaction is ended first and the session replaced (engine/run/session.py): its locks would block
         our writes. The one recovery for both run paths (a step's transaction, a `--group` run's)."""
         if not aborted:
-            self.app.sessions.replace_after_unknown_commit()
+            self.deps.sessions.replace_after_unknown_commit()
         return self._committed_anyway(step, exc)
 
     def _committed_anyway(self, step: Step, exc: BaseException) -> bool:
@@ -400,12 +377,12 @@ class StepRunner:
         if not isinstance(exc, (ConnectionFailure, PyMongoError)):
             return False
         try:
-            record = self.app.repository.get(step.version)
-            run_id = self.app.repository.run_id(step.version)
+            record = self.deps.store.records.get(step.version)
+            run_id = self.deps.store.records.run_id(step.version)
         except PyMongoError:
             return False
         want = State.APPLIED if step.direction is Direction.UP else State.PENDING
-        return record is not None and record.state is want and run_id == self.app.lock.owner
+        return record is not None and record.state is want and run_id == self.deps.lease.owner
 
     @staticmethod
     def _commit(session: Any) -> None:
@@ -421,15 +398,15 @@ class StepRunner:
     # ------------------------------------------------------------------ helpers
     def _failed(self, step: Step, exc: BaseException, rolled_back: bool, left: State | None = None) -> StepFailedError:
         """The step's error, saying what its record now says (`left`, as the failure was recorded)."""
-        app = self.app
-        message = exception_line(exc, app.redact)
+        deps = self.deps
+        message = exception_line(exc, deps.redact)
         lost = self._lost_in == step.version
         if lost and not isinstance(exc, LockLostError):
             message = (f"LockLostError: the migration lock was taken away during the step (by a forced unlock, or by "
                        f"another runner after our lease expired); nothing was recorded ({message})")
         if left is not None and not lost:
             rolled_back = left not in _UNSETTLED
-        app.emit(StepFailedEvent(app, step, message, type(exc).__name__, rolled_back,
+        deps.events.emit(StepFailedEvent(deps.events.source, step, message, type(exc).__name__, rolled_back,
                                  state=left.value if left is not None and not lost else ""))
         kept = "" if rolled_back or lost else self._blocked_hint(step, left)
         if isinstance(exc, KeyboardInterrupt):
@@ -453,13 +430,13 @@ class StepRunner:
         self._watch_resume(None, None)
 
     def _watch_resume(self, session: Any, transaction: Any) -> None:
-        self.app.guard.arm(ignore_threads=[self.app.lock.heartbeat_ident])
+        self.deps.guard.arm(ignore_threads=[self.deps.lease.heartbeat_ident])
         if session is not None:
-            self.app.guard.in_transaction(session.session_id, transaction)
+            self.deps.guard.in_transaction(session.session_id, transaction)
 
     def _watch_pause(self) -> None:
         """The engine writes now (`applying`...): the guard looks away, keeping what it saw."""
-        self._changes += self.app.guard.disarm()
+        self._changes += self.deps.guard.disarm()
 
     def _call_watched(self, step: Step, function: Callable[..., Any], session: Any, transaction: Any) -> None:
         """The migration's code with the guard on: a change to runway's collections seen on the wire fails the
@@ -476,7 +453,7 @@ class StepRunner:
                 raise
             raise verdict from exc
         with deferred():
-            self._changes += self.app.guard.disarm()
+            self._changes += self.deps.guard.disarm()
             if self._changes:  # seen on the wire: no need to wait for the catalog
                 verdict = self._watch_end(step, None)
                 if verdict is not None:
@@ -527,15 +504,15 @@ class StepRunner:
                    looked: bool = False) -> Any:
         """The guard off and the collections compared: `error`, or the step's failure when the migration changed
         runway's collections (then said loudly when it could not be undone)."""
-        app = self.app
-        changes = self._changes + app.guard.disarm()
+        deps = self.deps
+        changes = self._changes + deps.guard.disarm()
         self._changes = []
         if not looked:  # a lost server: no catalog to compare (and no wait for one)
             after = None if isinstance(error, ConnectionFailure) else self._read_catalog()
         since = [name for name in self._unlooked if name != step.name]
         self._looked_at, self._unlooked = time.monotonic(), []
         if self._catalog is not None and after is not None:
-            seen = app.guard.names if any(not c.collection for c in changes) else {c.collection for c in changes}
+            seen = deps.guard.names if any(not c.collection for c in changes) else {c.collection for c in changes}
             found = catalog_changes(self._catalog, after, seen)
             if found and since:  # the look before this one came before these steps, already committed
                 found = [dataclasses.replace(c, text=f"{c.text} (during this step or {', '.join(since)}, run since "
@@ -546,7 +523,7 @@ class StepRunner:
             return error
         undone = all(c.undoable for c in changes)
         what = "; ".join(dict.fromkeys(c.text for c in changes))
-        also = f" (it also raised {exception_line(error, app.redact)})" if error is not None else ""
+        also = f" (it also raised {exception_line(error, deps.redact)})" if error is not None else ""
         who = "a migration" if since and any("run since the last look" in c.text for c in changes) else "the migration"
         if undone:
             text = (f"{who} changed runway's own collections ({what}) in the step's transaction: rolled back "
@@ -555,12 +532,13 @@ class StepRunner:
             text = (f"{who} changed runway's own collections ({what}), which could not be undone: only the "
                     f"engine writes there; check them (status, history) before anything else runs{also}")
             self.tampered = True
-            app.collections_changed()
-            app.log("error", f"{step.name} changed runway's own collections ({what}) and this could not be undone: "
-                             "its step is failed; check the records and the audit log before anything else runs")
-            if any(c.collection in ("", app.lock.collection.name) for c in changes):
+            deps.journal.collections_changed()
+            deps.events.log("error", f"{step.name} changed runway's own collections ({what}) and this could not be "
+                                     "undone: its step is failed; check the records and the audit log before anything "
+                                     "else runs")
+            if any(c.collection in ("", deps.lease.collection.name) for c in changes):
                 with contextlib.suppress(PyMongoError):
-                    app.lock.reclaim()  # our lease was deleted under us: ours again, unless someone took it
+                    deps.lease.reclaim()  # our lease was deleted under us: ours again, unless someone took it
         verdict = RunwayCollectionsChangedError(text, undone=undone)
         verdict.__cause__ = error
         return verdict
@@ -568,7 +546,7 @@ class StepRunner:
     def _read_catalog(self) -> dict[str, Any] | None:
         try:
             with pymongo.timeout(CATALOG_BUDGET_S):
-                return catalog(self.app.database, self.app.guard.names)
+                return catalog(self.deps.target.database, self.deps.guard.names)
         except PyMongoError:  # the step's own error (a lost server) says what matters
             return None
 
@@ -584,8 +562,8 @@ class StepRunner:
 
     def _entry(self, step: Step, model: MigrationReadModel, duration: int,
                exc: BaseException | None = None) -> MigrationAuditlogEntry:
-        app = self.app
-        return app.audit_entry(TRANSACTION_NAMES[step.direction], model, duration_ms=duration, exc=exc,
+        deps = self.deps
+        return deps.journal.entry(TRANSACTION_NAMES[step.direction], model, duration_ms=duration, exc=exc,
                                entry_id=self._attempt)
 
 
@@ -645,13 +623,13 @@ def utcnow() -> dt.datetime:
 TRACEBACK_CHARS = 8000  # the end of it: the migration's own frames and the error
 
 
-def _traceback(app: Any, exc: BaseException) -> str:
+def _traceback(deps: RunDeps, exc: BaseException) -> str:
     """The failure's traceback, secrets scrubbed, for the detail screen (the `error` stays one line). It starts
     at the first frame in the project (the migration, then what it called), not in runway-tui's runner, and
     names the project's files relative to it, as the user knows them."""
-    root = str(app.config.config_path.parent) + os.sep
+    root = str(deps.target.config_dir) + os.sep
     start = exc.__traceback__
     while start is not None and not start.tb_frame.f_code.co_filename.startswith(root):
         start = start.tb_next
     text = "".join(traceback.format_exception(type(exc), exc, start or exc.__traceback__))
-    return app.redact(text.replace(f'File "{root}', 'File "'))[-TRACEBACK_CHARS:]
+    return deps.redact(text.replace(f'File "{root}', 'File "'))[-TRACEBACK_CHARS:]

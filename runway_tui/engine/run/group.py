@@ -35,9 +35,9 @@ class GroupRun:
     """One `--group` run over `steps`, on the runner's operation session."""
 
     def __init__(self, runner: StepRunner, steps: list[Step], rows: dict[int, StatusRow]) -> None:
-        self.runner, self.app, self.steps, self.rows = runner, runner.app, steps, rows
-        session = self.app.sessions.current
-        assert session is not None, "steps run only while the app holds the lock"
+        self.runner, self.deps, self.steps, self.rows = runner, runner.deps, steps, rows
+        session = self.deps.sessions.current
+        assert session is not None, "steps run only while the operation holds the lock"
         self.session: ClientSession = session
         self.done: list[tuple[Step, int]] = []
         self.written: list[MigrationAuditlogEntry] = []
@@ -50,7 +50,7 @@ class GroupRun:
     def run(self) -> list[StepResult]:
         from runway_tui.engine.runner import _transaction_number
 
-        runner, app, session = self.runner, self.app, self.session
+        runner, deps, session = self.runner, self.deps, self.session
         with deferred():
             session.start_transaction()
             transaction = _transaction_number(session)
@@ -58,7 +58,7 @@ class GroupRun:
             for index, step in enumerate(self.steps, start=1):
                 self._step(index, step, transaction)
             with deferred():
-                app.lock.check()
+                deps.lease.check()
                 self.recording = True
                 self._write_all()
                 self.committing = True
@@ -70,30 +70,30 @@ class GroupRun:
             if failure is not None:
                 raise failure from exc
         for entry in self.written:
-            app.evidence_written(entry)
+            deps.journal.written(entry)
         for step, duration in self.done:
-            app.emit(StepAppliedEvent(app, step, duration, True))
+            deps.events.emit(StepAppliedEvent(deps.events.source, step, duration, True))
         return [StepResult(step, duration, True) for step, duration in self.done]
 
     def _step(self, index: int, step: Step, transaction: object) -> None:
         """One migration of the run, in the run's transaction; its bookkeeping is kept for `_write_all`."""
         from runway_tui.engine.runner import _ms, _session_misuse
 
-        runner, app, session = self.runner, self.app, self.session
+        runner, deps, session = self.runner, self.deps, self.session
         runner._last_of_run = index == len(self.steps)
-        app.lock.check()
+        deps.lease.check()
         row = self.rows.get(step.version)
         if row is None or row.script is None:
             raise StepFailedError(f"{step.name}: the migration file is missing")
         runner._started(step)
-        app.emit(StepStartedEvent(app, step, index, len(self.steps), True))
+        deps.events.emit(StepStartedEvent(deps.events.source, step, index, len(self.steps), True))
         started = time.monotonic()
         self.current = (step, row.record, row.script.checksum or "", started)
         with runner._environment(row.script):
             runner._watch_begin()
             try:
                 with allowed(), runner._captured(step):
-                    module, checksum = runner.load(step, row.script.path)
+                    module, checksum = runner.deps.loader.load(step, row.script.path)
                     self.current = (step, row.record, checksum, started)
                     function = runner._entry_point(step, row.script, module)
             except BaseException as exc:  # noqa: BLE001 - the guard says whether it touched our collections
@@ -109,7 +109,7 @@ class GroupRun:
             misuse = _session_misuse(session, transaction)
             if misuse is not None:
                 raise misuse
-            app.lock.check()
+            deps.lease.check()
             duration = _ms(started)
             entry = runner._entry(step, before, duration)
             self.writes.append((runner._success_write(step, row.record, checksum, duration, entry), step))
@@ -120,16 +120,16 @@ class GroupRun:
 
     def _write_all(self) -> None:
         """Every step's bookkeeping in ONE write, in the run's transaction (`MigrationStore.write_steps`)."""
-        app, session = self.app, self.session
-        outcome = app.store.write_steps([write for write, _step in self.writes], session,
-                                        lease_filter=app.lock.lease_filter())
+        deps, session = self.deps, self.session
+        outcome = deps.store.write_steps([write for write, _step in self.writes], session,
+                                        lease_filter=deps.lease.lease_filter())
         if outcome is StepOutcome.LEASE_LOST:
-            raise app.lock.taken_away()
+            raise deps.lease.taken_away()
         if outcome is StepOutcome.RECORD_CHANGED:
             for write, step in self.writes:  # in the transaction: the record our write did not reach is the culprit
-                record = app.repository.get(write.version, session=session)
+                record = deps.store.records.get(write.version, session=session)
                 if (record is None or record.state.value != write.fields["state"]
-                        or app.repository.run_id(write.version, session=session) != app.lock.owner):
+                        or deps.store.records.run_id(write.version, session=session) != deps.lease.owner):
                     self.current = self.attempts.get(step.version, self.current)  # the failure is that step's
                     raise self.runner._record_changed(step, session)
             raise StepFailedError("--group: a record of the run changed under us (another runner?); its success "
@@ -140,7 +140,7 @@ class GroupRun:
         (None: the commit's error hid a commit that happened)."""
         from runway_tui.engine.runner import SessionMisuseError, _cleanup_budget, _irreversible
 
-        runner, app, session, done = self.runner, self.app, self.session, self.done
+        runner, deps, session, done = self.runner, self.deps, self.session, self.done
         committed_by_migration = (isinstance(exc, SessionMisuseError) and exc.committed) or _irreversible(exc)
         with deferred(), _cleanup_budget(exc):
             if session.in_transaction:
@@ -149,7 +149,7 @@ class GroupRun:
             elif self.committing and done and runner._recovered_commit(done[-1][0], exc, aborted=False):
                 return None
             if self.current is None:  # before the first step started: nothing to record
-                return StepFailedError(f"--group run failed before its first step: {exception_line(exc, app.redact)}")
+                return StepFailedError(f"--group run failed before its first step: {exception_line(exc, deps.redact)}")
             step, record, checksum, started = self.current
             left = runner._record_failure(step, record, checksum, exc, started,
                                           in_transaction=not committed_by_migration, ran=True)
