@@ -3,9 +3,7 @@ when the server and the migration allow it, or through `applying` -> `applied`/`
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import dataclasses
 import datetime as dt
 import os
 import time
@@ -34,7 +32,6 @@ from runway_tui.engine.events import (
     StepProgressEvent,
     StepStartedEvent,
 )
-from runway_tui.engine.guard import Change, catalog, catalog_changes
 from runway_tui.engine.interrupts import allowed, deferred
 from runway_tui.engine.messages import exception_line, one_line
 from runway_tui.engine.models import (
@@ -48,6 +45,7 @@ from runway_tui.engine.models import (
     StepResult,
 )
 from runway_tui.engine.repository import StepOutcome, StepWrite
+from runway_tui.engine.run.watching import CATALOG_BUDGET_S, LOOK_EVERY_S, StepWatch
 from runway_tui.engine.scripts import ScriptFile
 from runway_tui.engine.store import driver_errors
 from runway_tui.engine.store.protocol import RecordChange
@@ -56,11 +54,8 @@ from runway_tui.engine.vocabulary import remedy
 if TYPE_CHECKING:
     from runway_tui.engine.run.deps import RunDeps
 
+__all__ = ["CATALOG_BUDGET_S", "DATE_FMT", "LOOK_EVERY_S", "StepRunner", "utcnow"]
 TRANSACTION_NAMES = {Direction.UP: "UpgradeTransaction", Direction.DOWN: "DowngradeTransaction"}
-CATALOG_BUDGET_S = 5.0  # one `listCollections` of runway's collections (engine/guard.py): milliseconds, normally
-# The catalog is looked at after a step when this long has passed since the last look, and always after a
-# run's last step: every step of real work gets its own look, a run of 1000 no-op steps a few dozen.
-LOOK_EVERY_S = 0.1
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -71,19 +66,11 @@ class StepRunner:
         self.deps = deps  # narrow dependencies (engine/run/deps.py): never the app
         self._lost_in: int | None = None  # the step during which the lease was found taken away
         self._attempt: ObjectId | None = None  # the current step's audit entry: one per attempt, whatever happens
-        # runway's collections (name -> UUID) as the last step left them (engine/guard.py); None: read it first
-        self._catalog: dict[str, Any] | None = None
-        self._changes: list[Change] = []  # the guard's findings for the current step, across its windows
-        self._looking: concurrent.futures.Future[dict[str, Any] | None] | None = None  # the catalog, being read
-        self._looked_at = 0.0  # monotonic time of the last look at the catalog
-        self._unlooked: list[str] = []  # steps run since the last look (whose catalog changes it would see)
-        self._last_of_run = True  # the current step is the run's last: its catalog is always looked at
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self.tampered = False  # a step of this run changed runway's collections in a way that was not undone
+        self.watch = StepWatch(deps, self._call)  # runway's own collections, watched during each step
 
     def begin_run(self) -> None:
         """A new run: runway's collections are read again before its first step."""
-        self._catalog, self._looking, self.tampered, self._unlooked = None, None, False, []
+        self.watch.new_run()
 
     def load(self, step: Step, path: Path) -> tuple[types.ModuleType, str]:
         """Import the migration from exactly the text we checksum (engine/run/loading.py)."""
@@ -103,7 +90,6 @@ class StepRunner:
 
     def _run(self, step: Step, row: StatusRow | None, index: int, total: int) -> StepResult:
         deps = self.deps
-        self._last_of_run = index == total
         if row is None or row.script is None:
             raise StepFailedError(f"{step.name}: the migration file is missing")
         in_transaction = deps.target.supports_transactions and step.transactional
@@ -112,19 +98,20 @@ class StepRunner:
         started = time.monotonic()
         checksum = row.script.checksum or ""
         with self._environment(row.script):
-            self._watch_begin()
+            self._attempt = ObjectId()
+            self.watch.begin(last_of_run=index == total)
             try:
                 with allowed(), self._captured(step):
                     module, checksum = self.deps.loader.load(step, row.script.path)
                     function = self._entry_point(step, row.script, module)
             except BaseException as exc:  # noqa: BLE001 - sys.exit() or Ctrl-C at import is a failed attempt too
                 with deferred():
-                    error = self._watch_end(step, exc)
+                    error = self.watch.end(step, exc)
                     kept = _irreversible(error)  # the file's own code changed runway's collections at import
                     left = self._record_failure(step, row.record, checksum, error, started, in_transaction=not kept,
                                                 ran=kept)
                 raise self._failed(step, error, rolled_back=not kept, left=left) from exc
-            self._watch_pause()
+            self.watch.pause()
 
             if in_transaction:
                 return self._run_in_transaction(step, row.record, function, checksum, started)
@@ -202,7 +189,7 @@ class StepRunner:
             with deferred():
                 session.start_transaction()
                 transaction = _transaction_number(session)
-            self._call_watched(step, function, session, transaction)
+            self.watch.call(step, function, session, transaction)
             with deferred():
                 misuse = _session_misuse(session, transaction)
                 if misuse is not None:
@@ -212,10 +199,10 @@ class StepRunner:
                 recorded = _ms(started)
                 entry = self._entry(step, before, recorded)
                 self._write_success(step, record, checksum, recorded, session, entry)
-                self._watch_verdict(step)  # still in the transaction: a change found now rolls the step back
+                self.watch.verdict(step)  # still in the transaction: a change found now rolls the step back
                 self._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
-            exc = self._explained(step, exc)
+            exc = self.watch.explained(step, exc)
             effects_may_remain = effects_may_remain or _irreversible(exc)
             left: State | None = None
             with deferred(), _cleanup_budget(exc):  # the server may be gone: bound the clean-up, do not hang
@@ -254,12 +241,12 @@ class StepRunner:
         if not marked:
             raise StepFailedError(f"{step.name}: its record changed under us (another runner?); refresh and retry")
         try:
-            self._call_watched(step, function, None, None)
+            self.watch.call(step, function, None, None)
             with deferred():
                 deps.lease.verify()
-                self._watch_verdict(step)  # before the success is written
+                self.watch.verdict(step)  # before the success is written
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
-            exc = self._explained(step, exc)
+            exc = self.watch.explained(step, exc)
             with deferred(), _cleanup_budget(exc):
                 left = self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
             raise self._failed(step, exc, rolled_back=False, left=left) from exc
@@ -419,136 +406,13 @@ class StepRunner:
         said = f", so its state is {left.value}" if left is not None else " and its record could not be written"
         return f"; its effects may remain{said}: check the data, then resolve it: {remedy('mark-either', step.version)}"
 
-    # ------------------------------------------------------------------ runway's own collections (engine/guard.py)
-    def _watch_begin(self) -> None:
-        """A new attempt: its entry id, the collections as they are now (once a run), and the guard armed."""
-        self._attempt, self._changes = ObjectId(), []
-        if self._looking is not None:  # a look left behind by a step that failed first: start afresh
-            self._looking, self._catalog = None, None
-        if self._catalog is None:
-            self._catalog = self._read_catalog()
-        self._watch_resume(None, None)
-
-    def _watch_resume(self, session: Any, transaction: Any) -> None:
-        self.deps.guard.arm(ignore_threads=[self.deps.lease.heartbeat_ident])
-        if session is not None:
-            self.deps.guard.in_transaction(session.session_id, transaction)
-
-    def _watch_pause(self) -> None:
-        """The engine writes now (`applying`...): the guard looks away, keeping what it saw."""
-        self._changes += self.deps.guard.disarm()
-
-    def _call_watched(self, step: Step, function: Callable[..., Any], session: Any, transaction: Any) -> None:
-        """The migration's code with the guard on: a change to runway's collections seen on the wire fails the
-        step at once; the look at the catalog starts now and is taken by `_watch_verdict`, before anything of
-        the step is kept (so that its round trip overlaps the step's own next one)."""
-        with deferred():
-            self._watch_resume(session, transaction)
-        try:
-            self._call(step, function, session)
-        except BaseException as exc:  # noqa: BLE001 - the guard's verdict may replace it
-            with deferred():
-                verdict = self._watch_end(step, exc)
-            if verdict is exc:
-                raise
-            raise verdict from exc
-        with deferred():
-            self._changes += self.deps.guard.disarm()
-            if self._changes:  # seen on the wire: no need to wait for the catalog
-                verdict = self._watch_end(step, None)
-                if verdict is not None:
-                    raise verdict
-            self._unlooked.append(step.name)
-            if self._last_of_run or time.monotonic() - self._looked_at >= LOOK_EVERY_S:
-                self._looking = self._lookout().submit(self._read_catalog)
-
-    def _watch_verdict(self, step: Step) -> None:
-        """Before the step's success is committed (or, without a transaction, written): the catalog compared
-        with before the step; a drop or rename by any client fails the step."""
-        looking, self._looking = self._looking, None
-        if looking is None:
-            return
-        try:
-            after = looking.result(timeout=CATALOG_BUDGET_S + 1)
-        except Exception:  # noqa: BLE001 - a lost server: the step's own writes say what matters
-            after = None
-        verdict = self._watch_end(step, None, after=after, looked=True)
-        if verdict is not None:
-            raise verdict
-
-    def _explained(self, step: Step, exc: BaseException) -> BaseException:
-        """A failure after the migration's code (its record gone, a write conflict...): the catalog look still
-        under way says whether the migration caused it by changing runway's collections."""
-        if self._looking is None and not self._unlooked:
-            return exc
-        with deferred():
-            if self._looking is None:  # not looked at yet (a fast step): look now, the step failed anyway
-                self._looking = self._lookout().submit(self._read_catalog)
-            try:
-                self._watch_verdict(step)
-            except RunwayCollectionsChangedError as verdict:
-                verdict.__cause__ = exc
-                return verdict
-        return exc
-
-    def _lookout(self) -> concurrent.futures.ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="runway-guard")
-        return self._pool
-
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
+        self.watch.close()
 
-    def _watch_end(self, step: Step, error: BaseException | None, *, after: dict[str, Any] | None = None,
-                   looked: bool = False) -> Any:
-        """The guard off and the collections compared: `error`, or the step's failure when the migration changed
-        runway's collections (then said loudly when it could not be undone)."""
-        deps = self.deps
-        changes = self._changes + deps.guard.disarm()
-        self._changes = []
-        if not looked:  # a lost server: no catalog to compare (and no wait for one)
-            after = None if isinstance(error, ConnectionFailure) else self._read_catalog()
-        since = [name for name in self._unlooked if name != step.name]
-        self._looked_at, self._unlooked = time.monotonic(), []
-        if self._catalog is not None and after is not None:
-            seen = deps.guard.names if any(not c.collection for c in changes) else {c.collection for c in changes}
-            found = catalog_changes(self._catalog, after, seen)
-            if found and since:  # the look before this one came before these steps, already committed
-                found = [dataclasses.replace(c, text=f"{c.text} (during this step or {', '.join(since)}, run since "
-                                                      "the last look)") for c in found]
-            changes += found
-        self._catalog = after
-        if not changes:
-            return error
-        undone = all(c.undoable for c in changes)
-        what = "; ".join(dict.fromkeys(c.text for c in changes))
-        also = f" (it also raised {exception_line(error, deps.redact)})" if error is not None else ""
-        who = "a migration" if since and any("run since the last look" in c.text for c in changes) else "the migration"
-        if undone:
-            text = (f"{who} changed runway's own collections ({what}) in the step's transaction: rolled back "
-                    f"with it; only the engine writes there{also}")
-        else:
-            text = (f"{who} changed runway's own collections ({what}), which could not be undone: only the "
-                    f"engine writes there; check them (status, history) before anything else runs{also}")
-            self.tampered = True
-            deps.journal.collections_changed()
-            deps.events.log("error", f"{step.name} changed runway's own collections ({what}) and this could not be "
-                                     "undone: its step is failed; check the records and the audit log before anything "
-                                     "else runs")
-            if any(c.collection in ("", deps.lease.collection.name) for c in changes):
-                with contextlib.suppress(PyMongoError):
-                    deps.lease.reclaim()  # our lease was deleted under us: ours again, unless someone took it
-        verdict = RunwayCollectionsChangedError(text, undone=undone)
-        verdict.__cause__ = error
-        return verdict
-
-    def _read_catalog(self) -> dict[str, Any] | None:
-        try:
-            with pymongo.timeout(CATALOG_BUDGET_S):
-                return catalog(self.deps.target.database, self.deps.guard.names)
-        except PyMongoError:  # the step's own error (a lost server) says what matters
-            return None
+    @property
+    def tampered(self) -> bool:
+        """A step of this run changed runway's collections in a way that was not undone (engine/guard.py)."""
+        return self.watch.tampered
 
     def _new_record(self, step: Step, checksum: str) -> MigrationRecord:
         return MigrationRecord(version=step.version, name=step.name, checksum=checksum,

@@ -13,6 +13,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
+from bson import ObjectId
 from pymongo.errors import PyMongoError
 
 from runway_tui.engine.errors import StepFailedError
@@ -65,7 +66,7 @@ class GroupRun:
                 runner._commit(session)
         except BaseException as exc:  # noqa: BLE001 - every way out of the run is a recorded attempt
             if self.current is not None:
-                exc = runner._explained(self.current[0], exc)
+                exc = runner.watch.explained(self.current[0], exc)
             failure = self._failed(exc)
             if failure is not None:
                 raise failure from exc
@@ -80,7 +81,6 @@ class GroupRun:
         from runway_tui.engine.runner import _ms, _session_misuse
 
         runner, deps, session = self.runner, self.deps, self.session
-        runner._last_of_run = index == len(self.steps)
         deps.lease.check()
         row = self.rows.get(step.version)
         if row is None or row.script is None:
@@ -90,7 +90,8 @@ class GroupRun:
         started = time.monotonic()
         self.current = (step, row.record, row.script.checksum or "", started)
         with runner._environment(row.script):
-            runner._watch_begin()
+            runner._attempt = ObjectId()
+            runner.watch.begin(last_of_run=index == len(self.steps))
             try:
                 with allowed(), runner._captured(step):
                     module, checksum = runner.deps.loader.load(step, row.script.path)
@@ -98,13 +99,13 @@ class GroupRun:
                     function = runner._entry_point(step, row.script, module)
             except BaseException as exc:  # noqa: BLE001 - the guard says whether it touched our collections
                 with deferred():
-                    verdict = runner._watch_end(step, exc)
+                    verdict = runner.watch.end(step, exc)
                 if verdict is exc:
                     raise
                 raise verdict from exc
-            runner._watch_pause()
+            runner.watch.pause()
             before = runner._read_model(step, row.record, checksum)
-            runner._call_watched(step, function, session, transaction)
+            runner.watch.call(step, function, session, transaction)
         with deferred():
             misuse = _session_misuse(session, transaction)
             if misuse is not None:
@@ -114,7 +115,7 @@ class GroupRun:
             entry = runner._entry(step, before, duration)
             self.writes.append((runner._success_write(step, row.record, checksum, duration, entry), step))
             self.attempts[step.version] = self.current
-            runner._watch_verdict(step)
+            runner.watch.verdict(step)
         self.done.append((step, duration))
         self.written.append(entry)
 
