@@ -161,9 +161,7 @@ class MigrationApp:
         self.sessions: RunSession | None = None  # the operation's session while it holds the lock (connect)
         self.session = _mongorunway_session(self)  # Mongorunway's `app.session` accessors
         if config.event_handlers and project_code:  # a mongorunway.yaml's app_events, before StartingEvent
-            from runway_tui.compat.mongorunway.events import subscribe_configured
-
-            subscribe_configured(self)
+            _subscribe_mongorunway_handlers(self)
         if connect:
             self.connect()
 
@@ -826,6 +824,14 @@ class MigrationApp:
 
         with self._guard_connection():
             return collection_detail(self, name, sample)
+
+
+def _subscribe_mongorunway_handlers(app: MigrationApp) -> None:
+    """A mongorunway.yaml's `app_events` handlers (compat/mongorunway/events.py); wired through engine/plugins.py
+    by the lead at the merge of issue 19."""
+    from runway_tui.compat.mongorunway.events import subscribe_configured
+
+    subscribe_configured(app)
 
 
 def _mongorunway_session(app: MigrationApp) -> Any:
