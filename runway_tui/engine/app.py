@@ -215,7 +215,7 @@ class MigrationApp:
                            self.session_id.hex(), (config.config_path.parent, config.scripts_dir.parent),
                            config.config_path.parent)
         journal = RunJournal(self.audit_entry, self.evidence_written, self.runner_document, self.collections_changed)
-        return RunDeps(self.store, self.lock, RunEvents(self, self.emit, self.log), self.now, self.identity,
+        return RunDeps(self.store, self.lock, RunEvents(self, self.emit, self.log), self.now, lambda: self.identity,
                        self.sessions, self.redact, ScriptLoader(), self.guard, target, journal)
 
     @classmethod
@@ -338,8 +338,8 @@ class MigrationApp:
 
     def _operation_context(self) -> Operation:
         """What the command functions (engine/run/commands.py) work with."""
-        return Operation(self._writing, self.store, self.lock, self.scripts, self.config.scripts_dir, self.identity,
-                         self.now, lambda: self._sync()[1], self.status,
+        return Operation(self._writing, self.store, self.lock, self.scripts, self.config.scripts_dir,
+                         lambda: self.identity, self.now, lambda: self._sync()[1], self.status,
                          lambda: self._read_evidence(under_lock=True), self._keep_evidence, self.audit_entry,
                          self.evidence_written, self.log, lambda name: self.emit(StateChangedEvent(self, name)))
 

@@ -291,7 +291,7 @@ class StepRunner:
         """What a step that succeeded records: its record's new fields, its audit entry, its source."""
         deps = self.deps
         if step.direction is Direction.UP:
-            fields = RecordChange.applied(deps.clock(), deps.identity, checksum, duration_ms=duration, name=step.name,
+            fields = RecordChange.applied(deps.clock(), deps.identity(), checksum, duration_ms=duration, name=step.name,
                                           description=step.description, run_id=deps.lease.owner).fields
             expect_state = [State.PENDING.value, State.APPLYING.value, None]  # None: a Mongorunway record
         else:

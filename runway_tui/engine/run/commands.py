@@ -20,7 +20,7 @@ def mark(op: Operation, version: int, *, applied: bool) -> MigrationRecord:
         if row is None:
             raise UsageError(f"version {version} does not exist (neither a file nor a record)")
         before = row.record.read_model if row.record else None
-        change = (RecordChange.applied(op.now(), op.identity, row.script.checksum if row.script else None)
+        change = (RecordChange.applied(op.now(), op.identity(), row.script.checksum if row.script else None)
                   if applied else RecordChange.pending())
         if row.record is None:
             assert row.script is not None
@@ -64,7 +64,7 @@ def baseline(op: Operation, to: int) -> list[int]:
                                                         row.script.description, False))
             before = op.store.records.get(version)
             assert before is not None
-            change = RecordChange.applied(op.now(), op.identity, row.script.checksum if row.script else None)
+            change = RecordChange.applied(op.now(), op.identity(), row.script.checksum if row.script else None)
             op.store.records.update(version, change.fields)
             op.audit("BaselineTransaction", before.read_model)
             recorded.append(version)

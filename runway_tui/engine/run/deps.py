@@ -67,7 +67,7 @@ class RunDeps:
     lease: MigrationLock
     events: RunEvents
     clock: Callable[[], dt.datetime]
-    identity: str  # user@host, recorded with an applied record
+    identity: Callable[[], str]  # user@host, recorded with an applied record (read at each step)
     sessions: RunSession
     redact: Callable[[str], str]
     loader: ScriptLoader

@@ -31,7 +31,7 @@ class Operation:
     lease: MigrationLock
     scripts: ScriptDirectory
     scripts_dir: Path
-    identity: str
+    identity: Callable[[], str]  # user@host, read when a command writes
     now: Callable[[], dt.datetime]
     synced_status: Callable[[], StatusReport]  # refresh's changes written, then the status (under the lock)
     status: Callable[[], StatusReport]
