@@ -106,7 +106,10 @@ def main() -> int:
     parser.add_argument("--this", type=Path, default=REPO, help="the tree measured against it (default: this one)")
     parser.add_argument("--n", type=int, action="append", help="migrations per run (repeatable; default 300)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--group", action="store_true",
+                        help="also `up --all --group` and `down --all --group` (one transaction per run)")
     args = parser.parse_args()
+    modes = {"": (), " --group": ("--group",)} if args.group else {"": ()}
     trees = {"this": args.this.resolve(), "baseline": args.baseline.resolve()}
     workdir = CACHE / "ab"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -119,17 +122,21 @@ def main() -> int:
             cpus: dict[tuple[str, str], list[float]] = {}
             for rep in range(args.repeat):
                 for label in (("this", "baseline") if rep % 2 == 0 else ("baseline", "this")):
-                    database = f"ab_{label}_{n}_{rep}"
-                    config = workload.write_runway(workdir / database, n, daemon.uri, database)
-                    for phase in ("up", "down"):
-                        wall, cpu = run(trees[label], config, daemon.process.pid, phase, "--all")
-                        times.setdefault((label, phase), []).append(wall)
-                        cpus.setdefault((label, phase), []).append(cpu)
-            for phase in ("up", "down"):
+                    for mode, flags in modes.items():
+                        database = f"ab_{label}_{n}_{rep}{mode.replace(' --', '_')}"
+                        config = workload.write_runway(workdir / database, n, daemon.uri, database)
+                        for direction in ("up", "down"):
+                            phase = direction + mode
+                            wall, cpu = run(trees[label], config, daemon.process.pid, direction, "--all", *flags)
+                            times.setdefault((label, phase), []).append(wall)
+                            cpus.setdefault((label, phase), []).append(cpu)
+            for phase in [direction + mode for mode in modes for direction in ("up", "down")]:
                 for what, figures in (("wall", times), ("CPU", cpus)):
                     this = statistics.median(figures[("this", phase)])
                     base = statistics.median(figures[("baseline", phase)])
-                    print(f"N={n} {phase} --all, {what}: this {this:.2f} s, baseline {base:.2f} s, "
+                    direction, _, group = phase.partition(" ")
+                    shown = f"{direction} --all" + (f" {group}" if group else "")
+                    print(f"N={n} {shown}, {what}: this {this:.2f} s, baseline {base:.2f} s, "
                           f"{(this - base) / base * 100:+.1f} % ({(this - base) / n * 1000:+.2f} ms per step); "
                           f"samples this {[round(t, 2) for t in figures[('this', phase)]]}, "
                           f"baseline {[round(t, 2) for t in figures[('baseline', phase)]]}", flush=True)

@@ -11,7 +11,8 @@ _register_mongorunway()
 
 from runway_tui.application import use_cases  # noqa: E402  (after the registration above, on purpose)
 from runway_tui.compat.mongorunway.api import MigrationService  # noqa: E402
-from runway_tui.engine.app import MigrationApp, MigrationSession  # noqa: E402
+from runway_tui.compat.mongorunway.session import MigrationSession  # noqa: E402
+from runway_tui.engine.app import MigrationApp  # noqa: E402
 from runway_tui.engine.config import AppConfig, Config, load_config  # noqa: E402
 from runway_tui.engine.errors import ExitCode, RunwayError  # noqa: E402
 from runway_tui.engine.events import (  # noqa: E402

@@ -14,6 +14,7 @@ The server and what runway keeps in it
 - embedded.py        the embedded SecantusDB daemon (a child process, never imported)
 - embedded_reaper.py stops a folder's idle embedded daemon after its grace period
 - connection.py      client creation and server capabilities (topology, transactions)
+- store/             everything runway keeps in MongoDB behind one protocol (MigrationStore), both shapes
 - repository.py      migrations collection and append-only audit log
 - storage.py         which repository and audit journal an application uses (runway's or a compat shape)
 - sources.py         the source of each applied file, kept beside its record
@@ -38,9 +39,10 @@ Many databases
 - fleet/             one project, many tenant databases on several clusters: waves, caps, a shared run record
 
 Doing
-- app.py             MigrationApp: the API; MigrationSession: Mongorunway-style accessors
+- app.py             MigrationApp: the API (MigrationSession lives in compat/mongorunway/session.py)
 - factory.py         create_app
-- runner.py          runs one step (transaction covering the state write when possible)
+- runner.py          runs one step (transaction covering the state write when possible), over run/deps.py
+- run/               the runner's narrow dependencies, its session, --group, and the command functions
 - context.py         what a migration's upgrade(ctx) / downgrade(ctx) receives
 - capture.py         what a migration prints goes to the live log
 - interrupts.py      Ctrl-C and SIGTERM held while a step is recorded
@@ -73,8 +75,4 @@ Shared
 - uri.py             masking of MongoDB URIs
 - limits.py          bounds every layer shares (BSON's 64-bit integers)
 - plugins.py         the registries compat fills: config readers, script formats, store shapes, startup hooks
-
-The seed's old paths (re-exports of compat/mongorunway/api.py)
-- service.py         MigrationService
-- use_cases.py       refresh, upgrade, downgrade, check
 """

@@ -20,8 +20,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from pymongo.errors import PyMongoError
+
 from runway_tui.engine.document_cells import MAX_COLUMNS, Cell, field_counts, row_of
-from runway_tui.engine.inspect_values import InspectInputError, InspectRefusedError, to_extended_json
+from runway_tui.engine.inspect_values import InspectInputError, to_extended_json
+from runway_tui.engine.store import driver_errors
 
 if TYPE_CHECKING:
     from runway_tui.engine.inspect_redaction import Redactor
@@ -84,14 +87,14 @@ class AggregateResults:
         wanted = self._page_size + 1 - len(self._ahead)
         if self._cursor is None and not self._done:  # closed before the server's last batch
             raise InspectInputError("aggregate: this run was stopped; press Enter in the pipeline to run it again")
-        try:
-            with self._reading("aggregate"):
+        with self._reading("aggregate"):
+            try:
                 batch = [*self._ahead, *islice(self._cursor, max(wanted, 0))] if not self._done else list(self._ahead)
-        except InspectRefusedError as exc:
-            if "cursor" in str(exc).lower() and "not found" in str(exc).lower():
-                raise InspectInputError("aggregate: the server forgot these results (idle too long); press Enter "
-                                        "in the pipeline to run it again") from None
-            raise
+            except PyMongoError as exc:
+                if driver_errors.cursor_lost(exc):
+                    raise InspectInputError("aggregate: the server forgot these results (idle too long); press "
+                                            "Enter in the pipeline to run it again") from None
+                raise
         self._done = self._done or len(batch) <= self._page_size
         self._ahead = batch[self._page_size:]
         shown = [self._redactor.apply(doc) for doc in batch[: self._page_size]]

@@ -27,6 +27,7 @@ from bson.binary import Binary, UuidRepresentation
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from runway_tui.engine import plugins
 from runway_tui.engine.audit_filter import ActionError, AuditFilter
 from runway_tui.engine.config import AppConfig
 from runway_tui.engine.connection import ServerInfo, make_client, probe_server, unreachable
@@ -55,7 +56,7 @@ from runway_tui.engine.events import (
     StartingEvent,
     StateChangedEvent,
 )
-from runway_tui.engine.evidence import EvidenceStore, Reading
+from runway_tui.engine.evidence import Reading
 from runway_tui.engine.guard import OwnCollectionsGuard
 from runway_tui.engine.lock import MigrationLock, ServerClock
 from runway_tui.engine.messages import exception_message, visible
@@ -78,18 +79,21 @@ from runway_tui.engine.models import (
 from runway_tui.engine.planner import Expected, plan_steps
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.record_files import file_of
-from runway_tui.engine.repository import STATE_CHANGES, StepStore
+from runway_tui.engine.repository import STATE_CHANGES
+from runway_tui.engine.run import commands
+from runway_tui.engine.run.deps import RunDeps, RunEvents, RunJournal, RunTarget
+from runway_tui.engine.run.loading import ScriptLoader
+from runway_tui.engine.run.operation import Operation
+from runway_tui.engine.run.session import RunSession
 from runway_tui.engine.runner import DATE_FMT, StepRunner, utcnow
 from runway_tui.engine.runners import runner_document
 from runway_tui.engine.scripts import ScriptDirectory
-from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.state_at import StateAt
 from runway_tui.engine.status import compute_status
-from runway_tui.engine.storage import storage_for
+from runway_tui.engine.storage import store_for
+from runway_tui.engine.store import driver_errors
 from runway_tui.engine.timespec import TimeSpec, TimeSpecError, resolve_time
 from runway_tui.engine.uri import mask_uri, scrub
-from runway_tui.engine.vocabulary import remedy
-from runway_tui.engine.watch import own_collections
 from runway_tui.version import __version__
 
 if TYPE_CHECKING:
@@ -155,12 +159,11 @@ class MigrationApp:
         self._status_after_run: StatusReport | None = None
         self._embedded: EmbeddedServer | None = None
         self._server_info: ServerInfo | None = None
-        self.run_session: ClientSession | None = None  # set while an operation holds the lock
-        self.session = MigrationSession(self)
-        if config.event_handlers and project_code:  # a mongorunway.yaml's app_events, before StartingEvent
-            from runway_tui.compat.mongorunway.events import subscribe_configured
-
-            subscribe_configured(self)
+        self.sessions: RunSession | None = None  # the operation's session while it holds the lock (connect)
+        self.session: Any = plugins.session_for(self)  # Mongorunway's `app.session` accessors (compat fills it)
+        if project_code:  # e.g. a mongorunway.yaml's app_events, subscribed before StartingEvent
+            for hook in plugins.startup_hooks():
+                hook(self)
         if connect:
             self.connect()
 
@@ -188,20 +191,34 @@ class MigrationApp:
             raise
         self.database = self.client[self.config.database]
         # ours, or Mongorunway's exact shapes with our fields beside them (compat: mongorunway)
-        self.repository, self.journal = storage_for(self.config, self.database)
-        self.sources = SourceStore(self.database, self.config.migrations_collection, self.config.secrets)
+        self.store = store_for(self.config, self.client, self.database,
+                               combined=self.server_info.supports_client_bulk_write)
+        self.repository, self.journal, self.sources = self.store.records, self.store.audit, self.store.sources
+        assert self.store.evidence is not None
+        self.evidence = self.store.evidence
         timeouts = self.config.timeouts
-        self.lock = MigrationLock(self.database[self.config.lock_collection],
+        self.lock = MigrationLock(self.store.lease,
                                   ServerClock(lambda: self.client.admin.command("hello"), self.server_info.local_time),
                                   user=self.user, host=self.host, pid=os.getpid(),
                                   ttl_s=timeouts.lock_ttl_s, wait_s=timeouts.lock_wait_s, client=self.front_end)
-        self.store = StepStore(self.client, self.repository, self.journal, self.lock.collection,
-                               self.sources.collection, combined=self.server_info.supports_client_bulk_write)
-        # each version's newest state change in the audit log, kept readable at any size (engine/evidence.py)
-        self.evidence = EvidenceStore(self.database, self.config.auditlog_collection, self.journal)
-        self.guard.configure(self.database.name, own_collections(self))
-        self.runner = StepRunner(self)
+        # the one answer to "which collections are runway's": the watch, pane 2, the explorer and the guard
+        self.own_collections = self.store.own_collections()
+        self.guard.configure(self.database.name, self.own_collections.names)
+        self.sessions = RunSession(self.client)
+        self.runner = StepRunner(self._run_deps())
+        self.operation = self._operation_context()
         self.emit(StartingEvent(self))
+
+    def _run_deps(self) -> RunDeps:
+        """What the step runner may use (engine/run/deps.py): the store, the lease, the session, the clock..."""
+        assert self.sessions is not None
+        config = self.config
+        target = RunTarget(self.database, self.client, self.name, self.server_info.supports_transactions,
+                           self.session_id.hex(), (config.config_path.parent, config.scripts_dir.parent),
+                           config.config_path.parent)
+        journal = RunJournal(self.audit_entry, self.evidence_written, self.runner_document, self.collections_changed)
+        return RunDeps(self.store, self.lock, RunEvents(self, self.emit, self.log), self.now, lambda: self.identity,
+                       self.sessions, self.redact, ScriptLoader(), self.guard, target, journal)
 
     @classmethod
     def open(cls, config: AppConfig, **kwargs: Any) -> MigrationApp:
@@ -306,6 +323,28 @@ class MigrationApp:
             pid=runner.pid if runner else self.lock.pid, overrides=() if runner else self._overrides,
             detail=self.redact(detail) if detail else None, id=entry_id if entry_id is not None else ObjectId())
 
+    @contextlib.contextmanager
+    def _writing(self, action: str, name: str, *, lease: bool = True, exclusive: bool = True,
+                 connection: bool = True, exclusive_as: str | None = None) -> Iterator[None]:
+        """The ritual of every writing operation, once: refused when read-only, one at a time, under the
+        migration lock (`lease`), driver errors translated (`connection`)."""
+        self._writable(action)
+        with contextlib.ExitStack() as stack:
+            if exclusive:
+                stack.enter_context(self._exclusive(exclusive_as or name))
+            if lease:
+                stack.enter_context(self._locked(name))
+            if connection:
+                stack.enter_context(self._guard_connection())
+            yield
+
+    def _operation_context(self) -> Operation:
+        """What the command functions (engine/run/commands.py) work with."""
+        return Operation(self._writing, self.store, self.lock, self.scripts, self.config.scripts_dir,
+                         lambda: self.identity, self.now, lambda: self._sync()[1], self.status,
+                         lambda: self._read_evidence(under_lock=True), self._keep_evidence, self.audit_entry,
+                         self.evidence_written, self.log, lambda name: self.emit(StateChangedEvent(self, name)))
+
     def _writable(self, action: str) -> None:
         if self.read_only:
             raise ReadOnlyError(f"application {self.name!r} is read-only: refusing to {action} "
@@ -345,20 +384,19 @@ class MigrationApp:
 
         # One session for the whole operation: each step's transaction runs on it, and its id is
         # written with the lease (no extra round trip) so a runner taking over after a crash can end it.
-        self.run_session = self.client.start_session()
+        assert self.sessions is not None
+        session = self.sessions.open()
         try:
             with self._guard_connection("to take the migration lock"):
-                self.lock.acquire(operation, waiting, txn_session=self.run_session.session_id)
+                self.lock.acquire(operation, waiting, txn_session=session.session_id)
         except BaseException:
-            self._end_run_session()
+            self.sessions.end()
             raise
         self.emit(LockAcquiredEvent(self, operation))
         try:
             with self._guard_connection("to create the engine's indexes"):
                 if not self._indexes_ready:
-                    self.repository.ensure_indexes()
-                    self.journal.ensure_indexes()
-                    self.sources.ensure_indexes()
+                    self.store.ensure_indexes()
                     self._indexes_ready = True
             if self.lock.took_over is not None:
                 with self._guard_connection("to record the lease taken over"):
@@ -366,7 +404,7 @@ class MigrationApp:
             yield
         finally:
             self.lock.release()
-            self._end_run_session()
+            self.sessions.end()
             self.emit(LockReleasedEvent(self, operation))
 
     def _record_take_over(self, previous: LockInfo, operation: str) -> None:
@@ -383,25 +421,18 @@ class MigrationApp:
         LockWaitCancelledError within about a second and runs nothing. No effect once the lock is held."""
         self._cancel_wait.set()
 
-    def _end_run_session(self) -> None:
-        session, self.run_session = self.run_session, None
-        if session is not None:
-            with contextlib.suppress(PyMongoError), pymongo.timeout(1.0):  # the server may be gone
-                session.end_session()
+    @property
+    def run_session(self) -> ClientSession | None:
+        """The session of the operation holding the lock (engine/run/session.py owns and replaces it)."""
+        return self.sessions.current if self.sessions is not None else None
 
     @contextlib.contextmanager
     def _guard_connection(self, doing: str = "") -> Iterator[None]:
         """Driver connection errors become one clear 'cannot reach the server' error; any other server
         error one line saying what was being done (never an 'internal error' with a traceback)."""
-        try:
+        with driver_errors.translated(doing, address=self.shown_address, redact=self.redact,
+                                      application=self.config.name):
             yield
-        except ConnectionFailure as exc:
-            raise unreachable(self.shown_address, exc, self.config) from None
-        except PyMongoError as exc:
-            reason = getattr(exc, "details", None) or {}
-            text = reason.get("errmsg") or str(exc).split(", Timeout:")[0]
-            code = f" ({reason.get('codeName') or reason.get('code')})" if reason.get("code") is not None else ""
-            raise StepFailedError(self.redact(f"the server refused {doing or 'the operation'}{code}: {text}")) from None
 
     # ------------------------------------------------------------------ inspection (never writes)
     def status(self, lease: LockInfo | None | object = _UNREAD) -> StatusReport:
@@ -547,12 +578,12 @@ class MigrationApp:
     def watch_changes(self) -> ChangeWatch:
         """A change stream on runway's own collections, already open (engine/watch.py): another operator's
         changes from now on. Raises ChangeStreamError where there is none (a standalone server)."""
-        from runway_tui.engine.watch import ChangeWatch, own_collections
+        from runway_tui.engine.watch import ChangeWatch
 
         if not self.server_info.supports_change_streams:
             raise ChangeStreamError(f"the server at {self.shown_address} is {self.server_info.topology}: no change "
                                     "streams")
-        return ChangeWatch(self.database, own_collections(self), self.shown_address, self.redact).open()
+        return ChangeWatch(self.database, self.own_collections.meanings(), self.shown_address, self.redact).open()
 
     def ping(self) -> bool:
         try:
@@ -563,6 +594,7 @@ class MigrationApp:
 
     # ------------------------------------------------------------------ commands
     def create_migration_file_template(self, name: str, description: str | None = None) -> Path:
+        """A new migration file from the template (files only: works before `connect`)."""
         self._writable("create a migration file")
         path = self.scripts.create_template(name, description)
         self.log("info", f"created {path}")
@@ -570,8 +602,7 @@ class MigrationApp:
 
     def refresh(self) -> RefreshReport:
         """Synchronise files with the migrations collection (one bulk write) and report what was found."""
-        self._writable("refresh the migrations collection")
-        with self._exclusive("refresh"), self._locked("refresh"), self._guard_connection():
+        with self._writing("refresh the migrations collection", "refresh"):
             report, _status = self._sync()
             self._keep_evidence()  # a log older than its summary gets one (engine/evidence.py)
         self.emit(RefreshDoneEvent(self, report))
@@ -688,8 +719,7 @@ class MigrationApp:
         return len(self.downgrade(all_=True).completed)
 
     def _run(self, direction: Direction, expect: Expected | None = None, **request: Any) -> RunResult:
-        self._writable(f"run {direction.value} steps")
-        with self._exclusive(f"run {direction.value}"), self._locked(direction.value), self._guard_connection():
+        with self._writing(f"run {direction.value} steps", direction.value, exclusive_as=f"run {direction.value}"):
             planned_at = self._planned_at
             _refresh, report = self._sync()  # a new file is pending without a separate refresh, same lock
             rows = {r.version: r for r in report.rows if r.script is not None and not r.script.is_broken}
@@ -752,153 +782,23 @@ class MigrationApp:
 
     def mark(self, version: int, *, applied: bool) -> MigrationRecord:
         """Record a migration as applied or pending without running it (audited)."""
-        self._writable(f"mark version {version}")
-        with self._exclusive("mark"), self._locked("mark"), self._guard_connection():
-            _refresh, status = self._sync()
-            row = next((r for r in status.rows if r.version == version), None)
-            if row is None:
-                raise UsageError(f"version {version} does not exist (neither a file nor a record)")
-            before = row.record.read_model if row.record else None
-            state = State.APPLIED if applied else State.PENDING
-            fields: dict[str, Any] = {"is_applied": applied, "state": state.value, "error": None, "runner": None}
-            if applied:
-                fields.update(applied_at=self.now(), applied_by=self.identity)
-                if row.script and row.script.checksum:
-                    fields["checksum"] = row.script.checksum
-            else:
-                fields.update(applied_at=None, applied_by=None)
-            if row.record is None:
-                assert row.script is not None
-                self.repository.upsert(MigrationRecord(version, row.script.name, row.script.checksum or "",
-                                                       row.script.description, applied, state))
-            self.repository.update(version, fields)
-            record = self.repository.get(version)
-            assert record is not None
-            entry = self.audit_entry("MarkAppliedTransaction" if applied else "MarkPendingTransaction",
-                                     before or record.read_model)
-            self.journal.append(entry)
-            self.evidence_written(entry)
-            self._keep_evidence()
-        self.log("warning", f"marked {record.name} as {state.value} by hand")
-        self.emit(StateChangedEvent(self, "mark"))
-        return record
+        return commands.mark(self.operation, version, applied=applied)
 
     def baseline(self, to: int) -> list[int]:
-        """Record every version up to `to` as applied without running it (audited, one entry per version):
-        adopting a database that another tool or hand-run scripts brought to a known version. Returns the
-        versions recorded; those already applied are left as they are."""
-        self._writable(f"baseline to version {to}")
-        with self._exclusive("baseline"), self._locked("baseline"), self._guard_connection():
-            _refresh, status = self._sync()
-            known = sorted({r.version for r in status.rows if r.version is not None})
-            if to not in known:
-                listing = ", ".join(map(str, known[:8])) + (" ..." if len(known) > 8 else "") or "none"
-                raise UsageError(f"version {to} does not exist (known versions: {listing}); baseline to an "
-                                 "existing version")
-            rows = [r for r in status.rows if r.version is not None and r.version <= to and not r.is_applied]
-            problems = [f"{r.script.path.name}: {r.script.problem}" for r in rows
-                        if r.script is not None and r.script.is_broken]
-            problems += [f"{r.name} is {r.state}; first resolve it: {remedy('mark-either', r.version)}"
-                         for r in rows if Problem.FAILED in r.problems]
-            if problems:
-                raise BlockedError(f"refusing to baseline to {to}: " + "; ".join(problems) + "; nothing was recorded")
-            recorded = []
-            for row in rows:
-                version = row.version
-                assert version is not None
-                if row.record is None:
-                    assert row.script is not None
-                    self.repository.upsert(MigrationRecord(version, row.script.name, row.script.checksum or "",
-                                                           row.script.description, False))
-                before = self.repository.get(version)
-                assert before is not None
-                fields: dict[str, Any] = {"is_applied": True, "state": State.APPLIED.value, "error": None,
-                                          "applied_at": self.now(), "applied_by": self.identity, "runner": None}
-                if row.script is not None and row.script.checksum:
-                    fields["checksum"] = row.script.checksum
-                self.repository.update(version, fields)
-                entry = self.audit_entry("BaselineTransaction", before.read_model)
-                self.journal.append(entry)
-                self.evidence_written(entry)
-                recorded.append(version)
-            if recorded:
-                self._keep_evidence()
-        if recorded:
-            self.log("warning", f"baseline: recorded {len(recorded)} migration(s) up to version {to} as applied "
-                                "without running them")
-        self.emit(StateChangedEvent(self, "baseline"))
-        return recorded
+        """Record every version up to `to` as applied without running it (engine/run/commands.py)."""
+        return commands.baseline(self.operation, to)
 
     def accept(self, version: int) -> MigrationRecord:
         """Accept an applied migration's edited file: store its current checksum (audited)."""
-        self._writable(f"accept version {version}")
-        with self._exclusive("accept"), self._locked("accept"), self._guard_connection():
-            row = next((r for r in self.status().rows if r.version == version), None)
-            if row is None or row.record is None:
-                raise UsageError(f"version {version} has no record in the database; nothing to accept")
-            if row.script is None or row.script.is_broken or not row.script.checksum:
-                raise UsageError(f"version {version}: the file is missing or broken; nothing to accept")
-            if Problem.DRIFT not in row.problems:
-                raise UsageError(f"version {version} has no checksum drift; nothing to accept")
-            before = row.record.read_model
-            self.repository.update(version, {"checksum": row.script.checksum,
-                                             "description": row.script.description})
-            self.journal.append(self.audit_entry("AcceptChecksumTransaction", before))
-            record = self.repository.get(version)
-            assert record is not None
-        self.log("warning", f"accepted the edited file of {record.name} (checksum {before.checksum} -> "
-                            f"{record.checksum})")
-        self.emit(StateChangedEvent(self, "accept"))
-        return record
+        return commands.accept(self.operation, version)
 
     def forget(self, version: int) -> MigrationRecord:
-        """Remove the record of a migration whose file is gone (an orphan), without running anything (audited).
-
-        Refresh never does this itself; a record whose file may still exist is refused, since forgetting it
-        would only lose its state (the file would come back as new)."""
-        self._writable(f"forget version {version}")
-        with self._exclusive("forget"), self._locked("forget"), self._guard_connection():
-            record = self.repository.get(version)
-            if record is None:
-                raise UsageError(f"version {version} has no record in the database; nothing to forget")
-            path = file_of(record, self.scripts.scan(), self.config.scripts_dir)
-            if path is not None:
-                raise UsageError(f"version {version}: its file {path.name} exists; forget only removes the record "
-                                 f"of a deleted file. To revert it, step down, or record it as pending: "
-                                 f"{remedy('mark', version, 'pending')}")
-            self._read_evidence(under_lock=True)  # our entry about it is dated after its newest
-            self.repository.remove(version)
-            self.journal.append(self.audit_entry("ForgetTransaction", record.read_model))
-        self.log("warning", f"forgot the record of {record.name} (was {record.state.value}; its file is missing)")
-        self.emit(StateChangedEvent(self, "forget"))
-        return record
+        """Remove the record of a migration whose file is gone (an orphan), without running anything (audited)."""
+        return commands.forget(self.operation, version)
 
     def unlock(self, *, force: bool = False) -> LockInfo | None:
         """Remove an expired lease, or any lease with `force` (audited). Returns what was removed."""
-        self._writable("unlock")
-        with self._exclusive("unlock"), self._guard_connection():
-            holder = self.lock.info()
-            if holder is None:
-                return None
-            if not holder.expired and not force:
-                if holder.looks_dead:
-                    raise UsageError(f"the migration lock held by {holder.who} has not expired, but "
-                                     f"{holder.gone_reason()}: that runner looks dead; to remove its lock now: "
-                                     f"{remedy('unlock-force')}")
-                raise UsageError(f"the migration lock held by {holder.who} has not expired and that runner renews "
-                                 f"it: it is released when that run finishes; to take it away anyway (that run then "
-                                 f"stops before its next write): {remedy('unlock-force')}")
-            removed = self.lock.force_release(only_expired=not force)
-            if removed:
-                state = "expired unreleased" if removed.expired else "live" + (
-                    f", but {removed.gone_reason()}" if removed.looks_dead else "")
-                detail = f"removed the lease of {removed.who} for '{removed.operation}': it was {state}"
-                self.journal.append(self.audit_entry("ForceUnlockTransaction" if force else "UnlockTransaction",
-                                                     None, detail=detail))
-        if removed:
-            self.log("warning", f"removed the migration lock held by {removed.holder}")
-            self.emit(StateChangedEvent(self, "unlock"))
-        return removed
+        return commands.unlock(self.operation, force=force)
 
     # ------------------------------------------------------------------ database overview (read only)
     def database_overview(self) -> list[dict[str, Any]]:
@@ -926,40 +826,6 @@ class MigrationApp:
 
         with self._guard_connection():
             return collection_detail(self, name, sample)
-
-
-class MigrationSession:
-    """State accessors in Mongorunway's shape (`app.session.get_current_version()`...)."""
-
-    uses_auditlog = True
-
-    def __init__(self, app: MigrationApp) -> None:
-        self._app = app
-
-    def get_current_version(self) -> int | None:
-        return self._app.repository.current_version()
-
-    def get_all_migration_models(self) -> list[MigrationReadModel]:
-        return [r.read_model for r in self._app.repository.all()]
-
-    def get_migration_models_by_flag(self, is_applied: bool) -> list[MigrationReadModel]:
-        return [m for m in self.get_all_migration_models() if m.is_applied is is_applied]
-
-    def get_migration_model_by_version(self, version: int) -> MigrationReadModel | None:
-        record = self._app.repository.get(version)
-        return record.read_model if record else None
-
-    def history(self, start: dt.datetime | None = None, end: dt.datetime | None = None, limit: int | None = 10,
-                ascending_date: bool = False) -> Iterator[MigrationAuditlogEntry]:
-        yield from self._app.journal.history(limit=limit, ascending=ascending_date, start=start, end=end)
-
-    @property
-    def scripts_dir(self) -> Path:
-        return self._app.config.scripts_dir
-
-    @property
-    def app(self) -> MigrationApp:
-        return self._app
 
 
 def _waiting_line(holder: LockInfo, wait_s: float, now: dt.datetime) -> str:

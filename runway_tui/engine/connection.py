@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import MongoClient
-from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import ConfigurationError, PyMongoError
 
 from runway_tui.engine.config import AppConfig
-from runway_tui.engine.errors import AuthenticationError, ConfigError, ServerUnreachableError
+from runway_tui.engine.errors import ConfigError, ServerUnreachableError
+from runway_tui.engine.store import driver_errors
 from runway_tui.engine.uri import mask_uri, scrub
 
 AUTH_FAILED = 18
@@ -72,16 +73,9 @@ def probe_server(client: MongoClient[dict[str, Any]], app: AppConfig, shown_uri:
     try:
         hello = client.admin.command("hello")
         build = client.admin.command("buildInfo")
-    except OperationFailure as exc:
-        if exc.code == AUTH_FAILED:
-            raise AuthenticationError(
-                f"{mask_uri(shown_uri)}: authentication failed; check the user name and password "
-                f"(application {app.name!r})") from None
-        raise ServerUnreachableError(f"{mask_uri(shown_uri)}: {scrub(str(exc), app.secrets)}") from None
-    except ConnectionFailure as exc:
-        raise unreachable(shown_uri, exc, app) from None
     except PyMongoError as exc:
-        raise ServerUnreachableError(f"{mask_uri(shown_uri)}: {scrub(str(exc), app.secrets)}") from None
+        raise driver_errors.connect_failed(mask_uri(shown_uri), exc, lambda text: scrub(text, app.secrets),
+                                           app.name) from None
     if hello.get("msg") == "isdbgrid":
         topology = "sharded"
     elif hello.get("setName"):
@@ -95,6 +89,5 @@ def probe_server(client: MongoClient[dict[str, Any]], app: AppConfig, shown_uri:
 
 
 def unreachable(uri: str, exc: BaseException, app: AppConfig) -> ServerUnreachableError:
-    reason = scrub(str(exc).split(", Timeout:")[0], app.secrets)
-    return ServerUnreachableError(
-        f"cannot reach the server at {mask_uri(uri)} (application {app.name!r}): {reason[:300]}")
+    """The server of `app` cannot be reached (engine/store/driver_errors.py words it)."""
+    return driver_errors.unreachable(mask_uri(uri), exc, lambda text: scrub(text, app.secrets), app.name)

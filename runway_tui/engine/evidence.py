@@ -31,7 +31,9 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from runway_tui.engine.models import AuditEvidence
-from runway_tui.engine.repository import STATE_CHANGES, AuditJournal
+from runway_tui.engine.repository import STATE_CHANGES
+from runway_tui.engine.store.collections import AUDIT, OwnCollection
+from runway_tui.engine.store.protocol import AuditStore
 
 SUFFIX = "_evidence"
 SUMMARY_ID = "summary"
@@ -57,9 +59,12 @@ class Reading:
 class EvidenceStore:
     """The summary of the audit log's evidence; `read` never writes, `seal` runs under the migration lock."""
 
-    def __init__(self, database: Database[dict[str, Any]], auditlog_collection: str, journal: AuditJournal) -> None:
+    def __init__(self, database: Database[dict[str, Any]], auditlog_collection: str, journal: AuditStore) -> None:
         self.collection: Collection[dict[str, Any]] = database[evidence_collection(auditlog_collection)]
         self.journal = journal
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [OwnCollection(self.collection.name, "audit evidence", AUDIT)]
 
     def read(self) -> Reading:
         """Each version's newest successful state change: the summary plus the entries written since."""
@@ -96,7 +101,7 @@ class EvidenceStore:
     def _in_window(self, stamped: dt.datetime) -> int:
         """Entries of our log dated within MARGIN before `stamped` (a count on the `date` index): the same
         number later means no entry appeared there since (one that becomes visible late would add to it)."""
-        return self.journal.collection.count_documents({"date": {"$gte": stamped - MARGIN, "$lte": stamped}})
+        return self.journal.count_dated(stamped - MARGIN, stamped)
 
 
 def _document(evidence: AuditEvidence) -> dict[str, Any]:

@@ -20,13 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.read_preferences import ReadPreference
 
 from runway_tui.engine.aggregate_policy import PipelinePolicy, as_pipeline, results_redactor
 from runway_tui.engine.aggregate_run import AggregateResults
 from runway_tui.engine.document_cells import MAX_COLUMNS, Cell, field_counts, row_of
-from runway_tui.engine.errors import ServerUnreachableError
+from runway_tui.engine.errors import RunwayError, ServerUnreachableError
 from runway_tui.engine.inspect_redaction import QueryGuard, Redactor
 from runway_tui.engine.inspect_values import (
     InspectInputError,
@@ -45,7 +45,7 @@ from runway_tui.engine.page_keys import covers, keys_projection, value_at
 from runway_tui.engine.query_plan import QueryPlan
 from runway_tui.engine.query_plan import explain as explain_query
 from runway_tui.engine.schema_values import SchemaFilter, TopValue, ValueTally, filters_for
-from runway_tui.engine.sources import sources_collection
+from runway_tui.engine.store import driver_errors
 from runway_tui.engine.uri import scrub
 
 if TYPE_CHECKING:
@@ -54,8 +54,6 @@ if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
     from runway_tui.engine.config import TuiConfig
 
-UNAUTHORIZED = (13, 18)  # Unauthorized, AuthenticationFailed
-MAX_TIME_EXPIRED = 50
 NOT_PERMITTED = "not permitted"
 USAGE_NOT_REPORTED = "usage not reported by this server"
 PREFERENCES = {"primary": ReadPreference.PRIMARY, "primaryPreferred": ReadPreference.PRIMARY_PREFERRED,
@@ -250,9 +248,7 @@ class Inspector:
     @classmethod
     def for_app(cls, engine: MigrationApp, settings: InspectSettings) -> Inspector:
         config = engine.config
-        ours = {config.migrations_collection, config.auditlog_collection, config.lock_collection,
-                sources_collection(config.migrations_collection)}
-        return cls(engine.database, settings, secrets=config.secrets, ours=ours)
+        return cls(engine.database, settings, secrets=config.secrets, ours=set(engine.own_collections.names))
 
     # ------------------------------------------------------------------ errors
     @contextmanager
@@ -260,24 +256,23 @@ class Inspector:
         """Driver errors become the explorer's one-line errors (never a traceback, never a password)."""
         try:
             yield
-        except OperationFailure as exc:
-            if exc.code in UNAUTHORIZED or (exc.details or {}).get("codeName") == "Unauthorized":
-                raise NotPermittedError(f"{what}: {NOT_PERMITTED}") from None
-            if exc.code == MAX_TIME_EXPIRED or isinstance(exc, ExecutionTimeout):
-                raise InspectTimeoutError(
-                    f"{what}: took longer than {self.settings.max_time_ms} ms (maxTimeMS) and was stopped; "
-                    "narrow the filter or raise tui.inspect_max_time_ms") from None
-            raise InspectRefusedError(f"{what}: the server refused it: {self._reason(exc)}") from None
-        except ConnectionFailure as exc:
-            raise ServerUnreachableError(f"cannot reach the server: {self._reason(exc)}") from None
         except PyMongoError as exc:
-            raise InspectRefusedError(f"{what}: {self._reason(exc)}") from None
+            raise self._translate(exc, what) from None
 
-    def _reason(self, exc: PyMongoError) -> str:
-        details = getattr(exc, "details", None) or {}
-        text = details.get("errmsg") if isinstance(details, dict) else None
-        text = text or str(exc).split(", full error:")[0].split(", Timeout:")[0]
-        return scrub(text.splitlines()[0] if text else type(exc).__name__, self.secrets)[:300]
+    def _translate(self, exc: PyMongoError, what: str) -> RunwayError:
+        """The explorer's words for a driver error (engine/store/driver_errors.py reads it)."""
+        why = driver_errors.reason(exc, lambda text: scrub(text, self.secrets))
+        if driver_errors.not_permitted(exc):
+            return NotPermittedError(f"{what}: {NOT_PERMITTED}")
+        if driver_errors.timed_out(exc):
+            return InspectTimeoutError(
+                f"{what}: took longer than {self.settings.max_time_ms} ms (maxTimeMS) and was stopped; "
+                "narrow the filter or raise tui.inspect_max_time_ms")
+        if driver_errors.is_connection_error(exc):
+            return ServerUnreachableError(f"cannot reach the server: {why}")
+        if isinstance(exc, OperationFailure):
+            return InspectRefusedError(f"{what}: the server refused it: {why}")
+        return InspectRefusedError(f"{what}: {why}")
 
     # ------------------------------------------------------------------ documents
     def documents(self, collection: str, query: DocumentQuery | None = None, after: Any = None,

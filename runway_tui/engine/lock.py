@@ -31,6 +31,7 @@ from runway_tui.engine.errors import LockLostError, LockTimeoutError
 from runway_tui.engine.messages import visible
 from runway_tui.engine.models import LeaseStep, LockInfo
 from runway_tui.engine.runners import pid_namespace, process_running
+from runway_tui.engine.store import driver_errors
 from runway_tui.engine.vocabulary import remedy
 
 logger = logging.getLogger("runway_tui.lock")
@@ -145,7 +146,7 @@ class MigrationLock:
             self.collection.database.client.admin.command("killSessions", [previous["txn_session"]])
         except PyMongoError as exc:
             logger.warning("could not end the transaction left by %s: %s", visible(str(previous.get("owner"))),
-                           visible(str(exc)))
+                           visible(driver_errors.log_text(exc)))
 
     def holds_on_server(self, session: Any = None) -> bool:
         """Whether the lease document still carries our token (one read on the server)."""
@@ -278,7 +279,7 @@ class MigrationLock:
                 self.collection.delete_one({"_id": LOCK_ID, "owner": self.owner})
         except PyMongoError as exc:  # the lease will expire by itself
             logger.warning("could not release the migration lock (it expires in %ss): %s", self.ttl_s,
-                           visible(str(exc).split(", Timeout:")[0]))
+                           visible(driver_errors.log_text(exc)))
 
     def _beat(self) -> None:
         interval = max(0.05, self.ttl_s / 3)
@@ -310,7 +311,7 @@ class MigrationLock:
                     return
                 self._valid_until = sent + self.ttl_s
             except PyMongoError as exc:  # transient: the next beat retries before the lease runs out
-                logger.warning("lock heartbeat failed: %s", visible(str(exc).split(", Timeout:")[0]))
+                logger.warning("lock heartbeat failed: %s", visible(driver_errors.log_text(exc)))
                 if time.monotonic() >= self._valid_until:  # no renewal within the TTL: others may take over
                     self._lost = "the migration lock expired: it could not be renewed in time"
                     return

@@ -93,11 +93,10 @@ def exception_message(exc: BaseException, redact: Callable[[str], str] | None = 
         return one_line(text, redact=redact)
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted (Ctrl-C or SIGTERM) while the step was running"
-    details = getattr(exc, "details", None)
-    if isinstance(details, dict) and isinstance(details.get("errmsg"), str):  # a server error: not its whole reply
-        name = details.get("codeName") or details.get("code")
-        return one_line(details["errmsg"] + (f" ({name})" if name else ""), redact=redact)
-    return one_line(safe_str(exc), redact=redact)
+    from runway_tui.engine.store.driver_errors import server_said
+
+    said = server_said(exc)  # a server error: its words, not its whole reply
+    return one_line(said if said is not None else safe_str(exc), redact=redact)
 
 
 def exception_line(exc: BaseException, redact: Callable[[str], str] | None = None) -> str:

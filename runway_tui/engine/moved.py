@@ -16,7 +16,7 @@ from typing import Any
 from runway_tui.engine.errors import DatabaseMovedError, UsageError
 from runway_tui.engine.models import Direction, MigrationAuditlogEntry, Plan, StatusReport
 from runway_tui.engine.planner import Expected, plan_steps
-from runway_tui.engine.repository import AuditJournal
+from runway_tui.engine.store.protocol import AuditStore
 from runway_tui.engine.vocabulary import version_label
 
 VERBS = {"UpgradeTransaction": "applied", "DowngradeTransaction": "reverted", "MarkAppliedTransaction":
@@ -35,7 +35,7 @@ class Move:
         return f"{self.who} {self.verb} {', '.join(version_label(v) for v in self.versions)}"
 
 
-def moves_since(journal: AuditJournal, since: dt.datetime) -> list[Move]:
+def moves_since(journal: AuditStore, since: dt.datetime) -> list[Move]:
     """What changed the database's versions since `since`, by whom, in order (from the audit log)."""
     entries = journal.history(limit=200, ascending=True, start=since)
     moves: list[Move] = []

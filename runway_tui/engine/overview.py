@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 from bson import json_util
 from pymongo.errors import OperationFailure
 
-from runway_tui.engine.sources import sources_collection
-
 if TYPE_CHECKING:
     from runway_tui.engine.app import MigrationApp
 
@@ -18,14 +16,12 @@ MAX_VALUE_CHARS = 200
 
 def collections_list(app: MigrationApp) -> list[dict[str, Any]]:
     """One row per collection from a single cheap command; statistics are left empty (see `collection_stats`)."""
-    ours = {app.config.migrations_collection: "migrations", app.config.auditlog_collection: "audit log",
-            app.config.lock_collection: "lock", sources_collection(app.config.migrations_collection): "sources",
-            app.evidence.collection.name: "audit evidence"}
+    own = app.own_collections
     rows = []
     for info in sorted(app.database.list_collections(), key=lambda c: c["name"]):
         name = info["name"]
         rows.append({"name": name, "type": info.get("type", "collection"),
-                     "validator": bool(info.get("options", {}).get("validator")), "ours": ours.get(name),
+                     "validator": bool(info.get("options", {}).get("validator")), "ours": own.label(name),
                      "count": None, "size": None, "indexes": None})
     return rows
 

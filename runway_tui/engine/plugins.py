@@ -69,23 +69,27 @@ class ScriptFormat(Protocol):
     def check(self, tree: ast.Module, functions: dict[str, ast.stmt], version_line: int) -> FormatCheck:
         """Whether the file can run, read with `ast` only (never executed here)."""
 
-    def environment(self, config: AppConfig) -> AbstractContextManager[Any]:
-        """What must be importable while one of its files runs (entered around the step)."""
+    def environment(self, project_dirs: Sequence[Path]) -> AbstractContextManager[Any]:
+        """What must be importable while one of its files runs (entered around the step); `project_dirs`: the
+        config's folder and the migrations folder's parent, as the project's own CLI had them."""
 
     def entry_point(self, module: ModuleType, name: str, context: Any, session_hex: str) -> Callable[..., Any]:
         """The function a step calls with its context, from the loaded module (`name`: upgrade/downgrade)."""
 
 
-# A store shape builds what keeps one application's state in MongoDB (today: its repository and audit journal)
-# from the application's config and its database; "runway" is the engine's own and is not registered.
-StoreShape = Callable[["AppConfig", Any], Any]
+# A store shape builds the `MigrationStore` (engine/store/protocol.py) of one application from its config, its
+# database, the stored sources and the lease collection; "runway" is the engine's own and is not registered.
+StoreShape = Callable[["AppConfig", Any, Any, Any], Any]
 # A startup hook sees every MigrationApp built with project code allowed, before it emits StartingEvent.
 StartupHook = Callable[[Any], None]
+# A session factory builds `app.session` for every MigrationApp (Mongorunway's accessors).
+SessionFactory = Callable[[Any], Any]
 
 _config_readers: dict[str, ConfigReader] = {}
 _script_formats: dict[str, ScriptFormat] = {}
 _store_shapes: dict[str, StoreShape] = {}
 _startup_hooks: list[StartupHook] = []
+_session_factory: SessionFactory | None = None
 
 
 def register_config_reader(reader: ConfigReader) -> None:
@@ -120,13 +124,25 @@ def script_format(name: str) -> ScriptFormat:
 
 
 def register_store_shape(name: str, factory: StoreShape) -> None:
-    """Let `compat: NAME` projects keep their state in another document shape (`factory(config, database)`)."""
+    """Let `compat: NAME` projects keep their state in another document shape
+    (`factory(config, database, sources, lease)` -> a MigrationStore)."""
     _store_shapes[name] = factory
 
 
 def store_shape(name: str) -> StoreShape | None:
     """The factory registered for `compat: NAME`; None for runway's own shape (and unknown names)."""
     return _store_shapes.get(name)
+
+
+def register_session_factory(factory: SessionFactory) -> None:
+    """`factory(app)` builds the object a MigrationApp offers as `app.session` (Mongorunway's accessors)."""
+    global _session_factory
+    _session_factory = factory
+
+
+def session_for(app: Any) -> Any:
+    """`app.session` for a new MigrationApp: what the registered factory builds, or None without one."""
+    return _session_factory(app) if _session_factory is not None else None
 
 
 def register_startup_hook(hook: StartupHook) -> None:

@@ -1,34 +1,35 @@
-"""The runtime context in MongoDB: the migrations collection and the append-only audit log."""
+"""Runway's shape of the records and the audit log (the parts `engine/store/mongo.py` `MongoStore` composes).
+
+`StepWrite` and `StepOutcome` now live in `engine/store/protocol.py`; they are re-exported here."""
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, InsertOne, MongoClient, ReplaceOne, UpdateOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import ClientBulkWriteException, PyMongoError, WriteConcernError, WriteError
 
 from runway_tui.engine import audit_pages, state_at
 from runway_tui.engine.audit_filter import AuditFilter, narrowed
 from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord, State
-from runway_tui.engine.sources import SourceWrite
+from runway_tui.engine.store.collections import AUDIT, RECORDS, OwnCollection
+from runway_tui.engine.store.protocol import StepOutcome, StepWrite
+
+__all__ = ["STATE_CHANGES", "AuditJournal", "MigrationRepository", "StepOutcome", "StepWrite"]
 
 
 class MigrationRepository:
     """One document per known migration, `_id` = version (Mongorunway's schema, extended)."""
 
-    # The collection holds exactly `MigrationRecord.to_document()`, so a step's write can be built as raw
-    # write models (StepStore). A storage that reshapes documents (compat/mongorunway) says False.
-    plain_documents = True
-
     def __init__(self, database: Database[dict[str, Any]], name: str) -> None:
         self.collection: Collection[dict[str, Any]] = database[name]
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [OwnCollection(self.collection.name, "migrations", RECORDS)]
 
     def ensure_indexes(self) -> None:
         self.collection.create_indexes([IndexModel([("is_applied", ASCENDING), ("_id", DESCENDING)],
@@ -104,11 +105,12 @@ STATE_CHANGES = {"UpgradeTransaction": State.APPLIED.value, "MarkAppliedTransact
 class AuditJournal:
     """Append-only history: one entry per attempt, never deleted by a down step."""
 
-    plain_documents = True  # see MigrationRepository.plain_documents
-
     def __init__(self, database: Database[dict[str, Any]], name: str, limit: int | None) -> None:
         self.collection: Collection[dict[str, Any]] = database[name]
         self.limit = limit
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [OwnCollection(self.collection.name, "audit log", AUDIT)]
 
     def ensure_indexes(self) -> None:
         self.collection.create_indexes([IndexModel([("date", DESCENDING)], name="date_-1"),
@@ -204,6 +206,10 @@ class AuditJournal:
         """Entries written since the newest of `shown` (None: too many to merge, read the page instead)."""
         return audit_pages.read_newer(self.collection, shown, limit)
 
+    def count_dated(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Entries dated from `start` to `end` (the evidence summary's window, engine/evidence.py)."""
+        return self.collection.count_documents({"date": {"$gte": start, "$lte": end}})
+
     def count(self, version: int | None = None, text: str | None = None) -> int:
         """Exact count of a filtered view; the estimate (no scan) when unfiltered."""
         query = self._query(version, text, None, None)
@@ -221,166 +227,3 @@ class AuditJournal:
         if start is not None or end is not None:
             query["date"] = {k: v for k, v in (("$gte", start), ("$lte", end)) if v is not None}
         return query
-
-
-# ---------------------------------------------------------------------------------------------- one step's write
-class StepOutcome(enum.Enum):
-    RECORDED = "recorded"
-    LEASE_LOST = "lease lost"  # the lease no longer carries our token: nothing may be committed
-    RECORD_CHANGED = "record changed"  # the record is not in the state the step expects (another runner?)
-
-
-@dataclass(frozen=True)
-class StepWrite:
-    """Everything a step records about itself: its record's new fields and its audit entry."""
-
-    version: int
-    fields: dict[str, Any]
-    expect_states: list[str | None]  # the record must be in one of these (None: a Mongorunway record)
-    entry: MigrationAuditlogEntry
-    new_record: MigrationRecord | None = None  # written first when the step has no record yet
-    source: SourceWrite | None = None  # the applied text, kept beside the record (engine/sources.py)
-
-
-class StepStore:
-    """The one place a step's bookkeeping is written (record state + audit entry, and the lease fence).
-
-    On a server with the cross-collection `bulkWrite` command (MongoDB 8.0, wire version 25) all of it
-    goes in ONE command inside the step's transaction; otherwise one command per write, as before.
-    Writes that must go with a step (e.g. compatibility side collections) belong in `_operations`,
-    so that they share the step's command and transaction.
-    """
-
-    def __init__(self, client: MongoClient[dict[str, Any]], repository: MigrationRepository, journal: AuditJournal,
-                 lease: Collection[dict[str, Any]], sources: Collection[dict[str, Any]], *, combined: bool) -> None:
-        self.client = client
-        self.repository = repository
-        self.journal = journal
-        self.lease = lease
-        self.sources = sources
-        self.combined = combined
-
-    def write_step(self, write: StepWrite, session: ClientSession | None, *, lease_filter: dict[str, Any] | None,
-                   audit_first: bool) -> StepOutcome:
-        """Write the step's record and audit entry (the audit entry first when `audit_first`: without a
-        transaction it must never be lost). `lease_filter` fences the write: in a transaction, the lease is
-        matched by a no-op update in the same command (a snapshot read, like `find`, that never conflicts
-        with the heartbeat); LEASE_LOST or RECORD_CHANGED mean the caller must abort the transaction."""
-        if not (self.repository.plain_documents and self.journal.plain_documents):
-            return self._write_through_storage(write, session, lease_filter, audit_first)
-        ops = self._operations(write, lease_filter, audit_first)
-        if self.combined and session is not None:
-            if not _transaction_started(session) and ops[0][0] == "lease":
-                # The migration sent nothing in its transaction (a no-op, an index build): the first command
-                # carries the session's readConcern, which `bulkWrite` does not take on every server. The
-                # lease is read first, as a find; the record and the audit entry still go in one command.
-                first = self._run_separately(ops[:1], session)
-                matched = first + (self._run_combined(ops[1:], session) if first[0] == 1 else [None] * (len(ops) - 1))
-            else:
-                matched = self._run_combined(ops, session)
-        else:  # without a transaction: separate commands, each durable on its own (as the write concern asks)
-            matched = self._run_separately(ops, session)
-        for (kind, _collection, *_rest), count in zip(ops, matched, strict=True):
-            if kind == "lease" and count != 1:
-                return StepOutcome.LEASE_LOST
-            if kind == "record" and count != 1:
-                return StepOutcome.RECORD_CHANGED
-        return StepOutcome.RECORDED
-
-    def _write_through_storage(self, write: StepWrite, session: ClientSession | None,
-                               lease_filter: dict[str, Any] | None, audit_first: bool) -> StepOutcome:
-        """A storage that reshapes documents (Mongorunway's exact records, our fields beside them) writes
-        through its own methods, one command each, in the same transaction."""
-        if lease_filter is not None and self.lease.find_one(lease_filter, {"_id": 1}, session=session) is None:
-            return StepOutcome.LEASE_LOST
-        if audit_first:
-            self.journal.append(write.entry, session=session)
-        if write.new_record is not None:
-            self.repository.upsert(write.new_record, session=session)
-        if not self.repository.update(write.version, write.fields, session=session,
-                                      expect={"state": {"$in": write.expect_states}}):
-            return StepOutcome.RECORD_CHANGED
-        if write.source is not None:
-            self.sources.update_one(write.source.filter, write.source.update, upsert=True, session=session)
-        if not audit_first:
-            self.journal.append(write.entry, session=session)
-        return StepOutcome.RECORDED
-
-    def _operations(self, write: StepWrite, lease_filter: dict[str, Any] | None,
-                    audit_first: bool) -> list[tuple[Any, ...]]:
-        """(kind, collection, filter or document, update) in the order they must be applied."""
-        ops: list[tuple[Any, ...]] = []
-        if lease_filter is not None:
-            ops.append(("lease", self.lease, lease_filter, {"$set": {"token": lease_filter["token"]}}))
-        audit = ("audit", self.journal.collection, write.entry.stored_document(), None)
-        if audit_first:
-            ops.append(audit)
-        if write.new_record is not None:
-            ops.append(("new", self.repository.collection, write.new_record.to_document(), None))
-        ops.append(("record", self.repository.collection,
-                    {"_id": write.version, "state": {"$in": write.expect_states}}, {"$set": write.fields}))
-        if write.source is not None:
-            ops.append(("source", self.sources, write.source.filter, write.source.update))
-        if not audit_first:
-            ops.append(audit)
-        return ops
-
-    def _run_combined(self, ops: list[tuple[Any, ...]], session: ClientSession | None) -> list[int | None]:
-        models: list[Any] = []
-        for kind, collection, query_or_doc, change in ops:
-            namespace = collection.full_name
-            if kind == "audit":
-                models.append(InsertOne(query_or_doc, namespace=namespace))
-            elif kind == "new":
-                models.append(ReplaceOne({"_id": query_or_doc["_id"]}, query_or_doc, upsert=True, namespace=namespace))
-            elif kind == "source":
-                models.append(UpdateOne(query_or_doc, change, upsert=True, namespace=namespace))
-            else:
-                models.append(UpdateOne(query_or_doc, change, namespace=namespace))
-        try:
-            result = self.client.bulk_write(models, session=session, ordered=True, verbose_results=True)
-        except ClientBulkWriteException as exc:
-            raise _unwrapped(exc) from None
-        return [result.update_results[i].matched_count if i in result.update_results else None
-                for i in range(len(ops))]
-
-    def _run_separately(self, ops: list[tuple[Any, ...]], session: ClientSession | None) -> list[int | None]:
-        matched: list[int | None] = []
-        for kind, collection, query_or_doc, change in ops:
-            if kind == "lease":  # a read, as a fence: never a write that could conflict with the heartbeat
-                found = collection.find_one(query_or_doc, {"_id": 1}, session=session)
-                matched.append(1 if found is not None else 0)
-            elif kind == "audit":
-                collection.insert_one(query_or_doc, session=session)
-                matched.append(None)
-            elif kind == "new":
-                collection.replace_one({"_id": query_or_doc["_id"]}, query_or_doc, upsert=True, session=session)
-                matched.append(None)
-            elif kind == "source":
-                collection.update_one(query_or_doc, change, upsert=True, session=session)
-                matched.append(None)
-            else:
-                matched.append(collection.update_one(query_or_doc, change, session=session).matched_count)
-            if matched[-1] == 0:
-                break  # the step cannot be recorded: the caller aborts; later writes would be discarded
-        return matched + [None] * (len(ops) - len(matched))
-
-
-def _unwrapped(exc: ClientBulkWriteException) -> PyMongoError:
-    """The error a client bulkWrite wraps, as the separate commands would raise it (a network error stays a
-    ConnectionFailure: the step's outcome is then unknown, exit 5)."""
-    if isinstance(exc.error, PyMongoError):
-        return exc.error
-    for error in exc.write_errors or []:
-        return WriteError(error.get("errmsg", "write error"), error.get("code"), error)
-    for error in exc.write_concern_errors or []:
-        return WriteConcernError(error.get("errmsg", "write concern error"), error.get("code"), error)
-    return exc
-
-
-_TXN_IN_PROGRESS = 3  # pymongo's _TxnState.IN_PROGRESS: the transaction's first command was sent
-
-
-def _transaction_started(session: ClientSession) -> bool:
-    """Whether a command already ran in the session's transaction (so the next one carries no readConcern)."""
-    return getattr(getattr(session, "_transaction", None), "state", None) == _TXN_IN_PROGRESS

@@ -17,6 +17,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from runway_tui.engine.store.collections import RECORDS, OwnCollection
 from runway_tui.engine.uri import mask_passwords, scrub
 
 SUFFIX = "_sources"
@@ -48,6 +49,9 @@ class SourceStore:
                  secrets: list[str] | None = None) -> None:
         self.collection: Collection[dict[str, Any]] = database[sources_collection(migrations_collection)]
         self.secrets = list(secrets or [])
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [OwnCollection(self.collection.name, "sources", RECORDS)]
 
     def ensure_indexes(self) -> None:
         """Also creates the collection, so the first step's write inside a transaction only inserts."""

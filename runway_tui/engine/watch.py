@@ -13,34 +13,25 @@ from typing import TYPE_CHECKING, Any
 
 import pymongo
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import PyMongoError
 
-from runway_tui.engine.errors import ChangeStreamError, RunwayError
+from runway_tui.engine.errors import RunwayError
+from runway_tui.engine.store import driver_errors
+from runway_tui.engine.store.collections import AUDIT, LOCK, RECORDS
 
 if TYPE_CHECKING:
     from pymongo.change_stream import DatabaseChangeStream
 
     from runway_tui.engine.app import MigrationApp
 
-RECORDS, AUDIT, LOCK = "records", "audit", "lock"  # what changed: the state, the audit log, the lock
+__all__ = ["AUDIT", "EVERYTHING", "LOCK", "RECORDS", "ChangeWatch", "own_collections"]
 EVERYTHING = frozenset({RECORDS, AUDIT, LOCK})  # the stream was reopened: anything may have changed
 MAX_AWAIT_S = 0.2  # one getMore waits this long for a change: how soon `wait_for_change` notices a stop
-NO_CHANGE_STREAMS = (40573, 136, 20)  # not a replica set / change streams disabled / illegal operation
-UNAUTHORIZED = 13
 
 
 def own_collections(app: MigrationApp) -> dict[str, str]:
-    """Every collection runway writes, with what a change there means: ours, and with `compat: mongorunway`
-    the side collections beside Mongorunway's own (compat/mongorunway/storage.py)."""
-    names = {app.repository.collection.name: RECORDS, app.sources.collection.name: RECORDS,
-             app.journal.collection.name: AUDIT, app.evidence.collection.name: AUDIT, app.lock.collection.name: LOCK}
-    side = getattr(app.repository, "side", None)  # compat: our extras beside Mongorunway's record
-    if side is not None:
-        names[side.name] = RECORDS
-    theirs = getattr(app.journal, "theirs", None)  # compat: Mongorunway's audit log beside ours
-    if theirs is not None:
-        names[theirs.collection.name] = AUDIT
-    return names
+    """Every collection runway writes, with what a change there means (engine/store/collections.py)."""
+    return app.own_collections.meanings()
 
 
 class ChangeWatch:
@@ -114,18 +105,5 @@ class ChangeWatch:
             yield
         except RunwayError:
             raise
-        except ConnectionFailure as exc:
-            from runway_tui.engine.errors import ServerUnreachableError
-
-            raise ServerUnreachableError(self._redact(f"cannot reach the server at {self.address}: "
-                                                      f"{str(exc).split(', Timeout:')[0][:300]}")) from None
-        except OperationFailure as exc:
-            if exc.code in NO_CHANGE_STREAMS:
-                raise ChangeStreamError(f"the server at {self.address} has no change streams "
-                                        f"({exc.details.get('errmsg') if exc.details else exc})") from None
-            if exc.code == UNAUTHORIZED:
-                raise ChangeStreamError(f"not allowed to watch {self.database.name} at {self.address} (the user "
-                                        "needs the changeStream and find privileges)") from None
-            raise ChangeStreamError(self._redact(f"the change stream at {self.address} failed: {exc}"[:400])) from None
         except PyMongoError as exc:
-            raise ChangeStreamError(self._redact(f"the change stream at {self.address} failed: {exc}"[:400])) from None
+            raise driver_errors.change_stream_failed(exc, self.address, self.database.name, self._redact) from None

@@ -46,6 +46,29 @@ def test_a_group_run_applies_every_step_with_one_commit(recorder, project, mongo
                       [("DowngradeTransaction", v, None) for v in (3, 2, 1)]
 
 
+@pytest.mark.parametrize("combined", [True, False], ids=["bulkWrite", "per-collection"])
+def test_a_group_run_writes_its_bookkeeping_once_at_its_end(recorder, project, mongo_client, combined):
+    """Every record, audit entry and stored source of the run in one write at its end (one `bulkWrite`; on a
+    server without it, one bulk write per collection), inside the run's transaction."""
+    write_three(project)
+    with open_app(project) as app:
+        app.refresh()
+        app.store.combined = combined and app.store.combined
+        recorder.clear()
+        app.upgrade(all_=True, group=True)
+        bookkeeping = [(name, coll) for name, _db, coll in recorder.writes()
+                       if coll in ("migrations", "auditlog", "migrations_sources") or name == "bulkWrite"]
+        if app.store.combined:
+            assert [name for name, _coll in bookkeeping] == ["bulkWrite"]
+        else:
+            assert sorted(bookkeeping) == [
+                ("insert", "auditlog"), ("update", "migrations"), ("update", "migrations_sources")]
+    db = mongo_client[project.db_name]
+    assert states(mongo_client, project) == {1: "applied", 2: "applied", 3: "applied"}
+    assert db["auditlog"].count_documents({"transaction_name": "UpgradeTransaction", "exc_name": None}) == 3
+    assert db["migrations_sources"].count_documents({}) == 3
+
+
 def test_a_failure_rolls_back_the_whole_run(project, mongo_client):
     write_three(project, third=migration(3, up=insert_doc(3) + '\nraise ValueError("third fails")'))
     with open_app(project) as app, pytest.raises(StepFailedError) as failed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -69,7 +69,7 @@ class ToyFormat:
             return FormatCheck("a toy file needs def forward()")
         return FormatCheck(transactional=False)
 
-    def environment(self, config: AppConfig) -> contextlib.AbstractContextManager[object]:
+    def environment(self, project_dirs: Sequence[Path]) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext()
 
     def entry_point(self, module: ModuleType, name: str, context: object, session_hex: str) -> Callable[..., object]:

@@ -23,13 +23,21 @@ def register() -> None:
     plugins.register_script_format(MONGORUNWAY_FORMAT)
     plugins.register_store_shape("mongorunway", _store_shape)
     plugins.register_startup_hook(_subscribe_app_events)
+    plugins.register_session_factory(_session)
 
 
-def _store_shape(config: Any, database: Any) -> Any:
+def _store_shape(config: Any, database: Any, sources: Any, lease: Any) -> Any:
     """Mongorunway's exact records and audit entries, our fields in side collections (storage.py)."""
-    from runway_tui.compat.mongorunway.storage import mongorunway_storage
+    from runway_tui.compat.mongorunway.storage import mongorunway_store
 
-    return mongorunway_storage(config, database)
+    return mongorunway_store(config, database, sources, lease)
+
+
+def _session(app: Any) -> Any:
+    """Mongorunway's `app.session` accessors (session.py)."""
+    from runway_tui.compat.mongorunway.session import MigrationSession
+
+    return MigrationSession(app)
 
 
 def _subscribe_app_events(app: Any) -> None:

@@ -2,7 +2,7 @@
 
 `runway_tui.application.use_cases` and `runway_tui.application.services.migration_service` (Mongorunway's
 `mongorunway.application...` paths with the package name changed) re-export these; so do `runway_tui`'s
-`use_cases` and `MigrationService`. `MigrationSession` (Mongorunway's `app.session`) still lives beside
+`use_cases` and `MigrationService`, over `MigrationSession` (Mongorunway's `app.session`, session.py) beside
 `MigrationApp` in engine/app.py.
 """
 
@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from runway_tui.engine.app import MigrationApp, MigrationSession
+from runway_tui.compat.mongorunway.session import MigrationSession
+from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.errors import ExitCode, RunwayError
 from runway_tui.engine.messages import print_traceback, visible
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import ast
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from runway_tui.engine.plugins import FormatCheck
 
 if TYPE_CHECKING:
-    from runway_tui.engine.config.model import AppConfig
+    pass
 
 # Commands that change collections, indexes or databases, or send an arbitrary command: MongoDB refuses most of
 # them inside a transaction, and Mongorunway never ran them in one, so a file using them runs without one.
@@ -233,10 +234,10 @@ class MongorunwayFormat:
             return FormatCheck(analysis.problem)
         return FormatCheck(transactional=not analysis.uses_ddl)  # DDL never ran in a transaction under Mongorunway
 
-    def environment(self, config: AppConfig) -> AbstractContextManager[Any]:
+    def environment(self, project_dirs: Sequence[Path]) -> AbstractContextManager[Any]:
         from runway_tui.compat.mongorunway import steps
 
-        return steps.environment([config.config_path.parent, config.scripts_dir.parent])
+        return steps.environment(list(project_dirs))
 
     def entry_point(self, module: ModuleType, name: str, context: Any, session_hex: str) -> Callable[..., Any]:
         from runway_tui.compat.mongorunway import steps

@@ -15,7 +15,8 @@ argument 'state'`), so:
   `_id` for the shared ones. Reading merges both: Mongorunway's own entries appear (client `mongorunway`),
   ours appear once.
 
-The engine sees the same `MigrationRepository`/`AuditJournal` interface either way (engine/storage.py).
+The engine sees the same `MigrationStore` protocol either way (engine/store/protocol.py); both shapes pass
+engine/store/conformance.py. Runway's record and journal classes are composed here, never subclassed.
 """
 
 from __future__ import annotations
@@ -28,12 +29,17 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from runway_tui.engine.audit_filter import AuditFilter
+from runway_tui.engine.evidence import EvidenceStore
 from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, MigrationRecord
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
+from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.state_at import newest
+from runway_tui.engine.store.collections import AUDIT, LOCK, RECORDS, OwnCollection, OwnCollections
+from runway_tui.engine.store.protocol import StepOutcome, StepWrite
 
 CORE_FIELDS = ("name", "version", "checksum", "description", "is_applied")  # Mongorunway's record, besides _id
 AUDIT_FIELDS = ("session_id", "transaction_name", "migration_read_model", "date_fmt", "date", "exc_name",
@@ -67,14 +73,17 @@ def _matches(doc: dict[str, Any], expect: dict[str, Any]) -> bool:
     return True
 
 
-class MongorunwayRepository(MigrationRepository):
-    """Mongorunway's migrations collection, our extras in `<name>_runway` (see the module docstring)."""
-
-    plain_documents = False  # a step writes through update/upsert (engine/repository.py StepStore)
+class MongorunwayRecords:
+    """Mongorunway's migrations collection, our extras in `<name>_runway` (see the module docstring). Composes
+    runway's `MigrationRepository` for the reads the two shapes share."""
 
     def __init__(self, database: Database[dict[str, Any]], name: str) -> None:
-        super().__init__(database, name)
+        self.plain = MigrationRepository(database, name)
+        self.collection = self.plain.collection
         self.side = database[name + SIDE_SUFFIX]
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [*self.plain.own_collections(), OwnCollection(self.side.name, "runway's record fields", RECORDS)]
 
     def ensure_indexes(self) -> None:
         # Mongorunway's own index (`init --indexes` makes the same), nothing it does not know
@@ -87,14 +96,23 @@ class MongorunwayRepository(MigrationRepository):
             return None
         return _merged(doc, self.side.find_one({"_id": version}, session=session))
 
-    def all(self) -> list[MigrationRecord]:
-        docs = list(self.collection.find({}).sort("_id", ASCENDING).batch_size(100_000))
-        sides = {d["_id"]: d for d in self.side.find({}).batch_size(100_000)}
+    def _records(self, query: dict[str, Any]) -> list[MigrationRecord]:
+        docs = list(self.collection.find(query).sort("_id", ASCENDING).batch_size(100_000))
+        sides = {d["_id"]: d for d in self.side.find(query).batch_size(100_000)}
         return [MigrationRecord.from_document(_merged(d, sides.get(d["_id"]))) for d in docs]
+
+    def all(self) -> list[MigrationRecord]:
+        return self._records({})
+
+    def some(self, versions: list[int]) -> list[MigrationRecord]:
+        return self._records({"_id": {"$in": versions}})
 
     def get(self, version: int, session: ClientSession | None = None) -> MigrationRecord | None:
         doc = self._doc(version, session)
         return MigrationRecord.from_document(doc) if doc else None
+
+    def current_version(self) -> int | None:
+        return self.plain.current_version()  # `is_applied` is Mongorunway's own field
 
     def run_id(self, version: int, session: ClientSession | None = None) -> Any:
         doc = self._doc(version, session)
@@ -111,10 +129,14 @@ class MongorunwayRepository(MigrationRepository):
             ops.append(UpdateOne({"_id": version, "is_applied": False}, {"$set": core}))
         for version in removals:
             ops.append(DeleteOne({"_id": version, "is_applied": False}))
-        if ops:
-            self.collection.bulk_write(ops, ordered=False)
-        # a new record starts clean: extras left by a record Mongorunway removed (safe-remove) are not its own
-        stale = removals + [r.version for r in upserts]
+        if not ops:
+            return
+        result = self.collection.bulk_write(ops, ordered=False)
+        # a new record starts clean: extras left by a record Mongorunway removed (safe-remove) are not its own;
+        # a record that was there already (another runner's, an applied one) keeps its extras
+        kept = {d["_id"] for d in self.collection.find({"_id": {"$in": removals}}, {"_id": 1})} if removals else set()
+        stale = [v for v in removals if v not in kept] + [upserts[i].version for i in result.upserted_ids
+                                                          if i < len(upserts)]
         if stale:
             self.side.delete_many({"_id": {"$in": stale}})
 
@@ -150,29 +172,32 @@ class MongorunwayRepository(MigrationRepository):
 
     def remove(self, version: int, session: ClientSession | None = None) -> bool:
         self.side.delete_one({"_id": version}, session=session)
-        return super().remove(version, session=session)
+        return self.plain.remove(version, session=session)
 
 
-class MongorunwayJournal(AuditJournal):
-    """Mongorunway's audit collection (its seven fields, up and down only) and ours, read as one log."""
-
-    plain_documents = False
+class MongorunwayAudit:
+    """Mongorunway's audit collection (its seven fields, up and down only) and ours, read as one log: two
+    runway `AuditJournal`s composed, `ours` in `<name>_runway` and `theirs` in Mongorunway's collection."""
 
     def __init__(self, database: Database[dict[str, Any]], name: str, limit: int | None) -> None:
-        super().__init__(database, name + SIDE_SUFFIX, limit)  # ours: every entry we write, in full
-        self.theirs: AuditJournal | None = AuditJournal(database, name, limit)
+        self.ours = AuditJournal(database, name + SIDE_SUFFIX, limit)  # every entry we write, in full
+        self.theirs = AuditJournal(database, name, limit)
+        self.collection = self.ours.collection
+        self.limit = limit
+
+    def own_collections(self) -> list[OwnCollection]:
+        return [OwnCollection(self.theirs.collection.name, "audit log", AUDIT),
+                OwnCollection(self.ours.collection.name, "runway's audit entries", AUDIT)]
 
     def ensure_indexes(self) -> None:
-        super().ensure_indexes()
-        if self.theirs is not None:
-            self.theirs.ensure_indexes()
+        self.ours.ensure_indexes()
+        self.theirs.ensure_indexes()
 
     def append(self, entry: MigrationAuditlogEntry, session: ClientSession | None = None) -> None:
         doc = {"_id": entry.id if entry.id is not None else ObjectId(), **entry.to_document()}
         if self._shared(entry):
-            assert self.theirs is not None
             self.theirs.collection.insert_one({k: doc[k] for k in ("_id", *AUDIT_FIELDS)}, session=session)
-        self.collection.insert_one(doc, session=session)
+        self.ours.collection.insert_one(doc, session=session)
 
     def record(self, entry: MigrationAuditlogEntry) -> None:
         """A failed attempt under the attempt's id, in both logs (see AuditJournal.record)."""
@@ -181,29 +206,27 @@ class MongorunwayJournal(AuditJournal):
             return
         doc = {"_id": entry.id, **entry.to_document()}
         if self._shared(entry):
-            assert self.theirs is not None
             self.theirs.collection.replace_one({"_id": entry.id}, {k: doc[k] for k in ("_id", *AUDIT_FIELDS)},
                                                upsert=True)
-        self.collection.replace_one({"_id": entry.id}, doc, upsert=True)
+        self.ours.collection.replace_one({"_id": entry.id}, doc, upsert=True)
 
-    def _shared(self, entry: MigrationAuditlogEntry) -> bool:
+    @staticmethod
+    def _shared(entry: MigrationAuditlogEntry) -> bool:
         """Mongorunway's log receives the two transaction kinds it knows, about a migration."""
-        return (self.theirs is not None and entry.transaction_name in MONGORUNWAY_TRANSACTIONS
-                and entry.migration_read_model is not None)
+        return entry.transaction_name in MONGORUNWAY_TRANSACTIONS and entry.migration_read_model is not None
 
     def trim(self, protected: Iterable[Any] = ()) -> int:
         """Each log is trimmed on its own, keeping its own evidence (AuditJournal.trim)."""
         kept = set(protected)
-        return super().trim(kept) + (self.theirs.trim(kept) if self.theirs is not None else 0)
+        return self.ours.trim(kept) + self.theirs.trim(kept)
 
     def state_changes(self, since: dt.datetime | None = None) -> dict[int, AuditEvidence]:
         """Ours (from `since`) and Mongorunway's (all of it: its dates are its runners' local time, so no
         window on them can be trusted), the newest of either for each version."""
-        result = super().state_changes(since)
-        if self.theirs is not None:
-            for version, change in self.theirs.state_changes().items():
-                if change.is_newer_than(result.get(version)):
-                    result[version] = change
+        result = self.ours.state_changes(since)
+        for version, change in self.theirs.state_changes().items():
+            if change.is_newer_than(result.get(version)):
+                result[version] = change
         return result
 
     def history(self, limit: int | None = 10, skip: int = 0, ascending: bool = False, version: int | None = None,
@@ -215,30 +238,29 @@ class MongorunwayJournal(AuditJournal):
         window = (limit + skip) if limit else None
         args = {"limit": window, "ascending": ascending, "version": version, "text": text, "start": start,
                 "end": end, "before": before, "now": now, "where": where}
-        merged = self._merge(super().history(**args),
-                             self.theirs.history(**args) if self.theirs is not None else [], ascending)
+        merged = self._merge(self.ours.history(**args), self.theirs.history(**args), ascending)
         merged = merged[skip:]
         return merged[:limit] if limit else merged
 
     def states_at(self, at: dt.datetime) -> dict[int, dict[str, Any]]:
-        theirs = self.theirs.states_at(at) if self.theirs is not None else {}
-        return newest(super().states_at(at), theirs)
+        return newest(self.ours.states_at(at), self.theirs.states_at(at))
 
     def newer_than(self, shown: list[MigrationAuditlogEntry], limit: int) -> list[MigrationAuditlogEntry] | None:
-        ours = super().newer_than(shown, limit)
-        theirs = self.theirs.newer_than(shown, limit) if self.theirs is not None else []
+        ours = self.ours.newer_than(shown, limit)
+        theirs = self.theirs.newer_than(shown, limit)
         if ours is None or theirs is None:
             return None
         merged = self._merge(ours, theirs, ascending=False)
         return None if len(merged) >= limit else merged
 
+    def count_dated(self, start: dt.datetime, end: dt.datetime) -> int:
+        return self.ours.count_dated(start, end)  # the evidence summary reads ours from a date
+
     def count(self, version: int | None = None, text: str | None = None) -> int:
-        ours = super().count(version=version, text=text)
-        if self.theirs is None:
-            return ours
+        ours = self.ours.count(version=version, text=text)
         theirs = self.theirs.count(version=version, text=text)
-        shared = self.collection.count_documents({**self._query(version, text, None, None),
-                                                  "transaction_name": {"$in": list(MONGORUNWAY_TRANSACTIONS)}})
+        shared = self.ours.collection.count_documents({**AuditJournal._query(version, text, None, None),
+                                                       "transaction_name": {"$in": list(MONGORUNWAY_TRANSACTIONS)}})
         return ours + max(theirs - shared, 0)
 
     @staticmethod
@@ -252,9 +274,61 @@ class MongorunwayJournal(AuditJournal):
         return entries
 
 
-def mongorunway_storage(config: Any, database: Database[dict[str, Any]]) -> tuple[MigrationRepository, AuditJournal]:
+class MongorunwayStore:
+    """The `MigrationStore` (engine/store/protocol.py) in Mongorunway's shape: its records and audit log with
+    ours beside them, our sources and lease. A step writes through the records' and the log's own methods,
+    one command each, in the step's transaction (the documents are reshaped, so no raw write models)."""
+
+    def __init__(self, records: MongorunwayRecords, audit: MongorunwayAudit | AuditJournal, sources: SourceStore,
+                 lease: Collection[dict[str, Any]]) -> None:
+        self.records, self.audit, self.sources, self.lease = records, audit, sources, lease
+        self.evidence: EvidenceStore | None = None  # side data: the audit log's evidence summary (store_for sets it)
+
+    def own_collections(self) -> OwnCollections:
+        evidence = self.evidence.own_collections() if self.evidence is not None else []
+        return OwnCollections.of(self.records.own_collections(), self.sources.own_collections(),
+                                 self.audit.own_collections(), evidence, [OwnCollection(self.lease.name, "lock", LOCK)])
+
+    def ensure_indexes(self) -> None:
+        self.records.ensure_indexes()
+        self.audit.ensure_indexes()
+        self.sources.ensure_indexes()
+
+    def write_step(self, write: StepWrite, session: ClientSession | None, *, lease_filter: dict[str, Any] | None,
+                   audit_first: bool) -> StepOutcome:
+        if lease_filter is not None and self.lease.find_one(lease_filter, {"_id": 1}, session=session) is None:
+            return StepOutcome.LEASE_LOST
+        if audit_first:
+            self.audit.append(write.entry, session=session)
+        if write.new_record is not None:
+            self.records.upsert(write.new_record, session=session)
+        if not self.records.update(write.version, write.fields, session=session,
+                                   expect={"state": {"$in": write.expect_states}}):
+            return StepOutcome.RECORD_CHANGED
+        if write.source is not None:
+            self.sources.collection.update_one(write.source.filter, write.source.update, upsert=True,
+                                               session=session)
+        if not audit_first:
+            self.audit.append(write.entry, session=session)
+        return StepOutcome.RECORDED
+
+    def write_steps(self, writes: list[StepWrite], session: ClientSession,
+                    *, lease_filter: dict[str, Any] | None) -> StepOutcome:
+        """A `--group` run's bookkeeping at its end: the fence once, then each step through the methods."""
+        for index, write in enumerate(writes):
+            outcome = self.write_step(write, session, lease_filter=lease_filter if index == 0 else None,
+                                      audit_first=False)
+            if outcome is not StepOutcome.RECORDED:
+                return outcome
+        return StepOutcome.RECORDED
+
+
+def mongorunway_store(config: Any, database: Database[dict[str, Any]], sources: SourceStore,
+                      lease: Collection[dict[str, Any]]) -> MongorunwayStore:
     """Mongorunway's migrations collection (our extras beside it) and its audit log merged with ours."""
-    repository = MongorunwayRepository(database, config.migrations_collection)
+    records = MongorunwayRecords(database, config.migrations_collection)
     if not config.mongorunway_auditlog:  # its audit log is off: ours is a collection it never reads
-        return repository, AuditJournal(database, config.auditlog_collection, config.auditlog_limit)
-    return repository, MongorunwayJournal(database, config.auditlog_collection, config.auditlog_limit)
+        return MongorunwayStore(records, AuditJournal(database, config.auditlog_collection, config.auditlog_limit),
+                                sources, lease)
+    return MongorunwayStore(records, MongorunwayAudit(database, config.auditlog_collection, config.auditlog_limit),
+                            sources, lease)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import ModuleType
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from runway_tui.engine.plugins import FormatCheck
 
 if TYPE_CHECKING:
-    from runway_tui.engine.config.model import AppConfig
+    pass
 
 TEMPLATE = '''"""{description}"""
 
@@ -55,7 +55,7 @@ class RunwayFormat:
             return FormatCheck(f"missing {' and '.join(f'def {m}(ctx)' for m in missing)}")
         return FormatCheck()
 
-    def environment(self, config: AppConfig) -> AbstractContextManager[Any]:
+    def environment(self, project_dirs: Sequence[Path]) -> AbstractContextManager[Any]:
         return contextlib.nullcontext()  # a runway file imports what it likes, as any Python module
 
     def entry_point(self, module: ModuleType, name: str, context: Any, session_hex: str) -> Callable[..., Any]:

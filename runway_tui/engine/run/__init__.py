@@ -1,0 +1,11 @@
+"""Deciding and doing (Alembic's runtime/); the step runner itself is engine/runner.py, over `RunDeps`.
+
+Map of the package:
+- deps.py            `RunDeps`: what the step runner may use (never the `MigrationApp`)
+- session.py         `RunSession`: the client session an operation runs its steps in, and its replacement
+- group.py           `--group`: a whole run in one transaction, its bookkeeping written once at its end
+- loading.py         a migration file compiled and executed from exactly the text we checksum
+- operation.py       `Operation`: read-only refusal, one at a time, the lease and driver errors, once
+- commands.py        mark, baseline, accept, forget, unlock as functions over an `Operation`
+- watching.py        `StepWatch`: runway's own collections watched while a migration runs
+"""
