@@ -14,7 +14,7 @@ from runway_tui.tui.bindings import ACTIONS
 from runway_tui.tui.screens.keys import KeyRow, KeysScreen
 
 if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.host import Host
 
 ORDER = ["Migrate", "Files", "Repair", "Navigate", "Audit log", "Live log", "This screen", "App"]
 MOVES = ("scroll", "cursor")
@@ -44,16 +44,16 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str, str, bool]]
 
 
 class KeysPanel:
-    def action_show_keys(self: RunwayApp) -> None:
+    def action_show_keys(self: Host) -> None:
         """`?` on any screen (the main screen binds it too, with its own id)."""
         self.show_keys()
 
-    def show_keys(self: RunwayApp) -> None:
+    def show_keys(self: Host) -> None:
         if isinstance(self.screen, KeysScreen):
             return
         self.push_screen(KeysScreen(self.key_rows(self.screen), NOTE))
 
-    def key_rows(self: RunwayApp, screen: Screen[object] | None = None) -> list[KeyRow]:
+    def key_rows(self: Host, screen: Screen[object] | None = None) -> list[KeyRow]:
         """The rows for `screen` (the main screen when None): its own keys, then the app's."""
         screen = screen or self.main
         if screen is not self.main:

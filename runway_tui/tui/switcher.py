@@ -12,18 +12,17 @@ from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.models import StatusReport
 from runway_tui.engine.policy import resolve_access
 from runway_tui.tui.components.header_bar import HeaderState
-from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.screens.apps import AppProbe, AppsScreen
 from runway_tui.tui.state import UiState
 
 if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.host import Host
 
 WORKER_GROUPS = ("reads", "audit", "overview", "lock", "files")  # results of the old engine are dropped
 
 
 class AppSwitching:
-    def request_switch_app(self: RunwayApp) -> None:
+    def request_switch_app(self: Host) -> None:
         config = self.project_config
         if config is None or len(config.app_names) < 2:
             self.notify("only one application in the config", timeout=3)
@@ -44,7 +43,7 @@ class AppSwitching:
 
         self.push_screen(AppsScreen(config, self.app_config.name, current), chosen)
 
-    def switch_app(self: RunwayApp, name: str) -> None:
+    def switch_app(self: Host, name: str) -> None:
         """Close this application's engine (in the connect worker) and open `name` with the launch flags."""
         config = self.project_config
         assert config is not None
@@ -65,13 +64,13 @@ class AppSwitching:
         self.header_state = HeaderState(app_config.name, app_config.database,
                                         "embedded" if app_config.is_embedded else app_config.masked_uri,
                                         access.read_only, app_config.production)
-        self.init_audit()
-        self.init_overview()
+        self.main.audit_pane.reset()
+        self.main.database_pane.reset()
         self.init_live()
-        self._files_shown = False
-        self.main.query_one(MigrationsTable).show(StatusReport([], None))
+        self.files_shown = False
+        self.main.migrations.show(StatusReport([], None))
         self.set_state(UiState(access.read_only))
-        self._update_header()
+        self.update_header()
         mode = "read-only" if access.read_only else "writes allowed"
         self.log_line("info", f"switching to {name} ({self.header_state.address}, database "
                               f"{app_config.database}, {mode})")

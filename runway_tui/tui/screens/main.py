@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, RichLog
+from textual.widgets import DataTable, Input, RichLog
 
 from runway_tui.tui import audit_tools, row_view
 from runway_tui.tui.audit_search import AuditSearch, AuditSearchError
@@ -15,6 +15,7 @@ from runway_tui.tui.bindings import main_bindings
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePane
 from runway_tui.tui.components.header_bar import HeaderBar
+from runway_tui.tui.components.keys_footer import KeysFooter
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.guard import WriteGuard
@@ -52,12 +53,33 @@ class MainScreen(WriteGuard, Screen[None]):
             log = LiveLog(self.runway.tui_config.log_max_lines, id="log-pane", classes="pane")
             log.border_title = "[4] Live log"
             yield log
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         for box in self.query(Input):
             box.cursor_blink = self.runway.cursor_blink
         self.runway.start()
+
+    # ------------------------------------------------------------------ the panes (what the app hands state down to)
+    @property
+    def header(self) -> HeaderBar:
+        return self.query_one(HeaderBar)
+
+    @property
+    def migrations(self) -> MigrationsTable:
+        return self.query_one(MigrationsTable)
+
+    @property
+    def database_pane(self) -> DatabasePane:
+        return self.query_one(DatabasePane)
+
+    @property
+    def audit_pane(self) -> AuditPane:
+        return self.query_one(AuditPane)
+
+    @property
+    def live_log(self) -> LiveLog:
+        return self.query_one(LiveLog)
 
     # ------------------------------------------------------------------ navigation
     def action_focus_pane(self, name: str) -> None:
@@ -94,7 +116,7 @@ class MainScreen(WriteGuard, Screen[None]):
         if clear and box.value:
             box.value = ""
             if box.id == "audit-filter":
-                self.runway.set_audit_filter("")
+                self.audit_pane.set_filter("")
             if box.id == "log-filter":
                 self.query_one(LiveLog).set_text_filter("")
         if box.id == "migrations-filter":
@@ -136,7 +158,7 @@ class MainScreen(WriteGuard, Screen[None]):
         except AuditSearchError as exc:  # said at once; the line stays to be corrected
             self.notify(f"audit filter: {exc}", severity="error", timeout=6, markup=False)
             return
-        self.runway.set_audit_filter(event.value.strip())
+        self.audit_pane.set_filter(event.value.strip())
         self._close_filter(event.input, clear=False)
 
     # ------------------------------------------------------------------ detail screens
@@ -224,7 +246,7 @@ class MainScreen(WriteGuard, Screen[None]):
         self.notify(f"live log: showing {level} and above", timeout=2)
 
     def action_audit_page(self, delta: int) -> None:
-        self.runway.audit_page(delta)
+        self.audit_pane.turn(delta)
 
     def action_audit_export(self) -> None:
         audit_tools.request_export(self)
