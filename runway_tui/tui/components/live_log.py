@@ -170,15 +170,15 @@ class LiveLog(Vertical):
                     timer.stop()
             self._ticker = self._reveal = None
             return
-        if not row.display:  # shown once the step lasts: a quick one is not a bar that flashes (and a relayout)
-            if self._reveal is None:
-                self._reveal = self.set_timer(PROGRESS_AFTER_S, self._show_row, name="reveal-progress")
-            return
         bar = self.query_one("#progress", ProgressBar)
         if progress.total > 0:
             bar.update(total=progress.total, progress=progress.done)
         else:
             bar.update(total=None)  # indeterminate: the bar moves, no percentage is claimed
+        if not row.display:  # shown once the step lasts: a quick one is not a bar that flashes (and a relayout)
+            if self._reveal is None:
+                self._reveal = self.set_timer(PROGRESS_AFTER_S, self._show_row, name="reveal-progress")
+            return
         if self._ticker is None:
             self._ticker = self.set_interval(TICK_S, self._tick)
         self._tick()
