@@ -25,17 +25,15 @@ from runway_tui.engine.config import AppConfig, Config, TuiConfig
 from runway_tui.engine.messages import visible
 from runway_tui.engine.policy import Access, access_implied
 from runway_tui.engine.runner import utcnow
-from runway_tui.tui import connecting
+from runway_tui.tui import connecting, flows, keys_panel
 from runway_tui.tui.activity import report_outcome, show_activity
 from runway_tui.tui.bridge import EventBuffer
 from runway_tui.tui.commands import RunwayCommands
 from runway_tui.tui.components.audit_pane import AuditPane
 from runway_tui.tui.components.database_pane import OVERVIEW_SETTLE_S, DatabasePane
 from runway_tui.tui.components.header_bar import HeaderState
-from runway_tui.tui.flows import RequestFlows
 from runway_tui.tui.format import version_text
 from runway_tui.tui.hangup import HangUp
-from runway_tui.tui.keys_panel import KeysPanel
 from runway_tui.tui.live import LiveWatching
 from runway_tui.tui.messages import (
     AuditLoaded,
@@ -55,7 +53,6 @@ from runway_tui.tui.screens.detail import MigrationDetailScreen
 from runway_tui.tui.screens.main import MainScreen
 from runway_tui.tui.session import EngineSession
 from runway_tui.tui.state import Connection, OperationName, Reason, UiState, decide
-from runway_tui.tui.switcher import AppSwitching
 from runway_tui.tui.system_commands import system_commands
 from runway_tui.tui.words import app_words
 from runway_tui.tui.workers import EngineWorkers
@@ -64,7 +61,7 @@ Clock = Callable[[], dt.datetime]
 KEYS_GREY_AFTER_S = 0.2  # an operation greys the footer's write keys once it has lasted this long
 
 
-class RunwayApp(EngineWorkers, RequestFlows, LiveWatching, KeysPanel, AppSwitching, App[int]):
+class RunwayApp(EngineWorkers, LiveWatching, App[int]):
     """One application of the config, shown in four panes."""
 
     CSS_PATH = "app.tcss"
@@ -110,6 +107,15 @@ class RunwayApp(EngineWorkers, RequestFlows, LiveWatching, KeysPanel, AppSwitchi
     # ------------------------------------------------------------------ setup
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         return system_commands(self, screen)
+
+    def action_show_keys(self) -> None:
+        """`?` on any screen (the main screen binds it too, with its own id)."""
+        keys_panel.show_keys(self)
+
+    def show_keys(self) -> None:
+        keys_panel.show_keys(self)
+
+    editor_command = staticmethod(flows.editor_command)  # what `e` runs ($VISUAL, $EDITOR, vi)
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()
@@ -386,7 +392,7 @@ class RunwayApp(EngineWorkers, RequestFlows, LiveWatching, KeysPanel, AppSwitchi
 
     @on(PlanReady)
     def _plan_ready(self, message: PlanReady) -> None:
-        self.plan_ready(message.plan, message.request, message.override)
+        flows.plan_ready(self, message.plan, message.request, message.override)
 
     @on(OperationFinished)
     def _operation_finished(self, message: OperationFinished) -> None:

@@ -1,7 +1,8 @@
 """What happens when the user asks for something: guard, ask (dialog or prompt), then start a worker.
 
-Mixed into `RunwayApp`. Every refusal says why in a toast (read-only, busy, disconnected), and every
-write goes through a confirmation whose run is bound to what it showed (`Expected`).
+Functions over the app (`Host`), called by the screens' actions. Every refusal says why in a toast (read-only,
+busy, disconnected), and every write goes through a confirmation whose run is bound to what it showed
+(`Expected`).
 """
 
 from __future__ import annotations
@@ -32,262 +33,259 @@ if TYPE_CHECKING:
     from runway_tui.tui.host import Host
 
 
-class RequestFlows:
-    """User requests (UI thread): guards, dialogs, then the worker that does the work."""
+# ------------------------------------------------------------------ guards
+def refuse_write(host: Host) -> bool:
+    """True (and a toast saying why) when a write cannot start now; the same rule as check_action."""
+    reason = host.state.write_refusal(host.engine is not None)
+    if reason and host.read_only:
+        reason = read_only_refusal(host)  # which rule, and how to lift it
+    if reason:
+        host.notify(reason, severity="warning", timeout=6 if host.read_only else 3, markup=False)
+    return reason is not None
 
-    # ------------------------------------------------------------------ guards
-    def refuse_write(self: Host) -> bool:
-        """True (and a toast saying why) when a write cannot start now; the same rule as check_action."""
-        reason = self.state.write_refusal(self.engine is not None)
-        if reason and self.read_only:
-            reason = read_only_refusal(self)  # which rule, and how to lift it
-        if reason:
-            self.notify(reason, severity="warning", timeout=6 if self.read_only else 3, markup=False)
-        return reason is not None
+def request_step(host: Host, direction: str) -> None:
+    if refuse_write(host):
+        return
+    # planned on the status shown (read after the last step or poll): no second read before the dialog;
+    # the engine plans again under its lock and runs only what the dialog showed (see `Expected`)
+    _plan(host, PlanRequest(Direction(direction), steps=1))
 
-    def request_step(self: Host, direction: str) -> None:
-        if self.refuse_write():
-            return
-        # planned on the status shown (read after the last step or poll): no second read before the dialog;
-        # the engine plans again under its lock and runs only what the dialog showed (see `Expected`)
-        _plan(self, PlanRequest(Direction(direction), steps=1))
+def request_step_to(host: Host, direction: str) -> None:
+    if refuse_write(host):
+        return
+    row = host.main.migrations.selected_row
+    default = str(row.version) if row and row.version is not None else ""
 
-    def request_step_to(self: Host, direction: str) -> None:
-        if self.refuse_write():
-            return
-        row = self.main.migrations.selected_row
-        default = str(row.version) if row and row.version is not None else ""
+    def validate(text: str) -> str | None:
+        return None if text.isdigit() else "a version number (0 or more)"
 
-        def validate(text: str) -> str | None:
-            return None if text.isdigit() else "a version number (0 or more)"
+    def chosen(value: str | None) -> None:
+        if value is None or refuse_write(host):
+            return
+        _plan(host, PlanRequest(Direction(direction), to=int(value)))
 
-        def chosen(value: str | None) -> None:
-            if value is None or self.refuse_write():
-                return
-            _plan(self, PlanRequest(Direction(direction), to=int(value)))
+    hint = ("Apply pending migrations up to and including this version." if direction == "up"
+            else "Revert applied migrations above this version (0 reverts everything).")
+    host.push_screen(PromptScreen(f"{direction.capitalize()} to version", hint, value=default,
+                                  validate=validate), chosen)
 
-        hint = ("Apply pending migrations up to and including this version." if direction == "up"
-                else "Revert applied migrations above this version (0 reverts everything).")
-        self.push_screen(PromptScreen(f"{direction.capitalize()} to version", hint, value=default,
-                                      validate=validate), chosen)
+def request_step_through(host: Host, direction: str, row: StatusRow) -> None:
+    """From a migration's detail: up to and including it, or down through it (it and every applied one
+    above it are reverted). The dialog lists every step; the run is bound to it as always."""
+    if refuse_write(host) or row.version is None:
+        return
+    version = row.version
+    if direction == "up" and row.is_applied:
+        host.notify(f"{version_text(version)} is applied already; d reverts it", severity="warning", timeout=3)
+        return
+    if direction == "down" and not row.is_applied:
+        host.notify(f"{version_text(version)} is not applied: nothing to revert", severity="warning", timeout=3)
+        return
+    if direction == "up":
+        _plan(host, PlanRequest(Direction.UP, to=version))
+        return
+    known = [r.version for r in (host.snapshot.status.rows if host.snapshot else []) if r.version is not None]
+    below = max((v for v in known if v < version), default=0)
+    _plan(host, PlanRequest(Direction.DOWN, to=below))
 
-    def request_step_through(self: Host, direction: str, row: StatusRow) -> None:
-        """From a migration's detail: up to and including it, or down through it (it and every applied one
-        above it are reverted). The dialog lists every step; the run is bound to it as always."""
-        if self.refuse_write() or row.version is None:
-            return
-        version = row.version
-        if direction == "up" and row.is_applied:
-            self.notify(f"{version_text(version)} is applied already; d reverts it", severity="warning", timeout=3)
-            return
-        if direction == "down" and not row.is_applied:
-            self.notify(f"{version_text(version)} is not applied: nothing to revert", severity="warning", timeout=3)
-            return
-        if direction == "up":
-            _plan(self, PlanRequest(Direction.UP, to=version))
-            return
-        known = [r.version for r in (self.snapshot.status.rows if self.snapshot else []) if r.version is not None]
-        below = max((v for v in known if v < version), default=0)
-        _plan(self, PlanRequest(Direction.DOWN, to=below))
+def request_plan(host: Host) -> None:
+    reason = host.state.read_refusal(host.engine is not None)
+    if reason:
+        host.notify(reason, severity="warning", timeout=2, markup=False)
+        return
+    _plan(host, PlanRequest(Direction.UP, all_=True, preview=True))
 
-    def request_plan(self: Host) -> None:
-        reason = self.state.read_refusal(self.engine is not None)
-        if reason:
-            self.notify(reason, severity="warning", timeout=2, markup=False)
+def plan_ready(host: Host, plan: Plan, request: PlanRequest, override: Override | None = None) -> None:
+    host.set_state(host.state.finish())
+    if request.preview:
+        if plan.steps and not plan.blockers and not host.read_only:  # the plan shown can run, exactly
+            _confirm_run(host, plan, run_all=True)
             return
-        _plan(self, PlanRequest(Direction.UP, all_=True, preview=True))
+        head, lines = plan_preview(plan)
+        host.push_screen(ErrorScreen("Plan (nothing was run)", head, lines, kind="info"))
+        return
+    if plan.blockers:
+        host.log_line("error", f"refusing to run {plan.direction.value}: " + "; ".join(plan.blockers))
+        if override is not None:
+            _offer_override(host, plan, override)
+            return
+        host.push_screen(ErrorScreen(f"Refusing to run {plan.direction.value}", "Fix these first:",
+                                     plan.blockers))
+        return
+    if not plan.steps:
+        what = "nothing to apply: every migration is applied" if plan.direction is Direction.UP \
+            else "nothing to revert: no migration is applied"
+        host.notify(what, timeout=3)
+        host.log_line("info", what)
+        return
+    _confirm_run(host, plan)
 
-    def plan_ready(self: Host, plan: Plan, request: PlanRequest, override: Override | None = None) -> None:
-        self.set_state(self.state.finish())
-        if request.preview:
-            if plan.steps and not plan.blockers and not self.read_only:  # the plan shown can run, exactly
-                _confirm_run(self, plan, run_all=True)
-                return
-            head, lines = plan_preview(plan)
-            self.push_screen(ErrorScreen("Plan (nothing was run)", head, lines, kind="info"))
-            return
-        if plan.blockers:
-            self.log_line("error", f"refusing to run {plan.direction.value}: " + "; ".join(plan.blockers))
-            if override is not None:
-                _offer_override(self, plan, override)
-                return
-            self.push_screen(ErrorScreen(f"Refusing to run {plan.direction.value}", "Fix these first:",
-                                         plan.blockers))
-            return
-        if not plan.steps:
-            what = "nothing to apply: every migration is applied" if plan.direction is Direction.UP \
-                else "nothing to revert: no migration is applied"
-            self.notify(what, timeout=3)
-            self.log_line("info", what)
-            return
-        _confirm_run(self, plan)
+def request_refresh(host: Host) -> None:
+    if host.state.busy is not None:
+        host.notify(f"busy: {host.state.busy.label}", severity="warning", timeout=2, markup=False)
+        return
+    if host.engine is None or not host.state.connected:
+        host.retry_connection()
+        return
+    if host.read_only:
+        host.log_line("info", "reloading (read-only: files are compared, nothing is written)")
+        host.reload(Reason.USER)
+        return
+    host.set_state(host.state.begin(Activity.WRITING, "refreshing"))
+    host.run_operation(OperationName.REFRESH, lambda engine: refresh_summary(engine.refresh()))
 
-    def request_refresh(self: Host) -> None:
-        if self.state.busy is not None:
-            self.notify(f"busy: {self.state.busy.label}", severity="warning", timeout=2, markup=False)
-            return
-        if self.engine is None or not self.state.connected:
-            self.retry_connection()
-            return
-        if self.read_only:
-            self.log_line("info", "reloading (read-only: files are compared, nothing is written)")
-            self.reload(Reason.USER)
-            return
-        self.set_state(self.state.begin(Activity.WRITING, "refreshing"))
-        self.run_operation(OperationName.REFRESH, lambda engine: refresh_summary(engine.refresh()))
+def request_new_migration(host: Host) -> None:
+    if refuse_write(host):
+        return
 
-    def request_new_migration(self: Host) -> None:
-        if self.refuse_write():
-            return
+    def validate(text: str) -> str | None:
+        return None if any(c.isalnum() for c in text) else "a name with letters or digits, e.g. add_email_index"
 
-        def validate(text: str) -> str | None:
-            return None if any(c.isalnum() for c in text) else "a name with letters or digits, e.g. add_email_index"
-
-        def chosen(name: str | None) -> None:
-            if name is None or self.refuse_write():
-                return
-            self.set_state(self.state.begin(Activity.WRITING, "creating a migration file"))
-
-            def create(engine: MigrationApp) -> str:
-                created = f"created {_shown_path(self, engine.create_migration_file_template(name))} (e edits it)"
-                note = name_note(name)
-                return f"{created}; {note}" if note else created
-
-            self.run_operation(OperationName.NEW, create)
-
-        self.push_screen(PromptScreen("New migration", "What does it do? This becomes the file name and the "
-                                      "description.", placeholder="add_user_email_index", validate=validate), chosen)
-
-    @staticmethod
-    def editor_command(path: Path) -> list[str]:
-        """$VISUAL or $EDITOR (with its arguments) followed by the file; vi when neither is set."""
-        return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi") + [str(path)]
-
-    def edit_selected(self: Host) -> None:
-        if self.read_only:  # editing an applied file is how drift is made: read-only means hands off
-            self.notify(read_only_refusal(self, files=True), severity="warning", timeout=6, markup=False)
+    def chosen(name: str | None) -> None:
+        if name is None or refuse_write(host):
             return
-        row = self.main.migrations.selected_row
-        if row is None or row.script is None:
-            self.notify("select a migration that has a file", severity="warning", timeout=3)
-            return
-        command = self.editor_command(row.script.path)
-        # Checked before the terminal is handed over: a failure inside `suspend()` leaves a blank screen.
-        if not command[0] or shutil.which(command[0]) is None:
-            self.notify(f"cannot open the editor: {command[0]!r} not found (set $EDITOR or $VISUAL)",
-                        severity="error", markup=False)
-            return
-        failure: OSError | None = None
-        try:
-            with self.suspend():
-                try:
-                    subprocess.run(command, check=False)
-                except OSError as exc:  # e.g. not executable: caught inside, so the terminal comes back
-                    failure = exc
-        except SuspendNotSupported:  # headless or web: no terminal to hand over
-            self.notify(f"cannot hand the terminal to an editor here; run: {shlex.join(command)}",
-                        severity="warning", timeout=6, markup=False)
-            return
-        if failure is not None:
-            self.notify(f"cannot open the editor: {failure}", severity="error", markup=False)
-            return
-        self.log_line("info", f"edited {_shown_path(self, row.script.path)}")
-        self.reload(Reason.USER)
+        host.set_state(host.state.begin(Activity.WRITING, "creating a migration file"))
 
-    # ------------------------------------------------------------------ repairs (mark, accept, unlock)
-    def request_mark(self: Host, applied: bool, row: StatusRow | None = None) -> None:
-        if self.refuse_write():
-            return
-        version = _selected_version(self, row)
-        if version is None:
-            return
-        state = "applied" if applied else "pending"
-        request = ConfirmRequest(f"Mark {version_text(version)} as {state}?",
-                                 [*_facts(self), ("Migration", _migration_name(self, row)), ("New state", state)],
-                                 warnings=["Nothing runs: only the record changes (audited)."],
-                                 confirm_label="Mark", typed=_typed(self))
-        _confirm_then(self, request, f"marking {version_text(version)}", OperationName.MARK,
-                           lambda engine: f"marked {engine.mark(version, applied=applied).name} as {state}")
+        def create(engine: MigrationApp) -> str:
+            created = f"created {_shown_path(host, engine.create_migration_file_template(name))} (e edits it)"
+            note = name_note(name)
+            return f"{created}; {note}" if note else created
 
-    def request_accept(self: Host, row: StatusRow | None = None) -> None:
-        if self.refuse_write():
-            return
-        version = _selected_with(self, Problem.DRIFT, "has no drift: its file matches the stored checksum", row)
-        if version is None:
-            return
-        request = ConfirmRequest(f"Accept the edited file of {version_text(version)}?",
-                                 [*_facts(self), ("Migration", _migration_name(self, row))],
-                                 warnings=["The stored checksum becomes the file's; the edit is NOT run."],
-                                 confirm_label="Accept", typed=_typed(self))
-        _confirm_then(self, request, f"accepting {version_text(version)}", OperationName.ACCEPT,
-                           lambda engine: f"accepted the edited file of {engine.accept(version).name}")
+        host.run_operation(OperationName.NEW, create)
 
-    def request_forget(self: Host, row: StatusRow | None = None) -> None:
-        """Only an orphan's record (its file is gone): what `forget VERSION` does, confirmed and audited."""
-        if self.refuse_write():
-            return
-        version = _selected_with(self, Problem.ORPHAN, "has its file; forget only removes the record of a deleted file",
-                                      row)
-        if version is None:
-            return
-        request = ConfirmRequest(f"Forget the record of {version_text(version)}?",
-                                 [*_facts(self), ("Migration", _migration_name(self, row))],
-                                 warnings=["Nothing runs: the record is removed (audited); its history stays."],
-                                 confirm_label="Forget", typed=_typed(self))
-        _confirm_then(self, request, f"forgetting {version_text(version)}", OperationName.FORGET,
-                           lambda engine: f"forgot the record of {engine.forget(version).name}")
+    host.push_screen(PromptScreen("New migration", "What does it do? This becomes the file name and the "
+                                  "description.", placeholder="add_user_email_index", validate=validate), chosen)
 
-    def request_unlock(self: Host) -> None:
-        """An expired lease is removed after a confirmation; a live one only by force, said plainly (what
-        `unlock --force` does), typed on production. Both are audited by the engine."""
-        if self.refuse_write():
+def editor_command(path: Path) -> list[str]:
+    """$VISUAL or $EDITOR (with its arguments) followed by the file; vi when neither is set."""
+    return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi") + [str(path)]
+
+def edit_selected(host: Host) -> None:
+    if host.read_only:  # editing an applied file is how drift is made: read-only means hands off
+        host.notify(read_only_refusal(host, files=True), severity="warning", timeout=6, markup=False)
+        return
+    row = host.main.migrations.selected_row
+    if row is None or row.script is None:
+        host.notify("select a migration that has a file", severity="warning", timeout=3)
+        return
+    command = editor_command(row.script.path)
+    # Checked before the terminal is handed over: a failure inside `suspend()` leaves a blank screen.
+    if not command[0] or shutil.which(command[0]) is None:
+        host.notify(f"cannot open the editor: {command[0]!r} not found (set $EDITOR or $VISUAL)",
+                    severity="error", markup=False)
+        return
+    failure: OSError | None = None
+    try:
+        with host.suspend():
+            try:
+                subprocess.run(command, check=False)
+            except OSError as exc:  # e.g. not executable: caught inside, so the terminal comes back
+                failure = exc
+    except SuspendNotSupported:  # headless or web: no terminal to hand over
+        host.notify(f"cannot hand the terminal to an editor here; run: {shlex.join(command)}",
+                    severity="warning", timeout=6, markup=False)
+        return
+    if failure is not None:
+        host.notify(f"cannot open the editor: {failure}", severity="error", markup=False)
+        return
+    host.log_line("info", f"edited {_shown_path(host, row.script.path)}")
+    host.reload(Reason.USER)
+
+# ------------------------------------------------------------------ repairs (mark, accept, unlock)
+def request_mark(host: Host, applied: bool, row: StatusRow | None = None) -> None:
+    if refuse_write(host):
+        return
+    version = _selected_version(host, row)
+    if version is None:
+        return
+    state = "applied" if applied else "pending"
+    request = ConfirmRequest(f"Mark {version_text(version)} as {state}?",
+                             [*_facts(host), ("Migration", _migration_name(host, row)), ("New state", state)],
+                             warnings=["Nothing runs: only the record changes (audited)."],
+                             confirm_label="Mark", typed=_typed(host))
+    _confirm_then(host, request, f"marking {version_text(version)}", OperationName.MARK,
+                       lambda engine: f"marked {engine.mark(version, applied=applied).name} as {state}")
+
+def request_accept(host: Host, row: StatusRow | None = None) -> None:
+    if refuse_write(host):
+        return
+    version = _selected_with(host, Problem.DRIFT, "has no drift: its file matches the stored checksum", row)
+    if version is None:
+        return
+    request = ConfirmRequest(f"Accept the edited file of {version_text(version)}?",
+                             [*_facts(host), ("Migration", _migration_name(host, row))],
+                             warnings=["The stored checksum becomes the file's; the edit is NOT run."],
+                             confirm_label="Accept", typed=_typed(host))
+    _confirm_then(host, request, f"accepting {version_text(version)}", OperationName.ACCEPT,
+                       lambda engine: f"accepted the edited file of {engine.accept(version).name}")
+
+def request_forget(host: Host, row: StatusRow | None = None) -> None:
+    """Only an orphan's record (its file is gone): what `forget VERSION` does, confirmed and audited."""
+    if refuse_write(host):
+        return
+    version = _selected_with(host, Problem.ORPHAN, "has its file; forget only removes the record of a deleted file",
+                                  row)
+    if version is None:
+        return
+    request = ConfirmRequest(f"Forget the record of {version_text(version)}?",
+                             [*_facts(host), ("Migration", _migration_name(host, row))],
+                             warnings=["Nothing runs: the record is removed (audited); its history stays."],
+                             confirm_label="Forget", typed=_typed(host))
+    _confirm_then(host, request, f"forgetting {version_text(version)}", OperationName.FORGET,
+                       lambda engine: f"forgot the record of {engine.forget(version).name}")
+
+def request_unlock(host: Host) -> None:
+    """An expired lease is removed after a confirmation; a live one only by force, said plainly (what
+    `unlock --force` does), typed on production. Both are audited by the engine."""
+    if refuse_write(host):
+        return
+    lock = host.snapshot.lock if host.snapshot else None
+    if lock is None:
+        host.notify("there is no migration lock to remove", timeout=3)
+        return
+    if host.engine is not None and host.engine.holds(lock):
+        host.notify("this session holds the lock (its step is running); it is released when the step ends",
+                    severity="warning", timeout=4)
+        return
+    force = not lock.expired
+    holder = f"{lock.user}@{lock.host} ({lock.operation}{', expired' if lock.expired else ''})"
+    until = f", renewed until {lock.expires_at:%H:%M:%S} UTC" if lock.expires_at else ""
+    warnings = ([f"The lease is LIVE{until}. If that runner is still migrating, removing its lock lets a "
+                 "second runner start beside it. Remove it only if you know the runner is dead."]
+                if force else ["The lease has expired: its runner stopped renewing it."])
+    request = ConfirmRequest("Force-remove a LIVE migration lock?" if force else "Remove the migration lock?",
+                             [*_facts(host), ("Held by", holder)], warnings=warnings,
+                             confirm_label="Force unlock" if force else "Unlock", typed=_typed(host))
+
+    def unlock(engine: MigrationApp) -> str:
+        removed = engine.unlock(force=force)
+        return f"removed the lock held by {removed.holder}" if removed else "there was no lock"
+
+    _confirm_then(host, request, "force-unlocking" if force else "unlocking", OperationName.UNLOCK, unlock)
+
+# ------------------------------------------------------------------ quitting
+def request_quit(host: Host) -> None:
+    if not host.state.running_step:
+        host.exit(0)
+        return
+    assert host.state.busy is not None
+    request = ConfirmRequest("A step is running", [*_facts(host), ("Running", host.state.busy.label)],
+                             warnings=["Quitting now would interrupt it. Quit as soon as it ends "
+                                       "(the lock is released first)?"], confirm_label="Quit after it")
+
+    def decided(ok: bool | None) -> None:
+        if not ok:
             return
-        lock = self.snapshot.lock if self.snapshot else None
-        if lock is None:
-            self.notify("there is no migration lock to remove", timeout=3)
+        if not host.state.busy:  # the step ended while the question was open
+            host.exit(0)
             return
-        if self.engine is not None and self.engine.holds(lock):
-            self.notify("this session holds the lock (its step is running); it is released when the step ends",
-                        severity="warning", timeout=4)
-            return
-        force = not lock.expired
-        holder = f"{lock.user}@{lock.host} ({lock.operation}{', expired' if lock.expired else ''})"
-        until = f", renewed until {lock.expires_at:%H:%M:%S} UTC" if lock.expires_at else ""
-        warnings = ([f"The lease is LIVE{until}. If that runner is still migrating, removing its lock lets a "
-                     "second runner start beside it. Remove it only if you know the runner is dead."]
-                    if force else ["The lease has expired: its runner stopped renewing it."])
-        request = ConfirmRequest("Force-remove a LIVE migration lock?" if force else "Remove the migration lock?",
-                                 [*_facts(self), ("Held by", holder)], warnings=warnings,
-                                 confirm_label="Force unlock" if force else "Unlock", typed=_typed(self))
+        host.set_state(host.state.quit_after_step())
+        host.log_line("warning", "will quit when the running step ends")
 
-        def unlock(engine: MigrationApp) -> str:
-            removed = engine.unlock(force=force)
-            return f"removed the lock held by {removed.holder}" if removed else "there was no lock"
-
-        _confirm_then(self, request, "force-unlocking" if force else "unlocking", OperationName.UNLOCK, unlock)
-
-    # ------------------------------------------------------------------ quitting
-    def request_quit(self: Host) -> None:
-        if not self.state.running_step:
-            self.exit(0)
-            return
-        assert self.state.busy is not None
-        request = ConfirmRequest("A step is running", [*_facts(self), ("Running", self.state.busy.label)],
-                                 warnings=["Quitting now would interrupt it. Quit as soon as it ends "
-                                           "(the lock is released first)?"], confirm_label="Quit after it")
-
-        def decided(ok: bool | None) -> None:
-            if not ok:
-                return
-            if not self.state.busy:  # the step ended while the question was open
-                self.exit(0)
-                return
-            self.set_state(self.state.quit_after_step())
-            self.log_line("warning", "will quit when the running step ends")
-
-        self.push_screen(ConfirmScreen(request), decided)
+    host.push_screen(ConfirmScreen(request), decided)
 
 
+# ------------------------------------------------------------------ helpers of the flows above
 def _facts(host: Host) -> list[tuple[str, str]]:
     name = host.app_config.name + (" (PRODUCTION)" if host.production else "")
     return [("Application", name), ("Server", host.header_state.address), ("Database", host.app_config.database)]
@@ -295,8 +293,6 @@ def _facts(host: Host) -> list[tuple[str, str]]:
 
 def _typed(host: Host) -> str | None:
     return host.app_config.database if host.production else None
-
-# ------------------------------------------------------------------ up / down / plan
 
 
 def _plan(host: Host, request: PlanRequest) -> None:
@@ -336,7 +332,7 @@ def _confirm_run(host: Host, plan: Plan, override: Override | None = None, run_a
         if not ok:
             host.log_line("info", f"{direction.value} cancelled; nothing was run")
             return
-        if host.refuse_write():
+        if refuse_write(host):
             return
 
         def run(engine: MigrationApp) -> str:
@@ -366,8 +362,6 @@ def _downgrades(host: Host, plan: Plan) -> dict[int, Downgrade]:
         return {}
     paths = {r.version: r.script.path for r in host.snapshot.status.rows if r.version is not None and r.script}
     return {s.version: Downgrade.of(paths.get(s.version)) for s in plan.steps}
-
-# ------------------------------------------------------------------ refresh / files
 
 
 def _shown_path(host: Host, path: Path) -> str:
@@ -415,7 +409,7 @@ def _confirm_then(host: Host, request: ConfirmRequest, label: str, operation: Op
     def decided(ok: bool | None) -> None:
         if not ok:
             host.log_line("info", f"{operation} cancelled; nothing was written")
-        elif not host.refuse_write():
+        elif not refuse_write(host):
             host.set_state(host.state.begin(Activity.WRITING, label))
             host.run_operation(operation, call)
 

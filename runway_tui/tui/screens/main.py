@@ -9,7 +9,7 @@ from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, RichLog
 
-from runway_tui.tui import audit_tools, row_view
+from runway_tui.tui import audit_tools, flows, row_view, switcher
 from runway_tui.tui.audit_search import AuditSearch, AuditSearchError
 from runway_tui.tui.bindings import main_bindings
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
@@ -182,37 +182,37 @@ class MainScreen(WriteGuard, Screen[None]):
 
     # ------------------------------------------------------------------ actions (delegated to the app)
     def action_migrate_up(self) -> None:
-        self.runway.request_step("up")
+        flows.request_step(self.runway, "up")
 
     def action_migrate_down(self) -> None:
-        self.runway.request_step("down")
+        flows.request_step(self.runway, "down")
 
     def action_migrate_to(self, direction: str) -> None:
-        self.runway.request_step_to(direction)
+        flows.request_step_to(self.runway, direction)
 
     def action_plan(self) -> None:
-        self.runway.request_plan()
+        flows.request_plan(self.runway)
 
     def action_refresh(self) -> None:
-        self.runway.request_refresh()
+        flows.request_refresh(self.runway)
 
     def action_new_migration(self) -> None:
-        self.runway.request_new_migration()
+        flows.request_new_migration(self.runway)
 
     def action_edit_migration(self) -> None:
-        self.runway.edit_selected()
+        flows.edit_selected(self.runway)
 
     def action_mark(self, applied: bool) -> None:
-        self.runway.request_mark(applied)
+        flows.request_mark(self.runway, applied)
 
     def action_accept_drift(self) -> None:
-        self.runway.request_accept()
+        flows.request_accept(self.runway)
 
     def action_forget(self) -> None:
-        self.runway.request_forget()
+        flows.request_forget(self.runway)
 
     def action_unlock(self) -> None:
-        self.runway.request_unlock()
+        flows.request_unlock(self.runway)
 
     def action_wide_view(self) -> None:
         wide = self.query_one(MigrationsTable).toggle_wide()
@@ -255,7 +255,7 @@ class MainScreen(WriteGuard, Screen[None]):
         audit_tools.request_state_at(self)
 
     def action_switch_app(self) -> None:
-        self.runway.request_switch_app()
+        switcher.request_switch_app(self.runway)
 
     def action_server_info(self) -> None:
         self.app.push_screen(ServerScreen())
@@ -264,7 +264,7 @@ class MainScreen(WriteGuard, Screen[None]):
         self.runway.show_keys()
 
     def action_quit_app(self) -> None:
-        self.runway.request_quit()
+        flows.request_quit(self.runway)
 
 
 __all__ = ["MainScreen", "RichLog"]
