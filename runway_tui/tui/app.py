@@ -117,6 +117,10 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
 
     editor_command = staticmethod(flows.editor_command)  # what `e` runs ($VISUAL, $EDITOR, vi)
 
+    def edit_selected(self) -> None:
+        """`e`: the selected migration's file in $EDITOR (flows.py)."""
+        flows.edit_selected(self)
+
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()
 
