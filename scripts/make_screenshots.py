@@ -23,6 +23,7 @@ from runway_tui.engine.config import AppConfig, load_config  # noqa: E402
 from runway_tui.engine.events import StepProgressEvent  # noqa: E402
 from runway_tui.tui.app import RunwayApp  # noqa: E402
 from runway_tui.tui.components.migrations_table import MigrationsTable  # noqa: E402
+from runway_tui.tui.state import Reason  # noqa: E402
 
 OUT = ROOT / "screenshots"
 NOW = dt.datetime(2026, 3, 14, 9, 30, 0)
@@ -90,7 +91,7 @@ async def write_session(app: RunwayApp, gate: StepGate) -> None:
             await pilot.press("y")
             await settle(app, pilot)
         assert app.engine is not None
-        app.reload("screenshots")
+        app.reload(Reason.USER)
         await settle(app, pilot)
         app.main.query_one(MigrationsTable).select_version(3)
         app.clear_notifications()
@@ -117,7 +118,7 @@ async def write_session(app: RunwayApp, gate: StepGate) -> None:
         shot(app, "step_in_progress")
         gate.resume.set()
         await settle(app, pilot)
-        app.reload("screenshots")
+        app.reload(Reason.USER)
         await settle(app, pilot)
 
         app.clear_notifications()

@@ -13,36 +13,35 @@ from typing import TYPE_CHECKING
 from runway_tui.engine.audit_export import FORMATS
 from runway_tui.engine.timespec import TimeSpec, TimeSpecError
 from runway_tui.tui.audit_search import AuditSearch, parse_or_none
-from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
+from runway_tui.tui.components.audit_pane import EXPORT_LIMIT, AuditPane, AuditTable
 from runway_tui.tui.screens.prompt import PromptScreen
 from runway_tui.tui.screens.state_at import StateAtScreen
 
 if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
-    from runway_tui.tui.screens.main import MainScreen
-
-EXPORT_LIMIT = 100_000  # entries in one file at most (the newest), said when the filter matches more
+    from runway_tui.tui.host import Host, MainView
 
 
-def export_folder(app: RunwayApp) -> Path:
+
+def export_folder(app: Host) -> Path:
     """Where a relative export path goes: the project's folder (the config's), shown in the prompt."""
     return app.app_config.config_path.parent
 
 
-def resolve_export_path(app: RunwayApp, text: str) -> Path:
+def resolve_export_path(app: Host, text: str) -> Path:
     path = Path(text).expanduser()
     return path if path.is_absolute() else export_folder(app) / path
 
 
-def request_export(screen: MainScreen) -> None:
-    app: RunwayApp = screen.runway
+def request_export(screen: MainView) -> None:
+    app: Host = screen.runway
     if app.engine is None or not app.state.connected:
         screen.notify("not connected (r retries)", severity="warning", timeout=3)
         return
-    search = parse_or_none(app.audit_filter)
+    line = screen.query_one(AuditPane).filter_text
+    search = parse_or_none(line)
     stamp = app.clock().strftime("%Y%m%d-%H%M%S")
     default = f"audit-{app.app_config.name}-{stamp}.json"
-    what = f"the entries matching “{app.audit_filter}”" if app.audit_filter else "every entry"
+    what = f"the entries matching “{line}”" if line else "every entry"
 
     def validate(text: str) -> str | None:
         if not text:
@@ -57,8 +56,13 @@ def request_export(screen: MainScreen) -> None:
         return None
 
     def chosen(text: str | None) -> None:
-        if text:
-            screen.query_one(AuditPane).export(resolve_export_path(app, text), search, app.audit_filter)
+        if not text:
+            return
+        pane, path = screen.query_one(AuditPane), resolve_export_path(app, text)
+        if app.engine is None:  # lost while the prompt was open
+            pane.post_message(AuditPane.Exported(path, error="not connected"))
+            return
+        pane.export(app.engine, path, search, line)
 
     screen.app.push_screen(PromptScreen(
         "Export the audit log", f"Saves {what} (every page, newest first, up to {EXPORT_LIMIT:,}) as JSON, or as "
@@ -66,8 +70,8 @@ def request_export(screen: MainScreen) -> None:
         validate=validate), chosen)
 
 
-def request_state_at(screen: MainScreen) -> None:
-    app: RunwayApp = screen.runway
+def request_state_at(screen: MainView) -> None:
+    app: Host = screen.runway
     if app.engine is None or not app.state.connected:
         screen.notify("not connected (r retries)", severity="warning", timeout=3)
         return

@@ -4,14 +4,16 @@ in a toast, naming the rule that makes the application read-only and how to lift
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events
+from textual.screen import Screen
 
 from runway_tui.tui.bindings import FILE_ACTIONS, MUTATING_ACTIONS
 
 if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.host import Host
+    from runway_tui.tui.state import UiState
 
 READ_ONLY_SAFE = frozenset({"refresh", "plan"})  # reads that stay available (refresh only reloads in read-only)
 
@@ -35,41 +37,43 @@ def read_only_refusal(app: Any, files: bool = False) -> str:
     return f"read-only: {what} — {read_only_rule(app)}"
 
 
-class WriteGuard:
-    """Mixed into a Screen: `MUTATING`/`FILES` name its writing actions (by action name)."""
+class WriteGuard(Screen[Any]):
+    """The base of a screen with writing keys: `MUTATING`/`FILES` name its writing actions (by action name)."""
 
     MUTATING: frozenset[str] = MUTATING_ACTIONS
     FILES: frozenset[str] = FILE_ACTIONS
 
     @property
-    def runway(self) -> RunwayApp:
-        return self.app  # type: ignore[attr-defined,no-any-return]
+    def runway(self) -> Host:
+        return cast("Host", self.app)  # the one app these screens run in (tui/app.py satisfies Host)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only hides writes and editing (False); busy or disconnected greys writes (None)."""
-        if self.refusal(action) is None:
+        """Read-only hides writes and editing (False); busy or disconnected greys writes (None), as the keys
+        show the state (`keys_state`: an operation shows as busy once it lasts; its flow refuses before)."""
+        if self.refusal(action, self.runway.keys_state) is None:
             return True
         return False if self._hidden(action) else None
 
     def _hidden(self, action: str) -> bool:
         return self.runway.read_only and (action in self.MUTATING or action in self.FILES)
 
-    def refusal(self, action: str) -> str | None:
-        """Why `action` cannot run now (what the toast says), or None."""
+    def refusal(self, action: str, state: UiState | None = None) -> str | None:
+        """Why `action` cannot run now (what the toast says), or None; in `state` (default: the app's)."""
         app = self.runway
+        state = state or app.state
         if self._hidden(action):
             return read_only_refusal(app, files=action in self.FILES)
         if action in self.MUTATING:
-            return app.state.write_refusal(app.engine is not None)
-        if action in READ_ONLY_SAFE and app.state.busy is not None:
-            return f"busy: {app.state.busy.label}"
+            return state.write_refusal(app.engine is not None)
+        if action in READ_ONLY_SAFE and state.busy is not None:
+            return f"busy: {state.busy.label}"
         return None
 
     def on_key(self, event: events.Key) -> None:
         """A key whose action is hidden or greyed reaches here unhandled: say why instead of nothing."""
-        for binding in self._bindings.key_to_bindings.get(event.key, []):  # type: ignore[attr-defined]
+        for binding in self._bindings.key_to_bindings.get(event.key, []):
             reason = self.refusal(binding.action.split("(")[0])
             if reason:
                 event.stop()
-                self.notify(reason, severity="warning", timeout=6, markup=False)  # type: ignore[attr-defined]
+                self.notify(reason, severity="warning", timeout=6, markup=False)
                 return

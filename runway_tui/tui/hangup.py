@@ -19,14 +19,14 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.host import Host
 
 GRACE_S = 3.0  # time the normal way out has before the watchdog takes over
 EXIT_CODE = 128 + signal.SIGHUP
 
 
 class HangUp:
-    def __init__(self, app: RunwayApp, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, app: Host, loop: asyncio.AbstractEventLoop) -> None:
         self.app = app
         self.loop = loop
         self.watchdog: threading.Thread | None = None

@@ -1,7 +1,7 @@
 """The `?` panel's rows and the palette's entries, for whichever screen is in front: from the live bindings
 (remapped keys as they are, actions hidden in read-only mode left out), so a screen lists its own keys.
 
-Mixed into `RunwayApp`.
+Functions over the app (`Host`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from runway_tui.tui.bindings import ACTIONS
 from runway_tui.tui.screens.keys import KeyRow, KeysScreen
 
 if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.host import Host
 
 ORDER = ["Migrate", "Files", "Repair", "Navigate", "Audit log", "Live log", "This screen", "App"]
 MOVES = ("scroll", "cursor")
@@ -43,38 +43,33 @@ def screen_keys(screen: Screen[object]) -> list[tuple[str, str, str, str, bool]]
     return found
 
 
-class KeysPanel:
-    def action_show_keys(self: RunwayApp) -> None:
-        """`?` on any screen (the main screen binds it too, with its own id)."""
-        self.show_keys()
+def show_keys(host: Host) -> None:
+    if isinstance(host.screen, KeysScreen):
+        return
+    host.push_screen(KeysScreen(key_rows(host, host.screen), NOTE))
 
-    def show_keys(self: RunwayApp) -> None:
-        if isinstance(self.screen, KeysScreen):
-            return
-        self.push_screen(KeysScreen(self.key_rows(self.screen), NOTE))
-
-    def key_rows(self: RunwayApp, screen: Screen[object] | None = None) -> list[KeyRow]:
-        """The rows for `screen` (the main screen when None): its own keys, then the app's."""
-        screen = screen or self.main
-        if screen is not self.main:
-            rows = [KeyRow("This screen", key, description, help_, enabled)
-                    for _, key, description, help_, enabled in screen_keys(screen)]
-            rows += [KeyRow("This screen", "j k ↑ ↓ g G", "Move", "Move in lists, scroll text", True),
-                     KeyRow("This screen", "tab / shift+tab", "Next box", "Move the focus between boxes", True),
-                     KeyRow("App", "?", "Keys", "This list", True),
-                     KeyRow("App", "ctrl+p", "Palette", "Search this screen's actions", True)]
-            return rows
-        live = {ab.binding.id: ab for ab in screen.active_bindings.values() if ab.binding.id}
-        rows = []
-        for spec in ACTIONS:
-            active = live.get(spec.id)
-            if active is None:
-                continue
-            rows.append(KeyRow(spec.group, self.get_key_display(active.binding), spec.description, spec.help,
-                               active.enabled))
-        rows += [KeyRow("Navigate", "tab / shift+tab", "Next pane", "Move focus between panes", True),
-                 KeyRow("Navigate", "j k ↑ ↓ g G", "Move", "Move in lists and logs", True),
-                 KeyRow("Navigate", "enter", "Details", "Open the selected migration, collection or entry", True),
-                 KeyRow("Navigate", "esc", "Back", "Close a dialog or detail screen; clear a filter", True),
-                 KeyRow("App", "ctrl+p", "Palette", "Search every action", True)]
-        return sorted(rows, key=lambda r: ORDER.index(r.group) if r.group in ORDER else 99)
+def key_rows(host: Host, screen: Screen[object] | None = None) -> list[KeyRow]:
+    """The rows for `screen` (the main screen when None): its own keys, then the app's."""
+    screen = screen or host.main
+    if screen is not host.main:
+        rows = [KeyRow("This screen", key, description, help_, enabled)
+                for _, key, description, help_, enabled in screen_keys(screen)]
+        rows += [KeyRow("This screen", "j k ↑ ↓ g G", "Move", "Move in lists, scroll text", True),
+                 KeyRow("This screen", "tab / shift+tab", "Next box", "Move the focus between boxes", True),
+                 KeyRow("App", "?", "Keys", "This list", True),
+                 KeyRow("App", "ctrl+p", "Palette", "Search this screen's actions", True)]
+        return rows
+    live = {ab.binding.id: ab for ab in screen.active_bindings.values() if ab.binding.id}
+    rows = []
+    for spec in ACTIONS:
+        active = live.get(spec.id)
+        if active is None:
+            continue
+        rows.append(KeyRow(spec.group, host.get_key_display(active.binding), spec.description, spec.help,
+                           active.enabled))
+    rows += [KeyRow("Navigate", "tab / shift+tab", "Next pane", "Move focus between panes", True),
+             KeyRow("Navigate", "j k ↑ ↓ g G", "Move", "Move in lists and logs", True),
+             KeyRow("Navigate", "enter", "Details", "Open the selected migration, collection or entry", True),
+             KeyRow("Navigate", "esc", "Back", "Close a dialog or detail screen; clear a filter", True),
+             KeyRow("App", "ctrl+p", "Palette", "Search every action", True)]
+    return sorted(rows, key=lambda r: ORDER.index(r.group) if r.group in ORDER else 99)

@@ -7,26 +7,17 @@ UI catches up. Chatty engine events are buffered by the bridge and announced wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 from runway_tui.engine.connection import ServerInfo
 from runway_tui.engine.models import LockInfo, MigrationAuditlogEntry, Plan, StatusReport
-from runway_tui.tui.state import Outcome
+from runway_tui.tui.state import OperationName, Outcome, Reason, Snapshot
 
 if TYPE_CHECKING:
     from runway_tui.tui.state import Override, PlanRequest
-
-
-@dataclass
-class Snapshot:
-    """What the header and the migrations pane show: cheap to read, read after every step and poll."""
-
-    status: StatusReport
-    lock: LockInfo | None
-    read_at: float = 0.0  # time.monotonic() when the read started: an older read never replaces a newer one
 
 
 @dataclass
@@ -44,116 +35,110 @@ class AuditPage:
     read_at: float = 0.0
 
 
+@dataclass
 class EngineConnected(Message):
     """The engine connected (the constructor of MigrationApp returned)."""
 
-    def __init__(self, server: ServerInfo, address: str) -> None:
-        super().__init__()
-        self.server = server
-        self.address = address
+    server: ServerInfo
+    address: str
 
 
+@dataclass
 class ConnectionFailed(Message):
     """Connecting, or a later read, could not reach the server."""
 
-    def __init__(self, error: str, initial: bool) -> None:
-        super().__init__()
-        self.error = error
-        self.initial = initial
+    error: str
+    initial: bool
 
 
+@dataclass
 class StateLoaded(Message):
-    def __init__(self, snapshot: Snapshot, reason: str) -> None:
-        super().__init__()
-        self.snapshot = snapshot
-        self.reason = reason
+    """The status of every migration and the lock, read for `reason`."""
+
+    snapshot: Snapshot
+    reason: Reason
 
 
+@dataclass
 class AuditLoaded(Message):
-    def __init__(self, page: AuditPage, reason: str) -> None:
-        super().__init__()
-        self.page = page
-        self.reason = reason
+    """A page of the audit log that the audit pane asked for (`AuditPane.Wanted`)."""
+
+    page: AuditPage
 
 
+@dataclass
 class OverviewLoaded(Message):
     """The database overview, or part of it: `complete` is False while collection statistics are still coming."""
 
-    def __init__(self, rows: list[dict[str, Any]], complete: bool, failed: bool = False) -> None:
-        super().__init__()
-        self.rows = rows
-        self.complete = complete
-        self.failed = failed
+    rows: list[dict[str, Any]]
+    complete: bool
+    failed: bool = False
 
 
+@dataclass
 class LockLoaded(Message):
-    def __init__(self, lock: LockInfo | None, read_at: float) -> None:
-        super().__init__()
-        self.lock = lock
-        self.read_at = read_at
+    """Only the lock, read while our own step holds it (the header shows it)."""
+
+    lock: LockInfo | None
+    read_at: float
 
 
 class EngineActivity(Message):
     """Engine events are waiting in the bridge's buffer: drain them."""
 
 
+@dataclass
 class PlanReady(Message):
     """A plan was computed for a step the user asked for; the UI asks for confirmation next."""
 
-    def __init__(self, plan: Plan, request: PlanRequest, override: Override | None = None) -> None:
-        super().__init__()
-        self.plan = plan
-        self.request = request
-        self.override = override  # the blocked plan, let through by one flag (asked for separately)
+    plan: Plan
+    request: PlanRequest
+    override: Override | None = None  # the blocked plan, let through by one flag (asked for separately)
 
 
+@dataclass
 class FilesLoaded(Message):
     """The server cannot be reached: the migration files as read from disk (they need no server)."""
 
-    def __init__(self, report: StatusReport) -> None:
-        super().__init__()
-        self.report = report
+    report: StatusReport
 
 
+@dataclass
 class OperationFinished(Message):
     """An operation (planning included) ended; `error` is one line, `outcome` its kind (never parsed)."""
 
-    def __init__(self, operation: str, summary: str = "", error: str | None = None,
-                 details: list[str] | None = None, snapshot: Snapshot | None = None,
-                 outcome: Outcome = Outcome.OK) -> None:
-        super().__init__()
-        self.operation = operation
-        self.outcome = outcome
-        self.summary = summary
-        self.error = error
-        self.details = details or []
-        self.snapshot = snapshot  # the state read right after the operation, in the same worker
+    operation: OperationName
+    summary: str = ""
+    error: str | None = None
+    details: list[str] = field(default_factory=list)
+    snapshot: Snapshot | None = None  # the state read right after the operation, in the same worker
+    outcome: Outcome = Outcome.OK
 
 
 class ChangesSeen(Message):
     """The change stream saw changes (their kinds wait in the app's live buffer: one message at a time)."""
 
 
+@dataclass
 class WatchStarted(Message):
     """The change stream is open: changes after `opened_at` (time.monotonic()) are seen."""
 
-    def __init__(self, opened_at: float) -> None:
-        super().__init__()
-        self.opened_at = opened_at
+    opened_at: float
 
 
+@dataclass
 class WatchStopped(Message):
     """The change stream could not start (`started` False: e.g. a standalone server) or failed later."""
 
-    def __init__(self, error: str, started: bool) -> None:
-        super().__init__()
-        self.error = error
-        self.started = started
+    error: str
+    started: bool
 
 
+@dataclass
 class LiveReloadDone(Message):
     """A reload asked for by the change stream ended (read or failed): the next one may start."""
 
-    def __init__(self, kinds: frozenset[str]) -> None:
-        super().__init__()
-        self.kinds = kinds
+    kinds: frozenset[str]
+
+
+__all__ = ["Snapshot"]  # defined beside the decisions over it (state.py); imported from here too

@@ -11,14 +11,14 @@ from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.format import action_name, duration, row_status, size, summary, version_text, when
 
 if TYPE_CHECKING:
-    from runway_tui.tui.screens.main import MainScreen
+    from runway_tui.tui.host import MainView
 
 Fields = list[tuple[str, str]]
 NO_ROWS = {"migrations": "pane 1 has no migration selected", "database": "pane 2 has no collection selected",
            "audit": "pane 3 has no audit entry selected"}
 
 
-def selected_row(screen: MainScreen) -> tuple[str, str, Fields] | str:
+def selected_row(screen: MainView) -> tuple[str, str, Fields] | str:
     """(title, name, every cell in full) of the focused pane's selected row, or why there is none."""
     pane = screen.focused_pane() or "migrations"
     if pane == "log":
@@ -60,7 +60,7 @@ def selected_row(screen: MainScreen) -> tuple[str, str, Fields] | str:
     return f"Audit entry: {action_name(entry)} {name}".rstrip(), name or action_name(entry), fields
 
 
-def copy_name(screen: MainScreen) -> None:
+def copy_name(screen: MainView) -> None:
     """The selected row's name to the clipboard (OSC 52: over SSH and in tmux with set-clipboard on)."""
     found = selected_row(screen)
     if isinstance(found, str):
@@ -71,7 +71,7 @@ def copy_name(screen: MainScreen) -> None:
     screen.notify(f"copied {name} (OSC 52)", timeout=3, markup=False)
 
 
-def show_row(screen: MainScreen) -> None:
+def show_row(screen: MainView) -> None:
     from runway_tui.tui.screens.row import RowScreen
 
     found = selected_row(screen)

@@ -18,8 +18,10 @@ from runway_tui.engine.errors import (
     ReadOnlyError,
     ServerUnreachableError,
 )
-from runway_tui.engine.models import Direction, Plan, StatusReport
+from runway_tui.engine.models import Direction, LockInfo, Plan, StatusReport
 from runway_tui.engine.planner import plan_steps
+
+AUDIT_EVERY = 5  # polls between two reloads of the newest audit page when nothing else changed
 
 
 class Connection(StrEnum):
@@ -34,6 +36,49 @@ class Activity(StrEnum):
     PLANNING = "planning"
     RUNNING = "running"
     WRITING = "writing"  # refresh, mark, accept, unlock, new file
+
+
+class Reason(StrEnum):
+    """Why the state is read again: only POLL and WATCH are other operators' doing, only NEW_FILE moves the
+    cursor (to the file just created)."""
+
+    CONNECT = "connect"
+    RETRY = "retry"
+    POLL = "poll"
+    WATCH = "watch"
+    CHANGED = "changed"  # the engine said the state changed outside an operation of ours
+    STEP = "step"  # our own run: a step of several ended, or the run itself
+    NEW_FILE = "new"
+    USER = "user"  # r, e, an operation of ours other than a step, the screenshot script
+
+    @property
+    def elsewhere(self) -> bool:
+        return self in (Reason.POLL, Reason.WATCH)
+
+
+class OperationName(StrEnum):
+    """What an `OperationFinished` reports on; the value is the word the log line and the dialogs show."""
+
+    PLAN = "plan"
+    UP = "up"
+    DOWN = "down"
+    REFRESH = "refresh"
+    NEW = "new"
+    MARK = "mark"
+    ACCEPT = "accept"
+    FORGET = "forget"
+    UNLOCK = "unlock"
+
+    @property
+    def is_step(self) -> bool:
+        return self in (OperationName.UP, OperationName.DOWN)
+
+    @property
+    def reason(self) -> Reason:
+        """The reason of the state read that follows it."""
+        if self is OperationName.NEW:
+            return Reason.NEW_FILE
+        return Reason.STEP if self.is_step else Reason.USER
 
 
 class Outcome(StrEnum):
@@ -92,6 +137,11 @@ class UiState:
     @property
     def connected(self) -> bool:
         return self.connection is Connection.CONNECTED
+
+    @property
+    def keys(self) -> tuple[object, ...]:
+        """What decides which keys are enabled (`guard.py`): a change of anything else leaves the footer."""
+        return (self.read_only, self.busy is not None, self.connection)
 
     def write_refusal(self, has_engine: bool = True) -> str | None:
         """Why a write cannot start now (shown in a toast), or None when it can."""
@@ -193,3 +243,35 @@ def find_override(report: StatusReport, request: PlanRequest, supports_transacti
         if not plan.blockers and plan.steps:
             return Override(plan, ignore_drift, allow_out_of_order)
     return None
+
+
+@dataclass
+class Snapshot:
+    """What the header and the migrations pane show: cheap to read, read after every step and poll."""
+
+    status: StatusReport
+    lock: LockInfo | None
+    read_at: float = 0.0  # time.monotonic() when the read started: an older read never replaces a newer one
+
+
+@dataclass(frozen=True)
+class SnapshotDecision:
+    """What a freshly read state changes on screen, besides showing it."""
+
+    show: bool
+    moved: tuple[int | None, int | None] | None = None  # (was, now): a version change made elsewhere (one log line)
+    reload_audit: bool = False  # the newest audit page may have changed (a poll's; the stream says so itself)
+    reload_overview: bool = False  # records or the lock changed elsewhere: pane 2 follows, once settled
+
+
+def decide(previous: Snapshot | None, fresh: Snapshot, reason: Reason, *, busy: bool, polls: int) -> SnapshotDecision:
+    """Pure: `tests/tui/test_state.py` covers it without a terminal. `polls` counts the polls so far."""
+    if previous is not None and fresh.read_at < previous.read_at:
+        return SnapshotDecision(show=False)  # an older read finished after a newer one: keep the newer
+    if previous is None or not reason.elsewhere:
+        return SnapshotDecision(show=True)
+    was, now = previous.status.current_version, fresh.status.current_version
+    changed = previous.status.rows != fresh.status.rows or previous.lock != fresh.lock
+    return SnapshotDecision(show=True, moved=(was, now) if was != now and not busy else None,
+                            reload_audit=reason is Reason.POLL and (changed or polls % AUDIT_EVERY == 0),
+                            reload_overview=changed)

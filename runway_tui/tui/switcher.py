@@ -1,7 +1,7 @@
 """Switching application without restarting (`a`): pick one in the list, then the engine, the panes and
 the access rule start over for it, exactly as a fresh launch with the same flags would.
 
-Mixed into `RunwayApp`.
+Functions over the app (`Host`).
 """
 
 from __future__ import annotations
@@ -12,70 +12,68 @@ from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.models import StatusReport
 from runway_tui.engine.policy import resolve_access
 from runway_tui.tui.components.header_bar import HeaderState
-from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.screens.apps import AppProbe, AppsScreen
 from runway_tui.tui.state import UiState
 
 if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.host import Host
 
 WORKER_GROUPS = ("reads", "audit", "overview", "lock", "files")  # results of the old engine are dropped
 
 
-class AppSwitching:
-    def request_switch_app(self: RunwayApp) -> None:
-        config = self.project_config
-        if config is None or len(config.app_names) < 2:
-            self.notify("only one application in the config", timeout=3)
-            return
-        if self.state.busy is not None:
-            self.notify(f"busy: {self.state.busy.label}", severity="warning", timeout=3, markup=False)
-            return
-        current = None
-        if self.snapshot is not None and self.engine is not None:
-            lock = self.snapshot.lock
-            held = "free" if lock is None else f"{lock.user}@{lock.host}" + (" (expired)" if lock.expired else "")
-            info = self.engine.server_info
-            current = AppProbe.of(self.snapshot.status, held, f"MongoDB {info.version}, {info.topology}")
+def request_switch_app(host: Host) -> None:
+    config = host.project_config
+    if config is None or len(config.app_names) < 2:
+        host.notify("only one application in the config", timeout=3)
+        return
+    if host.state.busy is not None:
+        host.notify(f"busy: {host.state.busy.label}", severity="warning", timeout=3, markup=False)
+        return
+    current = None
+    if host.snapshot is not None and host.engine is not None:
+        lock = host.snapshot.lock
+        held = "free" if lock is None else f"{lock.user}@{lock.host}" + (" (expired)" if lock.expired else "")
+        info = host.engine.server_info
+        current = AppProbe.of(host.snapshot.status, held, f"MongoDB {info.version}, {info.topology}")
 
-        def chosen(name: str | None) -> None:
-            if name and name != self.app_config.name:
-                self.switch_app(name)
+    def chosen(name: str | None) -> None:
+        if name and name != host.app_config.name:
+            switch_app(host, name)
 
-        self.push_screen(AppsScreen(config, self.app_config.name, current), chosen)
+    host.push_screen(AppsScreen(config, host.app_config.name, current), chosen)
 
-    def switch_app(self: RunwayApp, name: str) -> None:
-        """Close this application's engine (in the connect worker) and open `name` with the launch flags."""
-        config = self.project_config
-        assert config is not None
-        if self.state.busy is not None:
-            self.notify(f"busy: {self.state.busy.label}", severity="warning", timeout=3, markup=False)
-            return
-        try:
-            app_config = config.app(name)
-            access = resolve_access(app_config, read_only_flag=self.launch_flags[0], write_flag=self.launch_flags[1])
-        except RunwayError as exc:
-            self.notify(f"cannot open {name}: {exc}", severity="error", markup=False)
-            return
-        if app_config.fleet is not None:  # many tenant databases: tui/run.py opens the Fleet screen on it
-            self.exit(("fleet", name))  # type: ignore[arg-type]
-            return
-        self.stop_watch()
-        for group in WORKER_GROUPS:
-            self.workers.cancel_group(self, group)
-        stale, self.engine, self.snapshot = self.engine, None, None
-        self.app_config, self.access, self.production = app_config, access, app_config.production
-        self.header_state = HeaderState(app_config.name, app_config.database,
-                                        "embedded" if app_config.is_embedded else app_config.masked_uri,
-                                        access.read_only, app_config.production)
-        self.init_audit()
-        self.init_overview()
-        self.init_live()
-        self._files_shown = False
-        self.main.query_one(MigrationsTable).show(StatusReport([], None))
-        self.set_state(UiState(access.read_only))
-        self._update_header()
-        mode = "read-only" if access.read_only else "writes allowed"
-        self.log_line("info", f"switching to {name} ({self.header_state.address}, database "
-                              f"{app_config.database}, {mode})")
-        self.connect_engine(stale)
+def switch_app(host: Host, name: str) -> None:
+    """Close this application's engine (in the connect worker) and open `name` with the launch flags."""
+    config = host.project_config
+    assert config is not None
+    if host.state.busy is not None:
+        host.notify(f"busy: {host.state.busy.label}", severity="warning", timeout=3, markup=False)
+        return
+    try:
+        app_config = config.app(name)
+        access = resolve_access(app_config, read_only_flag=host.launch_flags[0], write_flag=host.launch_flags[1])
+    except RunwayError as exc:
+        host.notify(f"cannot open {name}: {exc}", severity="error", markup=False)
+        return
+    if app_config.fleet is not None:  # many tenant databases: tui/run.py opens the Fleet screen on it
+        host.exit(("fleet", name))  # type: ignore[arg-type]
+        return
+    host.stop_watch()
+    for group in WORKER_GROUPS:
+        host.workers.cancel_group(host, group)
+    stale, host.engine, host.snapshot = host.engine, None, None
+    host.app_config, host.access, host.production = app_config, access, app_config.production
+    host.header_state = HeaderState(app_config.name, app_config.database,
+                                    "embedded" if app_config.is_embedded else app_config.masked_uri,
+                                    access.read_only, app_config.production)
+    host.main.audit_pane.reset()
+    host.main.database_pane.reset()
+    host.init_live()
+    host.files_shown = False
+    host.main.migrations.show(StatusReport([], None))
+    host.set_state(UiState(access.read_only))
+    host.update_header()
+    mode = "read-only" if access.read_only else "writes allowed"
+    host.log_line("info", f"switching to {name} ({host.header_state.address}, database "
+                          f"{app_config.database}, {mode})")
+    host.connect_engine(stale)

@@ -12,7 +12,8 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui import flows
+from runway_tui.tui.host import Host
 
 
 def screenshot_folder() -> Path:
@@ -21,7 +22,7 @@ def screenshot_folder() -> Path:
     return downloads if downloads.is_dir() else Path.cwd()
 
 
-def save_screenshot(app: RunwayApp, folder: Path | None = None) -> Path | None:
+def save_screenshot(app: Host, folder: Path | None = None) -> Path | None:
     folder = folder or screenshot_folder()
     name = f"runway-{app.app_config.name}-{app.clock():%Y%m%d-%H%M%S}.svg"
     try:
@@ -34,9 +35,9 @@ def save_screenshot(app: RunwayApp, folder: Path | None = None) -> Path | None:
     return path
 
 
-def system_commands(app: RunwayApp, screen: Screen[object]) -> Iterator[SystemCommand]:
+def system_commands(app: Host, screen: Screen[object]) -> Iterator[SystemCommand]:
     yield SystemCommand("Theme", "Change the current theme", app.action_change_theme)
     yield SystemCommand("Keys", "The keys of this screen (?)", app.show_keys)
-    yield SystemCommand("Quit", "Quit (asks first while a step is running)", app.request_quit)
+    yield SystemCommand("Quit", "Quit (asks first while a step is running)", lambda: flows.request_quit(app))
     yield SystemCommand("Screenshot", f"Save an SVG of the screen in {screenshot_folder()}",
                         lambda: app.set_timer(0.1, lambda: save_screenshot(app)))

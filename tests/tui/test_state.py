@@ -18,8 +18,21 @@ from runway_tui.engine.errors import (
     StepFailedError,
     UsageError,
 )
-from runway_tui.engine.models import Direction
-from runway_tui.tui.state import Activity, Connection, Outcome, PlanRequest, UiState, outcome_of
+from runway_tui.engine.models import Direction, LockInfo, StatusReport
+from runway_tui.tui.state import (
+    AUDIT_EVERY,
+    Activity,
+    Connection,
+    OperationName,
+    Outcome,
+    PlanRequest,
+    Reason,
+    Snapshot,
+    SnapshotDecision,
+    UiState,
+    decide,
+    outcome_of,
+)
 
 TUI = Path(__file__).resolve().parents[2] / "runway_tui" / "tui"
 
@@ -129,3 +142,61 @@ def test_a_lock_wait_is_cancellable_until_the_lock_is_taken():
     assert not waiting.progress("running up 001").lock_wait
     assert not waiting.finish(Outcome.CANCELLED).lock_wait
     assert outcome_of(LockWaitCancelledError("x")) is Outcome.CANCELLED
+
+
+# ---------------------------------------------------------------------- what a state read changes (decide)
+def _snapshot(version: int | None, read_at: float, *, rows: int = 0, lock: LockInfo | None = None) -> Snapshot:
+    """A state whose `rows` stand for the records (compared as values: a different count is a change)."""
+    return Snapshot(StatusReport([None] * rows, version), lock, read_at)  # type: ignore[list-item]
+
+
+LOCK = LockInfo("o", "ann", "ops-1", 1, None, None, "up", expired=False)
+
+
+def test_an_older_read_never_replaces_a_newer_one():
+    assert decide(_snapshot(5, 2.0), _snapshot(4, 1.0), Reason.STEP, busy=False, polls=0) == SnapshotDecision(False)
+
+
+def test_the_first_state_and_our_own_reads_are_only_shown():
+    for reason in Reason:
+        assert decide(None, _snapshot(1, 1.0), reason, busy=False, polls=0) == SnapshotDecision(True)
+    for reason in (r for r in Reason if not r.elsewhere):
+        assert decide(_snapshot(1, 1.0), _snapshot(2, 2.0, rows=1), reason, busy=False, polls=0) == \
+            SnapshotDecision(True)
+
+
+@pytest.mark.parametrize("reason", [Reason.POLL, Reason.WATCH])
+def test_a_version_moved_elsewhere_is_said_once_unless_we_are_busy(reason):
+    decision = decide(_snapshot(1, 1.0, rows=1), _snapshot(2, 2.0, rows=2), reason, busy=False, polls=1)
+    assert decision.moved == (1, 2) and decision.reload_overview
+    assert decide(_snapshot(1, 1.0, rows=1), _snapshot(2, 2.0, rows=2), reason, busy=True, polls=1).moved is None
+
+
+def test_a_poll_reloads_the_audit_page_when_something_changed_or_every_few_polls():
+    same = (_snapshot(3, 1.0, rows=3), _snapshot(3, 2.0, rows=3))
+    quiet = [decide(*same, Reason.POLL, busy=False, polls=n).reload_audit for n in range(1, AUDIT_EVERY * 2 + 1)]
+    assert quiet.count(True) == 2 and quiet[AUDIT_EVERY - 1]  # every AUDIT_EVERY-th poll, nothing else
+    assert decide(*same, Reason.POLL, busy=False, polls=1) == SnapshotDecision(True)  # nothing moved, nothing to do
+    locked = decide(same[0], _snapshot(3, 2.0, rows=3, lock=LOCK), Reason.POLL, busy=False, polls=1)
+    assert locked.reload_audit and locked.reload_overview and locked.moved is None  # the lock is a change
+
+
+def test_the_stream_reloads_the_audit_page_itself():
+    """A change stream's reload reads the audit page when the stream saw it change (`LiveReloadDone`)."""
+    decision = decide(_snapshot(1, 1.0, rows=1), _snapshot(2, 2.0, rows=2), Reason.WATCH, busy=False,
+                      polls=AUDIT_EVERY)
+    assert not decision.reload_audit and decision.reload_overview
+
+
+def test_an_operations_read_has_its_reason():
+    assert OperationName.NEW.reason is Reason.NEW_FILE
+    assert {op.reason for op in OperationName if op.is_step} == {Reason.STEP}
+    assert {op for op in OperationName if op.reason is Reason.USER} == set(OperationName) - {
+        OperationName.NEW, OperationName.UP, OperationName.DOWN}
+
+
+def test_a_step_s_progress_leaves_the_keys_as_they_are():
+    """The footer is rebuilt only when what enables a key changed (tui/guard.py reads these)."""
+    running = UiState(False).reached().begin(Activity.RUNNING, "running up to 2")
+    assert running.progress("running up 0002_b").keys == running.keys
+    assert running.finish().keys != running.keys and running.lost().keys != running.keys

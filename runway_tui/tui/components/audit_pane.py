@@ -13,6 +13,7 @@ from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Input
 
+from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.audit_export import ExportError, write_entries
 from runway_tui.engine.errors import RunwayError
 from runway_tui.engine.models import MigrationAuditlogEntry
@@ -23,6 +24,7 @@ from runway_tui.tui.components.plain_table import PlainTable
 from runway_tui.tui.format import action_name, clip, duration, flat, when
 from runway_tui.tui.messages import AuditPage
 
+EXPORT_LIMIT = 100_000  # entries in one file at most (the newest), said when the filter matches more
 PAGE_SIZE = 50  # entries per page; the worker reads one more to know whether there is a next page
 COLUMNS = ("date", "action", "migration", "result", "duration", "who")
 SHRINK: list[Step] = [("migration", 24), ("who", 18), ("date", None), ("migration", 16), ("result", 10),
@@ -99,7 +101,19 @@ def _who(entry: MigrationAuditlogEntry) -> str:
 
 
 class AuditPane(Vertical):
-    """Shows one page read by key; the app keeps the page anchors (keyset paging) and the filter."""
+    """Shows one page read by key. The pane owns its paging: the `before` anchor of every page from the newest
+    to the one shown (None: the newest; keyset paging, never by skipping) and the filter. It posts `Wanted`
+    when it needs a page; the app reads it in a worker and hands the page down (`accept`)."""
+
+    @dataclass
+    class Wanted(Message):
+        """The pane needs a page: the entries older than `before` matching `filter_text`. `shown` (the newest
+        page, unfiltered, on screen): only the entries written since need reading."""
+
+        before: MigrationAuditlogEntry | None
+        filter_text: str
+        index: int
+        shown: AuditPage | None = None
 
     @dataclass
     class Exported(Message):
@@ -113,6 +127,52 @@ class AuditPane(Vertical):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.page: AuditPage | None = None
+        self.filter_text = ""
+        self.anchors: list[MigrationAuditlogEntry | None] = [None]
+
+    def reset(self) -> None:
+        """Another application: the newest page, no filter (what is shown stays until its first page)."""
+        self.page, self.filter_text, self.anchors = None, "", [None]
+
+    def reload(self, incremental: bool = True) -> None:
+        """Ask for the page shown again. On the newest page, unfiltered, only the entries written since are
+        read; an older page is keyed by its anchor, so new entries do not shift it: it is read again as it is."""
+        page, before = self.page, self.anchors[-1]
+        shown = page if (incremental and page is not None and before is None and page.before is None
+                         and not page.filter_text and not self.filter_text and page.entries) else None
+        # Posted to the app, not bubbled: a bubble ends at the parent of the message's sender (Textual), and the
+        # screen itself asks for a page when the filter line is submitted (the app would never see it).
+        self.app.post_message(self.Wanted(before, self.filter_text, len(self.anchors) - 1, shown))
+
+    def accept(self, page: AuditPage) -> None:
+        """A page read for a `Wanted`: shown unless the user paged or filtered since (another read is on its
+        way) or a newer read of the same page was shown already."""
+        if page.before is not self.anchors[-1] or page.filter_text != self.filter_text:
+            return
+        if self.page is not None and self.page.before is page.before and self.page.filter_text == \
+                page.filter_text and page.read_at < self.page.read_at:
+            return
+        self.show(page)
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text, self.anchors = text, [None]  # a filter starts at the newest page
+        self.show_loading()
+        self.reload()
+
+    def turn(self, delta: int) -> None:
+        """`]` older, `[` newer: by key (the last entry shown is the next page's anchor), never by skipping."""
+        page = self.page
+        if page is None or page.before is not self.anchors[-1] or page.filter_text != self.filter_text:
+            return  # the page asked for is on its way: one press, one page
+        if delta > 0 and page.has_more and page.entries:
+            self.anchors.append(page.entries[-1])
+        elif delta < 0 and len(self.anchors) > 1:
+            self.anchors.pop()
+        else:
+            self.app.notify("no more audit entries that way", timeout=2)
+            return
+        self.show_loading()
+        self.reload()
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=f"filter: {HINT}", id="audit-filter", classes="filter-input")
@@ -120,14 +180,8 @@ class AuditPane(Vertical):
 
     @work(thread=True, name="audit-export", group="audit-export", exit_on_error=False,
           description="exporting the audit log")
-    def export(self, path: Path, search: AuditSearch, line: str) -> None:
+    def export(self, engine: MigrationApp, path: Path, search: AuditSearch, line: str) -> None:
         """Every entry matching the pane's filter (not only the page shown), newest first, to `path`."""
-        from runway_tui.tui.audit_tools import EXPORT_LIMIT
-
-        engine = getattr(self.app, "engine", None)
-        if engine is None:
-            self.post_message(self.Exported(path, error="not connected"))
-            return
         try:
             entries = engine.history(limit=EXPORT_LIMIT + 1, text=search.text or None, **search.filters)
             about = {"application": engine.name, "database": engine.config.database, "filter": line,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from runway_tui.engine.connection import ServerInfo
@@ -16,15 +20,16 @@ from runway_tui.tui.components.columns import Column, Step, cursor_row_key, fit
 from runway_tui.tui.components.plain_table import PlainTable
 from runway_tui.tui.format import markup_safe, plain, shown, size
 
+OVERVIEW_FRESH_S = 5.0  # focusing pane 2 reloads it when its overview is older than this
+OVERVIEW_SETTLE_S = 1.0  # after a step, the overview reloads once steps have stopped for this long
+
 
 class CollectionsTable(PlainTable):
     BINDINGS = LIST_BINDINGS
 
     def on_focus(self) -> None:
         """Focusing the pane reloads it (in the background): the one pane not reloaded on polls."""
-        request = getattr(self.app, "overview_on_focus", None)
-        if request is not None:
-            request()
+        self.post_message(DatabasePane.Focused())
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
@@ -125,6 +130,72 @@ class CollectionsTable(PlainTable):
 
 
 class DatabasePane(Vertical):
+    """The server line and the collections. The pane owns its overview (the rows shown, when they were read)
+    and the pacing of its reloads (one at a time, one more after it, settled after steps); it posts `Wanted`
+    when it needs one, and the app's worker hands the rows down (`accept`)."""
+
+    @dataclass
+    class Wanted(Message):
+        """An overview is needed. `previous`: the rows shown, whose audit log figures a reload after a step
+        keeps (its statistics cost a scan of 100k entries on some servers)."""
+
+        previous: list[dict[str, Any]] | None
+
+    class Focused(Message):
+        """The collections list took the focus: the pane reloads unless its overview is fresh."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.reset()
+
+    def reset(self) -> None:
+        """Nothing read yet (start, another application)."""
+        self.overview: list[dict[str, Any]] | None = None
+        self.overview_complete = False
+        self.loaded_at = 0.0  # time.monotonic() of the last complete overview
+        self._reading = False
+        self._reload_again = False
+        self._keep_audit_row = True  # every request since the last load came after a step (see `request`)
+        self._settle: Timer | None = None
+
+    def request(self, delay: float = 0.0, after_step: bool = False) -> None:
+        """Reload the overview in the background; a request while one runs is coalesced into one more run
+        after it. With `delay`, wait until requests stop coming for that long (steps in a row).
+
+        `after_step`: a step changes the collections it migrates, and adds one entry to the audit log: its row
+        keeps the last figures (a full reload on `r`, on connect and when pane 2 takes the focus)."""
+        self._keep_audit_row = self._keep_audit_row and after_step
+        if self._settle is not None:
+            self._settle.stop()
+            self._settle = None
+        if delay > 0:
+            self._settle = self.set_timer(delay, lambda: self.request(after_step=after_step), name="overview-settle")
+            return
+        if self._reading:
+            self._reload_again = True
+            return
+        light, self._keep_audit_row, self._reload_again, self._reading = self._keep_audit_row, True, False, True
+        self.show_loading()
+        self.app.post_message(self.Wanted(self.overview if light else None))  # to the app, as AuditPane.Wanted
+
+    def request_if_stale(self) -> None:
+        """Focus returns after every dialog: reload only an overview older than OVERVIEW_FRESH_S."""
+        if time.monotonic() - self.loaded_at > OVERVIEW_FRESH_S:
+            self.request()
+
+    def accept(self, rows: list[dict[str, Any]], complete: bool, failed: bool = False) -> None:
+        """Rows read for a `Wanted` (statistics may still be coming: `complete` False)."""
+        if failed:
+            self._reading = False
+            self.show_overview(self.overview or [], complete=True)
+            return
+        self.overview, self.overview_complete = rows, complete
+        if complete:
+            self.loaded_at, self._reading = time.monotonic(), False
+        self.show_overview(rows, complete=complete)
+        if complete and self._reload_again:
+            self.call_later(lambda: self.request(after_step=self._keep_audit_row))
+
     def compose(self) -> ComposeResult:
         yield Static(Text("connecting…", style="italic dim"), id="server-info")
         yield Input(placeholder="filter collections by name · Esc clears", id="collections-filter",

@@ -32,15 +32,37 @@ class HeaderState:
 
 
 class HeaderBar(Static):
-    """Rendered from `HeaderState` with `rich.text.Text` so names and addresses are never parsed as markup."""
+    """Rendered from `HeaderState` with `rich.text.Text` so names and addresses are never parsed as markup.
+
+    Two lines, always (app.tcss): a new text repaints the header alone, never the screen's layout, and the
+    same text again repaints nothing (a step's engine events each ask for the header)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._shown: tuple[object, ...] | None = None  # the text and styles shown (Text's == compares text only)
 
     def show(self, state: HeaderState) -> None:
         self.set_class(state.production, "-production")
         self.set_class(state.connection == "disconnected", "-disconnected")
-        self.update(render_header(state))
+        text = render_header(state)
+        shown = (text.plain, str(text.style), tuple(text.spans))
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.update(text, layout=False)
 
 
 def render_header(state: HeaderState) -> Text:
+    line1, line2 = _where(state), _status(state)
+    for line in (line1, line2):
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+    # names, the address, the server's words and the lock's holder may hold anything: shown as escapes
+    return Text("\n", no_wrap=True, overflow="ellipsis").join([shown(line1), shown(line2)])
+
+
+def _where(state: HeaderState) -> Text:
+    """Line 1: the application, its safety badges, the server and the database."""
     line1 = Text()
     line1.append(" runway ", style="bold reverse")
     line1.append(" ")
@@ -60,7 +82,11 @@ def render_header(state: HeaderState) -> Text:
         line1.append(f"  · MongoDB {state.server.version} {state.server.topology}", style="dim")
         if not state.server.supports_transactions:
             line1.append(" (no transactions)", style="dim yellow")
+    return line1
 
+
+def _status(state: HeaderState) -> Text:
+    """Line 2: the connection, the version and its counts, the lock, how changes arrive, what runs."""
     line2 = Text(" ")
     if state.connection == "disconnected":
         line2.append(" DISCONNECTED ", style="bold white on red")
@@ -96,8 +122,4 @@ def render_header(state: HeaderState) -> Text:
     if state.busy:
         line2.append("  ● ", style="bold yellow")
         line2.append(state.busy, style="bold yellow")
-    for line in (line1, line2):
-        line.no_wrap = True
-        line.overflow = "ellipsis"
-    # names, the address, the server's words and the lock's holder may hold anything: shown as escapes
-    return Text("\n", no_wrap=True, overflow="ellipsis").join([shown(line1), shown(line2)])
+    return line2

@@ -22,6 +22,8 @@ LEVEL_STYLES = {"debug": "dim", "info": "", "success": "green", "warning": "yell
 LEVEL_TAGS = {"debug": "DBG", "info": "INF", "success": " OK", "warning": "WRN", "error": "ERR"}
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 TICK_S = 0.2
+HOLD_S = 0.25  # while an operation of ours runs, new lines are written at least this often (see `add`)
+PROGRESS_AFTER_S = 0.2  # a step still running after this long shows its progress row (see `show_progress`)
 
 
 def progress_text(progress: Progress, now: float, frame: str = SPINNER[0]) -> str:
@@ -59,6 +61,10 @@ class LiveLog(Vertical):
         self._rendered_width = 0
         self._progress: Progress | None = None
         self._ticker: Timer | None = None
+        self._reveal: Timer | None = None  # shows the progress row once a step has run PROGRESS_AFTER_S
+        self.holding = False  # this session's operation runs: lines are written together (see `add`)
+        self._unwritten: list[LogEntry] = []
+        self._flush_timer: Timer | None = None
         self._frame = 0
         self.monotonic = time.monotonic  # the clock of elapsed times (a test may fix it)
 
@@ -78,11 +84,33 @@ class LiveLog(Vertical):
         return self.query_one("#log", RichLog)
 
     def add(self, entries: list[LogEntry]) -> None:
-        log = self.log_widget
+        """Kept at once; written to the screen at once, or, while `holding`, within HOLD_S: each line written
+        grows the log, which re-arranges the whole screen, so a run's lines land together, not one by one."""
         for entry in entries:
             self.history.append(entry)
             if self._shown(entry):
-                log.write(self._line(entry), scroll_end=self.following)
+                self._unwritten.append(entry)
+        if not self._unwritten:
+            return
+        if not self.holding:
+            self.flush()
+        elif self._flush_timer is None:
+            self._flush_timer = self.set_timer(HOLD_S, self.flush, name="log-flush")
+
+    def hold(self, holding: bool) -> None:
+        """While this session's own operation runs (the app says so): lines are written together."""
+        self.holding = holding
+        if not holding and self._unwritten:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        lines, self._unwritten = self._unwritten, []
+        log = self.log_widget
+        for entry in lines:
+            log.write(self._line(entry), scroll_end=self.following)
 
     def _shown(self, entry: LogEntry) -> bool:
         return _rank(entry.level) >= _rank(self.min_level) and (
@@ -116,6 +144,7 @@ class LiveLog(Vertical):
 
     def _rerender(self) -> None:
         log = self.log_widget
+        self._unwritten = []  # in the history: written below
         log.clear()
         for entry in self.history:
             if self._shown(entry):
@@ -136,19 +165,29 @@ class LiveLog(Vertical):
         self._progress = progress
         if progress is None:
             row.display = False
-            if self._ticker is not None:
-                self._ticker.stop()
-                self._ticker = None
+            for timer in (self._ticker, self._reveal):
+                if timer is not None:
+                    timer.stop()
+            self._ticker = self._reveal = None
             return
-        row.display = True
         bar = self.query_one("#progress", ProgressBar)
         if progress.total > 0:
             bar.update(total=progress.total, progress=progress.done)
         else:
             bar.update(total=None)  # indeterminate: the bar moves, no percentage is claimed
+        if not row.display:  # shown once the step lasts: a quick one is not a bar that flashes (and a relayout)
+            if self._reveal is None:
+                self._reveal = self.set_timer(PROGRESS_AFTER_S, self._show_row, name="reveal-progress")
+            return
         if self._ticker is None:
             self._ticker = self.set_interval(TICK_S, self._tick)
         self._tick()
+
+    def _show_row(self) -> None:
+        self._reveal = None
+        if self._progress is not None:
+            self.query_one("#progress-row").display = True
+            self.show_progress(self._progress)
 
     def _tick(self) -> None:
         progress = self._progress

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from rich.text import Text
 from textual import events
 from textual.markup import escape
+from textual.timer import Timer
 
 from runway_tui.engine.models import Problem, StatusReport, StatusRow
 from runway_tui.tui.bindings import LIST_BINDINGS
@@ -27,6 +28,7 @@ SHRINK_WIDE: list[Step] = [("description", 16), ("applied_by", 12), ("applied_at
                            ("name", 8)]
 GIVE_BACK_WIDE = ["status", "applied_at", "applied_by", "description"]
 PATCH_LIMIT = 50  # more changed or removed rows than this: rebuild instead of patching
+MARK_AFTER_S = 0.2  # a step still running after this long is marked ▶ in its row (see `mark_running`)
 CHUNK = 200  # rows added per turn of the event loop when the table is rebuilt
 CHUNK_PAUSE_S = 0.001
 
@@ -71,6 +73,7 @@ class MigrationsTable(PlainTable):
         self._roomy = False  # the pane holds every column at its natural width: applied at/by shown anyway
         self.running: Running | None = None  # the step this session runs now: its row is marked ▶
         self._followed: str | None = None  # the row this run's following moved the cursor to
+        self._mark_timer: Timer | None = None  # marks the step once it has run MARK_AFTER_S
 
     @property
     def columns_shown(self) -> tuple[str, ...]:
@@ -96,11 +99,22 @@ class MigrationsTable(PlainTable):
             self.move_cursor(row=self.get_row_index(key))
             self._followed = key
 
+    def mark_running(self, running: Running | None) -> None:
+        """A step started (or none runs now). The mark waits MARK_AFTER_S: a step that ends sooner is shown by
+        its result alone, instead of the row's width changing twice (`▶ applying` is wider than `✓ applied`:
+        every row rebuilt, twice, for a 10 ms step). From step to step of a run, the mark moves at once."""
+        if self._mark_timer is not None:
+            self._mark_timer.stop()
+            self._mark_timer = None
+        if running is not None and self.running is None:
+            self._mark_timer = self.set_timer(MARK_AFTER_S, lambda: self.set_running(running), name="mark-running")
+        elif running is not None or self.running is not None:
+            self.set_running(running)
+
     def run_ended(self) -> None:
         """The run is over: no row is marked, and the next run is followed from its first step."""
         self._followed = None
-        if self.running is not None:
-            self.set_running(None)
+        self.mark_running(None)
 
     @property
     def complete(self) -> bool:

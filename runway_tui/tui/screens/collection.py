@@ -14,14 +14,13 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.lazy import Lazy
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, TabbedContent, TabPane, TextArea
 from textual.worker import get_current_worker
@@ -41,6 +40,7 @@ from runway_tui.tui.screens.collection_aggregate import AggregateRuns, Ran
 from runway_tui.tui.screens.collection_commands import CollectionCommands
 from runway_tui.tui.screens.collection_tools import ExplorerTools
 from runway_tui.tui.screens.document import DocumentScreen
+from runway_tui.tui.screens.view_loaded import ViewLoaded
 
 VIEWS = ("documents", "schema", "indexes", "validation", "aggregate")
 READS = "inspect"  # every worker of this screen is in a group starting with this
@@ -48,15 +48,13 @@ FOCUS = {"documents": "#documents-table", "schema": "#schema-table", "indexes": 
          "validation": "#validation-view", "aggregate": "#pipeline-input"}
 
 
-class ViewLoaded(Message):
-    """A read of one view finished: `result` is the engine's report, or `error` one line."""
+class ReportView(Protocol):
+    """The Schema and Indexes views: each shows one report, or the read's error."""
 
-    def __init__(self, view: str, token: int, result: Any = None, error: str | None = None) -> None:
-        super().__init__()
-        self.view = view
-        self.token = token
-        self.result = result
-        self.error = error
+    report: Any
+
+    def show(self, report: Any) -> None: ...
+    def show_error(self, message: str) -> None: ...
 
 
 class CollectionScreen(ExplorerTools, AggregateRuns, Screen[None]):
@@ -327,12 +325,12 @@ class CollectionScreen(ExplorerTools, AggregateRuns, Screen[None]):
                 self.query_one(DocumentsView).show_status(plain(f"count: {message.error}", style="red"))
         else:
             self.loaded.add(message.view)
-            view = self.query_one(f"#{message.view}-view")
+            view = cast("ReportView", self.query_one(f"#{message.view}-view"))  # schema or indexes
             if message.error is not None:
-                view.show_error(message.error)  # type: ignore[attr-defined]
+                view.show_error(message.error)
             else:
-                view.report = message.result  # type: ignore[attr-defined]
-                view.show(message.result)  # type: ignore[attr-defined]
+                view.report = message.result
+                view.show(message.result)
 
     def _show_page(self, message: ViewLoaded) -> None:
         documents = self.query_one(DocumentsView)

@@ -20,7 +20,7 @@ from runway_tui.tui.components.aggregate_view import AggregateView, PipelineEdit
 from runway_tui.tui.screens.prompt import PromptScreen
 
 if TYPE_CHECKING:
-    from runway_tui.tui.screens.collection import ViewLoaded
+    from runway_tui.tui.screens.view_loaded import ViewLoaded
 
 
 class AggregateRuns:

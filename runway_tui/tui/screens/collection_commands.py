@@ -19,9 +19,8 @@ class CollectionCommands(Provider):
         return partial(self.screen.run_action, action)
 
     def _shown(self) -> bool:
-        from runway_tui.tui.screens.collection import CollectionScreen
-
-        return isinstance(self.screen, CollectionScreen)
+        """The entries run the `preset` action: only a screen that has it (the Collection screen) offers them."""
+        return callable(getattr(self.screen, "action_preset", None))
 
     async def discover(self) -> Hits:
         if not self._shown():

@@ -21,7 +21,7 @@ from runway_tui.tui.screens.query_plan import QueryPlanScreen
 from runway_tui.tui.screens.schema_filter import SchemaFilterScreen
 
 if TYPE_CHECKING:
-    from runway_tui.tui.screens.collection import ViewLoaded
+    from runway_tui.tui.screens.view_loaded import ViewLoaded
 
 
 class ExplorerTools:
@@ -101,8 +101,8 @@ class ExplorerTools:
         if view == "aggregate" and (self.results is None or self.result_page is None):
             self.notify("run a pipeline first (Enter in the pipeline)", severity="warning", timeout=3)
             return
-        folder = self.app.app_config.config_path.parent  # type: ignore[attr-defined]
-        stamp = self.app.clock().strftime("%Y%m%d-%H%M%S")  # type: ignore[attr-defined]
+        folder = self.app.app_config.config_path.parent
+        stamp = self.app.clock().strftime("%Y%m%d-%H%M%S")
         default = f"{self.collection}-{'results' if view == 'aggregate' else 'documents'}-{stamp}.jsonl"
 
         def resolve(text: str) -> Path:

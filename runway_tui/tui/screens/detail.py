@@ -21,6 +21,7 @@ from runway_tui.engine.overview import document_json
 from runway_tui.engine.planner import audit_mismatch
 from runway_tui.engine.project_files import MAX_MIGRATION_BYTES, NotReadable, read_text
 from runway_tui.engine.sources import masked_source
+from runway_tui.tui import flows
 from runway_tui.tui.components.plain_table import PlainTable
 from runway_tui.tui.format import (
     action_name,
@@ -115,16 +116,16 @@ class MigrationDetailScreen(WriteGuard, DetailScreen):
                         tooltip="Remove the record of this migration whose file is gone (audited)")]
 
     def action_step_through(self, direction: str) -> None:
-        self.runway.request_step_through(direction, self.row)
+        flows.request_step_through(self.runway, direction, self.row)
 
     def action_accept_drift(self) -> None:
-        self.runway.request_accept(self.row)
+        flows.request_accept(self.runway, self.row)
 
     def action_mark(self, applied: bool) -> None:
-        self.runway.request_mark(applied, self.row)
+        flows.request_mark(self.runway, applied, self.row)
 
     def action_forget(self) -> None:
-        self.runway.request_forget(self.row)
+        flows.request_forget(self.runway, self.row)
 
     def follow(self, rows: list[StatusRow]) -> None:
         """The state read after a step, a repair or another operator's change: shown here too."""

@@ -7,14 +7,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, RichLog
+from textual.widgets import DataTable, Input, RichLog
 
-from runway_tui.tui import audit_tools, row_view
+from runway_tui.tui import audit_tools, flows, row_view, switcher
 from runway_tui.tui.audit_search import AuditSearch, AuditSearchError
 from runway_tui.tui.bindings import main_bindings
 from runway_tui.tui.components.audit_pane import AuditPane, AuditTable
 from runway_tui.tui.components.database_pane import CollectionsTable, DatabasePane
 from runway_tui.tui.components.header_bar import HeaderBar
+from runway_tui.tui.components.keys_footer import KeysFooter
 from runway_tui.tui.components.live_log import LiveLog
 from runway_tui.tui.components.migrations_table import MigrationsTable
 from runway_tui.tui.guard import WriteGuard
@@ -52,12 +53,33 @@ class MainScreen(WriteGuard, Screen[None]):
             log = LiveLog(self.runway.tui_config.log_max_lines, id="log-pane", classes="pane")
             log.border_title = "[4] Live log"
             yield log
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         for box in self.query(Input):
             box.cursor_blink = self.runway.cursor_blink
         self.runway.start()
+
+    # ------------------------------------------------------------------ the panes (what the app hands state down to)
+    @property
+    def header(self) -> HeaderBar:
+        return self.query_one(HeaderBar)
+
+    @property
+    def migrations(self) -> MigrationsTable:
+        return self.query_one(MigrationsTable)
+
+    @property
+    def database_pane(self) -> DatabasePane:
+        return self.query_one(DatabasePane)
+
+    @property
+    def audit_pane(self) -> AuditPane:
+        return self.query_one(AuditPane)
+
+    @property
+    def live_log(self) -> LiveLog:
+        return self.query_one(LiveLog)
 
     # ------------------------------------------------------------------ navigation
     def action_focus_pane(self, name: str) -> None:
@@ -94,7 +116,7 @@ class MainScreen(WriteGuard, Screen[None]):
         if clear and box.value:
             box.value = ""
             if box.id == "audit-filter":
-                self.runway.set_audit_filter("")
+                self.audit_pane.set_filter("")
             if box.id == "log-filter":
                 self.query_one(LiveLog).set_text_filter("")
         if box.id == "migrations-filter":
@@ -136,7 +158,7 @@ class MainScreen(WriteGuard, Screen[None]):
         except AuditSearchError as exc:  # said at once; the line stays to be corrected
             self.notify(f"audit filter: {exc}", severity="error", timeout=6, markup=False)
             return
-        self.runway.set_audit_filter(event.value.strip())
+        self.audit_pane.set_filter(event.value.strip())
         self._close_filter(event.input, clear=False)
 
     # ------------------------------------------------------------------ detail screens
@@ -160,16 +182,16 @@ class MainScreen(WriteGuard, Screen[None]):
 
     # ------------------------------------------------------------------ actions (delegated to the app)
     def action_migrate_up(self) -> None:
-        self.runway.request_step("up")
+        flows.request_step(self.runway, "up")
 
     def action_migrate_down(self) -> None:
-        self.runway.request_step("down")
+        flows.request_step(self.runway, "down")
 
     def action_migrate_to(self, direction: str) -> None:
-        self.runway.request_step_to(direction)
+        flows.request_step_to(self.runway, direction)
 
     def action_plan(self) -> None:
-        self.runway.request_plan()
+        flows.request_plan(self.runway)
 
     def action_rehearse(self) -> None:
         from runway_tui.tui.screens.rehearsal import RehearsalScreen
@@ -177,25 +199,25 @@ class MainScreen(WriteGuard, Screen[None]):
         self.app.push_screen(RehearsalScreen())
 
     def action_refresh(self) -> None:
-        self.runway.request_refresh()
+        flows.request_refresh(self.runway)
 
     def action_new_migration(self) -> None:
-        self.runway.request_new_migration()
+        flows.request_new_migration(self.runway)
 
     def action_edit_migration(self) -> None:
-        self.runway.edit_selected()
+        flows.edit_selected(self.runway)
 
     def action_mark(self, applied: bool) -> None:
-        self.runway.request_mark(applied)
+        flows.request_mark(self.runway, applied)
 
     def action_accept_drift(self) -> None:
-        self.runway.request_accept()
+        flows.request_accept(self.runway)
 
     def action_forget(self) -> None:
-        self.runway.request_forget()
+        flows.request_forget(self.runway)
 
     def action_unlock(self) -> None:
-        self.runway.request_unlock()
+        flows.request_unlock(self.runway)
 
     def action_wide_view(self) -> None:
         wide = self.query_one(MigrationsTable).toggle_wide()
@@ -229,7 +251,7 @@ class MainScreen(WriteGuard, Screen[None]):
         self.notify(f"live log: showing {level} and above", timeout=2)
 
     def action_audit_page(self, delta: int) -> None:
-        self.runway.audit_page(delta)
+        self.audit_pane.turn(delta)
 
     def action_audit_export(self) -> None:
         audit_tools.request_export(self)
@@ -238,7 +260,7 @@ class MainScreen(WriteGuard, Screen[None]):
         audit_tools.request_state_at(self)
 
     def action_switch_app(self) -> None:
-        self.runway.request_switch_app()
+        switcher.request_switch_app(self.runway)
 
     def action_server_info(self) -> None:
         self.app.push_screen(ServerScreen())
@@ -247,7 +269,7 @@ class MainScreen(WriteGuard, Screen[None]):
         self.runway.show_keys()
 
     def action_quit_app(self) -> None:
-        self.runway.request_quit()
+        flows.request_quit(self.runway)
 
 
 __all__ = ["MainScreen", "RichLog"]
