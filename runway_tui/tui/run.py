@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runway_tui.engine.config import load_config, with_lock_wait
+from runway_tui.engine.config import AppConfig, Config, load_config, with_lock_wait
 from runway_tui.engine.errors import ConfigError, RunwayError
 from runway_tui.engine.messages import visible
-from runway_tui.engine.policy import resolve_access
+from runway_tui.engine.policy import Access, resolve_access
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -30,8 +30,6 @@ def run_tui(args: argparse.Namespace) -> int:
     if flag_error:
         sys.stderr.write(f"runway-tui: {flag_error}\n")
         return 2
-    from runway_tui.tui.screens.fleet import run_fleet_tui
-
     if app_config.fleet is not None:  # many tenant databases: the Fleet screen (tui/screens/fleet.py)
         return run_fleet_tui(app_config, config, access, args)
     from runway_tui.tui.app import RunwayApp  # the app itself only once the settings are known good
@@ -46,3 +44,27 @@ def run_tui(args: argparse.Namespace) -> int:
     if isinstance(result, tuple):  # `a` chose a fleet application: its Fleet screen (tui/screens/fleet.py)
         return run_fleet_tui(config.app(result[1]), config, access, args)
     return int(result or 0)
+
+
+def run_fleet_tui(app_config: AppConfig, config: Config, access: Access, args: argparse.Namespace) -> int:
+    """The Fleet screen; Enter on a tenant opens the usual four panes on it, and leaving them comes back here.
+    (`access` is the launched application's; the fleet's own is decided from the same flags, for its config.)"""
+    from runway_tui.engine.fleet.facade import Fleet
+    from runway_tui.engine.fleet.targets import tenant_config
+    from runway_tui.tui.app import RunwayApp
+    from runway_tui.tui.screens.fleet import FleetApp
+
+    fleet = Fleet(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
+                  write_flag=bool(getattr(args, "write", False)))
+    theme = getattr(args, "theme", None) or config.tui.theme
+    while True:
+        tenant = FleetApp(fleet, poll_interval=config.tui.poll_interval_s, theme=theme).run()
+        if tenant is None:
+            return 0
+        single = tenant_config(app_config, app_config.fleet.targets[tenant.cluster_index], tenant.database)
+        app = RunwayApp(single, config.tui, read_only=fleet.access.read_only, access=fleet.access, theme=theme,
+                        handle_signals=True)
+        try:
+            app.run()
+        finally:
+            app.shutdown_engine()

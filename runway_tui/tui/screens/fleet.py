@@ -3,7 +3,7 @@
 A table coloured by state (up to date, pending, failed, drift, locked, unreachable), filtered with `/` and
 sorted with `s`; `u` asks once for the whole fleet (the tenant count and the waves) and then shows the run
 tenant by tenant as each one finishes; while another runner's run is in progress, its progress is read from
-the run record every poll. Enter opens the usual four panes on the tenant under the cursor (`run_fleet_tui`
+the run record every poll. Enter opens the usual four panes on the tenant under the cursor (`tui/run.py run_fleet_tui`
 runs that application and comes back here when it is left).
 
 Every engine call runs in a worker thread (`Fleet` from engine/fleet/facade.py); results come back through
@@ -12,7 +12,6 @@ Every engine call runs in a worker thread (`Fleet` from engine/fleet/facade.py);
 
 from __future__ import annotations
 
-import argparse
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +25,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 from textual.worker import get_current_worker
 
-from runway_tui.engine.config import AppConfig, Config
 from runway_tui.engine.fleet.facade import Direction, Fleet, FleetRequest
 from runway_tui.engine.fleet.inspect import FleetStatus, TenantStatus
 from runway_tui.engine.fleet.pool import FleetOutcome, TenantOutcome
-from runway_tui.engine.fleet.targets import short_cluster, tenant_config
-from runway_tui.engine.policy import Access
+from runway_tui.engine.fleet.targets import short_cluster
 from runway_tui.tui.format import plain
 
 STATE_STYLES = {"up_to_date": "green", "pending": "yellow", "locked": "cyan", "problems": "red", "drift": "red",
@@ -356,24 +353,3 @@ class FleetApp(App[Any]):
         if self._requested_theme in self.available_themes:
             self.theme = self._requested_theme
         self.push_screen(FleetScreen(self.fleet, self.poll_interval))
-
-
-def run_fleet_tui(app_config: AppConfig, config: Config, access: Access, args: argparse.Namespace) -> int:
-    """The Fleet screen; Enter on a tenant opens the usual four panes on it, and leaving them comes back here.
-    (`access` is the launched application's; the fleet's own is decided from the same flags, for its config.)"""
-    from runway_tui.tui.app import RunwayApp
-
-    fleet = Fleet(app_config, read_only_flag=bool(getattr(args, "read_only", False)),
-                  write_flag=bool(getattr(args, "write", False)))
-    theme = getattr(args, "theme", None) or config.tui.theme
-    while True:
-        tenant = FleetApp(fleet, poll_interval=config.tui.poll_interval_s, theme=theme).run()
-        if tenant is None:
-            return 0
-        single = tenant_config(app_config, app_config.fleet.targets[tenant.cluster_index], tenant.database)
-        app = RunwayApp(single, config.tui, read_only=fleet.access.read_only, access=fleet.access, theme=theme,
-                        handle_signals=True)
-        try:
-            app.run()
-        finally:
-            app.shutdown_engine()
