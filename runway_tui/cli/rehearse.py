@@ -9,7 +9,14 @@ from typing import Any
 from runway_tui.cli.output import Printer
 from runway_tui.engine.config import Config
 from runway_tui.engine.errors import ExitCode
-from runway_tui.engine.rehearse import DEFAULT_SAMPLE, ReadSettings, RehearsalReport, RehearsalRequest, rehearse
+from runway_tui.engine.rehearse import (
+    DEFAULT_SAMPLE,
+    MigrationRehearsal,
+    ReadSettings,
+    RehearsalReport,
+    RehearsalRequest,
+    rehearse,
+)
 from runway_tui.engine.vocabulary import duration_label
 
 HELP = "run pending migrations on a sample of production in a scratch database, and report what they do"
@@ -64,48 +71,8 @@ def report_lines(report: RehearsalReport) -> list[tuple[str, str]]:
     ]
     for migration in report.migrations:
         out.append(("", ""))
-        mark = {"ok": "✓", "failed": "✗"}.get(migration.result, "·")
-        colour = {"ok": "green", "failed": "red"}.get(migration.result, "dim")
-        head = f"{mark} {migration.name} (version {migration.version}): {migration.result}"
-        if migration.result == "ok":
-            head += (f" in {duration_label(migration.duration_ms)} on the sample; estimate for the whole "
-                     f"collection: ~{duration_label(migration.estimated_full_ms or 0)}")
-        out.append((head, colour))
-        if migration.error:
-            out.append((f"    error: {migration.error}", "red"))
-        if migration.reversible is True:
-            out.append(("    reversible: yes (the down put the sample back exactly)", "green"))
-        elif migration.reversible is False:
-            out.append(("    reversible: NO", "red"))
-            out.extend((f"      {line}", "red") for line in migration.reversal[:10])
-        for note in migration.notes:
-            out.append((f"    note: {note}", "yellow"))
-        for name, diff in migration.collections.items():
-            counts = (f"{diff.inserted} inserted, {diff.updated} updated, {diff.deleted} deleted, "
-                      f"{diff.unchanged} unchanged of {diff.sampled} sampled ({diff.total} in production)")
-            out.append((f"    {name}: {counts}", ""))
-            for label, items in (("fields added", diff.schema_added), ("fields removed", diff.schema_removed),
-                                 ("indexes added", diff.indexes_added), ("indexes removed", diff.indexes_removed)):
-                if items:
-                    out.append((f"      {label}: {', '.join(items)}", ""))
-            for change in diff.schema_changed:
-                out.append((f"      types of {change['path']}: {_shares(change['before'])} -> "
-                            f"{_shares(change['after'])}", ""))
-            if diff.validator_changed:
-                out.append(("      validator changed", "yellow"))
-            for example in diff.examples:
-                out.append((f"      e.g. _id {json.dumps(example['_id'], ensure_ascii=False)}: "
-                            f"{_compact(example['before'])} -> {_compact(example['after'])}", "dim"))
-    if report.prechecks:
-        out.append(("", ""))
-        out.append(("pre-checks on production (whole collections, read-only):", "bold"))
-        for check in report.prechecks:
-            where = f" {check.collection}" if check.collection else ""
-            out.append((f"  {'✓' if check.ok else '!'} {check.kind}{where} (version {check.version}): "
-                        f"{check.detail}", "green" if check.ok else "red"))
-            for example in check.examples[:3]:
-                shown = example if isinstance(example, str) else json.dumps(example, ensure_ascii=False)
-                out.append((f"      {shown}", "dim"))
+        out.extend(_migration_lines(migration))
+    out.extend(_precheck_lines(report))
     for note in report.notes:
         out.append((f"note: {note}", "yellow"))
     out.append(("", ""))
@@ -117,6 +84,64 @@ def report_lines(report: RehearsalReport) -> list[tuple[str, str]]:
                ExitCode.VALIDATION_FAILED: ("attention: a pre-check found problems or a migration is not "
                                             "reversible", "red")}
     out.append(verdict[report.exit_code])
+    return out
+
+
+def _migration_lines(migration: MigrationRehearsal) -> list[tuple[str, str]]:
+    """One migration: its result and estimate, its reversal, its notes, then what it did to each collection."""
+    mark = {"ok": "✓", "failed": "✗"}.get(migration.result, "·")
+    colour = {"ok": "green", "failed": "red"}.get(migration.result, "dim")
+    head = f"{mark} {migration.name} (version {migration.version}): {migration.result}"
+    if migration.result == "ok":
+        head += (f" in {duration_label(migration.duration_ms)} on the sample; estimate for the whole "
+                 f"collection: ~{duration_label(migration.estimated_full_ms or 0)}")
+    out = [(head, colour)]
+    if migration.error:
+        out.append((f"    error: {migration.error}", "red"))
+    if migration.reversible is True:
+        out.append(("    reversible: yes (the down put the sample back exactly)", "green"))
+    elif migration.reversible is False:
+        out.append(("    reversible: NO", "red"))
+        out.extend((f"      {line}", "red") for line in migration.reversal[:10])
+    for note in migration.notes:
+        out.append((f"    note: {note}", "yellow"))
+    for name, diff in migration.collections.items():
+        out.extend(_collection_lines(name, diff))
+    return out
+
+
+def _collection_lines(name: str, diff: Any) -> list[tuple[str, str]]:
+    """What one step did to one collection of the sample: counts, schema, indexes, validator, examples."""
+    counts = (f"{diff.inserted} inserted, {diff.updated} updated, {diff.deleted} deleted, "
+              f"{diff.unchanged} unchanged of {diff.sampled} sampled ({diff.total} in production)")
+    out = [(f"    {name}: {counts}", "")]
+    for label, items in (("fields added", diff.schema_added), ("fields removed", diff.schema_removed),
+                         ("indexes added", diff.indexes_added), ("indexes removed", diff.indexes_removed)):
+        if items:
+            out.append((f"      {label}: {', '.join(items)}", ""))
+    for change in diff.schema_changed:
+        out.append((f"      types of {change['path']}: {_shares(change['before'])} -> "
+                    f"{_shares(change['after'])}", ""))
+    if diff.validator_changed:
+        out.append(("      validator changed", "yellow"))
+    for example in diff.examples:
+        out.append((f"      e.g. _id {json.dumps(example['_id'], ensure_ascii=False)}: "
+                    f"{_compact(example['before'])} -> {_compact(example['after'])}", "dim"))
+    return out
+
+
+def _precheck_lines(report: RehearsalReport) -> list[tuple[str, str]]:
+    """The pre-checks run on production, each with up to three examples."""
+    if not report.prechecks:
+        return []
+    out = [("", ""), ("pre-checks on production (whole collections, read-only):", "bold")]
+    for check in report.prechecks:
+        where = f" {check.collection}" if check.collection else ""
+        out.append((f"  {'✓' if check.ok else '!'} {check.kind}{where} (version {check.version}): "
+                    f"{check.detail}", "green" if check.ok else "red"))
+        for example in check.examples[:3]:
+            shown = example if isinstance(example, str) else json.dumps(example, ensure_ascii=False)
+            out.append((f"      {shown}", "dim"))
     return out
 
 
