@@ -12,6 +12,7 @@ from typing import Any
 
 from runway_tui.cli.output import Printer, clip, fmt_time
 from runway_tui.engine.errors import ExitCode
+from runway_tui.engine.fleet.pool import describe_request
 from runway_tui.engine.fleet.targets import short_cluster
 from runway_tui.engine.vocabulary import duration_label, version_label
 
@@ -246,7 +247,7 @@ def fleet_history(args: argparse.Namespace, fleet: Any, printer: Printer) -> int
     if not runs:
         printer.line("no fleet run yet")
         return ExitCode.OK
-    rows = [[r["_id"], fmt_time(r.get("started_at")), r.get("started_by", ""), _request_text(r.get("request", {})),
+    rows = [[r["_id"], fmt_time(r.get("started_at")), r.get("started_by", ""), describe_request(r.get("request", {})),
              r.get("state", ""), str(r.get("failures", 0))] for r in runs]
     printer.table(["RUN", "STARTED (UTC)", "BY", "REQUEST", "STATE", "FAILED"], rows)
     return ExitCode.OK
@@ -256,16 +257,6 @@ def _run_json(doc: dict[str, Any]) -> dict[str, Any]:
     return {"run_id": doc["_id"], "started_at": doc.get("started_at"), "started_by": doc.get("started_by"),
             "request": doc.get("request"), "waves": doc.get("waves"), "state": doc.get("state"),
             "failures": doc.get("failures"), "finished_at": doc.get("finished_at"), "clusters": doc.get("clusters")}
-
-
-def _request_text(request: dict[str, Any]) -> str:
-    parts = [str(request.get("direction", "?"))]
-    for key in ("steps", "to"):
-        if request.get(key) is not None:
-            parts.append(f"--{key} {request[key]}")
-    if request.get("all"):
-        parts.append("--all")
-    return " ".join(parts)
 
 
 def _status_table(found: Any, printer: Printer) -> None:

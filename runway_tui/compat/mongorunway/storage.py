@@ -38,7 +38,8 @@ from runway_tui.engine.models import AuditEvidence, MigrationAuditlogEntry, Migr
 from runway_tui.engine.repository import AuditJournal, MigrationRepository
 from runway_tui.engine.sources import SourceStore
 from runway_tui.engine.state_at import newest
-from runway_tui.engine.store.collections import AUDIT, LOCK, RECORDS, OwnCollection, OwnCollections
+from runway_tui.engine.store.collections import AUDIT, RECORDS, OwnCollection, OwnCollections
+from runway_tui.engine.store.mongo import ensure_indexes_of, own_collections_of
 from runway_tui.engine.store.protocol import StepOutcome, StepWrite
 
 CORE_FIELDS = ("name", "version", "checksum", "description", "is_applied")  # Mongorunway's record, besides _id
@@ -285,14 +286,10 @@ class MongorunwayStore:
         self.evidence: EvidenceStore | None = None  # side data: the audit log's evidence summary (store_for sets it)
 
     def own_collections(self) -> OwnCollections:
-        evidence = self.evidence.own_collections() if self.evidence is not None else []
-        return OwnCollections.of(self.records.own_collections(), self.sources.own_collections(),
-                                 self.audit.own_collections(), evidence, [OwnCollection(self.lease.name, "lock", LOCK)])
+        return own_collections_of(self)
 
     def ensure_indexes(self) -> None:
-        self.records.ensure_indexes()
-        self.audit.ensure_indexes()
-        self.sources.ensure_indexes()
+        ensure_indexes_of(self)
 
     def write_step(self, write: StepWrite, session: ClientSession | None, *, lease_filter: dict[str, Any] | None,
                    audit_first: bool) -> StepOutcome:

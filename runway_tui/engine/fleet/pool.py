@@ -180,7 +180,7 @@ class FleetRunner:
     def _join(self, doc: dict[str, Any]) -> str:
         if doc["request"] != self.request.to_json():
             raise UsageError(f"fleet run {doc['_id']} is in progress with another request "
-                             f"({_describe(doc['request'])}); join it with the same flags, or start another "
+                             f"({describe_request(doc['request'])}); join it with the same flags, or start another "
                              "with --new")
         run_id = doc["_id"]
         deadline = time.monotonic() + max(30.0, self.app.timeouts.lock_wait_s)
@@ -391,7 +391,8 @@ def _cluster_json(cluster: Cluster) -> dict[str, Any]:
             "tenants": len(cluster.tenants)}
 
 
-def _describe(request: dict[str, Any]) -> str:
+def describe_request(request: dict[str, Any]) -> str:
+    """A fleet run's request as its flags (`up --steps 2`), for messages and `fleet history`."""
     parts = [request.get("direction", "?")]
     for key in ("steps", "to"):
         if request.get(key) is not None:

@@ -75,14 +75,10 @@ class MongoStore:
         self.evidence: EvidenceStore | None = None  # side data: the audit log's evidence summary (store_for sets it)
 
     def own_collections(self) -> OwnCollections:
-        evidence = self.evidence.own_collections() if self.evidence is not None else []
-        return OwnCollections.of(self.records.own_collections(), self.sources.own_collections(),
-                                 self.audit.own_collections(), evidence, [OwnCollection(self.lease.name, "lock", LOCK)])
+        return own_collections_of(self)
 
     def ensure_indexes(self) -> None:
-        self.records.ensure_indexes()
-        self.audit.ensure_indexes()
-        self.sources.ensure_indexes()
+        ensure_indexes_of(self)
 
     # ------------------------------------------------------------------ one step
     def write_step(self, write: StepWrite, session: ClientSession | None, *, lease_filter: dict[str, Any] | None,
@@ -207,3 +203,18 @@ _TXN_IN_PROGRESS = 3  # pymongo's _TxnState.IN_PROGRESS: the transaction's first
 def _transaction_started(session: ClientSession) -> bool:
     """Whether a command already ran in the session's transaction (so the next one carries no readConcern)."""
     return getattr(getattr(session, "_transaction", None), "state", None) == _TXN_IN_PROGRESS
+
+
+def own_collections_of(store: Any) -> OwnCollections:
+    """Every collection a store's parts write (records, sources, audit, evidence, lease): each shape composes
+    the same parts, so each answers the same way."""
+    evidence = store.evidence.own_collections() if store.evidence is not None else []
+    return OwnCollections.of(store.records.own_collections(), store.sources.own_collections(),
+                             store.audit.own_collections(), evidence, [OwnCollection(store.lease.name, "lock", LOCK)])
+
+
+def ensure_indexes_of(store: Any) -> None:
+    """The indexes of a store's parts (records, audit, sources)."""
+    store.records.ensure_indexes()
+    store.audit.ensure_indexes()
+    store.sources.ensure_indexes()
