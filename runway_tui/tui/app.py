@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import gc
 import signal
 import sys
@@ -60,6 +61,19 @@ from runway_tui.tui.workers import EngineWorkers
 Clock = Callable[[], dt.datetime]
 KEYS_GREY_AFTER_S = 0.2  # an operation greys the footer's write keys once it has lasted this long
 
+
+
+def while_open(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A worker's message or a timer that lands while the app is closing has no screen left to show it on
+    (Textual has popped them all): it is dropped instead of failing on the missing main screen."""
+
+    @functools.wraps(method)
+    def guarded(self: RunwayApp, *args: Any, **kwargs: Any) -> Any:
+        if not self.screen_stack:
+            return None
+        return method(self, *args, **kwargs)
+
+    return guarded
 
 class RunwayApp(EngineWorkers, LiveWatching, App[int]):
     """One application of the config, shown in four panes."""
@@ -213,6 +227,8 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
             return
         previous, self.state = self.state, state
         self.update_header()
+        if not self.screen_stack:  # the app is closing: the state is kept, there is nothing to show it on
+            return
         self.main.live_log.hold(state.busy is not None)
         if state.keys != previous.keys:
             self._keys_follow(became_busy=state.busy is not None and previous.busy is None)
@@ -229,11 +245,13 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
         else:
             self._show_keys_state()
 
+    @while_open
     def _show_keys_state(self) -> None:
         self._grey_keys = None
         self.keys_state = self.state
         self.main.refresh_bindings()
 
+    @while_open
     def update_header(self) -> None:
         state = self.header_state
         state.connection = self.connection.value
@@ -289,10 +307,12 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
 
     # ------------------------------------------------------------------ messages from workers
     @on(EngineConnected)
+    @while_open
     def _connected(self, message: EngineConnected) -> None:
         connecting.connected(self, message.server, message.address)
 
     @on(ConnectionFailed)
+    @while_open
     def _connection_failed(self, message: ConnectionFailed) -> None:
         self.connection_lost(message.error, initial=message.initial)
 
@@ -300,6 +320,7 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
         connecting.lost(self, error, initial, dialog)
 
     @on(FilesLoaded)
+    @while_open
     def _files_loaded(self, message: FilesLoaded) -> None:
         if self.snapshot is not None:
             return  # connected meanwhile: the real state is shown
@@ -307,6 +328,7 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
         self.main.migrations.show(message.report, offline=True)
 
     @on(StateLoaded)
+    @while_open
     def _state_loaded(self, message: StateLoaded) -> None:
         if self.screen_stack:  # a poll's read may land while the app is closing: no screen to show it on
             self.apply_snapshot(message.snapshot, message.reason)
@@ -350,15 +372,18 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
         self.files_shown = False
 
     @on(AuditPane.Wanted)
+    @while_open
     def _audit_wanted(self, message: AuditPane.Wanted) -> None:
         if self.engine is not None:
             self.load_audit(message.before, message.filter_text, message.index, message.shown)
 
     @on(AuditLoaded)
+    @while_open
     def _audit_loaded(self, message: AuditLoaded) -> None:
         self.main.audit_pane.accept(message.page)
 
     @on(AuditPane.Exported)
+    @while_open
     def _audit_exported(self, message: AuditPane.Exported) -> None:
         if message.error:
             self.log_line("error", f"audit export failed: {message.error}")
@@ -369,6 +394,7 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
         self.notify(f"Saved {message.count:,} audit entries to {message.path}{capped}", timeout=8, markup=False)
 
     @on(DatabasePane.Wanted)
+    @while_open
     def _overview_wanted(self, message: DatabasePane.Wanted) -> None:
         if self.engine is None or not self.screen_stack:
             self.main.database_pane.accept([], complete=True, failed=True)  # nothing to read from: not pending
@@ -376,29 +402,35 @@ class RunwayApp(EngineWorkers, LiveWatching, App[int]):
         self.load_overview(message.previous)
 
     @on(DatabasePane.Focused)
+    @while_open
     def _database_focused(self) -> None:
         if self.engine is not None:
             self.main.database_pane.request_if_stale()
 
     @on(OverviewLoaded)
+    @while_open
     def _overview_loaded(self, message: OverviewLoaded) -> None:
         self.main.database_pane.accept(message.rows, message.complete, message.failed)
 
     @on(LockLoaded)
+    @while_open
     def _lock_loaded(self, message: LockLoaded) -> None:
         if self.snapshot is not None and message.read_at >= self.snapshot.read_at:
             self.snapshot.lock = message.lock
             self.update_header()
 
     @on(EngineActivity)
+    @while_open
     def _engine_activity(self) -> None:
         show_activity(self, self.events.drain())
 
     @on(PlanReady)
+    @while_open
     def _plan_ready(self, message: PlanReady) -> None:
         flows.plan_ready(self, message.plan, message.request, message.override)
 
     @on(OperationFinished)
+    @while_open
     def _operation_finished(self, message: OperationFinished) -> None:
         if message.snapshot is not None:  # the new version first: before the dialog, the log and the reloads
             self.apply_snapshot(message.snapshot, message.operation.reason)

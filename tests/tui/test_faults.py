@@ -146,3 +146,24 @@ async def test_killed_embedded_daemon_is_reaped_and_restarted(tmp_path):
         app.shutdown_engine()
     pid = daemon_pid(project)
     assert pid is None or not is_process(pid)  # the last user left: the daemon we started is stopped
+
+
+async def test_what_lands_while_the_app_closes_is_dropped_not_a_crash(project, tui_app):
+    """A worker's message or a timer can land after Textual popped every screen (seen under load: a step's
+    end, then the grey-keys timer, failed on the missing main screen). Each is dropped; the state is kept."""
+    from dataclasses import replace
+
+    from runway_tui.tui.messages import OperationFinished
+    from runway_tui.tui.state import Activity, Busy, OperationName
+
+    write_standard(project)
+    app = tui_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+    assert not app.screen_stack  # closed: nothing left to show on
+    busy = replace(app.state, busy=Busy(Activity.RUNNING, "running up"))
+    app.set_state(busy)
+    app._show_keys_state()
+    app.update_header()
+    app._operation_finished(OperationFinished(OperationName.UP, summary="late"))
+    assert app.state == busy
