@@ -35,6 +35,9 @@ Deciding (pure)
 Knowing before running
 - rehearse/          pending migrations run on a sample of production in a scratch database
 
+Big collections
+- backfill/          batched, checkpointed, throttled data migrations that pause and resume (ctx.backfill)
+
 Many databases
 - fleet/             one project, many tenant databases on several clusters: waves, caps, a shared run record
 

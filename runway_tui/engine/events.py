@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from runway_tui.engine.messages import safe_str, visible
 
 if TYPE_CHECKING:
+    from runway_tui.engine.backfill.progress import BackfillFigures
     from runway_tui.engine.models import LockInfo, Plan, RefreshReport, Step
 
 logger = logging.getLogger("runway_tui.events")
@@ -91,6 +92,7 @@ class StepProgressEvent(ApplicationEvent):
     step: Step | None = None
     done: int = 0
     total: int = 0
+    figures: BackfillFigures | None = None  # a backfill's rate, ETA, batch size, lag and state; None for ctx.progress
 
 
 @dataclass(frozen=True)

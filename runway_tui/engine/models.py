@@ -22,6 +22,7 @@ class State(StrEnum):
     APPLIED = "applied"
     REVERTING = "reverting"
     FAILED = "failed"
+    PAUSED = "paused"  # a backfill stopped between batches (signal, cancel, lost runner): `up` resumes it
 
 
 class Direction(StrEnum):
