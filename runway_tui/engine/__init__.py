@@ -57,6 +57,7 @@ The read-only explorer
 - overview.py        the "Database state" pane's description of the database
 - mongosh_syntax.py  what people paste from mongosh or Compass, read into BSON values
 - page_keys.py       keyset paging under the user's projection
+- catalog_reads.py   listCollections and listIndexes sent with the read preference asked (pymongo: primary)
 - query_plan.py      the query plan of the Documents view's filter and sort
 - schema_values.py   which values a field takes, and the filter that selects one
 - document_cells.py  table cells for documents and aggregation results

@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import pymongo
 from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
+from runway_tui.engine.catalog_reads import list_collections, list_indexes
 from runway_tui.engine.config import AppConfig
 from runway_tui.engine.connection import make_client, probe_server
 from runway_tui.engine.embedded import EmbeddedServer
@@ -131,11 +131,15 @@ class ProductionReader:
 
     # ------------------------------------------------------------------ reads
     def collection_names(self) -> list[str]:
-        return sorted(self.database.list_collection_names(maxTimeMS=self.max_time_ms))
+        return sorted(info["name"] for info in self._catalog())
+
+    def _catalog(self, filter: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return list_collections(self.database, read_preference=self.database.read_preference,
+                                max_time_ms=self.max_time_ms, filter=filter)
 
     def shape(self, name: str) -> CollectionShape | None:
         """The collection's options and indexes and its (estimated) count; None when it does not exist."""
-        infos = list(self.database.list_collections(filter={"name": name}, maxTimeMS=self.max_time_ms))
+        infos = self._catalog({"name": name})
         if not infos:
             return None
         info = infos[0]
@@ -144,8 +148,8 @@ class ProductionReader:
         indexes: list[dict[str, Any]] = []
         total = 0
         if kind != "view":
-            with pymongo.timeout(self.max_time_ms / 1000):  # listIndexes takes no maxTimeMS: the driver's bound
-                indexes = [dict(i) for i in self.database[name].list_indexes()]
+            indexes = list_indexes(self.database, name, read_preference=self.database.read_preference,
+                                   max_time_ms=self.max_time_ms)
             total = self.database[name].estimated_document_count(maxTimeMS=self.max_time_ms)
         return CollectionShape(name, kind, options, indexes, total)
 
@@ -191,6 +195,8 @@ class ReadOnlyCollection:
     def __getattr__(self, attribute: str) -> Any:
         if attribute not in _COLLECTION_READS:
             raise ReadOnlyError(f"check(ctx) runs against production read-only: {attribute}() is refused")
+        if attribute in ("list_indexes", "index_information"):
+            return self._indexes if attribute == "list_indexes" else self._index_information
         value = getattr(self._collection, attribute)
         if attribute == "aggregate":
             def aggregate(pipeline: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
@@ -212,6 +218,16 @@ class ReadOnlyCollection:
         return value
 
 
+    def _indexes(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        collection = self._collection
+        return iter(list_indexes(collection.database, collection.name, read_preference=collection.read_preference,
+                                 max_time_ms=self._max_time_ms))
+
+    def _index_information(self) -> dict[str, dict[str, Any]]:
+        """As pymongo's: name -> the specification, its key as (field, direction) pairs."""
+        return {spec.pop("name"): {**spec, "key": list(spec["key"].items())} for spec in self._indexes()}
+
+
 class ReadOnlyDatabase:
     """`ctx.db` of a `check(ctx)`: `db["orders"]` and `db.orders` give read-only collections."""
 
@@ -224,6 +240,13 @@ class ReadOnlyDatabase:
 
     def get_collection(self, name: str, *args: Any, **kwargs: Any) -> ReadOnlyCollection:
         return self[name]
+
+    def list_collections(self, *args: Any, filter: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[Any]:
+        return iter(list_collections(self._database, read_preference=self._database.read_preference,
+                                     max_time_ms=self._max_time_ms, filter=filter))
+
+    def list_collection_names(self, *args: Any, filter: dict[str, Any] | None = None, **kwargs: Any) -> list[str]:
+        return [info["name"] for info in self.list_collections(filter=filter)]
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute in _DATABASE_READS:
