@@ -25,6 +25,7 @@ from pymongo.read_preferences import ReadPreference
 
 from runway_tui.engine.aggregate_policy import PipelinePolicy, as_pipeline, results_redactor
 from runway_tui.engine.aggregate_run import AggregateResults
+from runway_tui.engine.catalog_reads import list_collections
 from runway_tui.engine.document_cells import MAX_COLUMNS, Cell, field_counts, row_of
 from runway_tui.engine.errors import RunwayError, ServerUnreachableError
 from runway_tui.engine.inspect_redaction import QueryGuard, Redactor
@@ -473,7 +474,8 @@ class Inspector:
     # ------------------------------------------------------------------ validation and options
     def validation(self, collection: str) -> ValidationReport:
         with self._reading("collection options"):
-            infos = list(self.db.list_collections(filter={"name": collection}, maxTimeMS=self.settings.max_time_ms))
+            infos = list_collections(self.db, read_preference=self.preference, max_time_ms=self.settings.max_time_ms,
+                                     filter={"name": collection})
         if not infos:
             return ValidationReport(collection, exists=False)
         info = infos[0]
