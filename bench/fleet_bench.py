@@ -66,12 +66,20 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=200)
     parser.add_argument("--status-tenants", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--status-only", action="store_true", help="only `fleet status` (no up, no wrapper way)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fleet-bench-"))
     with secantus_daemon(work) as daemon:
         uri = daemon.uri
         wrapper_names = [f"wrap_{i:04d}" for i in range(args.tenants)]
         fleet_names = [f"fleet_{i:04d}" for i in range(args.tenants)]
+        fleet = project(work / "fleet", f"  tenants:\n    fleet:\n      targets:\n        - uri: \"{uri}\"\n"
+                                        "          databases: {match: \"fleet_*\"}\n"
+                                        f"      concurrency: {args.concurrency}\n{TIMEOUTS}")
+        if args.status_only:
+            seed(uri, [f"fleet_{i:04d}" for i in range(args.status_tenants)])
+            status(fleet, args.status_tenants)
+            return
         seed(uri, wrapper_names + fleet_names)
 
         # the wrapper-script way: one config per tenant, one process after another
@@ -84,9 +92,6 @@ def main() -> None:
                 raise SystemExit(f"up --app {name}: exit {result.returncode}: {result.stderr[-500:]}")
         wrapper_s = time.perf_counter() - started
 
-        fleet = project(work / "fleet", f"  tenants:\n    fleet:\n      targets:\n        - uri: \"{uri}\"\n"
-                                        "          databases: {match: \"fleet_*\"}\n"
-                                        f"      concurrency: {args.concurrency}\n{TIMEOUTS}")
         started = time.perf_counter()
         result = cli(fleet, "fleet", "up")
         fleet_s = time.perf_counter() - started
@@ -98,12 +103,16 @@ def main() -> None:
 
         more = [f"fleet_{i:04d}" for i in range(args.tenants, args.status_tenants)]
         seed(uri, more)
-        started = time.perf_counter()
-        result = cli(fleet, "fleet", "status", "--json")
-        status_s = time.perf_counter() - started
-        if result.returncode != 0:
-            raise SystemExit(f"fleet status: exit {result.returncode}: {result.stderr[-1000:]}")
-        print(f"fleet status, {args.status_tenants} tenants: {status_s:.2f} s (issue: <= 5 s)")
+        status(fleet, args.status_tenants)
+
+
+def status(fleet: Path, tenants: int) -> None:
+    started = time.perf_counter()
+    result = cli(fleet, "fleet", "status", "--json")
+    status_s = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"fleet status: exit {result.returncode}: {result.stderr[-1000:]}")
+    print(f"fleet status, {tenants} tenants: {status_s:.2f} s (issue: <= 5 s)")
 
 
 if __name__ == "__main__":
