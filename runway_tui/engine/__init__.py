@@ -52,6 +52,8 @@ Doing
 
 The read-only explorer
 - inspect.py         documents, schema, indexes, validation and the server, safe on production
+- inspect_reports.py the explorer's settings, the user's query, and one report per view
+- inspect_schema.py  the schema view's inference from a sample of documents
 - inspect_values.py  (extended) JSON in, redacted plain data and extended JSON text out
 - inspect_redaction.py what the explorer hides, and the inputs it refuses
 - overview.py        the "Database state" pane's description of the database
@@ -71,7 +73,9 @@ The read-only explorer
 - timespec.py        moments as people type them (ISO 8601, relative)
 
 Shared
-- models.py          plain data handed to the front ends: records, audit entries, status rows, plans
+- models.py          plain data handed to the front ends: records, audit entries, status rows (and the two below)
+- run_plans.py       plans, run results and refresh reports
+- lock_holder.py     the migration lock's holder and the step it runs
 - events.py          typed events and the bus
 - errors.py          every failure, each mapped to one documented exit code
 - messages.py        texts shown and recorded: terminal-safe, one bounded line

@@ -14,10 +14,8 @@ listCollections, listIndexes, collStats, replSetGetStatus and serverStatus.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pymongo.errors import OperationFailure, PyMongoError
@@ -26,9 +24,25 @@ from pymongo.read_preferences import ReadPreference
 from runway_tui.engine.aggregate_policy import PipelinePolicy, as_pipeline, results_redactor
 from runway_tui.engine.aggregate_run import AggregateResults
 from runway_tui.engine.catalog_reads import list_collections
-from runway_tui.engine.document_cells import MAX_COLUMNS, Cell, field_counts, row_of
+from runway_tui.engine.document_cells import MAX_COLUMNS, field_counts, row_of
 from runway_tui.engine.errors import RunwayError, ServerUnreachableError
 from runway_tui.engine.inspect_redaction import QueryGuard, Redactor
+from runway_tui.engine.inspect_reports import (
+    CurrentOp,
+    DocumentCount,
+    DocumentPage,
+    DocumentQuery,
+    FieldStat,
+    IndexInfo,
+    IndexReport,
+    InspectSettings,
+    Member,
+    SchemaReport,
+    Section,
+    ServerReport,
+    ValidationReport,
+)
+from runway_tui.engine.inspect_schema import infer_schema
 from runway_tui.engine.inspect_values import (
     InspectInputError,
     InspectRefusedError,
@@ -39,13 +53,11 @@ from runway_tui.engine.inspect_values import (
     parse_sort,
     plain,
     to_extended_json,
-    type_name,
 )
 from runway_tui.engine.mongosh_syntax import InputSyntaxError, parse_value
 from runway_tui.engine.page_keys import covers, keys_projection, value_at
 from runway_tui.engine.query_plan import QueryPlan
 from runway_tui.engine.query_plan import explain as explain_query
-from runway_tui.engine.schema_values import SchemaFilter, TopValue, ValueTally, filters_for
 from runway_tui.engine.store import driver_errors
 from runway_tui.engine.uri import scrub
 
@@ -53,7 +65,6 @@ if TYPE_CHECKING:
     from pymongo.database import Database
 
     from runway_tui.engine.app import MigrationApp
-    from runway_tui.engine.config import TuiConfig
 
 NOT_PERMITTED = "not permitted"
 USAGE_NOT_REPORTED = "usage not reported by this server"
@@ -61,173 +72,10 @@ PREFERENCES = {"primary": ReadPreference.PRIMARY, "primaryPreferred": ReadPrefer
                "secondary": ReadPreference.SECONDARY, "secondaryPreferred": ReadPreference.SECONDARY_PREFERRED,
                "nearest": ReadPreference.NEAREST}
 
-
-@dataclass(frozen=True)
-class InspectSettings:
-    """How the explorer reads: bounds, where reads may go, what it hides."""
-
-    max_time_ms: int = 5000
-    read_preference: str = "primaryPreferred"
-    sample_size: int = 1000
-    slow_op_s: float = 1.0
-    redact_fields: tuple[str, ...] = ()
-    page_size: int = 50
-
-    @classmethod
-    def from_tui(cls, tui: TuiConfig) -> InspectSettings:
-        return cls(max_time_ms=tui.inspect_max_time_ms, read_preference=tui.inspect_read_preference,
-                   sample_size=tui.schema_sample_size, slow_op_s=tui.slow_op_threshold_s,
-                   redact_fields=tuple(tui.redact_fields))
-
-
-@dataclass(frozen=True)
-class DocumentQuery:
-    """What the user typed (extended JSON text); parsed by the engine, so a bad one is one line of error."""
-
-    filter: str = ""
-    projection: str = ""
-    sort: str = ""
-
-    @property
-    def is_default(self) -> bool:
-        return not (self.filter.strip() or self.projection.strip() or self.sort.strip())
-
-
-@dataclass(frozen=True)
-class DocumentPage:
-    """One page: table cells under `columns` (field paths; typed, redacted; None where a document lacks the
-    field) and the full redacted extended JSON of each document. `next_anchor` is opaque: hand it back for the
-    next page. `fields` lists every column path of the page with how many documents have it, most common first
-    (what a column picker offers)."""
-
-    collection: str
-    query: DocumentQuery
-    columns: list[str]
-    rows: list[list[Cell | None]]
-    documents: list[str]
-    has_more: bool
-    next_anchor: Any
-    elapsed_ms: float
-    fields: list[tuple[str, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class DocumentCount:
-    count: int
-    exact: bool
-    elapsed_ms: float = 0.0
-
-
-@dataclass(frozen=True)
-class FieldStat:
-    """One field path of the sample: in how many documents it occurs, its types' shares there, its most common
-    values when it has few, and the filters that select it, a type or a value (schema_values.py)."""
-
-    path: str
-    present: int
-    percent: float
-    types: list[tuple[str, float]]
-    values: list[TopValue] = field(default_factory=list)  # the most common ones, for a field with few
-    redacted: bool = False
-    filters: list[SchemaFilter] = field(default_factory=list)  # what Enter on the field offers
-
-    @property
-    def always(self) -> bool:
-        return self.present > 0 and self.percent >= 100.0
-
-
-@dataclass(frozen=True)
-class SchemaReport:
-    collection: str
-    sampled: int
-    requested: int
-    fields: list[FieldStat]
-    elapsed_ms: float
-    filter: str = ""  # the filter the sample was drawn from ("" for the whole collection)
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    name: str
-    keys: str
-    unique: bool = False
-    sparse: bool = False
-    partial: str | None = None
-    ttl_s: int | None = None
-    hidden: bool = False
-    size: int | None = None
-    ops: int | None = None
-    since: str | None = None
-
-    @property
-    def never_used(self) -> bool:
-        return self.ops == 0
-
-    @property
-    def flags(self) -> list[str]:
-        shown = [name for name, on in (("unique", self.unique), ("sparse", self.sparse),
-                                        ("partial", self.partial is not None), ("hidden", self.hidden)) if on]
-        if self.ttl_s is not None:
-            shown.append(f"TTL {self.ttl_s}s")
-        return shown
-
-
-@dataclass(frozen=True)
-class IndexReport:
-    collection: str
-    indexes: list[IndexInfo]
-    usage_note: str | None = None  # "not permitted" when $indexStats is refused; USAGE_NOT_REPORTED without counts
-    size_note: str | None = None
-
-
-@dataclass(frozen=True)
-class ValidationReport:
-    collection: str
-    exists: bool
-    validator: str | None = None
-    level: str | None = None
-    action: str | None = None
-    options: list[tuple[str, str]] = field(default_factory=list)
-    kind: str = "collection"
-
-
-@dataclass(frozen=True)
-class Member:
-    name: str
-    state: str
-    healthy: bool
-    lag_s: float | None
-    is_self: bool = False
-
-
-@dataclass(frozen=True)
-class CurrentOp:
-    opid: str
-    secs: float
-    op: str
-    ns: str
-    client: str
-    summary: str
-
-
-@dataclass(frozen=True)
-class Section:
-    """One part of the server report: its rows, or why there are none ("not permitted", an error)."""
-
-    rows: list[Any] | None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class ServerReport:
-    version: str
-    topology: str
-    set_name: str | None
-    members: Section
-    operations: Section
-    connections: Section  # rows: [(label, value)]
-    threshold_s: float
-    database: str
+# Re-exported: the explorer's reports and its schema inference live in inspect_reports.py and inspect_schema.py.
+__all__ = ["NOT_PERMITTED", "PREFERENCES", "USAGE_NOT_REPORTED", "CurrentOp", "DocumentCount", "DocumentPage",
+           "DocumentQuery", "FieldStat", "IndexInfo", "IndexReport", "InspectSettings", "Inspector", "Member",
+           "SchemaReport", "Section", "ServerReport", "ValidationReport", "infer_schema"]
 
 
 class Inspector:
@@ -571,77 +419,3 @@ class Inspector:
 def _id_key(value: Any) -> str:
     """A hashable stand-in for any `_id` (a document or an array is one too)."""
     return to_extended_json(value, indent=None)
-
-
-def infer_schema(docs: list[dict[str, Any]], redactor: Redactor | None = None) -> list[FieldStat]:
-    """Per path: the documents that have it and, among those, the share of each type (a document counts once),
-    and the most common values of a field with few (schema_values.py). A redacted field is listed with its
-    types, never what it holds (its keys are often data) nor its values."""
-    redactor = redactor or Redactor()
-    present: Counter[str] = Counter()
-    types: dict[str, Counter[str]] = {}
-    walk = _SchemaWalk(redactor)
-    for doc in docs:
-        seen: dict[str, set[str]] = {}
-        walk.document(doc, seen)
-        for path, kinds in seen.items():
-            present[path] += 1
-            counter = types.setdefault(path, Counter())
-            for kind in kinds:
-                counter[kind] += 1
-    total = len(docs) or 1
-    fields = []
-    for path in sorted(present, key=lambda p: (p != "_id", p.lower())):
-        count = present[path]
-        shares = sorted(((kind, 100.0 * n / count) for kind, n in types[path].items()), key=lambda t: (-t[1], t[0]))
-        tally = walk.tallies.get(path)
-        values = tally.top(count, redactor.mask) if tally is not None and path not in walk.hidden else []
-        always = count > 0 and count >= total
-        fields.append(FieldStat(path, count, 100.0 * count / total, shares, values, path in walk.hidden,
-                                filters_for(path, always, shares, values, path in walk.hidden,
-                                            path in walk.masked)))
-    return fields
-
-
-class _SchemaWalk:
-    """One pass over the sample's documents: the paths and types of each, the values of each path."""
-
-    def __init__(self, redactor: Redactor) -> None:
-        self.redactor = redactor
-        self.tallies: dict[str, ValueTally] = {}
-        self.hidden: set[str] = set()  # redacted paths: their values are never read
-        self.masked: set[str] = set()  # paths with a masked name: a filter on what is shown would find nothing
-
-    def document(self, doc: dict[str, Any], seen: dict[str, set[str]]) -> None:
-        self._walk(doc, "", "", seen, False)
-
-    def _walk(self, value: dict[str, Any], prefix: str, field_prefix: str, seen: dict[str, set[str]],
-              masked: bool) -> None:
-        """`prefix` is the shown path (`orders[].sku`), `field_prefix` the path redaction knows (`orders.sku`)."""
-        for key, item in value.items():
-            name = str(key)
-            shown = self.redactor.mask(name)
-            path = f"{prefix}.{shown}" if prefix else shown
-            field = f"{field_prefix}.{name}" if field_prefix else name
-            hidden = self.redactor.hides_key(field, name)
-            if hidden:
-                self.hidden.add(path)
-            self._record(path, field, item, seen, not hidden, masked or shown != name)
-
-    def _record(self, path: str, field: str, item: Any, seen: dict[str, set[str]], descend: bool,
-                masked: bool) -> None:
-        seen.setdefault(path, set()).add(type_name(item))
-        if masked:
-            self.masked.add(path)
-        if not descend:
-            return
-        if isinstance(item, dict):
-            self._walk(item, path, field, seen, masked)
-        elif isinstance(item, list):
-            for element in item:
-                self._record(f"{path}[]", field, element, seen, True, masked)
-        else:
-            tally = self.tallies.get(path)
-            if tally is None:
-                tally = self.tallies[path] = ValueTally()
-            tally.add(item)

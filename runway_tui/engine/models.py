@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from bson.binary import Binary
 
+from runway_tui.engine.lock_holder import LeaseStep, LockInfo, _fmt_time, _iso
+from runway_tui.engine.run_plans import Plan, RefreshReport, RunResult, Step, StepResult
 from runway_tui.engine.scripts import ScriptFile
 from runway_tui.engine.vocabulary import action_label
+
+# Re-exported: plans and run results live in run_plans.py, the lock's holder in lock_holder.py.
+__all__ = ["AuditEvidence", "Direction", "LeaseStep", "LockInfo", "MigrationAuditlogEntry", "MigrationReadModel",
+           "MigrationRecord", "Plan", "Problem", "RefreshReport", "RunResult", "Runner", "State", "StatusReport",
+           "StatusRow", "Step", "StepActivity", "StepResult", "_fmt_time", "_iso"]
 
 
 class State(StrEnum):
@@ -361,169 +368,3 @@ class StatusReport:
             "failed": states.count("failed"), "interrupted": states.count("interrupted"),
             "running": states.count("running"),
         }
-
-
-@dataclass(frozen=True)
-class Step:
-    """One migration to run in one direction."""
-
-    direction: Direction
-    version: int
-    name: str
-    description: str
-    transactional: bool
-    from_version: int | None
-    to_version: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"direction": self.direction.value, "version": self.version, "name": self.name,
-                "description": self.description, "transactional": self.transactional,
-                "from_version": self.from_version, "to_version": self.to_version}
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The exact steps a command would run, in order; computing it writes nothing."""
-
-    direction: Direction
-    steps: list[Step]
-    current_version: int | None
-    target_version: int | None
-    blockers: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    uses_transactions: bool = False
-    group: bool = False  # the whole run in one transaction (`--group`): every step commits or none does
-
-    def to_json(self) -> dict[str, Any]:
-        return {"direction": self.direction.value, "current_version": self.current_version,
-                "target_version": self.target_version, "steps": [s.to_json() for s in self.steps],
-                "blockers": self.blockers, "warnings": self.warnings,
-                "server_transactions": self.uses_transactions, "group": self.group}
-
-
-@dataclass(frozen=True)
-class StepResult:
-    step: Step
-    duration_ms: int
-    in_transaction: bool
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What a run did; `completed` lists the steps that succeeded before any failure."""
-
-    plan: Plan
-    completed: list[StepResult]
-    current_version: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"direction": self.plan.direction.value, "current_version": self.current_version,
-                "completed": [{**r.step.to_json(), "duration_ms": r.duration_ms, "in_transaction": r.in_transaction}
-                              for r in self.completed]}
-
-
-@dataclass(frozen=True)
-class RefreshReport:
-    """What `refresh` found and synchronised."""
-
-    new: list[int] = field(default_factory=list)
-    updated: list[int] = field(default_factory=list)  # pending records whose file changed
-    drift: list[int] = field(default_factory=list)  # applied records whose file changed
-    orphans: list[int] = field(default_factory=list)  # applied/failed records whose file is gone
-    removed: list[int] = field(default_factory=list)  # pending records whose file is gone
-    kept: list[int] = field(default_factory=list)  # pending records kept: a file that may be theirs exists
-    out_of_order: list[int] = field(default_factory=list)
-    broken: list[str] = field(default_factory=list)  # "file: reason"
-
-    @property
-    def changed_anything(self) -> bool:
-        return bool(self.new or self.updated or self.removed)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class LeaseStep:
-    """The step a lease holder is running, as its heartbeat last wrote it into the lease (with its progress)."""
-
-    version: int
-    name: str
-    direction: str
-    since: dt.datetime | None
-    done: int | None = None
-    total: int | None = None
-
-    @classmethod
-    def from_document(cls, doc: Any) -> LeaseStep | None:
-        if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
-            return None
-        return cls(version=doc["version"], name=str(doc.get("name", "")), direction=str(doc.get("direction", "up")),
-                   since=doc.get("since"), done=doc.get("done"), total=doc.get("total"))
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    """The current holder of the migration lock, if any."""
-
-    owner: str
-    user: str
-    host: str
-    pid: int
-    acquired_at: dt.datetime | None
-    expires_at: dt.datetime | None
-    operation: str
-    expired: bool
-    client: str | None = None  # cli, tui, api (absent in a lease written before runway-tui recorded it)
-    heartbeat_at: dt.datetime | None = None
-    step: LeaseStep | None = None
-    process_gone: bool = False  # on this very host (and pid namespace), its pid is not running
-    silent_s: float | None = None  # seconds since its last heartbeat, when it missed more than one beat
-
-    @property
-    def holder(self) -> str:
-        return f"{self.user}@{self.host} (pid {self.pid})"
-
-    @property
-    def who(self) -> str:
-        """The holder with its client: `alice@ops-1 (pid 4242, cli)`."""
-        return f"{self.user}@{self.host} (pid {self.pid}{', ' + self.client if self.client else ''})"
-
-    @property
-    def live(self) -> bool:
-        """Its runner holds it: not expired, and (on this host) its process still runs."""
-        return not self.expired and not self.process_gone
-
-    @property
-    def looks_dead(self) -> bool:
-        """Its process is gone, or its heartbeat stopped: it is unlikely to release the lease before it expires."""
-        return self.process_gone or self.silent_s is not None
-
-    def gone_reason(self) -> str:
-        """Why its runner is taken to be gone (empty while it looks alive)."""
-        if self.process_gone:
-            return f"its process (pid {self.pid}) is not running on {self.host}"
-        if self.expired:
-            return f"its lease expired unreleased at {_fmt_time(self.expires_at)} UTC"
-        if self.silent_s is not None:
-            return f"its heartbeat stopped {self.silent_s:.0f}s ago"
-        return ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"owner": self.owner, "user": self.user, "host": self.host, "pid": self.pid,
-                "acquired_at": self.acquired_at.isoformat() + "Z" if self.acquired_at else None,
-                "expires_at": self.expires_at.isoformat() + "Z" if self.expires_at else None,
-                "operation": self.operation, "expired": self.expired, "client": self.client,
-                "heartbeat_at": self.heartbeat_at.isoformat() + "Z" if self.heartbeat_at else None,
-                "alive": self.live and not self.looks_dead, "gone_reason": self.gone_reason() or None,
-                "step": {"version": self.step.version, "name": self.step.name, "direction": self.step.direction,
-                         "since": _iso(self.step.since), "done": self.step.done, "total": self.step.total}
-                if self.step else None}
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() + "Z" if isinstance(value, dt.datetime) else None
-
-
-def _fmt_time(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) else "?"
