@@ -34,7 +34,7 @@ from runway_tui.engine.uri import scrub, scrub_uris
 from runway_tui.engine.vocabulary import action_label, duration_label, version_label
 
 MARKS = {"applied": "✓", "pending": "·", "new": "·", "failed": "✗", "interrupted": "✗", "running": "▶",
-         "broken": "!"}
+         "broken": "!", "paused": "‖"}
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -127,12 +127,22 @@ def _access(args: argparse.Namespace, config: Any) -> Access:
 
 
 def _attach_progress(app: MigrationApp, printer: Printer) -> None:
+    from runway_tui.cli.progress_bar import BackfillBar
+
+    backfill = BackfillBar(printer)
+
     def on_event(event: Any) -> None:
+        if isinstance(event, StepProgressEvent) and event.figures is not None:
+            backfill.show(event.figures)  # a backfill: its bar (engine/backfill/progress.py says what it shows)
+            return
+        backfill.end()
         if isinstance(event, StepStartedEvent) and event.step:
             mode = "transaction" if event.in_transaction else "no transaction"
             printer.step_note(f"[{event.index}/{event.total}] {event.step.direction.value} {event.step.name} ({mode})")
         elif isinstance(event, StepAppliedEvent) and event.step:
             printer.step_note(f"      done in {duration_label(event.duration_ms)}", "green")
+        elif isinstance(event, StepFailedEvent) and event.step and event.state == "paused":
+            printer.step_note(f"      {event.error}; nothing done is lost", "yellow")
         elif isinstance(event, StepFailedEvent) and event.step:
             rolled = "rolled back" if event.rolled_back else f"NOT rolled back: state is {event.state or 'failed'}"
             printer.step_note(f"      failed ({rolled}): {event.error}", "red")
@@ -323,8 +333,8 @@ def cmd_refresh(args: argparse.Namespace, app: MigrationApp, printer: Printer) -
 def cmd_history(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> int:
     if getattr(args, "at", None) is not None:
         return _state_at(args, app, printer)
-    where = app.audit_filter(since=getattr(args, "since", None), until=getattr(args, "until", None),
-                             user=getattr(args, "user", None), action=getattr(args, "action", None))
+    where = app.audit_log.audit_filter(since=getattr(args, "since", None), until=getattr(args, "until", None),
+                                       user=getattr(args, "user", None), action=getattr(args, "action", None))
     found = app.history(limit=args.limit + 1, version=args.version_filter,
                         ascending=getattr(args, "ascending", False), since=where.since, until=where.until,
                         user=getattr(args, "user", None), action=getattr(args, "action", None))
@@ -511,12 +521,26 @@ def _warnings(report: StatusReport) -> list[str]:
 
 def _problems(report: StatusReport, printer: Printer) -> None:
     lines = [printer.paint(f"▶ {r.name} is running: {_running(r)}", "yellow") for r in report.running]
+    lines += [printer.paint(f"‖ {r.name} is {paused_text(r)}", "yellow") for r in report.paused]
     lines += [printer.paint(f"! {r.name}: {_detail(r, p)}", "red") for r, p in _attention(report)]
     lines += [printer.paint(f"warning: {text}", "yellow") for text in _warnings(report)]
     if lines:
         printer.line()
         for text in lines:
             printer.line(text)
+
+
+def paused_text(row: StatusRow) -> str:
+    """`paused at 43% (86,000,000 of 200,000,000): cancelled by alice@host; run 'runway-tui up' to resume`."""
+    checkpoint = row.record.backfill if row.record is not None else None
+    if checkpoint is None:
+        return "paused"
+    why = {"signal": "interrupted", "cancel": f"cancelled by {checkpoint.paused_by}", "error": "a batch failed",
+           "lease lost": "its runner lost the migration lock",
+           "runner lost": "its runner died"}.get(checkpoint.reason or "", "its runner died")
+    error = f" ({row.record.error})" if row.record is not None and row.record.error else ""
+    verb = "up" if checkpoint.direction == "up" else "down"
+    return (f"paused at {checkpoint.progress_text()}: {why}{error}; run 'runway-tui {verb}' to resume")
 
 
 def _running(row: StatusRow) -> str:
@@ -527,7 +551,8 @@ def _running(row: StatusRow) -> str:
     runner = activity.runner
     since = f" since {fmt_time(runner.since)} UTC" if runner and runner.since else ""
     progress = f", {activity.progress}" if activity.progress else ""
-    return f"{activity.direction.value}{f' by {runner.label}' if runner else ''}{since}{progress}"
+    paused = f", paused by {activity.paused_by}" if activity.paused_by else ""
+    return f"{activity.direction.value}{f' by {runner.label}' if runner else ''}{since}{progress}{paused}"
 
 
 def _lock_text(lock: LockInfo | None) -> str:

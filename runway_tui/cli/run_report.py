@@ -62,7 +62,13 @@ class RunReport:
             self.logs.setdefault(_key(step), []).append(event.message)
             self._emit("step_log", step, message=event.message)
         elif isinstance(event, StepProgressEvent) and step is not None:
-            self._emit("step_progress", step, done=event.done, total=event.total)
+            figures = event.figures
+            extra = {} if figures is None else {"backfill": {
+                "collection": figures.collection, "state": figures.state.value, "matched": figures.matched,
+                "modified": figures.modified, "rate_per_s": figures.rate_per_s, "eta_s": figures.eta_s,
+                "batch_size": figures.batch_size, "lag_s": figures.lag_s, "waiting": figures.waiting,
+                "paused_by": figures.paused_by}}
+            self._emit("step_progress", step, done=event.done, total=event.total, **extra)
         elif isinstance(event, StepAppliedEvent) and step is not None:
             self.applied.append((step, event.duration_ms, event.in_transaction))
             self._emit("step_applied", step, duration_ms=event.duration_ms, in_transaction=event.in_transaction)

@@ -22,6 +22,7 @@ The server and what runway keeps in it
 - audit_pages.py     audit log pages read by key
 - evidence.py        the audit log's evidence of each version's state
 - state_at.py        which versions were applied at a given moment, from the audit log alone
+- audit_reader.py    `AuditReader`: history, its filters and paging, state at a moment, stored sources
 - watch.py           change stream on runway's own collections
 - guard.py           a migration never changes runway's own collections
 

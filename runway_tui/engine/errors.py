@@ -151,6 +151,32 @@ class StepInterruptedError(StepFailedError, KeyboardInterrupt):
     exit_code = ExitCode.INTERRUPTED
 
 
+class StepPausedError(StepFailedError):
+    """A backfill stopped at its checkpoint (a signal, a cancel, a failed batch, the lease lost): the migration is
+    `paused`, nothing done is lost, and the next `up` resumes it. `interrupted`: by a signal (exit 130)."""
+
+    def __init__(self, message: str, completed: list[str] | None = None, *, interrupted: bool = False) -> None:
+        super().__init__(message, completed)
+        self.interrupted = interrupted
+        if interrupted:
+            self.exit_code = ExitCode.INTERRUPTED
+
+
+class BackfillUsageError(StepFailedError):
+    """A backfill asked for something it cannot do (a collection that does not exist, `batch_size` out of range,
+    inside a transaction or a `--group` run, a filter or update the server refuses): named by file and line."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class BackfillCancelled(Exception):  # noqa: N818 - a request, not an error: the step ends paused
+    """A front end asked the running backfill to stop and release the lock (`MigrationApp.cancel_backfill`)."""
+
+    def __init__(self, by: str) -> None:
+        super().__init__(f"cancelled by {by}")
+        self.by = by
+
+
 class ChangeStreamError(RunwayError):
     """The server offers no change stream on runway's collections (standalone, no privilege) or it failed:
     a front end falls back to polling."""

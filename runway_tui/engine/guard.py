@@ -21,8 +21,9 @@ rewrite of the records that way is still refused at the next plan (the audit log
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ _ON_COLLECTION = {"insert": "inserted into", "update": "updated", "delete": "del
                   "createIndexes": "created indexes on", "dropIndexes": "dropped indexes of",
                   "deleteIndexes": "dropped indexes of", "collMod": "changed the options of",
                   "convertToCapped": "capped", "emptycapped": "emptied", "compact": "compacted"}
+# Every command that may change data or the catalog (the migration wrote something: see `migration_wrote`).
+_WRITES = {*_ON_COLLECTION, "bulkWrite", "renameCollection", "dropDatabase", "commitTransaction"}
 # Those a transaction can hold (and so roll back) when sent in the step's own.
 _TRANSACTIONAL = {"insert", "update", "delete", "findAndModify", "findandmodify", "create", "createIndexes"}
 
@@ -60,6 +63,9 @@ class OwnCollectionsGuard(monitoring.CommandListener):
         self._transaction: tuple[Any, Any] | None = None  # (lsid, txnNumber) of the step's transaction
         self._sent: dict[int, Change] = {}  # by request id, until the server answers
         self._changes: list[Change] = []
+        self._engine: set[int] = set()  # threads writing for the engine inside a migration's call (a backfill)
+        self._writes: set[int] = set()  # request ids of the migration's own writes, until answered
+        self.migration_wrote = False  # since `new_step`: a write of the migration's reached the server
 
     def configure(self, database: str, names: Iterable[str]) -> None:
         self._database, self._names = database, frozenset(names)
@@ -73,6 +79,22 @@ class OwnCollectionsGuard(monitoring.CommandListener):
             self._armed, self._transaction, self._sent, self._changes = True, None, {}, []
             self._ignored = frozenset(t for t in ignore_threads if t is not None)
 
+    def new_step(self) -> None:
+        """A new attempt: nothing written by its migration yet."""
+        with self._lock:
+            self._writes, self.migration_wrote = set(), False
+
+    @contextlib.contextmanager
+    def engine_writing(self) -> Iterator[None]:
+        """Within the block, this thread's commands are the engine's (a backfill's batch and checkpoint, sent from
+        inside the migration's call): they are neither a change to runway's collections nor the migration's."""
+        ident = threading.get_ident()
+        self._engine.add(ident)
+        try:
+            yield
+        finally:
+            self._engine.discard(ident)
+
     def in_transaction(self, lsid: Any, txn_number: Any) -> None:
         """The step's transaction: writes sent in it are undone with it."""
         self._transaction = (lsid, txn_number)
@@ -85,8 +107,14 @@ class OwnCollectionsGuard(monitoring.CommandListener):
 
     # ------------------------------------------------------------------ the listener
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if not self._armed or threading.get_ident() in self._ignored:
+        ident = threading.get_ident()
+        if not self._armed or ident in self._ignored or ident in self._engine:
             return
+        if event.command_name in _WRITES or (event.command_name == "aggregate" and any(
+                isinstance(stage, dict) and ("$out" in stage or "$merge" in stage)
+                for stage in event.command.get("pipeline") or [])):
+            with self._lock:
+                self._writes.add(event.request_id)
         change = self._change(event.command_name, event.command, event.database_name)
         if change is not None:
             with self._lock:
@@ -94,12 +122,16 @@ class OwnCollectionsGuard(monitoring.CommandListener):
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         with self._lock:
+            if event.request_id in self._writes:
+                self._writes.discard(event.request_id)
+                self.migration_wrote = True
             change = self._sent.pop(event.request_id, None)
             if change is not None and self._armed and _changed_anything(event.command_name, event.reply):
                 self._changes.append(change)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         with self._lock:
+            self._writes.discard(event.request_id)
             self._sent.pop(event.request_id, None)
 
     def _change(self, name: str, command: dict[str, Any], database: str) -> Change | None:

@@ -84,3 +84,25 @@ def allowed() -> Iterator[None]:
     finally:
         for sig in _State.saved:
             signal.signal(sig, _note)
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Inside the migration's own code (`allowed()`): the engine's own short critical section there, a backfill's
+    batch and its checkpoint, which an interrupt must not split. What arrives waits for its end."""
+    if threading.current_thread() is not threading.main_thread() or not _State.depth:
+        yield
+        return
+    outer = {sig: signal.getsignal(sig) for sig in _State.saved}
+    before = list(_State.pending)
+    for sig in outer:
+        signal.signal(sig, _note)
+    try:
+        yield
+    finally:
+        for sig, handler in outer.items():
+            signal.signal(sig, handler)
+        if outer and outer != dict.fromkeys(outer, _note) and len(_State.pending) > len(before):
+            signum = _State.pending[len(before)]
+            del _State.pending[len(before):]
+            signal.raise_signal(signum)

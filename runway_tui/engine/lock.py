@@ -172,6 +172,13 @@ class MigrationLock:
         if step is not None:
             step["done"], step["total"] = done, total
 
+    def paused_by(self, who: str | None) -> None:
+        """A backfill paused in place (or resumed: None): written at once, so other operators see who paused it."""
+        step = self._step
+        if step is not None and step.get("paused_by") != who:
+            step["paused_by"] = who
+            self._wake.set()
+
     def lease_filter(self) -> dict[str, Any]:
         """Matches the lease only while it carries our token: the fence a step's write is checked against."""
         return {"_id": LOCK_ID, "owner": self.owner, "token": self.token}
@@ -332,7 +339,8 @@ class MigrationLock:
 
     def _step_key(self) -> tuple[Any, ...] | None:
         step = self._step
-        return None if step is None else (step.get("version"), step.get("direction"), step.get("done"))
+        return None if step is None else (step.get("version"), step.get("direction"), step.get("done"),
+                                          step.get("paused_by"))
 
 
 def _info(doc: dict[str, Any], now: dt.datetime) -> LockInfo:

@@ -17,13 +17,15 @@ class LeaseStep:
     since: dt.datetime | None
     done: int | None = None
     total: int | None = None
+    paused_by: str | None = None  # a backfill paused in place (lease held): who asked
 
     @classmethod
     def from_document(cls, doc: Any) -> LeaseStep | None:
         if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
             return None
         return cls(version=doc["version"], name=str(doc.get("name", "")), direction=str(doc.get("direction", "up")),
-                   since=doc.get("since"), done=doc.get("done"), total=doc.get("total"))
+                   since=doc.get("since"), done=doc.get("done"), total=doc.get("total"),
+                   paused_by=doc.get("paused_by") if isinstance(doc.get("paused_by"), str) else None)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from bson.binary import Binary
 
+from runway_tui.engine.backfill.checkpoint import Checkpoint
 from runway_tui.engine.lock_holder import LeaseStep, LockInfo, _fmt_time, _iso
 from runway_tui.engine.run_plans import Plan, RefreshReport, RunResult, Step, StepResult
 from runway_tui.engine.scripts import ScriptFile
@@ -115,6 +116,8 @@ class MigrationRecord:
     error_traceback: str | None = field(default=None, compare=False)
     # who runs the step that set `applying`/`reverting` (engine/runners.py): tells running from interrupted
     runner: dict[str, Any] | None = field(default=None, compare=False)
+    # a backfill's checkpoint (engine/backfill/checkpoint.py): set while one is under way or paused
+    backfill: Checkpoint | None = field(default=None, compare=False)
 
     @property
     def read_model(self) -> MigrationReadModel:
@@ -133,7 +136,8 @@ class MigrationRecord:
                    applied_at=doc.get("applied_at"), applied_by=doc.get("applied_by"),
                    duration_ms=doc.get("duration_ms"), error=doc.get("error"),
                    error_traceback=doc.get("error_traceback") if doc.get("error") else None,
-                   runner=doc.get("runner") if isinstance(doc.get("runner"), dict) else None)
+                   runner=doc.get("runner") if isinstance(doc.get("runner"), dict) else None,
+                   backfill=Checkpoint.from_document(doc.get("backfill")))
 
     def to_document(self) -> dict[str, Any]:
         return {"_id": self.version, "name": self.name, "version": self.version, "checksum": self.checksum,
@@ -241,6 +245,7 @@ class StepActivity:
     gone: str = ""  # why its runner is taken to be gone
     done: int | None = None
     total: int | None = None
+    paused_by: str | None = None  # a running backfill paused in place by this operator (lease held)
 
     @property
     def progress(self) -> str:
@@ -271,8 +276,11 @@ class StatusRow:
     @property
     def state(self) -> str:
         """`applied`, `pending`, `failed`, `running` (its runner holds the lease), `interrupted` (its runner is
-        gone before it finished), or `broken`; a file the database does not know yet is `pending`."""
+        gone before it finished), `paused` (a backfill stopped at its checkpoint: `up` resumes it), or `broken`; a
+        file the database does not know yet is `pending`."""
         if self.activity is not None:
+            if not self.activity.live and self.record is not None and self.record.backfill is not None:
+                return "paused"  # its runner died mid-walk: the checkpoint says exactly what is done
             return "running" if self.activity.live else "interrupted"
         if self.record is None:
             return "pending" if self.script and not self.script.is_broken else "broken"
@@ -314,10 +322,29 @@ class StatusRow:
             "error": record.error if record else None,
             "runner": activity.runner.to_json() if activity and activity.runner else None,
             "direction": activity.direction.value if activity else None,
-            "progress": {"done": activity.done, "total": activity.total} if activity and activity.progress else None,
+            "progress": _progress_json(self),
             "runner_gone": activity.gone or None if activity and not activity.live else None,
+            "paused": _paused_json(record.backfill) if record and record.backfill and self.state == "paused" else None,
             "audit": self.audit.to_json() if self.audit is not None else None,
         }
+
+
+def _progress_json(row: StatusRow) -> dict[str, Any] | None:
+    """A running step's progress (from its runner's lease), or a paused backfill's checkpoint."""
+    activity, record = row.activity, row.record
+    if activity is not None and activity.live and activity.progress:
+        return {"done": activity.done, "total": activity.total, "last_id": None}
+    checkpoint = record.backfill if record is not None else None
+    if checkpoint is None or row.state not in ("paused", "running"):
+        return None
+    last = checkpoint.last_id
+    return {"done": checkpoint.done, "total": checkpoint.total,
+            "last_id": None if last is None else last if isinstance(last, int | float | str) else str(last)}
+
+
+def _paused_json(checkpoint: Checkpoint) -> dict[str, Any]:
+    return {"reason": checkpoint.reason, "by": checkpoint.paused_by, "at": _iso(checkpoint.paused_at),
+            "replica_set": checkpoint.replica_set}
 
 
 @dataclass(frozen=True)
@@ -338,6 +365,11 @@ class StatusReport:
     @property
     def applied(self) -> list[StatusRow]:
         return [r for r in self.rows if r.is_applied]
+
+    @property
+    def paused(self) -> list[StatusRow]:
+        """Backfills stopped at their checkpoint: `up` resumes an upgrade, `down` reverts what it did."""
+        return [r for r in self.rows if r.state == "paused" and r.version is not None]
 
     @property
     def is_clean(self) -> bool:

@@ -30,7 +30,7 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
     current = report.current_version
     in_the_way: set[str] = set()  # broken files the request would reach (up): they block, others only warn
     if direction is Direction.UP:
-        candidates = [r for r in report.pending]
+        candidates = report.pending + [r for r in report.paused if not r.is_applied and r.script is not None]
         broken = [r for r in report.rows if r.version is not None and Problem.BROKEN in r.problems
                   and r.script is not None and not r.is_applied]
         pool = sorted(candidates + broken, key=lambda r: (r.version or 0, r.name))
@@ -48,7 +48,8 @@ def plan_steps(report: StatusReport, direction: Direction, *, steps: int | None 
         step_list = _up_steps(selected, current)
         target = step_list[-1].to_version if step_list else current
     else:
-        applied = sorted(report.applied, key=lambda r: r.version or 0, reverse=True)
+        half_done = [r for r in report.paused if not r.is_applied]  # a paused upgrade reverts like an applied one
+        applied = sorted(report.applied + half_done, key=lambda r: r.version or 0, reverse=True)
         if to is not None:
             if current is not None and to > current:
                 raise UsageError(f"version {to} is above the current version {current}; to go up to it: "

@@ -11,20 +11,25 @@ import traceback
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pymongo
 from bson import ObjectId
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from runway_tui.engine import plugins
+from runway_tui.engine.backfill.checkpoint import PauseReason
+from runway_tui.engine.backfill.step import BackfillParts, BackfillStep, StepFacts
 from runway_tui.engine.capture import captured_output
 from runway_tui.engine.context import MigrationContext
 from runway_tui.engine.errors import (
+    BackfillCancelled,
+    BackfillUsageError,
     LockLostError,
     RunwayCollectionsChangedError,
     StepFailedError,
     StepInterruptedError,
+    StepPausedError,
 )
 from runway_tui.engine.events import (
     StepAppliedEvent,
@@ -68,6 +73,8 @@ class StepRunner:
         self._lost_in: int | None = None  # the step during which the lease was found taken away
         self._attempt: ObjectId | None = None  # the current step's audit entry: one per attempt, whatever happens
         self.watch = StepWatch(deps, self._call)  # runway's own collections, watched during each step
+        self._backfill: BackfillStep | None = None  # the current attempt's backfills (engine/backfill/step.py)
+        self._in_group = False
 
     def begin_run(self) -> None:
         """A new run: runway's collections are read again before its first step."""
@@ -100,6 +107,9 @@ class StepRunner:
         checksum = row.script.checksum or ""
         with self._environment(row.script):
             self._attempt = ObjectId()
+            self._backfill = None
+            deps.guard.new_step()
+            deps.backfill.control.reset()
             self.watch.begin(last_of_run=index == total)
             try:
                 with allowed(), self._captured(step):
@@ -113,6 +123,7 @@ class StepRunner:
                                                 ran=kept)
                 raise self._failed(step, error, rolled_back=not kept, left=left) from exc
             self.watch.pause()
+            self._backfill = self._backfills(step, row.record, checksum, in_transaction=in_transaction)
 
             if in_transaction:
                 return self._run_in_transaction(step, row.record, function, checksum, started)
@@ -138,8 +149,12 @@ class StepRunner:
         every step commits or none does. A failure rolls everything back and records the failed attempt."""
         from runway_tui.engine.run.group import GroupRun
 
-        with deferred():
-            return GroupRun(self, steps, rows).run()
+        self._backfill, self._in_group = None, True
+        try:
+            with deferred():
+                return GroupRun(self, steps, rows).run()
+        finally:
+            self._in_group = False
 
     def _started(self, step: Step) -> None:
         """Other operators see which step runs (the lease says it): `running` in their status."""
@@ -162,7 +177,25 @@ class StepRunner:
             version=step.version, name=step.name, direction=step.direction.value,
             _on_log=lambda message: deps.events.emit(StepLogEvent(deps.events.source, step, deps.redact(message))),
             _on_progress=lambda done, total: self._progress(step, done, total),
+            _backfill=self._backfill if self._backfill is not None else self._backfills(
+                step, None, "", in_transaction=session is not None),
         )
+
+    def _backfills(self, step: Step, record: MigrationRecord | None, checksum: str, *,
+                   in_transaction: bool) -> BackfillStep:
+        """The attempt's backfills: its stored checkpoint (a paused or interrupted backfill resumes from it)."""
+        deps = self.deps
+        parts = BackfillParts(
+            database=deps.target.database, session=lambda: deps.sessions.current,
+            transactions=deps.target.supports_transactions, store=deps.store, lease=deps.lease,
+            control=deps.backfill.control, settings=deps.backfill.settings, guard=deps.guard, identity=deps.identity,
+            clock=deps.clock, entry=lambda name, model, detail=None, exc=None: deps.journal.entry(
+                name, model, detail=detail, exc=exc),
+            emit=lambda f: deps.events.emit(StepProgressEvent(deps.events.source, step, f.done, f.total, f)),
+            log=deps.events.log)
+        facts = StepFacts(step.version, step.direction.value, checksum, self._read_model(step, record, checksum),
+                          in_transaction, self._in_group)
+        return BackfillStep(parts, facts, record.backfill if record is not None else None)
 
     def _call(self, step: Step, function: Callable[..., Any], session: Any) -> None:
         """The migration's own code: the only place an interrupt is delivered during a step."""
@@ -220,7 +253,9 @@ class StepRunner:
         deps = self.deps
         before = self._read_model(step, record, checksum)
         busy = State.APPLYING if step.direction is Direction.UP else State.REVERTING
-        expected = State.PENDING if step.direction is Direction.UP else State.APPLIED
+        expected = [State.PENDING.value if step.direction is Direction.UP else State.APPLIED.value, None]
+        if record is not None and record.backfill is not None:  # paused, or its runner died mid-walk: resumed
+            expected += [State.PAUSED.value, record.state.value]
         try:  # nothing has run yet: a failure here leaves the migration as it was
             with deferred():
                 deps.lease.verify()
@@ -228,7 +263,7 @@ class StepRunner:
                     deps.store.records.upsert(self._new_record(step, checksum))
                 marked = deps.store.records.update(step.version, {"state": busy.value, "error": None,
                                                               "runner": deps.journal.runner_document()},
-                                               expect={"state": {"$in": [expected.value, None]}})  # None: Mongorunway
+                                               expect={"state": {"$in": expected}})  # None: Mongorunway
         except (PyMongoError, LockLostError) as exc:
             raise self._failed(step, exc, rolled_back=True) from exc
         if not marked:
@@ -236,11 +271,21 @@ class StepRunner:
         try:
             self.watch.call(step, function, None, None)
             with deferred():
+                if self._backfill is not None:
+                    self._backfill.flush()  # a loop over ctx.batches left early: its last batch's writes
                 deps.lease.verify()
                 self.watch.verdict(step)  # before the success is written
         except BaseException as exc:  # noqa: BLE001 - every way out of a step is a recorded attempt
             exc = self.watch.explained(step, exc)
             with deferred(), _cleanup_budget(exc):
+                if self._backfill is not None:
+                    self._backfill.abort()
+                if self._nothing_written(exc):  # a backfill refused before any write: as if it never ran
+                    left = self._record_failure(step, record, checksum, exc, started, in_transaction=True, ran=True)
+                    self._restore(step, record)
+                    raise self._failed(step, exc, rolled_back=True, left=None) from exc
+                if self._backfill is not None and self._backfill.stored:
+                    return self._paused(step, record, checksum, exc)
                 left = self._record_failure(step, record, checksum, exc, started, in_transaction=False, ran=True)
             raise self._failed(step, exc, rolled_back=False, left=left) from exc
         duration = _ms(started)
@@ -290,6 +335,8 @@ class StepRunner:
         else:
             fields = RecordChange.pending(duration_ms=duration, run_id=deps.lease.owner).fields
             expect_state = [State.APPLIED.value, State.REVERTING.value, None]
+        if (record is not None and record.backfill is not None) or (self._backfill and self._backfill.stored):
+            fields["backfill"] = None  # done: the checkpoint goes, the audit log keeps the counts
         new = self._new_record(step, checksum) if record is None and step.direction is Direction.UP else None
         # the applied text, for drift shown as a diff: kept by the same command, in the same transaction
         source = (deps.store.sources.write(step.version, checksum, step.name, self.deps.loader.source, deps.clock())
@@ -375,6 +422,51 @@ class StepRunner:
                     continue
                 raise
 
+    # ------------------------------------------------------------------ a backfill that stops early
+    def _nothing_written(self, exc: BaseException) -> bool:
+        """A backfill refused its call (bad input) before any batch, and the migration wrote nothing itself."""
+        backfill = self._backfill
+        return (isinstance(exc, BackfillUsageError) and not self.deps.guard.migration_wrote
+                and (backfill is None or (backfill.resumed_from is None and backfill.checkpoint.done == 0)))
+
+    def _restore(self, step: Step, record: MigrationRecord | None) -> None:
+        """The record as it was before the step (nothing ran), the failed attempt's error kept on it."""
+        with contextlib.suppress(PyMongoError):
+            before = record.state if record is not None else State.PENDING
+            kept = record.backfill.to_document() if record is not None and record.backfill is not None else None
+            self.deps.store.records.update(step.version, {"state": before.value, "runner": None, "backfill": kept})
+
+    def _paused(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException) -> NoReturn:
+        """The backfill stopped at its checkpoint: the migration is left `paused` (never `failed`: every document
+        up to the checkpoint is done, exactly once on a replica set), and the next `up` resumes it."""
+        deps, backfill = self.deps, self._backfill
+        assert backfill is not None
+        reason = _pause_reason(exc)
+        by = exc.by if isinstance(exc, BackfillCancelled) else deps.identity()
+        message = exception_line(exc, deps.redact)
+        if not self._still_ours():  # the new holder owns the record: it finds the walk paused (note_abandoned)
+            self._lost_in = step.version
+            raise self._failed(step, exc, rolled_back=False, left=None) from exc
+        error = exc if reason is PauseReason.ERROR else None
+        fields: dict[str, Any] = {"state": State.PAUSED.value, "runner": None,
+                                  "error": message if error else None,
+                                  "error_traceback": _traceback(deps, exc) if error else None,
+                                  "backfill": backfill.paused_checkpoint(reason, by).to_document()}
+        try:
+            deps.store.records.update(step.version, fields)
+            deps.store.audit.append(backfill.pause_entry(reason, by, error))
+        except PyMongoError as db_exc:
+            deps.events.log("error", f"could not record the pause of {step.name}: "
+                            f"{one_line(driver_errors.log_text(db_exc), redact=deps.redact)}")
+        verb = "up" if step.direction is Direction.UP else "down"
+        said = f"{step.direction.value} {step.name} paused at {backfill.checkpoint.progress_text()}"
+        why = {PauseReason.SIGNAL: "interrupted", PauseReason.CANCEL: f"cancelled by {by}",
+               PauseReason.LEASE_LOST: "the migration lock was lost"}.get(reason, message)
+        deps.events.emit(StepFailedEvent(deps.events.source, step, f"paused: {why}", type(exc).__name__, False,
+                                         state=State.PAUSED.value))
+        raise StepPausedError(f"{said} ({why}); nothing done is lost: run 'runway-tui {verb}' to resume",
+                              interrupted=reason is PauseReason.SIGNAL) from exc
+
     # ------------------------------------------------------------------ helpers
     def _failed(self, step: Step, exc: BaseException, rolled_back: bool, left: State | None = None) -> StepFailedError:
         """The step's error, saying what its record now says (`left`, as the failure was recorded)."""
@@ -392,7 +484,8 @@ class StepRunner:
         if isinstance(exc, KeyboardInterrupt):
             return StepInterruptedError(f"{step.direction.value} {step.name} was interrupted: {message}; the "
                                         f"attempt was recorded{kept}")
-        return StepFailedError(f"{step.direction.value} {step.name} failed: {message}{kept}")
+        kind = BackfillUsageError if isinstance(exc, BackfillUsageError) else StepFailedError
+        return kind(f"{step.direction.value} {step.name} failed: {message}{kept}")
 
     @staticmethod
     def _blocked_hint(step: Step, left: State | None) -> str:
@@ -465,6 +558,16 @@ def _irreversible(exc: BaseException | None) -> bool:
 def _cleanup_budget(exc: BaseException) -> contextlib.AbstractContextManager[Any]:
     """After a connection failure, best-effort clean-up writes get one short budget (the server may be gone)."""
     return pymongo.timeout(1.0) if isinstance(exc, ConnectionFailure) else contextlib.nullcontext()
+
+
+def _pause_reason(exc: BaseException) -> PauseReason:
+    if isinstance(exc, BackfillCancelled):
+        return PauseReason.CANCEL
+    if isinstance(exc, KeyboardInterrupt):
+        return PauseReason.SIGNAL
+    if isinstance(exc, LockLostError):
+        return PauseReason.LEASE_LOST
+    return PauseReason.ERROR
 
 
 def _ms(started: float) -> int:

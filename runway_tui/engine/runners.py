@@ -70,7 +70,7 @@ def activity_of(record: MigrationRecord, lease: LockInfo | None) -> StepActivity
 def _live(direction: Direction, runner: Runner, lease: LockInfo, version: int) -> StepActivity:
     step = lease.step if lease.step is not None and lease.step.version == version else None
     return StepActivity(direction, runner, live=True, done=step.done if step else None,
-                        total=step.total if step else None)
+                        total=step.total if step else None, paused_by=step.paused_by if step else None)
 
 
 def _lease_runner(lease: LockInfo) -> Runner:

@@ -11,7 +11,7 @@ from runway_tui.engine.scripts import ScriptFile
 if TYPE_CHECKING:
     from runway_tui.engine.config import AppConfig
 
-_UNSETTLED = {State.FAILED, State.APPLYING, State.REVERTING}
+_UNSETTLED = {State.FAILED, State.APPLYING, State.REVERTING, State.PAUSED}  # a paused backfill is half done
 
 
 def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
@@ -51,7 +51,9 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
             problems.append(Problem.BROKEN)
         if record is not None and script is None:
             problems.append(Problem.ORPHAN)
-        if record is not None and (record.state is State.FAILED or (activity is not None and not activity.live)):
+        resumable = record is not None and record.backfill is not None  # its checkpoint says what is done
+        if record is not None and (record.state is State.FAILED
+                                   or (activity is not None and not activity.live and not resumable)):
             problems.append(Problem.FAILED)  # failed, or interrupted: `mark` resolves it; running needs nothing
         if (record is not None and script is not None and not script.is_broken and script.checksum
                 and (record.is_applied or record.state in _UNSETTLED) and script.checksum != record.checksum):

@@ -38,7 +38,9 @@ ACTION_LABELS = {
     "MarkPendingTransaction": "mark pending", "AcceptChecksumTransaction": "accept drift",
     "UnlockTransaction": "unlock", "ForceUnlockTransaction": "force unlock", "ForgetTransaction": "forget",
     "BaselineTransaction": "baseline", "LeaseTakenOverTransaction": "taken over",
-    "AbandonedStepTransaction": "abandoned",
+    "AbandonedStepTransaction": "abandoned", "BackfillStartTransaction": "backfill start",
+    "BackfillPauseTransaction": "backfill pause", "BackfillResumeTransaction": "backfill resume",
+    "BackfillEndTransaction": "backfill end",
 }
 
 

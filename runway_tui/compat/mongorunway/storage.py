@@ -65,7 +65,9 @@ def _merged(doc: dict[str, Any], side: dict[str, Any] | None) -> dict[str, Any]:
 def _matches(doc: dict[str, Any], expect: dict[str, Any]) -> bool:
     """The engine's few optimistic conditions (`{"state": {"$in": [...]}}`), checked on the merged record."""
     for key, condition in expect.items():
-        value = doc.get(key)
+        value: Any = doc
+        for part in key.split("."):  # "runner.owner": a field of a sub-document
+            value = value.get(part) if isinstance(value, dict) else None
         if isinstance(condition, dict) and "$in" in condition:
             if value not in condition["$in"]:
                 return False

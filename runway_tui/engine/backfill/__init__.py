@@ -10,4 +10,8 @@ Map of the package:
 - progress.py        what a backfill reports (`BackfillFigures`: done, total, rate, ETA, batch, lag) and its meter
 - throttle.py        batch size adapted to a target batch time, and the documents-per-second cap
 - lag.py             replica-set lag read from replSetGetStatus, and whether a batch must wait for it (pure)
+- pacing.py          one walk's pace: its batch size, the rate cap, when to read the lag again, the rate shown
+- checkpoint.py      what is done, kept in the migration's record: per call, the last `_id` and the counts
+- walk.py            one walk in `_id` order: one cursor, each batch's writes and checkpoint in one transaction
+- step.py            a step's backfills behind ctx.backfill/ctx.batches/ctx.write_batch: checks, audit, events
 """

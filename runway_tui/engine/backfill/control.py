@@ -53,6 +53,14 @@ class BackfillControl:
                 self._changed.wait(timeout_s)
             return self._asked
 
+    def nap(self, seconds: float) -> Asked:
+        """Sleep up to `seconds` (the rate cap, a lagging secondary), waking at once when a front end asks anything."""
+        with self._changed:
+            before = self._asked
+            if seconds > 0:
+                self._changed.wait_for(lambda: self._asked is not before, seconds)
+            return self._asked
+
     def reset(self) -> None:
         """A new step starts with nothing asked."""
         self._set(Asked(Request.RUN, ""))

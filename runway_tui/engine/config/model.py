@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runway_tui.engine.backfill.throttle import ThrottleSettings
 from runway_tui.engine.config.suggest import did_you_mean
 from runway_tui.engine.errors import ConfigError
 from runway_tui.engine.uri import mask_uri, uri_secrets
@@ -91,6 +92,8 @@ class AppConfig:
     # `rehearsal: {uri, database}`: where `rehearse` builds its scratch (default: the embedded daemon, a new name)
     rehearsal_uri: str | None = field(default=None, repr=False)
     rehearsal_database: str | None = None
+    # `backfill: {batch_ms, max_docs_per_s, max_lag_s}`: the throttle of ctx.backfill/ctx.batches (a call may override)
+    backfill: ThrottleSettings = field(default_factory=ThrottleSettings)
     fleet: Any = None  # a FleetConfig (engine/fleet/config.py): this application is a fleet of tenant databases
 
     @property

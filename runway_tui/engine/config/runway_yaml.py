@@ -6,12 +6,14 @@ Adding a key: its kind in the schema tables below, its field in `model.py`, its 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from runway_tui.engine.backfill.throttle import ThrottleSettings, settings_problem
 from runway_tui.engine.config.model import (
     EMBEDDED,
     AppConfig,
@@ -62,8 +64,10 @@ APP_KEYS: dict[str, str] = {
     "timeouts": MAP,
     "write_concern": MAP,
     "rehearsal": MAP,
+    "backfill": MAP,
     "fleet": MAP,
 }
+BACKFILL_KEYS: dict[str, str] = {"batch_ms": INT, "max_docs_per_s": NUM, "max_lag_s": NUM}
 REHEARSAL_KEYS: dict[str, str] = {"uri": STR, "database": STR}
 WRITE_CONCERN_KEYS: dict[str, str] = {"w": STR, "j": BOOL, "wtimeout_ms": INT}
 APP_REQUIRED = ("uri", "database")
@@ -202,6 +206,9 @@ class RunwayYamlReader(NodeReader):
         if "rehearsal" in values and not is_null(values["rehearsal"]):
             with self.collecting():
                 kwargs.update(self.parse_rehearsal(values["rehearsal"], f"{prefix}.rehearsal"))
+        if "backfill" in values and not is_null(values["backfill"]):
+            with self.collecting():
+                kwargs["backfill"] = self.parse_backfill(values["backfill"], f"{prefix}.backfill")
         if "fleet" in values:  # one project, many tenant databases: parsed by engine/fleet/config.py
             with self.collecting():
                 kwargs["fleet"] = parse_fleet(self, values["fleet"], prefix, uri, database)
@@ -221,6 +228,23 @@ class RunwayYamlReader(NodeReader):
             out["rehearsal_database"] = self.scalar(values["database"], f"{prefix}.database", STR)
             self.check_database(values["database"], f"{prefix}.database", out["rehearsal_database"])
         return out
+
+    def parse_backfill(self, node: yaml.Node, prefix: str) -> ThrottleSettings:
+        """`backfill: {batch_ms, max_docs_per_s, max_lag_s}`: each checked as a call's argument would be."""
+        values = self.mapping(node, prefix, BACKFILL_KEYS, ())
+        settings = ThrottleSettings()
+        for key, kind in BACKFILL_KEYS.items():
+            with self.collecting():
+                value = self.optional(values, key, kind, prefix=prefix, interpolate_app=True)
+                if value is None:
+                    continue
+                trial = dataclasses.replace(settings, **{key: value})
+                problem = settings_problem(trial)
+                if problem is not None:
+                    said = problem.split(", not ")[0].replace(f"{key} ", "", 1)  # "must be a number above 0"
+                    raise self.error(values[key], f"{prefix}.{key}", said)
+                settings = trial
+        return settings
 
     def parse_timeouts(self, node: yaml.Node, prefix: str) -> Timeouts:
         values = self.mapping(node, prefix, TIMEOUT_KEYS, ())

@@ -8,4 +8,9 @@ Map of the package:
 - operation.py       `Operation`: read-only refusal, one at a time, the lease and driver errors, once
 - commands.py        mark, baseline, accept, forget, unlock as functions over an `Operation`
 - watching.py        `StepWatch`: runway's own collections watched while a migration runs
+- evidence_book.py   `EvidenceBook`: the audit log's evidence kept between reads, and what each write adds
+- locking.py         `LeaseHolding`: the lease taken, waited for and released around an operation
+- refresh.py         refresh and sync: files into the migrations collection, abandoned attempts noted
+- stepping.py        `StepRuns`: up and down, planned, confirmed and run under the lease
+- planning.py        a request turned into a plan, blockers grouped
 """

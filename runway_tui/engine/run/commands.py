@@ -1,5 +1,5 @@
 """One function per command that changes what runway records without running a migration (Alembic's
-command.py): mark, baseline, accept, forget, unlock; refresh, up and down still live in engine/app.py.
+command.py): mark, baseline, accept, forget, unlock; refresh is in refresh.py, up and down in stepping.py.
 Each runs over an `Operation` (engine/run/operation.py), which does the read-only refusal, the
 one-at-a-time guard, the lease and the driver errors once."""
 

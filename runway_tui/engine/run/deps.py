@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from pymongo import MongoClient
     from pymongo.database import Database
 
+    from runway_tui.engine.backfill.control import BackfillControl
+    from runway_tui.engine.backfill.throttle import ThrottleSettings
     from runway_tui.engine.events import MigrationEvent
     from runway_tui.engine.guard import OwnCollectionsGuard
     from runway_tui.engine.lock import MigrationLock
@@ -60,6 +62,14 @@ class RunJournal:
 
 
 @dataclass(frozen=True)
+class BackfillSetup:
+    """A backfill's pause/resume/cancel flags (set by a front end) and the application's throttle defaults."""
+
+    control: BackfillControl
+    settings: ThrottleSettings
+
+
+@dataclass(frozen=True)
 class RunDeps:
     """Everything a `StepRunner` uses."""
 
@@ -74,3 +84,4 @@ class RunDeps:
     guard: OwnCollectionsGuard
     target: RunTarget
     journal: RunJournal
+    backfill: BackfillSetup

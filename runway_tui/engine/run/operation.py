@@ -32,6 +32,7 @@ class Operation:
     scripts: ScriptDirectory
     scripts_dir: Path
     identity: Callable[[], str]  # user@host, read when a command writes
+    runner_label: Callable[[], str]  # "alice@host (pid 4242, cli)": who found what, in audit details
     now: Callable[[], dt.datetime]
     synced_status: Callable[[], StatusReport]  # refresh's changes written, then the status (under the lock)
     status: Callable[[], StatusReport]

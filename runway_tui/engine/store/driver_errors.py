@@ -37,6 +37,7 @@ AUTH_FAILED = 18
 UNAUTHORIZED = frozenset({13})  # Unauthorized (also recognised by its codeName)
 MAX_TIME_EXPIRED = 50
 CURSOR_NOT_FOUND = 43
+WRITE_CONFLICT = 112
 NO_CHANGE_STREAMS = frozenset({40573, 136, 20})  # not a replica set / change streams disabled / illegal operation
 # A transaction grown past its limits: too big (TransactionTooLarge, BSONObjectTooLarge,
 # TransactionTooLargeForCache), too long (TransactionExceededLifetimeLimitSeconds, or the server aborted it
@@ -108,6 +109,12 @@ def is_driver_error(exc: BaseException) -> bool:
 def commit_result_unknown(exc: BaseException) -> bool:
     """The commit may or may not have been applied (the driver's retry label): only the server can tell."""
     return isinstance(exc, PyMongoError) and exc.has_error_label(COMMIT_UNKNOWN)
+
+
+def transient(exc: BaseException) -> bool:
+    """A transaction that may succeed if tried again from its start (a write conflict, an election)."""
+    return isinstance(exc, PyMongoError) and (exc.has_error_label("TransientTransactionError")
+                                              or getattr(exc, "code", None) == WRITE_CONFLICT)
 
 
 def too_big(exc: BaseException) -> bool:
