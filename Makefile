@@ -59,6 +59,7 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --n 300 --n 1000 --repeat 1 --quick
 	$(BIN)/python bench/rehearse_bench.py --docs 100000 --sample 1000
+	$(BIN)/python bench/backfill_bench.py --docs 1000000
 
 bench-fleet: $(STAMP)  # fleet up on 200 tenants vs 200 'up' processes; fleet status of 500 (~5 min)
 	$(BIN)/python bench/fleet_bench.py --tenants 200 --status-tenants 500

@@ -15,6 +15,16 @@ from typing import Any
 from runway_tui.cli.output import Printer, clip, first_line, fmt_time
 from runway_tui.cli.run_report import EVENTS as RUN_EVENTS
 from runway_tui.cli.run_report import RunReport
+from runway_tui.cli.status_text import (
+    attention,
+    lock_text,
+    print_header,
+    print_problems,
+    print_rows,
+    problem_detail,
+    running_text,
+    stale_warnings,
+)
 from runway_tui.engine.app import MigrationApp
 from runway_tui.engine.config import load_config, with_lock_wait
 from runway_tui.engine.errors import BlockedError, ConfigError, ExitCode, RunwayError, UsageError
@@ -27,14 +37,10 @@ from runway_tui.engine.events import (
     StepStartedEvent,
 )
 from runway_tui.engine.messages import exception_line, one_line, print_traceback, safe_str
-from runway_tui.engine.models import Direction, LockInfo, Plan, Problem, StatusReport, StatusRow
-from runway_tui.engine.planner import audit_mismatch
+from runway_tui.engine.models import Direction, Plan
 from runway_tui.engine.policy import Access, resolve_access
 from runway_tui.engine.uri import scrub, scrub_uris
 from runway_tui.engine.vocabulary import action_label, duration_label, version_label
-
-MARKS = {"applied": "✓", "pending": "·", "new": "·", "failed": "✗", "interrupted": "✗", "running": "▶",
-         "broken": "!", "paused": "‖"}
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -166,9 +172,9 @@ def cmd_status(args: argparse.Namespace, app: MigrationApp, printer: Printer) ->
                       "server": app.server_info, "read_only": app.read_only, "current_version": report.current_version,
                       "counts": report.counts(), "lock": lock, "migrations": [r.to_json() for r in report.rows]})
         return ExitCode.OK
-    _header(app, report, printer, lock_text=_lock_text(lock))
-    _rows_table(report, printer)
-    _problems(report, printer)
+    print_header(app, report, printer, lock_text=lock_text(lock))
+    print_rows(report, printer)
+    print_problems(report, printer)
     return ExitCode.OK
 
 
@@ -177,7 +183,7 @@ def cmd_check(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> 
     (so `check` never passes while `plan` and `up` refuse). A running step and a pending record whose file was
     deleted are shown (a note, a warning) but pass."""
     report = app.status()
-    problems = _attention(report)
+    problems = attention(report)
     running = tuple(f"{r.name} (version {r.version}) is running" for r in report.running)
     try:
         planned = app.plan(Direction.UP, all_=True, report=report).blockers
@@ -189,16 +195,16 @@ def cmd_check(args: argparse.Namespace, app: MigrationApp, printer: Printer) -> 
     if args.json:
         printer.json({"ok": ok, "exit_code": int(code), "counts": report.counts(),
                       "problems": [{"version": r.version, "name": r.name, "problem": p.value,
-                                    "detail": _detail(r, p)} for r, p in problems],
-                      "warnings": _warnings(report),
-                      "running": [{"version": r.version, "name": r.name, "detail": _running(r)}
+                                    "detail": problem_detail(r, p)} for r, p in problems],
+                      "warnings": stale_warnings(report),
+                      "running": [{"version": r.version, "name": r.name, "detail": running_text(r)}
                                   for r in report.running],
                       "blockers": blockers})
         return code
     if ok:
         running_now = f", {len(report.running)} running" if report.running else ""
         printer.line(f"ok: {len(report.applied)} applied, {len(report.pending)} pending{running_now}, no problems")
-    _problems(report, printer)
+    print_problems(report, printer)
     if report.is_clean and blockers:  # nothing on a row: the plan's own reasons
         printer.line()
         for blocker in blockers:
@@ -476,114 +482,6 @@ def _show_plan(plan: Plan, args: argparse.Namespace, printer: Printer, dry_run: 
     for blocker in plan.blockers:
         printer.line(f"blocked: {blocker}", "red")
     return code
-
-
-def _header(app: MigrationApp, report: StatusReport, printer: Printer, lock_text: str) -> None:
-    info = app.server_info
-    counts = report.counts()
-    txn = "transactions" if info.supports_transactions else "no transactions"
-    mode = " · READ-ONLY" if app.read_only else ""
-    printer.line(f"application {app.name} · {info.address} · database {app.config.database}{mode}")
-    printer.line(f"server {info.version} · {info.topology} ({txn}) · lock {lock_text}")
-    printer.line(f"current version {_v(report.current_version)} · {counts['applied']} applied · "
-                 f"{counts['pending']} pending")
-    printer.line()
-
-
-def _rows_table(report: StatusReport, printer: Printer) -> None:
-    if not report.rows:
-        printer.line("no migrations yet: create one with 'runway-tui new NAME'")
-        return
-    rows, colours = [], []
-    for row in report.rows:
-        state = "new" if Problem.UNRECORDED in row.problems else row.state  # not in the database yet: a state
-        notes = ", ".join((row.state if p is Problem.FAILED else p.value).replace("_", " ")  # failed/interrupted
-                          for p in row.problems if p is not Problem.UNRECORDED)
-        record = row.record
-        rows.append([MARKS.get(state, "?"), _v(row.version), state, row.name, clip(first_line(row.description), 40),
-                     fmt_time(record.applied_at) if record else "", (record.applied_by or "") if record else "",
-                     notes])
-        serious = report.needs_attention(row) - {Problem.OUT_OF_ORDER}
-        colours.append("red" if serious else "yellow" if Problem.OUT_OF_ORDER in row.problems or
-                       state == "running" else "green" if row.is_applied else "")
-    printer.table(["", "VERSION", "STATE", "NAME", "DESCRIPTION", "APPLIED AT (UTC)", "BY", "PROBLEMS"], rows, colours)
-
-
-def _attention(report: StatusReport) -> list[tuple[StatusRow, Problem]]:
-    """What fails `check`, row by row, in table order."""
-    return [(row, p) for row in report.rows for p in row.problems if p in report.needs_attention(row)]
-
-
-def _warnings(report: StatusReport) -> list[str]:
-    return [f"{row.name}: pending, but its file was deleted; the next sync (up, refresh) removes its record"
-            for row in report.rows if row.is_stale_record]
-
-
-def _problems(report: StatusReport, printer: Printer) -> None:
-    lines = [printer.paint(f"▶ {r.name} is running: {_running(r)}", "yellow") for r in report.running]
-    lines += [printer.paint(f"‖ {r.name} is {paused_text(r)}", "yellow") for r in report.paused]
-    lines += [printer.paint(f"! {r.name}: {_detail(r, p)}", "red") for r, p in _attention(report)]
-    lines += [printer.paint(f"warning: {text}", "yellow") for text in _warnings(report)]
-    if lines:
-        printer.line()
-        for text in lines:
-            printer.line(text)
-
-
-def paused_text(row: StatusRow) -> str:
-    """`paused at 43% (86,000,000 of 200,000,000): cancelled by alice@host; run 'runway-tui up' to resume`."""
-    checkpoint = row.record.backfill if row.record is not None else None
-    if checkpoint is None:
-        return "paused"
-    why = {"signal": "interrupted", "cancel": f"cancelled by {checkpoint.paused_by}", "error": "a batch failed",
-           "lease lost": "its runner lost the migration lock",
-           "runner lost": "its runner died"}.get(checkpoint.reason or "", "its runner died")
-    error = f" ({row.record.error})" if row.record is not None and row.record.error else ""
-    verb = "up" if checkpoint.direction == "up" else "down"
-    return (f"paused at {checkpoint.progress_text()}: {why}{error}; run 'runway-tui {verb}' to resume")
-
-
-def _running(row: StatusRow) -> str:
-    """`up by alice@ops-1 (pid 4242, cli) since 2026-03-14 09:30:00 UTC, 40/100`."""
-    activity = row.activity
-    if activity is None:
-        return ""
-    runner = activity.runner
-    since = f" since {fmt_time(runner.since)} UTC" if runner and runner.since else ""
-    progress = f", {activity.progress}" if activity.progress else ""
-    paused = f", paused by {activity.paused_by}" if activity.paused_by else ""
-    return f"{activity.direction.value}{f' by {runner.label}' if runner else ''}{since}{progress}{paused}"
-
-
-def _lock_text(lock: LockInfo | None) -> str:
-    if lock is None:
-        return "free"
-    since = f" since {fmt_time(lock.acquired_at)} UTC" if lock.acquired_at else ""
-    dead = f" (looks dead: {lock.gone_reason()})" if lock.looks_dead or lock.expired else ""
-    return f"held by {lock.who} for '{lock.operation}'{since}{dead}"
-
-
-def _detail(row: StatusRow, problem: Problem) -> str:
-    if problem is Problem.BROKEN and row.script:
-        return f"broken file: {row.script.problem}"
-    if problem is Problem.DRIFT:
-        return (f"file changed after it was applied ({row.stored_checksum} -> {row.current_checksum}); "
-                f"restore it or run 'runway-tui accept {row.version}'")
-    if problem is Problem.ORPHAN:
-        return (f"recorded in the database but the file is missing; restore it, or remove the record with "
-                f"'runway-tui forget {row.version}'")
-    resolve = f"resolve with 'runway-tui mark {row.version} --applied' or '--pending'"
-    if problem is Problem.FAILED and row.state == "interrupted" and row.activity is not None:
-        return (f"interrupted: {_running(row)} never finished, and {row.activity.gone}; its effects may be partly "
-                f"applied: check the data, then {resolve}")
-    if problem is Problem.FAILED:
-        error = f" ({row.record.error})" if row.record and row.record.error else ""
-        return f"state {row.state}{error}: check the data, then {resolve}"
-    if problem is Problem.OUT_OF_ORDER:
-        return "pending but older than the current version (up needs --allow-out-of-order)"
-    if problem is Problem.AUDIT_MISMATCH and row.audit is not None:
-        return audit_mismatch(row)
-    return problem.value
 
 
 def _entry_json(entry: Any) -> dict[str, Any]:

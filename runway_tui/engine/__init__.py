@@ -44,6 +44,7 @@ Many databases
 
 Doing
 - app.py             MigrationApp: the API (MigrationSession lives in compat/mongorunway/session.py)
+- app_verbs.py       its convenience names: events, Mongorunway's counting verbs, history reads, overview
 - factory.py         create_app
 - runner.py          runs one step (transaction covering the state write when possible), over run/deps.py
 - run/               the runner's narrow dependencies, its session, --group, and the command functions

@@ -155,9 +155,11 @@ class StepPausedError(StepFailedError):
     """A backfill stopped at its checkpoint (a signal, a cancel, a failed batch, the lease lost): the migration is
     `paused`, nothing done is lost, and the next `up` resumes it. `interrupted`: by a signal (exit 130)."""
 
-    def __init__(self, message: str, completed: list[str] | None = None, *, interrupted: bool = False) -> None:
+    def __init__(self, message: str, completed: list[str] | None = None, *, interrupted: bool = False,
+                 reason: str = "") -> None:
         super().__init__(message, completed)
         self.interrupted = interrupted
+        self.reason = reason  # a PauseReason's value: "cancel" was asked by a person, "error" is a fault
         if interrupted:
             self.exit_code = ExitCode.INTERRUPTED
 

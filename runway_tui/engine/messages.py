@@ -13,8 +13,11 @@ most `MAX_MESSAGE` characters, with every known secret scrubbed before it is cut
 
 from __future__ import annotations
 
+import os
 import re
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 MAX_MESSAGE = 500  # characters of one error message (the audit log and the CLI line)
 _SCAN_LIMIT = 64 * 1024  # longer texts are cut to this before scrubbing (a secret past it is cut anyway)
@@ -122,3 +125,18 @@ def print_traceback(exc: BaseException, redact: Callable[[str], str]) -> None:
     import sys
 
     sys.stderr.write(visible(format_traceback(exc, redact), keep_newlines=True, keep_tabs=True))
+
+
+TRACEBACK_CHARS = 8000  # the end of it: the migration's own frames and the error
+
+
+def project_traceback(exc: BaseException, project: Path, redact: Callable[[str], str]) -> str:
+    """A step's failure traceback, secrets scrubbed, for the detail screen (the `error` stays one line). It starts
+    at the first frame in the project (the migration, then what it called), not in runway-tui's runner, and
+    names the project's files relative to it, as the user knows them."""
+    root = str(project) + os.sep
+    start = exc.__traceback__
+    while start is not None and not start.tb_frame.f_code.co_filename.startswith(root):
+        start = start.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, start or exc.__traceback__))
+    return redact(text.replace(f'File "{root}', 'File "'))[-TRACEBACK_CHARS:]

@@ -333,7 +333,7 @@ def _progress_json(row: StatusRow) -> dict[str, Any] | None:
     """A running step's progress (from its runner's lease), or a paused backfill's checkpoint."""
     activity, record = row.activity, row.record
     if activity is not None and activity.live and activity.progress:
-        return {"done": activity.done, "total": activity.total, "last_id": None}
+        return {"done": activity.done, "total": activity.total}
     checkpoint = record.backfill if record is not None else None
     if checkpoint is None or row.state not in ("paused", "running"):
         return None
@@ -398,5 +398,5 @@ class StatusReport:
             "total": len(self.rows), "applied": len(self.applied), "pending": len(self.pending),
             **{p.value: len(self.with_problem(p)) for p in Problem},
             "failed": states.count("failed"), "interrupted": states.count("interrupted"),
-            "running": states.count("running"),
+            "running": states.count("running"), "paused": states.count("paused"),
         }

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import time
-import traceback
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -18,18 +16,15 @@ from bson import ObjectId
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from runway_tui.engine import plugins
-from runway_tui.engine.backfill.checkpoint import PauseReason
-from runway_tui.engine.backfill.step import BackfillParts, BackfillStep, StepFacts
+from runway_tui.engine.backfill.step import BackfillStep
 from runway_tui.engine.capture import captured_output
 from runway_tui.engine.context import MigrationContext
 from runway_tui.engine.errors import (
-    BackfillCancelled,
     BackfillUsageError,
     LockLostError,
     RunwayCollectionsChangedError,
     StepFailedError,
     StepInterruptedError,
-    StepPausedError,
 )
 from runway_tui.engine.events import (
     StepAppliedEvent,
@@ -39,7 +34,7 @@ from runway_tui.engine.events import (
     StepStartedEvent,
 )
 from runway_tui.engine.interrupts import allowed, deferred
-from runway_tui.engine.messages import exception_line, one_line
+from runway_tui.engine.messages import exception_line, one_line, project_traceback
 from runway_tui.engine.models import (
     Direction,
     MigrationAuditlogEntry,
@@ -51,6 +46,8 @@ from runway_tui.engine.models import (
     StepResult,
 )
 from runway_tui.engine.repository import StepOutcome, StepWrite
+from runway_tui.engine.run.backfills import backfills_for, nothing_written, record_pause, restore
+from runway_tui.engine.run.session_misuse import SessionMisuseError, _session_misuse, _transaction_number
 from runway_tui.engine.run.watching import CATALOG_BUDGET_S, LOOK_EVERY_S, StepWatch
 from runway_tui.engine.scripts import ScriptFile
 from runway_tui.engine.store import driver_errors
@@ -60,9 +57,17 @@ from runway_tui.engine.vocabulary import remedy
 if TYPE_CHECKING:
     from runway_tui.engine.run.deps import RunDeps
 
-__all__ = ["CATALOG_BUDGET_S", "DATE_FMT", "LOOK_EVERY_S", "StepRunner", "utcnow"]
+__all__ = ["CATALOG_BUDGET_S", "DATE_FMT", "LOOK_EVERY_S", "SessionMisuseError", "StepRunner", "_session_misuse",
+           "_transaction_number", "utcnow"]
 TRANSACTION_NAMES = {Direction.UP: "UpgradeTransaction", Direction.DOWN: "DowngradeTransaction"}
 DATE_FMT = "%Y-%m-%d %H:%M:%S"
+
+
+def read_model(step: Step, record: MigrationRecord | None, checksum: str) -> MigrationReadModel:
+    """What an audit entry says the migration was: its record's, or (no record yet) the step's own."""
+    if record is not None:
+        return record.read_model
+    return MigrationReadModel(step.name, step.version, checksum, step.description, step.direction is Direction.DOWN)
 
 
 class StepRunner:
@@ -184,18 +189,8 @@ class StepRunner:
     def _backfills(self, step: Step, record: MigrationRecord | None, checksum: str, *,
                    in_transaction: bool) -> BackfillStep:
         """The attempt's backfills: its stored checkpoint (a paused or interrupted backfill resumes from it)."""
-        deps = self.deps
-        parts = BackfillParts(
-            database=deps.target.database, session=lambda: deps.sessions.current,
-            transactions=deps.target.supports_transactions, store=deps.store, lease=deps.lease,
-            control=deps.backfill.control, settings=deps.backfill.settings, guard=deps.guard, identity=deps.identity,
-            clock=deps.clock, entry=lambda name, model, detail=None, exc=None: deps.journal.entry(
-                name, model, detail=detail, exc=exc),
-            emit=lambda f: deps.events.emit(StepProgressEvent(deps.events.source, step, f.done, f.total, f)),
-            log=deps.events.log)
-        facts = StepFacts(step.version, step.direction.value, checksum, self._read_model(step, record, checksum),
-                          in_transaction, self._in_group)
-        return BackfillStep(parts, facts, record.backfill if record is not None else None)
+        return backfills_for(self.deps, step, record, self._read_model(step, record, checksum), checksum,
+                             in_transaction=in_transaction, in_group=self._in_group)
 
     def _call(self, step: Step, function: Callable[..., Any], session: Any) -> None:
         """The migration's own code: the only place an interrupt is delivered during a step."""
@@ -280,9 +275,9 @@ class StepRunner:
             with deferred(), _cleanup_budget(exc):
                 if self._backfill is not None:
                     self._backfill.abort()
-                if self._nothing_written(exc):  # a backfill refused before any write: as if it never ran
+                if nothing_written(deps, self._backfill, exc):  # refused before any write: as if never run
                     left = self._record_failure(step, record, checksum, exc, started, in_transaction=True, ran=True)
-                    self._restore(step, record)
+                    restore(deps, step, record)
                     raise self._failed(step, exc, rolled_back=True, left=None) from exc
                 if self._backfill is not None and self._backfill.stored:
                     return self._paused(step, record, checksum, exc)
@@ -423,49 +418,14 @@ class StepRunner:
                 raise
 
     # ------------------------------------------------------------------ a backfill that stops early
-    def _nothing_written(self, exc: BaseException) -> bool:
-        """A backfill refused its call (bad input) before any batch, and the migration wrote nothing itself."""
-        backfill = self._backfill
-        return (isinstance(exc, BackfillUsageError) and not self.deps.guard.migration_wrote
-                and (backfill is None or (backfill.resumed_from is None and backfill.checkpoint.done == 0)))
-
-    def _restore(self, step: Step, record: MigrationRecord | None) -> None:
-        """The record as it was before the step (nothing ran), the failed attempt's error kept on it."""
-        with contextlib.suppress(PyMongoError):
-            before = record.state if record is not None else State.PENDING
-            kept = record.backfill.to_document() if record is not None and record.backfill is not None else None
-            self.deps.store.records.update(step.version, {"state": before.value, "runner": None, "backfill": kept})
-
     def _paused(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException) -> NoReturn:
-        """The backfill stopped at its checkpoint: the migration is left `paused` (never `failed`: every document
-        up to the checkpoint is done, exactly once on a replica set), and the next `up` resumes it."""
-        deps, backfill = self.deps, self._backfill
-        assert backfill is not None
-        reason = _pause_reason(exc)
-        by = exc.by if isinstance(exc, BackfillCancelled) else deps.identity()
-        message = exception_line(exc, deps.redact)
-        if not self._still_ours():  # the new holder owns the record: it finds the walk paused (note_abandoned)
+        """The backfill stopped at its checkpoint: left `paused` (engine/run/backfills.py), unless the lease is
+        gone, when the new holder owns the record and finds the walk paused (note_abandoned)."""
+        assert self._backfill is not None
+        if not self._still_ours():
             self._lost_in = step.version
             raise self._failed(step, exc, rolled_back=False, left=None) from exc
-        error = exc if reason is PauseReason.ERROR else None
-        fields: dict[str, Any] = {"state": State.PAUSED.value, "runner": None,
-                                  "error": message if error else None,
-                                  "error_traceback": _traceback(deps, exc) if error else None,
-                                  "backfill": backfill.paused_checkpoint(reason, by).to_document()}
-        try:
-            deps.store.records.update(step.version, fields)
-            deps.store.audit.append(backfill.pause_entry(reason, by, error))
-        except PyMongoError as db_exc:
-            deps.events.log("error", f"could not record the pause of {step.name}: "
-                            f"{one_line(driver_errors.log_text(db_exc), redact=deps.redact)}")
-        verb = "up" if step.direction is Direction.UP else "down"
-        said = f"{step.direction.value} {step.name} paused at {backfill.checkpoint.progress_text()}"
-        why = {PauseReason.SIGNAL: "interrupted", PauseReason.CANCEL: f"cancelled by {by}",
-               PauseReason.LEASE_LOST: "the migration lock was lost"}.get(reason, message)
-        deps.events.emit(StepFailedEvent(deps.events.source, step, f"paused: {why}", type(exc).__name__, False,
-                                         state=State.PAUSED.value))
-        raise StepPausedError(f"{said} ({why}); nothing done is lost: run 'runway-tui {verb}' to resume",
-                              interrupted=reason is PauseReason.SIGNAL) from exc
+        raise record_pause(self.deps, step, self._backfill, exc, _traceback(self.deps, exc)) from exc
 
     # ------------------------------------------------------------------ helpers
     def _failed(self, step: Step, exc: BaseException, rolled_back: bool, left: State | None = None) -> StepFailedError:
@@ -480,17 +440,12 @@ class StepRunner:
             rolled_back = left not in _UNSETTLED
         deps.events.emit(StepFailedEvent(deps.events.source, step, message, type(exc).__name__, rolled_back,
                                  state=left.value if left is not None and not lost else ""))
-        kept = "" if rolled_back or lost else self._blocked_hint(step, left)
+        kept = "" if rolled_back or lost else blocked_hint(step, left)
         if isinstance(exc, KeyboardInterrupt):
             return StepInterruptedError(f"{step.direction.value} {step.name} was interrupted: {message}; the "
                                         f"attempt was recorded{kept}")
         kind = BackfillUsageError if isinstance(exc, BackfillUsageError) else StepFailedError
         return kind(f"{step.direction.value} {step.name} failed: {message}{kept}")
-
-    @staticmethod
-    def _blocked_hint(step: Step, left: State | None) -> str:
-        said = f", so its state is {left.value}" if left is not None else " and its record could not be written"
-        return f"; its effects may remain{said}: check the data, then resolve it: {remedy('mark-either', step.version)}"
 
     def close(self) -> None:
         self.watch.close()
@@ -504,11 +459,7 @@ class StepRunner:
         return MigrationRecord(version=step.version, name=step.name, checksum=checksum,
                                description=step.description, is_applied=False)
 
-    @staticmethod
-    def _read_model(step: Step, record: MigrationRecord | None, checksum: str) -> MigrationReadModel:
-        if record is not None:
-            return record.read_model
-        return MigrationReadModel(step.name, step.version, checksum, step.description, step.direction is Direction.DOWN)
+    _read_model = staticmethod(read_model)
 
     def _entry(self, step: Step, model: MigrationReadModel, duration: int,
                exc: BaseException | None = None) -> MigrationAuditlogEntry:
@@ -517,36 +468,6 @@ class StepRunner:
                                entry_id=self._attempt)
 
 
-class SessionMisuseError(StepFailedError):
-    """The migration ended or replaced the step's transaction (`ctx.session`) itself."""
-
-    def __init__(self, message: str, committed: bool) -> None:
-        super().__init__(message)
-        self.committed = committed  # its writes may be in the database: the step cannot be rolled back
-
-
-def _transaction_number(session: Any) -> Any:
-    server_session = getattr(session, "_server_session", None)
-    return getattr(server_session, "transaction_id", None)
-
-
-def _session_misuse(session: Any, transaction: Any) -> SessionMisuseError | None:
-    """After the migration returned: is `ctx.session` still in the step's own transaction?"""
-    if session.in_transaction and _transaction_number(session) == transaction:
-        return None
-    state = getattr(getattr(session, "_transaction", None), "state", None)
-    aborted = not session.in_transaction and state == _TXN_ABORTED
-    if aborted:
-        return SessionMisuseError("the migration aborted the step's transaction (ctx.session.abort_transaction()); "
-                                  "its writes were discarded. A migration fails by raising an exception",
-                                  committed=False)
-    return SessionMisuseError("the migration ended the step's transaction itself (commit_transaction(), or a "
-                              "transaction of its own on ctx.session): its writes may be in the database, so the "
-                              "step cannot be rolled back. Never end or restart ctx.session's transaction",
-                              committed=True)
-
-
-_TXN_ABORTED = 6  # pymongo's _TxnState.ABORTED
 _UNSETTLED = (State.FAILED, State.APPLYING, State.REVERTING)
 
 
@@ -560,16 +481,6 @@ def _cleanup_budget(exc: BaseException) -> contextlib.AbstractContextManager[Any
     return pymongo.timeout(1.0) if isinstance(exc, ConnectionFailure) else contextlib.nullcontext()
 
 
-def _pause_reason(exc: BaseException) -> PauseReason:
-    if isinstance(exc, BackfillCancelled):
-        return PauseReason.CANCEL
-    if isinstance(exc, KeyboardInterrupt):
-        return PauseReason.SIGNAL
-    if isinstance(exc, LockLostError):
-        return PauseReason.LEASE_LOST
-    return PauseReason.ERROR
-
-
 def _ms(started: float) -> int:
     return int(round((time.monotonic() - started) * 1000))
 
@@ -580,16 +491,10 @@ def utcnow() -> dt.datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-TRACEBACK_CHARS = 8000  # the end of it: the migration's own frames and the error
-
-
 def _traceback(deps: RunDeps, exc: BaseException) -> str:
-    """The failure's traceback, secrets scrubbed, for the detail screen (the `error` stays one line). It starts
-    at the first frame in the project (the migration, then what it called), not in runway-tui's runner, and
-    names the project's files relative to it, as the user knows them."""
-    root = str(deps.target.config_dir) + os.sep
-    start = exc.__traceback__
-    while start is not None and not start.tb_frame.f_code.co_filename.startswith(root):
-        start = start.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, start or exc.__traceback__))
-    return deps.redact(text.replace(f'File "{root}', 'File "'))[-TRACEBACK_CHARS:]
+    return project_traceback(exc, deps.target.config_dir, deps.redact)
+
+
+def blocked_hint(step: Step, left: State | None) -> str:
+    said = f", so its state is {left.value}" if left is not None else " and its record could not be written"
+    return f"; its effects may remain{said}: check the data, then resolve it: {remedy('mark-either', step.version)}"

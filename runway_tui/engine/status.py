@@ -27,7 +27,6 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
     applied_versions = [r.version for r in records if r.is_applied]
     newest_applied = max(applied_versions, default=None)
     rows: list[StatusRow] = []
-    seen: set[int] = set()
 
     scripts_by_version: dict[int, list[ScriptFile]] = {}
     for script in scripts:
@@ -51,10 +50,9 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
             problems.append(Problem.BROKEN)
         if record is not None and script is None:
             problems.append(Problem.ORPHAN)
-        resumable = record is not None and record.backfill is not None  # its checkpoint says what is done
-        if record is not None and (record.state is State.FAILED
-                                   or (activity is not None and not activity.live and not resumable)):
-            problems.append(Problem.FAILED)  # failed, or interrupted: `mark` resolves it; running needs nothing
+        if record is not None and (record.state is State.FAILED or (activity is not None and not activity.live
+                                                                    and record.backfill is None)):
+            problems.append(Problem.FAILED)  # failed, or interrupted (a backfill is paused): `mark` resolves it
         if (record is not None and script is not None and not script.is_broken and script.checksum
                 and (record.is_applied or record.state in _UNSETTLED) and script.checksum != record.checksum):
             problems.append(Problem.DRIFT)
@@ -73,7 +71,6 @@ def compute_status(scripts: list[ScriptFile], records: list[MigrationRecord],
         else:
             description = record.description if record else ""
         rows.append(StatusRow(version, name, description, script, record, tuple(problems), activity, said))
-        seen.add(version)
     rows.sort(key=lambda r: (r.version if r.version is not None else 10**12, r.name))
     return StatusReport(rows=rows, current_version=newest_applied)
 

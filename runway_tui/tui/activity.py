@@ -57,6 +57,9 @@ def report_outcome(host: Host, message: OperationFinished) -> None:
     if message.outcome is Outcome.CANCELLED:
         host.log_line("info", f"{operation}: {message.error}")
         host.notify(f"{operation} cancelled; nothing was run", timeout=4, markup=False)
+    elif message.outcome is Outcome.PAUSED:  # asked for (B): said, not a failure dialog
+        host.log_line("warning", f"{operation}: {message.error}")
+        host.notify(f"{message.error}", severity="warning", timeout=8, markup=False)
     elif message.outcome is Outcome.DATABASE_MOVED:
         host.log_line("warning", f"{operation}: {message.error}")
         key = "u" if operation is OperationName.UP else "d"

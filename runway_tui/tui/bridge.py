@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from runway_tui.engine.backfill.progress import BackfillFigures, BackfillState, percent
+from runway_tui.engine.backfill.progress import describe as describe_backfill
 from runway_tui.engine.events import (
     HandlerFailedEvent,
     LockAcquiredEvent,
@@ -48,6 +50,7 @@ class Progress:
     done: int
     total: int  # 0: the step reports no progress (the UI shows elapsed time, not a bar stuck at 0 %)
     started: float = 0.0  # time.monotonic() when the step started: elapsed time, rate and ETA follow
+    backfill: BackfillFigures | None = None  # a backfill's own figures (rate, ETA, batch, lag, paused by)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,10 @@ class EventBuffer:
                 pending.running = Running(event.step.version, event.step.direction.value, event.index, event.total)
                 pending.running_changed = True
                 self._more_steps = event.index < event.total
+            elif isinstance(event, StepProgressEvent) and event.step is not None and event.figures is not None:
+                figures = event.figures
+                pending.progress = Progress(backfill_label(event.step.version, figures), figures.done, figures.total,
+                                            self._started, figures)
             elif isinstance(event, StepProgressEvent) and event.step is not None:
                 pending.progress = Progress(f"{event.step.direction.value} {event.step.name}", event.done,
                                             event.total, self._started)
@@ -150,8 +157,21 @@ def _step_label(event: StepStartedEvent) -> str:
     return f"{event.step.direction.value} {event.step.name}"
 
 
+def backfill_label(version: int, figures: BackfillFigures) -> str:
+    """`backfill 017: 43%`, `backfill 017: 43%, paused by alice@host`: the header's words, other operators' too."""
+    paused = f", paused by {figures.paused_by}" if figures.state is BackfillState.PAUSED and figures.paused_by else ""
+    return f"backfill {version_label(version)}: {percent(figures)}%{paused}"
+
+
+_BACKFILL_LINES = {BackfillState.WAITING: "info", BackfillState.PAUSED: "warning", BackfillState.DONE: "success"}
+
+
 def describe(event: MigrationEvent) -> list[tuple[str, str]]:
     """Log lines for one engine event (level, text); empty for events that only drive the UI."""
+    if isinstance(event, StepProgressEvent) and event.figures is not None and event.step is not None:
+        figures = event.figures  # a line when it waits, pauses or ends; the progress row shows the rest
+        level = _BACKFILL_LINES.get(figures.state)
+        return [(level, f"  {event.step.name}: {describe_backfill(figures)}")] if level else []
     if isinstance(event, LogEvent):
         return [(event.level.lower(), event.message)]
     if isinstance(event, StepStartedEvent) and event.step is not None:
@@ -162,6 +182,9 @@ def describe(event: MigrationEvent) -> list[tuple[str, str]]:
     if isinstance(event, StepAppliedEvent) and event.step is not None:
         return [("success", f"{event.step.direction.value} {event.step.name} done in "
                             f"{duration_label(event.duration_ms)}")]
+    if isinstance(event, StepFailedEvent) and event.step is not None and event.state == "paused":
+        return [("warning", f"{event.step.direction.value} {event.step.name} {event.error}; nothing done is lost, "
+                            "u resumes it")]
     if isinstance(event, StepFailedEvent) and event.step is not None:
         undo = "rolled back" if event.rolled_back else "NOT rolled back: state is failed until marked"
         return [("error", f"{event.step.direction.value} {event.step.name} failed ({undo}): {event.error}")]

@@ -234,6 +234,34 @@ def request_forget(host: Host, row: StatusRow | None = None) -> None:
     _confirm_then(host, request, f"forgetting {version_text(version)}", OperationName.FORGET,
                        lambda engine: f"forgot the record of {engine.forget(version).name}")
 
+def toggle_backfill_pause(host: Host) -> None:
+    """`b`: pause the backfill this session runs after its current batch (the lock held, others see who paused
+    it), or resume it. A flag on the engine: no database call here, the step's worker does the writes."""
+    engine, figures = host.engine, host.main.live_log.backfill
+    if engine is None or figures is None or not host.state.running_step:
+        host.notify("no backfill is running in this session (b pauses one while it runs)", timeout=3)
+        return
+    if engine.backfill_pause_asked:
+        engine.resume_backfill()
+        host.log_line("info", f"resuming the backfill of {figures.collection}…")
+    else:
+        engine.pause_backfill()
+        host.log_line("info", f"pausing the backfill of {figures.collection} after its current batch (the lock "
+                              "stays held; b resumes it)…")
+
+
+def cancel_backfill(host: Host) -> None:
+    """`B`: stop the backfill after its current batch; it is left `paused` at its checkpoint and the lock released,
+    so nothing is lost and `u` resumes it (no confirmation: nothing is undone)."""
+    engine, figures = host.engine, host.main.live_log.backfill
+    if engine is None or figures is None or not host.state.running_step:
+        host.notify("no backfill is running in this session (B cancels one while it runs)", timeout=3)
+        return
+    engine.cancel_backfill()
+    host.log_line("warning", f"cancelling the backfill of {figures.collection} after its current batch: it is "
+                             "left paused and the lock released; u resumes it")
+
+
 def request_unlock(host: Host) -> None:
     """An expired lease is removed after a confirmation; a live one only by force, said plainly (what
     `unlock --force` does), typed on production. Both are audited by the engine."""

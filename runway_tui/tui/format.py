@@ -31,6 +31,7 @@ STATUS_STYLES: dict[str, tuple[str, str, str]] = {
     "pending": ("○", "pending", ""),
     "running": ("▶", "running", "bold yellow"),  # its runner holds the lease: nothing to resolve
     "interrupted": ("↯", "interrupted", "bold red"),  # its runner is gone before it finished: mark resolves it
+    "paused": ("‖", "paused", "bold cyan"),  # a backfill at its checkpoint: u resumes it
 }
 
 PROBLEM_ORDER = (Problem.FAILED, Problem.AUDIT_MISMATCH, Problem.BROKEN, Problem.ORPHAN, Problem.DRIFT,

@@ -17,6 +17,7 @@ from runway_tui.engine.errors import (
     LockWaitCancelledError,
     ReadOnlyError,
     ServerUnreachableError,
+    StepPausedError,
 )
 from runway_tui.engine.models import Direction, LockInfo, Plan, StatusReport
 from runway_tui.engine.planner import plan_steps
@@ -92,6 +93,7 @@ class Outcome(StrEnum):
     LOCK_TIMEOUT = "lock timeout"
     CANCELLED = "cancelled"
     REFUSED = "refused"
+    PAUSED = "paused"  # a backfill stopped at its checkpoint as someone asked: nothing lost, `u` resumes it
 
 
 def outcome_of(exc: BaseException | None) -> Outcome:
@@ -105,6 +107,8 @@ def outcome_of(exc: BaseException | None) -> Outcome:
         return Outcome.BLOCKED
     if isinstance(exc, LockWaitCancelledError):
         return Outcome.CANCELLED
+    if isinstance(exc, StepPausedError) and exc.reason in ("cancel", "signal"):
+        return Outcome.PAUSED
     if isinstance(exc, LockTimeoutError):
         return Outcome.LOCK_TIMEOUT
     if isinstance(exc, ReadOnlyError):

@@ -238,7 +238,9 @@ def _operate(host: Host, engine: MigrationApp, operation: OperationName, call: O
     except StepFailedError as exc:
         host.post_message(OperationFinished(operation, error=str(exc),
                                             details=[f"completed before the failure: {c}" for c in exc.completed],
-                                            snapshot=_snapshot_after(host, engine), outcome=Outcome.FAILED))
+                                            snapshot=_snapshot_after(host, engine),
+                                            outcome=outcome_of(exc) if outcome_of(exc) is Outcome.PAUSED
+                                            else Outcome.FAILED))
         return
     except Exception as exc:  # noqa: BLE001 - a bug in a migration or the engine must not kill the UI
         outcome = outcome_of(exc)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pymongo import MongoClient
 
-import runway_tui.engine.app as app_module
+import runway_tui.engine.run.wiring as app_module  # where the client is made
 from runway_tui.engine.app import MigrationApp
 from tests.engine.helpers import CommandRecorder, open_app
 from tests.support.project import Project

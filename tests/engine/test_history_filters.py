@@ -9,7 +9,7 @@ import threading
 import pytest
 from pymongo import monitoring
 
-import runway_tui.engine.app as app_module
+import runway_tui.engine.run.wiring as app_module  # where the client is made
 from runway_tui.engine.errors import UsageError
 from tests.engine.helpers import migration, open_app
 

@@ -13,4 +13,9 @@ Map of the package:
 - refresh.py         refresh and sync: files into the migrations collection, abandoned attempts noted
 - stepping.py        `StepRuns`: up and down, planned, confirmed and run under the lease
 - planning.py        a request turned into a plan, blockers grouped
+- session_misuse.py  a migration that ended or replaced its step's transaction itself, told apart
+- gate.py            `OperationGate`: read-only refusal, one at a time, the lease and driver errors, once
+- entries.py         `AuditEntries`: every audit entry we write, dated after its version's newest
+- wiring.py          the composition root: the connection opened, the engine's parts built over it
+- backfills.py       a step's backfills built for the runner, and the `paused` state a stopped one leaves
 """

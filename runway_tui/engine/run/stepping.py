@@ -118,7 +118,8 @@ class StepRuns:
             done = [f"{r.step.direction.value} {r.step.name}" for r in completed]
             summary = f" (completed before it: {', '.join(done)})" if done else " (no step completed)"
             if isinstance(exc, StepPausedError):  # a backfill at its checkpoint: `up` resumes it
-                raise StepPausedError(str(exc) + summary, done, interrupted=exc.interrupted) from exc
+                raise StepPausedError(str(exc) + summary, done, interrupted=exc.interrupted,
+                                      reason=exc.reason) from exc
             if isinstance(exc, BackfillUsageError):
                 raise BackfillUsageError(str(exc) + summary, done) from exc
             if isinstance(exc.__cause__, ConnectionFailure):  # the server went away mid-step: exit 5

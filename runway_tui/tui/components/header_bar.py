@@ -52,6 +52,19 @@ class HeaderBar(Static):
         self.update(text, layout=False)
 
 
+def elsewhere(status: StatusReport) -> list[str]:
+    """`backfill 017: 43%, paused by alice@host` for each backfill another runner is walking now."""
+    lines = []
+    for row in status.running:
+        activity, record = row.activity, row.record
+        if activity is None or row.version is None or not activity.total or record is None or not record.backfill:
+            continue
+        paused = f", paused by {activity.paused_by}" if activity.paused_by else ""
+        lines.append(f"backfill {version_label(row.version)}: "
+                     f"{min(100, (activity.done or 0) * 100 // activity.total)}%{paused}")
+    return lines
+
+
 def render_header(state: HeaderState) -> Text:
     line1, line2 = _where(state), _status(state)
     for line in (line1, line2):
@@ -101,7 +114,8 @@ def _status(state: HeaderState) -> Text:
         line2.append("  ")
         pending = counts["pending"]
         line2.append(f"{pending} pending", style="bold cyan" if pending else "dim")
-        for key, label, style in (("running", "running", "bold yellow"), ("drift", "drift", "bold yellow"),
+        for key, label, style in (("running", "running", "bold yellow"), ("paused", "paused", "bold cyan"),
+                                  ("drift", "drift", "bold yellow"),
                                   ("orphan", "orphan", "magenta"), ("failed", "failed", "bold red"),
                                   ("interrupted", "interrupted", "bold red"), ("broken", "broken", "bold red")):
             if counts.get(key):
@@ -119,6 +133,9 @@ def _status(state: HeaderState) -> Text:
                          style="yellow" if not lock.expired else "red")
         if state.refresh:
             line2.append(f"  · {state.refresh}", style="green" if state.refresh == "live" else "dim")
+        if not state.lock_is_ours:
+            for text in elsewhere(state.status):  # another operator's backfill: how far, and who paused it
+                line2.append(f"  ▶ {text}", style="bold yellow")
     if state.busy:
         line2.append("  ● ", style="bold yellow")
         line2.append(state.busy, style="bold yellow")

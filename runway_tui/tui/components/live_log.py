@@ -12,6 +12,7 @@ from textual.markup import escape
 from textual.timer import Timer
 from textual.widgets import Input, Label, ProgressBar, RichLog
 
+from runway_tui.engine.backfill.progress import BackfillFigures, describe
 from runway_tui.engine.messages import visible
 from runway_tui.engine.vocabulary import duration_label
 from runway_tui.tui.bridge import LogEntry, Progress
@@ -32,6 +33,8 @@ def progress_text(progress: Progress, now: float, frame: str = SPINNER[0]) -> st
     in the one format every front end uses)."""
     elapsed_s = max(now - progress.started, 0.0) if progress.started else 0.0
     elapsed = f"{duration_label(int(elapsed_s * 1000))} elapsed"
+    if progress.backfill is not None:  # the engine's own figures: rate, ETA, batch size, lag, who paused it
+        return f"{describe(progress.backfill)} · {elapsed}"
     if progress.total <= 0:
         return f"{frame} {elapsed} · {progress.label}"
     parts = [f"{progress.done:,}/{progress.total:,}"]
@@ -157,6 +160,11 @@ class LiveLog(Vertical):
             self.log_widget.scroll_end(animate=False)
         self._update_subtitle()
         return self.following
+
+    @property
+    def backfill(self) -> BackfillFigures | None:
+        """The figures of the backfill this session runs now, if any (the pause and cancel keys ask)."""
+        return self._progress.backfill if self._progress is not None else None
 
     def show_progress(self, progress: Progress | None) -> None:
         """The step running now: with `ctx.progress`, a bar with rate and ETA; without, an indeterminate bar

@@ -201,6 +201,12 @@ class MainScreen(WriteGuard, Screen[None]):
     def action_refresh(self) -> None:
         flows.request_refresh(self.runway)
 
+    def action_backfill_pause(self) -> None:
+        flows.toggle_backfill_pause(self.runway)
+
+    def action_backfill_cancel(self) -> None:
+        flows.cancel_backfill(self.runway)
+
     def action_new_migration(self) -> None:
         flows.request_new_migration(self.runway)
 
