@@ -47,6 +47,7 @@ from runway_tui.engine.models import (
 )
 from runway_tui.engine.repository import StepOutcome, StepWrite
 from runway_tui.engine.run.backfills import backfills_for, nothing_written, record_pause, restore
+from runway_tui.engine.run.session import commit
 from runway_tui.engine.run.session_misuse import SessionMisuseError, _session_misuse, _transaction_number
 from runway_tui.engine.run.watching import CATALOG_BUDGET_S, LOOK_EVERY_S, StepWatch
 from runway_tui.engine.scripts import ScriptFile
@@ -406,16 +407,7 @@ class StepRunner:
         want = State.APPLIED if step.direction is Direction.UP else State.PENDING
         return record is not None and record.state is want and run_id == self.deps.lease.owner
 
-    @staticmethod
-    def _commit(session: Any) -> None:
-        for attempt in range(3):
-            try:
-                session.commit_transaction()
-                return
-            except PyMongoError as exc:
-                if attempt < 2 and driver_errors.commit_result_unknown(exc):
-                    continue
-                raise
+    _commit = staticmethod(commit)  # engine/run/session.py (a --group run calls it too)
 
     # ------------------------------------------------------------------ a backfill that stops early
     def _paused(self, step: Step, record: MigrationRecord | None, checksum: str, exc: BaseException) -> NoReturn:

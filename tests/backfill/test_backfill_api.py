@@ -66,15 +66,20 @@ def _start_up(app):
     return thread, outcome
 
 
+def _cancelled_at(app, mongo_client, db_name, at_least: int):
+    """Start `up`, cancel it once `at_least` documents are done, and return the thread's outcome."""
+    thread, outcome = _start_up(app)
+    wait_until(lambda: done(mongo_client, db_name) >= at_least, "a few batches to commit")
+    app.cancel_backfill()
+    thread.join(60)
+    return outcome
+
+
 def test_cancel_leaves_it_paused_with_the_lock_released_and_up_finishes(project, mongo_client, db_name, items):
     write_inc(project, args=", batch_size=100, max_docs_per_s=3000")
     with runway_tui.create_app(config=project.config_path) as app:
-        thread, outcome = _start_up(app)
-        wait_until(lambda: done(mongo_client, db_name) >= 600, "a few batches to commit")
-        app.cancel_backfill()
-        thread.join(60)
-        error = outcome.get("error")
-        assert isinstance(error, StepPausedError), outcome
+        error = _cancelled_at(app, mongo_client, db_name, 600).get("error")
+        assert isinstance(error, StepPausedError), error
         assert "paused at" in str(error) and f"cancelled by {app.identity}" in str(error)
         assert "run 'runway-tui up' to resume" in str(error)
         stored = record(mongo_client, db_name)
@@ -119,10 +124,7 @@ def test_pause_in_place_holds_the_lease_and_others_see_who_paused(project, mongo
 def test_down_of_a_paused_migration_runs_its_downgrade(project, mongo_client, db_name, items):
     write_inc(project, args=", batch_size=100, max_docs_per_s=3000")
     with runway_tui.create_app(config=project.config_path) as app:
-        thread, outcome = _start_up(app)
-        wait_until(lambda: done(mongo_client, db_name) >= 300, "a few batches to commit")
-        app.cancel_backfill()
-        thread.join(60)
+        _cancelled_at(app, mongo_client, db_name, 300)
         at = done(mongo_client, db_name)
         plan = app.plan("down")
         assert [s.version for s in plan.steps] == [1]
@@ -135,10 +137,7 @@ def test_down_of_a_paused_migration_runs_its_downgrade(project, mongo_client, db
 def test_a_changed_file_while_paused_is_drift(project, mongo_client, db_name, items):
     write_inc(project, args=", batch_size=100, max_docs_per_s=3000")
     with runway_tui.create_app(config=project.config_path) as app:
-        thread, outcome = _start_up(app)
-        wait_until(lambda: done(mongo_client, db_name) >= 300, "a few batches to commit")
-        app.cancel_backfill()
-        thread.join(60)
+        _cancelled_at(app, mongo_client, db_name, 300)
         write_inc(project, args=", batch_size=200")
         plan = app.plan()
         assert any("was changed after it was applied" in b and "accept 1" in b for b in plan.blockers), plan.blockers

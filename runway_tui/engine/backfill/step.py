@@ -24,6 +24,7 @@ from runway_tui.engine.backfill.progress import BackfillFigures, BackfillState
 from runway_tui.engine.backfill.throttle import ThrottleSettings, settings_problem
 from runway_tui.engine.backfill.walk import BackfillResult, Walk
 from runway_tui.engine.errors import BackfillUsageError
+from runway_tui.engine.run.session import commit
 from runway_tui.engine.store import driver_errors
 
 if TYPE_CHECKING:
@@ -222,14 +223,7 @@ class BackfillStep:
             walk.commit(batch, self._take_pending())
 
     def commit(self, session: ClientSession) -> None:
-        for attempt in range(3):
-            try:
-                session.commit_transaction()
-                return
-            except PyMongoError as exc:
-                if attempt < 2 and driver_errors.commit_result_unknown(exc):
-                    continue
-                raise
+        commit(session)  # tried again while the outcome is unknown (engine/run/session.py)
 
     def abort(self) -> None:
         """End a batch's open transaction (a failed write, the step ending): its writes and checkpoint are gone."""

@@ -15,6 +15,8 @@ from pymongo import MongoClient
 from pymongo.client_session import ClientSession
 from pymongo.errors import PyMongoError
 
+from runway_tui.engine.store import driver_errors
+
 
 class RunSession:
     """The operation's session: opened with the lock, replaced after an unknown commit, ended with the lock."""
@@ -47,3 +49,16 @@ class RunSession:
         if session is not None:
             with contextlib.suppress(PyMongoError), pymongo.timeout(1.0):  # the server may be gone
                 session.end_session()
+
+
+def commit(session: ClientSession, attempts: int = 3) -> None:
+    """Commit the session's transaction, trying again while the driver says the outcome is unknown (a commit is
+    idempotent on the server): one rule for a step's, a `--group` run's and a backfill batch's commit."""
+    for attempt in range(attempts):
+        try:
+            session.commit_transaction()
+            return
+        except PyMongoError as exc:
+            if attempt + 1 < attempts and driver_errors.commit_result_unknown(exc):
+                continue
+            raise
